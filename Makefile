@@ -1,0 +1,41 @@
+# credit-engine: two commands for a newcomer.
+#   make demo   set up .venv and run the main job on the embedded default zone
+#   make test   set up .venv and run the checks and the test suite
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+UV_VERSION := 0.13.9
+HOME_DIR ?= .credit-engine
+
+.PHONY: setup demo test lint typecheck importlint check bench clean
+
+$(BIN)/uv:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
+
+$(VENV)/.synced: $(BIN)/uv pyproject.toml uv.lock
+	UV_PROJECT_ENVIRONMENT=$(VENV) $(BIN)/uv sync --frozen --inexact --python $(BIN)/python
+	touch $@
+
+setup: $(VENV)/.synced
+
+demo: setup
+	$(BIN)/credit-engine demo --home $(HOME_DIR)
+
+lint: setup
+	$(BIN)/ruff check credit_engine tests benchmarks
+	$(BIN)/ruff format --check credit_engine tests benchmarks
+
+typecheck: setup
+	$(BIN)/mypy
+
+importlint: setup
+	$(BIN)/lint-imports
+
+test: setup
+	$(BIN)/pytest -n 2
+
+check: lint typecheck importlint test
+
+clean:
+	rm -rf $(VENV) $(HOME_DIR)

@@ -1,0 +1,103 @@
+"""Engine settings: one place, validated at start-up, read from the environment.
+
+Every path the engine writes lives under the engine *home* unless configured
+otherwise. The home defaults to ``./.credit-engine`` and is set with ``--home DIR``
+on any command or the ``CREDIT_ENGINE_HOME`` environment variable.
+
+Examples
+--------
+>>> s = Settings(home="/tmp/zone")
+>>> str(s.lake_dir)
+'/tmp/zone/lake'
+>>> s.mlflow_tracking_uri
+'sqlite:////tmp/zone/mlflow/mlflow.db'
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from credit_engine.exceptions import ConfigurationError
+
+__all__ = ["Settings", "default_definitions_dir"]
+
+
+def _sqlite_url(path: Path) -> str:
+    return f"sqlite:///{path.expanduser().absolute()}"
+
+
+def default_definitions_dir() -> Path:
+    """Locate the definition files (``features/``, ``models/`` ...).
+
+    Returns
+    -------
+    pathlib.Path
+        The repository root when running from a checkout (editable install), or the
+        copy bundled inside the installed wheel.
+    """
+    package_dir = Path(__file__).resolve().parent
+    checkout = package_dir.parent
+    if (checkout / "features" / "sources").is_dir():
+        return checkout
+    return package_dir / "_definitions"
+
+
+class Settings(BaseSettings):
+    """All configuration of the engine.
+
+    Parameters
+    ----------
+    home : pathlib.Path, default="./.credit-engine"
+        Engine home; lake, quarantine, reports, MLflow store and operational
+        database live under it unless set explicitly.
+    definitions_dir : pathlib.Path, optional
+        Folder holding ``features/sources/*.yaml`` and the other definitions.
+    lake_dir, quarantine_dir, reports_dir, staging_dir : pathlib.Path, optional
+        Override the corresponding folder (default: under ``home``).
+    mlflow_tracking_uri : str, optional
+        MLflow tracking and registry URI (default: SQLite file under ``home``).
+    database_url : str, optional
+        SQLAlchemy URL of the operational store (default: SQLite under ``home``).
+    ingest_chunk_rows : int, default=2_000_000
+        Rows validated per Great Expectations run; bounds ingestion memory.
+
+    Notes
+    -----
+    Environment variables use the prefix ``CREDIT_ENGINE_``, e.g.
+    ``CREDIT_ENGINE_HOME`` or ``CREDIT_ENGINE_DATABASE_URL``.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="CREDIT_ENGINE_", extra="forbid")
+
+    home: Path = Field(default=Path(".credit-engine"))
+    definitions_dir: Path = Field(default_factory=default_definitions_dir)
+    lake_dir: Path = Field(default_factory=lambda data: data["home"] / "lake")
+    quarantine_dir: Path = Field(
+        default_factory=lambda data: data["home"] / "quarantine"
+    )
+    reports_dir: Path = Field(default_factory=lambda data: data["home"] / "reports")
+    staging_dir: Path = Field(default_factory=lambda data: data["home"] / "staging")
+    mlflow_tracking_uri: str = Field(
+        default_factory=lambda data: _sqlite_url(data["home"] / "mlflow" / "mlflow.db")
+    )
+    database_url: str = Field(
+        default_factory=lambda data: _sqlite_url(data["home"] / "credit_engine.db")
+    )
+    ingest_chunk_rows: int = Field(default=2_000_000, ge=1_000)
+
+    @model_validator(mode="after")
+    def _check_home(self) -> Settings:
+        if self.home.exists() and not self.home.is_dir():
+            raise ConfigurationError(
+                f"Engine home {str(self.home)!r} exists but is not a directory; "
+                "pass --home with a directory path or unset CREDIT_ENGINE_HOME."
+            )
+        return self
+
+    @property
+    def sources_dir(self) -> Path:
+        """Folder of the record contracts (``features/sources``)."""
+        return self.definitions_dir / "features" / "sources"

@@ -1,0 +1,88 @@
+"""Exception and warning tree of credit-engine.
+
+Every error the engine raises on purpose derives from :class:`CreditEngineError`.
+Each class carries a stable machine-readable ``code`` and the HTTP status an API
+adapter should answer with, so that one handler can map all of them (client
+mistakes are 4xx, never 500). Messages are written to be safe to show to a client:
+they name what failed, the offending names, expected versus got, and how to fix it.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ConfigurationError",
+    "CreditEngineError",
+    "CreditEngineWarning",
+    "DataContractError",
+    "IngestionError",
+    "InvalidUsccError",
+    "SimulationError",
+]
+
+
+class CreditEngineError(Exception):
+    """Root of every error raised on purpose by credit-engine.
+
+    Parameters
+    ----------
+    message : str
+        Human-readable explanation: what failed and how to fix it.
+
+    Attributes
+    ----------
+    code : str
+        Stable identifier of the error kind, e.g. ``"data_contract"``.
+    http_status : int
+        Status an HTTP adapter should return for this error.
+    """
+
+    code: str = "credit_engine_error"
+    http_status: int = 500
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class CreditEngineWarning(UserWarning):
+    """Base class of warnings emitted by credit-engine."""
+
+
+class ConfigurationError(CreditEngineError):
+    """A setting or definition file is missing, malformed or inconsistent."""
+
+    code = "configuration"
+    http_status = 500
+
+
+class DataContractError(CreditEngineError):
+    """Input records do not fit a record contract as a whole (file, table, column).
+
+    Row-level problems never raise: they send the row to quarantine with a reason
+    code. This error is for problems that make a whole batch unloadable, such as an
+    unknown table, a missing required column or an unreadable file.
+    """
+
+    code = "data_contract"
+    http_status = 422
+
+
+class IngestionError(CreditEngineError):
+    """An ingestion run failed; nothing of its batch was committed to the lake."""
+
+    code = "ingestion"
+    http_status = 500
+
+
+class InvalidUsccError(CreditEngineError, ValueError):
+    """A Unified Social Credit Code fails the GB 32100-2015 checks."""
+
+    code = "invalid_uscc"
+    http_status = 422
+
+
+class SimulationError(CreditEngineError, ValueError):
+    """The synthetic-zone simulator was given parameters it cannot honour."""
+
+    code = "simulation"
+    http_status = 422
