@@ -1,0 +1,352 @@
+"""Command-line interface: ``credit-engine``.
+
+Every command takes ``--home DIR`` (or ``CREDIT_ENGINE_HOME``); everything the
+engine writes lives under it unless configured otherwise.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import wraps
+from pathlib import Path
+from typing import Annotated, Any, ParamSpec, TypeVar
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+
+from credit_engine import __version__
+from credit_engine.config import Settings
+from credit_engine.exceptions import CreditEngineError
+
+app = typer.Typer(
+    name="credit-engine",
+    help="Credit rating and risk scoring for a cross-border e-commerce zone.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+err_console = Console(stderr=True)
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+HomeOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--home",
+        help="Engine home (lake, quarantine, reports, MLflow, database). "
+        "Default: $CREDIT_ENGINE_HOME or ./.credit-engine",
+        show_default=False,
+    ),
+]
+
+
+def _settings(home: Path | None) -> Settings:
+    return Settings(home=home) if home is not None else Settings()
+
+
+def _friendly_errors(func: Callable[P, R]) -> Callable[P, R]:
+    """Turn engine errors into a clear message and exit code 2, not a traceback."""
+
+    @wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return func(*args, **kwargs)
+        except CreditEngineError as exc:
+            err_console.print(f"[bold red]error[/] ({exc.code}): {exc.message}")
+            raise typer.Exit(code=2) from exc
+
+    return wrapper
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=err_console,
+        transient=False,
+    )
+
+
+@app.callback(invoke_without_command=True)
+def _main(
+    version: Annotated[
+        bool, typer.Option("--version", help="Print the version.")
+    ] = False,
+) -> None:
+    if version:
+        console.print(__version__)
+        raise typer.Exit()
+
+
+# ------------------------------------------------------------------ simulate
+@app.command()
+@_friendly_errors
+def simulate(
+    enterprises: Annotated[
+        int, typer.Option(help="Number of enterprises.", min=1)
+    ] = 10_000,
+    start: Annotated[
+        str, typer.Option(help="First simulated day, YYYY-MM-DD.")
+    ] = "2023-10-01",
+    end: Annotated[
+        str, typer.Option(help="Last simulated day (extract date).")
+    ] = "2026-09-30",
+    seed: Annotated[
+        int, typer.Option(help="Random seed; same seed, same bytes.")
+    ] = 20260401,
+    dirty_rate: Annotated[
+        float, typer.Option(help="Share of dirty rows per table.")
+    ] = 0.01,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Folder for the tables. Default: HOME/zone/records"),
+    ] = None,
+    truth: Annotated[
+        Path | None,
+        typer.Option(
+            help="Folder for the latent truth. Default: OUT's sibling '<name>_truth'"
+        ),
+    ] = None,
+    home: HomeOption = None,
+) -> None:
+    """Simulate a synthetic zone and write every contract's table as Parquet."""
+    settings = _settings(home)
+    summary = _run_simulation(
+        settings, enterprises, start, end, seed, dirty_rate, out, truth
+    )
+    _print_simulation(summary)
+
+
+def _parse_date(value: str, name: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError as exc:
+        raise typer.BadParameter(
+            f"{value!r} is not a date in YYYY-MM-DD form", param_hint=f"--{name}"
+        ) from exc
+
+
+def _run_simulation(
+    settings: Settings,
+    enterprises: int,
+    start: str,
+    end: str,
+    seed: int,
+    dirty_rate: float,
+    out: Path | None,
+    truth: Path | None,
+) -> Any:
+    from pydantic import ValidationError
+
+    from credit_engine.data import load_contracts
+    from credit_engine.exceptions import SimulationError
+    from credit_engine.simulation import SimulationConfig, simulate_zone
+
+    try:
+        config = SimulationConfig(
+            enterprises=enterprises, start=_parse_date(start, "start"),
+            end=_parse_date(end, "end"), seed=seed, dirty_rate=dirty_rate,
+        )  # fmt: skip
+    except ValidationError as exc:
+        msgs = "; ".join(
+            f"{'.'.join(map(str, e['loc'])) or 'window'}: {e['msg']}"
+            for e in exc.errors()
+        )
+        raise SimulationError(f"Invalid simulation parameters: {msgs}") from exc
+    out_dir = out or settings.home / "zone" / "records"
+    truth_dir = truth or out_dir.with_name(out_dir.name + "_truth")
+    contracts = load_contracts(settings.sources_dir)
+    with _progress() as progress:
+        task = progress.add_task("simulate", total=enterprises)
+        summary = simulate_zone(
+            config, contracts, out_dir, truth_dir,
+            progress=lambda done, total: progress.update(task, completed=done),
+        )  # fmt: skip
+    return summary
+
+
+def _print_simulation(summary: Any) -> None:
+    table = Table(title=f"Synthetic zone: {summary.enterprises:,} enterprises")
+    table.add_column("table")
+    table.add_column("rows", justify="right")
+    table.add_column("dirty rows", justify="right")
+    for name, rows in summary.rows.items():
+        dirty = sum(summary.dirty.get(name, {}).values())
+        table.add_row(name, f"{rows:,}", f"{dirty:,}")
+    table.add_row(
+        "[bold]total",
+        f"[bold]{summary.total_rows:,}",
+        f"[bold]{sum(sum(d.values()) for d in summary.dirty.values()):,}",
+    )
+    console.print(table)
+    console.print(
+        f"tables: {summary.out_dir}\ntruth (evaluation only): {summary.truth_dir}"
+    )
+
+
+# -------------------------------------------------------------------- ingest
+@contextmanager
+def _ingest_progress() -> Iterator[Any]:
+    with _progress() as progress:
+        tasks: dict[str, TaskID] = {}
+
+        class _Callback:
+            def start(self, table: str, total_rows: int) -> None:
+                tasks[table] = progress.add_task(f"ingest {table}", total=total_rows)
+
+            def advance(self, table: str, rows: int) -> None:
+                progress.advance(tasks[table], rows)
+
+            def done(self, table: str) -> None:
+                task = tasks[table]
+                progress.update(task, completed=progress.tasks[task].total)
+
+        yield _Callback()
+
+
+@app.command()
+@_friendly_errors
+def ingest(
+    directory: Annotated[Path, typer.Argument(help="Folder with one file per table.")],
+    report_json: Annotated[
+        Path | None, typer.Option(help="Also write the JSON report here.")
+    ] = None,
+    home: HomeOption = None,
+) -> None:
+    """Validate a batch with Great Expectations; load good rows, quarantine the rest."""
+    settings = _settings(home)
+    report = _run_ingest(settings, directory, report_json)
+    _print_ingest(report)
+
+
+def _run_ingest(settings: Settings, directory: Path, report_json: Path | None) -> Any:
+    from credit_engine.data import ingest_batch
+
+    with _ingest_progress() as callback:
+        report = ingest_batch(directory, settings, progress=callback)
+    if report_json is not None:
+        report_json.parent.mkdir(parents=True, exist_ok=True)
+        report_json.write_text(json.dumps(report.to_json_dict(), indent=2) + "\n")
+    return report
+
+
+def _print_ingest(report: Any) -> None:
+    data = report.to_json_dict()
+    table = Table(title=f"Ingestion of batch {data.get('batch_id', '')}")
+    for col in (
+        "table",
+        "rows in",
+        "loaded",
+        "quarantined",
+        "duplicates",
+        "top reasons",
+    ):
+        table.add_column(
+            col, justify="left" if col in ("table", "top reasons") else "right"
+        )
+    totals = [0, 0, 0, 0]
+    for name, t in data["tables"].items():
+        reasons = ", ".join(
+            f"{k} {v:,}"
+            for k, v in sorted(t["reasons"].items(), key=lambda kv: -kv[1])[:3]
+        )
+        values = [t["rows_in"], t["loaded"], t["quarantined"], t["duplicates"]]
+        totals = [a + b for a, b in zip(totals, values, strict=True)]
+        table.add_row(name, *(f"{v:,}" for v in values), reasons)
+    table.add_row("[bold]total", *(f"[bold]{v:,}" for v in totals), "")
+    console.print(table)
+    for key in ("html_report", "data_docs"):
+        if data.get(key):
+            console.print(f"{key.replace('_', ' ')}: {data[key]}")
+
+
+# ---------------------------------------------------------------------- demo
+@app.command()
+@_friendly_errors
+def demo(
+    enterprises: Annotated[
+        int, typer.Option(help="Enterprises in the demo zone.", min=1)
+    ] = 10_000,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 20260401,
+    home: HomeOption = None,
+) -> None:
+    """Run the main job on the embedded default zone: simulate, then ingest."""
+    settings = _settings(home)
+    started = time.perf_counter()
+    console.rule("[bold]1/2 simulate the default zone")
+    records = settings.home / "zone" / "records"
+    summary = _run_simulation(
+        settings, enterprises, "2023-10-01", "2026-09-30", seed, 0.01, records, None
+    )
+    _print_simulation(summary)
+    console.rule("[bold]2/2 ingest the department records")
+    report = _run_ingest(settings, records, settings.reports_dir / "latest-ingest.json")
+    _print_ingest(report)
+    console.print(
+        f"demo finished in {time.perf_counter() - started:.0f} s; "
+        f"engine home: {settings.home}"
+    )
+
+
+# ----------------------------------------------------------------- contracts
+@app.command()
+@_friendly_errors
+def contracts(home: HomeOption = None) -> None:
+    """List the record contracts (features/sources) and check that they load."""
+    from credit_engine.data import load_contracts
+
+    settings = _settings(home)
+    loaded = load_contracts(settings.sources_dir)
+    table = Table(title=f"Record contracts in {settings.sources_dir}")
+    for col in ("table", "department", "kind", "columns", "title"):
+        table.add_column(col)
+    for c in loaded.values():
+        table.add_row(
+            c.name, c.department.value, c.kind.value, str(len(c.columns)), c.title
+        )
+    console.print(table)
+
+
+@app.command()
+def uscc(codes: Annotated[list[str], typer.Argument(help="Codes to check.")]) -> None:
+    """Check Unified Social Credit Codes (GB 32100-2015); exit 1 if any is invalid."""
+    from credit_engine.uscc import uscc_problem
+
+    bad = 0
+    for code in codes:
+        problem = uscc_problem(code)
+        if problem is None:
+            console.print(f"[green]valid[/]   {code}")
+        else:
+            bad += 1
+            console.print(f"[red]invalid[/] {problem}")
+    if bad:
+        raise typer.Exit(code=1)
+
+
+def main() -> None:
+    """Entry point of the ``credit-engine`` console script."""
+    app(prog_name="credit-engine")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

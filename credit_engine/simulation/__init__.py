@@ -1,0 +1,26 @@
+"""Synthetic cross-border e-commerce zone: the engine's embedded default data.
+
+No real department data is public, so the engine ships a simulator whose
+enterprises are driven by documented latent drivers (compliance, financial
+health, size, sector, trade-mode mix) consistently across customs, tax, forex
+and market regulation. See ``docs/simulator.md`` for the generative model.
+"""
+
+from __future__ import annotations
+
+from credit_engine.simulation._dirty import DIRTY_KINDS, EXPECTED_REASON
+from credit_engine.simulation._zone import (
+    CHUNK_SIZE,
+    SimulationConfig,
+    SimulationSummary,
+    simulate_zone,
+)
+
+__all__ = [
+    "CHUNK_SIZE",
+    "DIRTY_KINDS",
+    "EXPECTED_REASON",
+    "SimulationConfig",
+    "SimulationSummary",
+    "simulate_zone",
+]
