@@ -1,4 +1,4 @@
-"""credit-engine: enterprise credit rating and risk scoring for a cross-border e-commerce zone.
+"""credit-engine: credit rating and risk scoring for a cross-border e-commerce zone.
 
 Four departments share records on the same enterprises, keyed by the Unified Social
 Credit Code (USCC): customs, tax, forex (SAFE) and market regulation (SAMR). The

@@ -7,7 +7,6 @@ engine writes lives under it unless configured otherwise.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -242,38 +241,40 @@ def _run_ingest(settings: Settings, directory: Path, report_json: Path | None) -
     from credit_engine.data import ingest_batch
 
     with _ingest_progress() as callback:
-        report = ingest_batch(directory, settings, progress=callback)
-    if report_json is not None:
-        report_json.parent.mkdir(parents=True, exist_ok=True)
-        report_json.write_text(json.dumps(report.to_json_dict(), indent=2) + "\n")
-    return report
+        return ingest_batch(
+            directory, settings, progress=callback, report_path=report_json
+        )
 
 
 def _print_ingest(report: Any) -> None:
     data = report.to_json_dict()
-    table = Table(title=f"Ingestion of batch {data.get('batch_id', '')}")
-    for col in (
-        "table",
-        "rows in",
-        "loaded",
-        "quarantined",
-        "duplicates",
-        "top reasons",
-    ):
-        table.add_column(
-            col, justify="left" if col in ("table", "top reasons") else "right"
-        )
+    title = f"Ingestion of batch {data.get('batch_id', '')}"
+    if getattr(report, "already_ingested", False):
+        title += " (already ingested: nothing new loaded)"
+    table = Table(title=title)
+    table.add_column("table")
+    for col in ("rows in", "loaded", "quarantined", "duplicates"):
+        table.add_column(col, justify="right")
     totals = [0, 0, 0, 0]
+    reasons: dict[str, int] = {}
     for name, t in data["tables"].items():
-        reasons = ", ".join(
-            f"{k} {v:,}"
-            for k, v in sorted(t["reasons"].items(), key=lambda kv: -kv[1])[:3]
-        )
         values = [t["rows_in"], t["loaded"], t["quarantined"], t["duplicates"]]
         totals = [a + b for a, b in zip(totals, values, strict=True)]
-        table.add_row(name, *(f"{v:,}" for v in values), reasons)
-    table.add_row("[bold]total", *(f"[bold]{v:,}" for v in totals), "")
+        table.add_row(name, *(f"{v:,}" for v in values))
+        for code, n in t["reasons"].items():
+            reasons[code] = reasons.get(code, 0) + n
+    table.add_row("[bold]total", *(f"[bold]{v:,}" for v in totals))
     console.print(table)
+    if reasons:
+        from credit_engine.data import ReasonCode
+
+        why = Table(title="Quarantine reasons (rows, all tables)")
+        why.add_column("reason")
+        why.add_column("rows", justify="right")
+        why.add_column("meaning")
+        for code, n in sorted(reasons.items(), key=lambda kv: -kv[1]):
+            why.add_row(code, f"{n:,}", ReasonCode(code).describe())
+        console.print(why)
     for key in ("html_report", "data_docs"):
         if data.get(key):
             console.print(f"{key.replace('_', ' ')}: {data[key]}")
@@ -310,9 +311,16 @@ def demo(
 # ----------------------------------------------------------------- contracts
 @app.command()
 @_friendly_errors
-def contracts(home: HomeOption = None) -> None:
+def contracts(
+    markdown: Annotated[
+        Path | None,
+        typer.Option(help="Also write the Markdown reference (docs/contracts.md)."),
+    ] = None,
+    home: HomeOption = None,
+) -> None:
     """List the record contracts (features/sources) and check that they load."""
     from credit_engine.data import load_contracts
+    from credit_engine.data._contract_docs import render_contracts_markdown
 
     settings = _settings(home)
     loaded = load_contracts(settings.sources_dir)
@@ -324,6 +332,9 @@ def contracts(home: HomeOption = None) -> None:
             c.name, c.department.value, c.kind.value, str(len(c.columns)), c.title
         )
     console.print(table)
+    if markdown is not None:
+        markdown.write_text(render_contracts_markdown(loaded) + "\n", encoding="utf-8")
+        console.print(f"wrote {markdown}")
 
 
 @app.command()

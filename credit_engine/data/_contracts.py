@@ -181,9 +181,15 @@ class ColumnSpec(BaseModel):
             problems.append("'values' is only allowed for type 'string'")
         if self.pattern is not None:
             try:
-                re.compile(self.pattern)
+                groups = re.compile(self.pattern).groups
             except re.error as exc:
                 problems.append(f"pattern {self.pattern!r} is not a regex: {exc}")
+            else:
+                if groups:
+                    problems.append(
+                        f"pattern {self.pattern!r} has capturing groups; write them "
+                        "as non-capturing groups (?:...)"
+                    )
         if problems:
             raise ValueError("; ".join(problems))
         return self
@@ -241,10 +247,14 @@ class SourceContract(BaseModel):
         if dupes:
             problems.append(f"duplicate columns {dupes}")
         required = list(IDENTITY_COLUMNS)
-        required += [EVENT_TIME] if self.kind is RecordKind.EVENT else [
-            VALID_FROM,
-            VALID_TO,
-        ]
+        required += (
+            [EVENT_TIME]
+            if self.kind is RecordKind.EVENT
+            else [
+                VALID_FROM,
+                VALID_TO,
+            ]
+        )
         missing = [n for n in required if n not in names]
         if missing:
             problems.append(
@@ -253,7 +263,8 @@ class SourceContract(BaseModel):
         wrong_kind_col = VALID_FROM if self.kind is RecordKind.EVENT else EVENT_TIME
         if wrong_kind_col in names:
             problems.append(
-                f"column {wrong_kind_col!r} does not belong in a {self.kind.value} table"
+                f"column {wrong_kind_col!r} does not belong in a "
+                f"{self.kind.value} table"
             )
         types = {c.name: c.type for c in self.columns}
         expected_types = {
@@ -383,4 +394,3 @@ def load_contracts(sources_dir: Path) -> dict[str, SourceContract]:
         )
     contracts = [_load_one(p) for p in paths]
     return {c.name: c for c in contracts}
-

@@ -289,10 +289,9 @@ def _penalties(ctx: ChunkContext) -> pa.Table:
     ids = ctx.serials("customs_penalty", k)
     decided = random_timestamps(cols["day"], rng)
     row, known, update = versions(
-        rng, cols["day"] + rng.integers(1, 10, k), cols["paid"]
+        rng, cols["day"] + rng.integers(1, 10, k), cols["paid"], not_before_us=decided
     )
     decided = decided[row]
-    known = np.maximum(known, decided + 1)
     return build_table(
         ctx.contracts["customs_penalty"],
         {
@@ -368,11 +367,15 @@ def _tax_bills(ctx: ChunkContext, rows: dict[str, IntArray | FloatArray]) -> pa.
     due = cols["issue"] + 15
     on_time = (cols["paid"] != NO_DAY) & (cols["paid"] <= due)
     first_day = np.where(on_time, cols["paid"], due + 1)
+    issued = random_timestamps(cols["issue"], rng)
     row, known, update = versions(
-        rng, first_day, np.where(on_time, NO_DAY, cols["paid"]), max_lag_days=1
+        rng,
+        first_day,
+        np.where(on_time, NO_DAY, cols["paid"]),
+        max_lag_days=1,
+        not_before_us=issued,
     )
-    issued = random_timestamps(cols["issue"], rng)[row]
-    known = np.maximum(known, issued + 1)
+    issued = issued[row]
     paid_shown = np.where(update | on_time[row], cols["paid"][row], NO_DAY)
     return build_table(
         ctx.contracts["customs_tax_bill"],

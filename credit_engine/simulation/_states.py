@@ -33,6 +33,7 @@ def versions(
     second_day: IntArray,
     *,
     max_lag_days: int = 2,
+    not_before_us: IntArray | None = None,
 ) -> tuple[IntArray, IntArray, BoolArray]:
     """Rows of records that are written on ``first_day`` and updated on ``second_day``.
 
@@ -45,6 +46,9 @@ def versions(
         (``NO_DAY`` if never updated).
     max_lag_days : int, default=2
         Records become known up to this many days after the day.
+    not_before_us : numpy.ndarray, optional
+        Per record, a time (µs) its first version cannot be known before, such
+        as the event time itself.
 
     Returns
     -------
@@ -63,6 +67,8 @@ def versions(
         random_timestamps(first_day, rng)
         + rng.integers(0, max_lag_days + 1, k) * US_PER_DAY
     )
+    if not_before_us is not None:
+        first_known = np.maximum(first_known, not_before_us + 1)
     second_known = (
         random_timestamps(second_day[second], rng)
         + rng.integers(0, max_lag_days + 1, len(second)) * US_PER_DAY

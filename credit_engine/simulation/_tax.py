@@ -119,10 +119,12 @@ def _filings(ctx: ChunkContext, domestic: FloatArray) -> pa.Table:
     # First version at the due date (ON_TIME or OVERDUE); late filings get a
     # second version when filed.
     row, known, update = versions(
-        rng, due, np.where(late, filed, NO_DAY), max_lag_days=2
+        rng,
+        due,
+        np.where(late, filed, NO_DAY),
+        max_lag_days=2,
+        not_before_us=due * US_PER_DAY,
     )
-    first_known = due[row] * US_PER_DAY
-    known = np.maximum(known, first_known)
     status = np.where(update, 1, np.where(late[row], 2, 0))
     has_values = status != 2
     r_dom = np.where(is_cit[row], np.nan, dom[row])
@@ -243,9 +245,11 @@ def _refund_claims(ctx: ChunkContext) -> pa.Table:
     )
     status = np.select([suspended, issue], [3, 2], 1)
     approved = np.where(status == 1, claimed, 0.0)
-    row, known, update = versions(rng, claim_day, review, max_lag_days=1)
-    filed_ts = random_timestamps(claim_day, rng)[row]
-    known = np.maximum(known, filed_ts + 1)
+    filed_ts = random_timestamps(claim_day, rng)
+    row, known, update = versions(
+        rng, claim_day, review, max_lag_days=1, not_before_us=filed_ts
+    )
+    filed_ts = filed_ts[row]
     letter_code = np.where(
         update, np.where(issue[row], 2, letter[row].astype(np.int64)), 0
     )

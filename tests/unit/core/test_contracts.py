@@ -91,6 +91,10 @@ def test_a_minimal_contract_loads_with_arrow_types(tmp_path):
         (lambda t: t + "  - {name: x, type: string, colour: red}\n", "Extra inputs"),
         (lambda t: t + "  - {name: Bad, type: string}\n", "not snake_case"),
         (lambda t: t + "  - {name: x, type: string, pattern: '('}\n", "is not a regex"),
+        (
+            lambda t: t + "  - {name: x, type: string, pattern: '^(a|b)$'}\n",
+            r"non-capturing groups \(\?:\.\.\.\)",
+        ),
     ],
 )
 def test_malformed_contracts_fail_naming_the_file_and_field(tmp_path, edit, message):
@@ -109,3 +113,15 @@ def test_file_name_must_match_the_table_name(tmp_path):
 def test_empty_folder_is_a_clear_error(tmp_path):
     with pytest.raises(ConfigurationError, match="No record contracts"):
         load_contracts(tmp_path)
+
+
+def test_contract_reference_in_docs_is_up_to_date():
+    from credit_engine.data._contract_docs import render_contracts_markdown
+
+    settings = Settings()
+    expected = render_contracts_markdown(load_contracts(settings.sources_dir)) + "\n"
+    actual = (settings.definitions_dir / "docs" / "contracts.md").read_text("utf-8")
+    assert actual == expected, (
+        "docs/contracts.md is stale: run `credit-engine contracts --markdown "
+        "docs/contracts.md`"
+    )

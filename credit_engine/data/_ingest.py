@@ -1,0 +1,366 @@
+"""Validated ingestion of a batch of department files into the lake.
+
+Preflight -> chunked read and cast -> GX validation -> fingerprints -> DuckDB
+duplicates/key conflicts -> staged files -> atomic commit -> reports.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from credit_engine.config import Settings
+from credit_engine.data._contracts import SourceContract, load_contracts
+from credit_engine.data._dedup import TableOutcome, classify_table, connect
+from credit_engine.data._fingerprint import row_fingerprints
+from credit_engine.data._lake import DUPLICATES, Lake, TableCommit, ingest_lock
+from credit_engine.data._read import (
+    Chunk,
+    InputTable,
+    batch_fingerprint,
+    discover_inputs,
+    iter_chunks,
+)
+from credit_engine.data._reasons import ReasonCode, reason_label
+from credit_engine.data._report import write_ingest_html
+from credit_engine.data._results import IngestReport, ProgressCallback, TableReport
+from credit_engine.data._validate import SuiteRunner, reasons_list_array
+from credit_engine.exceptions import (
+    ConfigurationError,
+    CreditEngineError,
+    IngestionError,
+)
+
+__all__ = ["ingest_batch"]
+
+
+def _reasons_of(chunk: Chunk, failures: dict[str, npt.NDArray[np.int64]]) -> pa.Array:
+    for column, mask in chunk.failed.items():
+        rows = np.flatnonzero(mask).astype(np.int64)
+        failures[reason_label(ReasonCode.INVALID_TYPE, column)] = rows
+        # A value that failed to convert is null now but was not missing.
+        missing = reason_label(ReasonCode.MISSING_REQUIRED, column)
+        if missing in failures:
+            failures[missing] = np.setdiff1d(failures[missing], rows)
+    return reasons_list_array(chunk.num_rows, failures)
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """Where a run stages its files and where they go on commit."""
+
+    stage: Path
+    settings: Settings
+
+    def lake_out(self, contract: SourceContract, batch_id: str) -> Path:
+        return (
+            self.stage
+            / "lake"
+            / contract.department.value
+            / contract.name
+            / f"batch={batch_id}"
+        )
+
+    def quarantine_out(self, contract: SourceContract, batch_id: str) -> Path:
+        return self.stage / "quarantine" / contract.name / f"batch={batch_id}"
+
+    def duplicates_out(self, contract: SourceContract, batch_id: str) -> Path:
+        return (
+            self.stage / "quarantine" / DUPLICATES / contract.name / f"batch={batch_id}"
+        )
+
+    def final(self, staged: Path) -> tuple[Path, str]:
+        """Return the final path and the manifest name (relative to its root)."""
+        for area, root in (
+            ("lake", self.settings.lake_dir),
+            ("quarantine", self.settings.quarantine_dir),
+        ):
+            base = self.stage / area
+            if staged.is_relative_to(base):
+                relative = staged.relative_to(base)
+                return root / relative, relative.as_posix()
+        raise IngestionError(f"Staged file {staged} is outside the staging layout.")
+
+
+def _process_table(
+    inp: InputTable,
+    *,
+    settings: Settings,
+    runner: SuiteRunner,
+    con: Any,
+    lake: Lake,
+    layout: _Layout,
+    batch_id: str,
+    progress: ProgressCallback | None,
+) -> TableOutcome:
+    contract = inp.contract
+    name = contract.name
+    if progress is not None:
+        progress.start(name, inp.total_rows)
+    work_dir = layout.stage / "work" / name
+    work_dir.mkdir(parents=True)
+    work_files: list[Path] = []
+    seq = 0
+    for k, chunk in enumerate(iter_chunks(inp, settings.ingest_chunk_rows)):
+        reasons = _reasons_of(chunk, runner.validate(name, chunk.table, k))
+        hash_a, hash_b = row_fingerprints(chunk.table, chunk.raw_values)
+        n = chunk.num_rows
+        extra = {
+            "_raw_values": chunk.raw_values,
+            "_reasons": reasons,
+            "_source_file": chunk.source_file,
+            "_row_number": chunk.row_number,
+            "_seq": pa.array(np.arange(seq, seq + n, dtype=np.int64)),
+            "_row_hash_a": pa.array(hash_a, pa.uint64()),
+            "_row_hash_b": pa.array(hash_b, pa.uint64()),
+        }
+        table = chunk.table
+        for column, values in extra.items():
+            table = table.append_column(column, values)
+        path = work_dir / f"chunk-{k:05d}.parquet"
+        pq.write_table(table, path, compression="zstd", compression_level=1)
+        work_files.append(path)
+        seq += n
+        if progress is not None:
+            progress.advance(name, n)
+    outcome = classify_table(
+        con,
+        contract,
+        work_files=work_files,
+        lake_files=lake.table_files(name),
+        quarantine_files=lake.quarantine_files(name),
+        batch_id=batch_id,
+        lake_out=layout.lake_out(contract, batch_id),
+        quarantine_out=layout.quarantine_out(contract, batch_id),
+        duplicates_out=layout.duplicates_out(contract, batch_id),
+    )
+    if outcome.rows_in != seq:
+        raise IngestionError(
+            f"Table {name!r}: read {seq} rows but classified {outcome.rows_in}; "
+            "it's a bug in credit-engine. Please report it. Nothing was committed."
+        )
+    shutil.rmtree(work_dir)
+    if progress is not None:
+        progress.done(name)
+    return outcome
+
+
+def _check_filesystems(settings: Settings) -> None:
+    dirs = [settings.staging_dir, settings.lake_dir, settings.quarantine_dir]
+    for d in dirs:
+        d.mkdir(parents=True, exist_ok=True)
+    devices = {d: os.stat(d).st_dev for d in dirs}
+    if len(set(devices.values())) > 1:
+        raise ConfigurationError(
+            "The staging, lake and quarantine folders must be on one filesystem so "
+            f"that a commit is a set of atomic moves; got {[str(d) for d in dirs]} "
+            "on different devices. Set CREDIT_ENGINE_STAGING_DIR (or the others) "
+            "accordingly."
+        )
+
+
+def ingest_batch(
+    input_dir: Path,
+    settings: Settings,
+    *,
+    progress: ProgressCallback | None = None,
+    report_path: Path | None = None,
+) -> IngestReport:
+    """Validate a batch of department files and commit it to the lake.
+
+    Parameters
+    ----------
+    input_dir : pathlib.Path
+        Folder with one ``<table>.parquet``, ``<table>.csv`` or ``<table>/``
+        folder of Parquet parts per table.
+    settings : Settings
+        Engine settings (contracts, lake, quarantine, staging, reports, chunk size).
+    progress : ProgressCallback, optional
+        Told when each table starts, advances and is done.
+    report_path : pathlib.Path, optional
+        Also write the JSON report here.
+
+    Returns
+    -------
+    IngestReport
+        Counts per table and reason; also written as ``ingest.json`` and
+        ``ingest.html`` (and GX Data Docs under ``data_docs/``) in
+        ``settings.reports_dir / batch_id``. Re-ingesting a committed batch
+        commits nothing, sets ``already_ingested`` and writes its reports to
+        ``settings.reports_dir / batch_id / "reruns" / <time>`` so the reports
+        of the committing run stay intact.
+
+    Raises
+    ------
+    DataContractError
+        If a file does not fit its contract as a whole (unknown table, missing
+        required or extra column, unreadable file, empty input). Nothing is loaded.
+    IngestionError
+        If another ingestion holds the lake lock, or the run fails; nothing of
+        the batch is committed.
+    """
+    started_at = dt.datetime.now(dt.UTC)
+    input_dir = Path(input_dir).absolute()
+    inputs = discover_inputs(input_dir, load_contracts(settings.sources_dir))
+    batch_id = batch_fingerprint(inputs)
+    _check_filesystems(settings)
+    lake = Lake(settings.lake_dir, settings.quarantine_dir)
+    layout = _Layout(settings.staging_dir / batch_id, settings)
+    with ingest_lock(settings.lake_dir):
+        lake.cleanup_uncommitted(settings.staging_dir)
+        already = lake.is_committed(batch_id)
+        report_dir = settings.reports_dir / batch_id
+        if already:
+            # Keep the reports of the committing run; a re-run reports beside them.
+            report_dir = report_dir / "reruns" / f"{started_at:%Y%m%dT%H%M%S%fZ}"
+        try:
+            layout.stage.mkdir(parents=True)
+            runner = SuiteRunner(
+                [i.contract for i in inputs], report_dir / "data_docs", batch_id
+            )
+            con = connect(layout.stage / "duckdb_tmp")
+            try:
+                outcomes = {
+                    i.contract.name: _process_table(
+                        i,
+                        settings=settings,
+                        runner=runner,
+                        con=con,
+                        lake=lake,
+                        layout=layout,
+                        batch_id=batch_id,
+                        progress=progress,
+                    )
+                    for i in inputs
+                }
+            finally:
+                con.close()
+            commit_seq = _commit(
+                lake,
+                layout,
+                inputs,
+                outcomes,
+                batch_id=batch_id,
+                started_at=started_at,
+                input_dir=input_dir,
+                already=already,
+            )
+        except CreditEngineError:
+            raise
+        except Exception as exc:
+            raise IngestionError(
+                f"Ingestion of {str(input_dir)!r} (batch {batch_id}) failed: "
+                f"{type(exc).__name__}: {exc}. Nothing of the batch was committed; "
+                "fix the cause and run again."
+            ) from exc
+        finally:
+            shutil.rmtree(layout.stage, ignore_errors=True)
+    report = IngestReport(
+        batch_id=batch_id,
+        started_at=started_at,
+        finished_at=dt.datetime.now(dt.UTC),
+        input_dir=str(input_dir),
+        tables={
+            i.contract.name: _table_report(i, outcomes[i.contract.name]) for i in inputs
+        },
+        already_ingested=already,
+        commit_seq=commit_seq,
+        html_report=str(report_dir / "ingest.html"),
+        data_docs=str(runner.docs_index),
+        json_report=str(report_dir / "ingest.json"),
+    )
+    _write_reports(report, report_dir, report_path)
+    return report
+
+
+def _table_report(inp: InputTable, outcome: TableOutcome) -> TableReport:
+    return TableReport(
+        name=inp.contract.name,
+        department=inp.contract.department.value,
+        source_files=[f.name for f in inp.files],
+        rows_in=outcome.rows_in,
+        loaded=outcome.loaded,
+        quarantined=outcome.quarantined,
+        duplicates=outcome.duplicates,
+        reasons=outcome.reasons,
+        samples=outcome.samples,
+    )
+
+
+def _commit(
+    lake: Lake,
+    layout: _Layout,
+    inputs: Sequence[InputTable],
+    outcomes: dict[str, TableOutcome],
+    *,
+    batch_id: str,
+    started_at: dt.datetime,
+    input_dir: Path,
+    already: bool,
+) -> int | None:
+    if already:
+        fresh = {n: o for n, o in outcomes.items() if o.loaded or o.quarantined}
+        if fresh:
+            raise IngestionError(
+                f"Batch {batch_id} is already committed, but its rows of "
+                f"{sorted(fresh)} are no longer found in the lake or quarantine (files "
+                "removed by hand, or the casting rules changed). Nothing was "
+                "committed; restore the lake from backup or ingest changed files."
+            )
+        return None
+    staged: dict[Path, Path] = {}
+    tables: dict[str, TableCommit] = {}
+    for inp in inputs:
+        outcome = outcomes[inp.contract.name]
+        names: dict[str, list[str]] = {"lake": [], "quarantine": [], "duplicates": []}
+        for kind, files in (
+            ("lake", outcome.lake_files),
+            ("quarantine", outcome.quarantine_files),
+            ("duplicates", outcome.duplicate_files),
+        ):
+            for path in files:
+                target, name = layout.final(path)
+                staged[path] = target
+                names[kind].append(name)
+        tables[inp.contract.name] = TableCommit(
+            department=inp.contract.department.value,
+            rows_in=outcome.rows_in,
+            loaded=outcome.loaded,
+            quarantined=outcome.quarantined,
+            duplicates=outcome.duplicates,
+            reasons=outcome.reasons,
+            lake_files=tuple(names["lake"]),
+            quarantine_files=tuple(names["quarantine"]),
+            duplicate_files=tuple(names["duplicates"]),
+        )
+    manifest = lake.commit(
+        staged,
+        batch_id=batch_id,
+        started_at=started_at,
+        input_dir=input_dir,
+        tables=tables,
+    )
+    return manifest.seq
+
+
+def _write_reports(
+    report: IngestReport, report_dir: Path, report_path: Path | None
+) -> None:
+    report_dir.mkdir(parents=True, exist_ok=True)
+    payload = json.dumps(report.to_json_dict(), indent=2) + "\n"
+    for target in (report_dir / "ingest.json", report_path):
+        if target is not None:
+            Path(target).parent.mkdir(parents=True, exist_ok=True)
+            Path(target).write_text(payload, encoding="utf-8")
+    write_ingest_html(report, report_dir / "ingest.html")

@@ -1,0 +1,69 @@
+"""Reason codes: why a row was sent to quarantine.
+
+A quarantined row carries one label ``"<code>:<column>"`` per problem found, e.g.
+``"unknown_code:trade_mode"``; reports count rows per code.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+__all__ = ["ReasonCode", "reason_label"]
+
+
+class ReasonCode(StrEnum):
+    """Why a row was quarantined.
+
+    Examples
+    --------
+    >>> ReasonCode.UNKNOWN_CODE.describe()
+    'A code column holds a value outside the allowed list.'
+    >>> reason_label(ReasonCode.BELOW_MIN, "amount_cny")
+    'below_min:amount_cny'
+    """
+
+    MISSING_REQUIRED = "missing_required"
+    INVALID_TYPE = "invalid_type"
+    INVALID_USCC = "invalid_uscc"
+    UNKNOWN_CODE = "unknown_code"
+    BELOW_MIN = "below_min"
+    ABOVE_MAX = "above_max"
+    BAD_FORMAT = "bad_format"
+    KNOWN_BEFORE_EVENT = "known_before_event"
+    INVALID_INTERVAL = "invalid_interval"
+    KEY_CONFLICT = "key_conflict"
+
+    def describe(self) -> str:
+        """Return a one-line description of the reason, for reports."""
+        return _DESCRIPTIONS[self]
+
+
+_DESCRIPTIONS: dict[ReasonCode, str] = {
+    ReasonCode.MISSING_REQUIRED: "A required column is empty.",
+    ReasonCode.INVALID_TYPE: (
+        "A value cannot be converted to the column type (e.g. text in a number "
+        "column, an impossible date); the original is kept in _raw_values."
+    ),
+    ReasonCode.INVALID_USCC: (
+        "A Unified Social Credit Code fails the GB 32100-2015 length, character "
+        "set or check-character test."
+    ),
+    ReasonCode.UNKNOWN_CODE: "A code column holds a value outside the allowed list.",
+    ReasonCode.BELOW_MIN: "A number is below the minimum the contract allows.",
+    ReasonCode.ABOVE_MAX: "A number is above the maximum the contract allows.",
+    ReasonCode.BAD_FORMAT: "A value does not match the pattern of its column.",
+    ReasonCode.KNOWN_BEFORE_EVENT: (
+        "ingested_at is earlier than event_ts: the zone cannot have known the "
+        "record before it happened."
+    ),
+    ReasonCode.INVALID_INTERVAL: "effective_to is earlier than effective_from.",
+    ReasonCode.KEY_CONFLICT: (
+        "Another row with the same key and ingested_at but different content was "
+        "loaded first (in this batch or an earlier one)."
+    ),
+}
+
+
+def reason_label(code: ReasonCode, column: str) -> str:
+    """Return the per-row label ``"<code>:<column>"`` stored in ``_reasons``."""
+    return f"{code.value}:{column}"

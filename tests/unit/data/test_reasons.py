@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+import pytest
+
+from credit_engine.data import ReasonCode
+
+SPEC_CODES = [
+    "missing_required",
+    "invalid_type",
+    "invalid_uscc",
+    "unknown_code",
+    "below_min",
+    "above_max",
+    "bad_format",
+    "known_before_event",
+    "invalid_interval",
+    "key_conflict",
+]
+
+
+def test_the_ten_reason_codes_of_the_spec():
+    assert [code.value for code in ReasonCode] == SPEC_CODES
+
+
+@pytest.mark.parametrize("code", list(ReasonCode))
+def test_every_code_has_a_one_line_description(code):
+    text = code.describe()
+    assert text.endswith(".")
+    assert "\n" not in text
+    assert 10 < len(text) < 200
+
+
+def test_codes_are_strings():
+    assert ReasonCode("unknown_code") is ReasonCode.UNKNOWN_CODE
+    assert f"{ReasonCode.BELOW_MIN}:amount" == "below_min:amount"
