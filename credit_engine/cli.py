@@ -302,10 +302,44 @@ def demo(
     console.rule("[bold]2/2 ingest the department records")
     report = _run_ingest(settings, records, settings.reports_dir / "latest-ingest.json")
     _print_ingest(report)
+    ok = True
+    if not report.already_ingested:
+        ok = _print_audit(settings, summary.truth_dir, report)
     console.print(
         f"demo finished in {time.perf_counter() - started:.0f} s; "
         f"engine home: {settings.home}"
     )
+    if not ok:
+        raise typer.Exit(code=1)
+
+
+def _print_audit(settings: Settings, truth_dir: Path, report: Any) -> bool:
+    """Check ingestion against the simulator's dirty rows; print; return ok."""
+    from credit_engine.data import Lake
+    from credit_engine.simulation import audit_ingestion
+
+    audit = audit_ingestion(
+        truth_dir, Lake(settings.lake_dir, settings.quarantine_dir), report
+    )
+    table = Table(title="Self-check: dirty rows injected by the simulator")
+    for col in ("dirty kind", "injected", "caught", "as"):
+        table.add_column(
+            col, justify="left" if col in ("dirty kind", "as") else "right"
+        )
+    for k in audit.kinds:
+        mark = "[green]" if k.ok else "[red]"
+        table.add_row(
+            k.kind, f"{k.injected:,}", f"{mark}{k.caught:,}", k.expected_reason
+        )
+    console.print(table)
+    colour = "green" if audit.clean_rows_rejected == 0 else "red"
+    console.print(
+        f"clean rows rejected: [{colour}]{audit.clean_rows_rejected:,}[/]; "
+        f"tables out of balance: {len(audit.unbalanced_tables)}"
+    )
+    if not audit.ok:
+        err_console.print("[bold red]self-check failed[/]: see the table above.")
+    return audit.ok
 
 
 # ----------------------------------------------------------------- contracts

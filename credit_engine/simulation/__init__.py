@@ -8,6 +8,7 @@ and market regulation. See ``docs/simulator.md`` for the generative model.
 
 from __future__ import annotations
 
+from credit_engine.simulation._accounting import KindCheck, ZoneAudit, audit_ingestion
 from credit_engine.simulation._dirty import DIRTY_KINDS, EXPECTED_REASON
 from credit_engine.simulation._zone import (
     CHUNK_SIZE,
@@ -20,7 +21,10 @@ __all__ = [
     "CHUNK_SIZE",
     "DIRTY_KINDS",
     "EXPECTED_REASON",
+    "KindCheck",
     "SimulationConfig",
     "SimulationSummary",
+    "ZoneAudit",
+    "audit_ingestion",
     "simulate_zone",
 ]

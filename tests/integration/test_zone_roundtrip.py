@@ -107,3 +107,41 @@ def test_reingesting_the_zone_loads_nothing(zone, ingested):
         assert t["loaded"] == 0, name
         assert t["quarantined"] == 0, name
         assert t["duplicates"] == t["rows_in"], name
+
+
+def test_the_demo_self_check_passes_and_flags_a_missed_row(zone, ingested, tmp_path):
+    from credit_engine.simulation import audit_ingestion
+
+    settings, report = ingested
+    lake = Lake(settings.lake_dir, settings.quarantine_dir)
+    audit = audit_ingestion(Path(zone.truth_dir), lake, report)
+    assert audit.ok
+    assert {k.kind for k in audit.kinds if k.injected} == set(EXPECTED_REASON)
+    # Claim a clean row was corrupted: the self-check must notice it was loaded.
+    dirty = pd.read_parquet(Path(zone.truth_dir) / "dirty_rows.parquet")
+    clean_row = next(
+        r
+        for r in range(1000)
+        if r not in set(dirty.query("table == 'tax_filing'").row_number)
+    )
+    fake = pd.concat(
+        [
+            dirty,
+            pd.DataFrame(
+                [
+                    {
+                        "table": "tax_filing",
+                        "row_number": clean_row,
+                        "kind": "unknown_code",
+                        "column": "tax_type",
+                    }
+                ]
+            ),
+        ]
+    )
+    (tmp_path / "truth").mkdir()
+    fake.to_parquet(tmp_path / "truth" / "dirty_rows.parquet")
+    broken = audit_ingestion(tmp_path / "truth", lake, report)
+    assert not broken.ok
+    unknown = next(k for k in broken.kinds if k.kind == "unknown_code")
+    assert unknown.caught == unknown.injected - 1
