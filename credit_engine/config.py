@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from credit_engine.exceptions import ConfigurationError
@@ -87,6 +87,16 @@ class Settings(BaseSettings):
         default_factory=lambda data: _sqlite_url(data["home"] / "credit_engine.db")
     )
     ingest_chunk_rows: int = Field(default=2_000_000, ge=1_000)
+
+    @field_validator(
+        "home", "definitions_dir", "lake_dir", "quarantine_dir", "reports_dir",
+        "staging_dir",
+    )  # fmt: skip
+    @classmethod
+    def _absolute(cls, value: Path) -> Path:
+        # Relative paths are taken from the working directory once, at start-up,
+        # so that nothing downstream depends on where it runs from.
+        return value.expanduser().absolute()
 
     @model_validator(mode="after")
     def _check_home(self) -> Settings:

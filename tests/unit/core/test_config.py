@@ -38,3 +38,12 @@ def test_a_file_as_home_is_refused(tmp_path):
 def test_definitions_are_found_in_the_checkout():
     assert (Settings().sources_dir / "customs_declaration.yaml").is_file()
     assert Settings().definitions_dir == Path(__file__).resolve().parents[3]
+
+
+def test_relative_paths_become_absolute_at_start_up(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    s = Settings(home=Path("rel-home"), reports_dir=Path("r"))
+    assert s.home == tmp_path / "rel-home"
+    assert s.lake_dir == tmp_path / "rel-home" / "lake"
+    assert s.reports_dir == tmp_path / "r"
+    assert s.database_url == f"sqlite:///{tmp_path}/rel-home/credit_engine.db"
