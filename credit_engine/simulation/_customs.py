@@ -270,20 +270,7 @@ def _inspections(ctx: ChunkContext, rows: dict[str, IntArray | FloatArray]) -> p
 
 
 def _penalties(ctx: ChunkContext) -> pa.Table:
-    log = ctx.dyn.logs["customs_penalty"]
-    cols = (
-        log.columns()
-        if len(log)
-        else {
-            "idx": np.zeros(0, np.int64),
-            "day": np.zeros(0, np.int64),
-            "category": np.zeros(0, np.int64),
-            "amount": np.zeros(0),
-            "non_intentional": np.zeros(0, bool),
-            "due": np.zeros(0, np.int64),
-            "paid": np.zeros(0, np.int64),
-        }
-    )
+    cols = ctx.dyn.logs["customs_penalty"].columns()
     rng = ctx.rng
     k = len(cols["idx"])
     ids = ctx.serials("customs_penalty", k)
@@ -340,8 +327,7 @@ def _tax_bills(ctx: ChunkContext, rows: dict[str, IntArray | FloatArray]) -> pa.
     entry = np.asarray(rows["entry"])[src]
     # Late fees for late payments, and the bills a tax default leaves unpaid.
     fee_src = np.flatnonzero(late)
-    d_log = dyn.logs["default_bill"]
-    d_cols = d_log.columns() if len(d_log) else None
+    d_cols = dyn.logs["default_bill"].columns()
     parts = {
         "ent": [ent, ent[fee_src]],
         "issue": [issue, paid[fee_src]],
@@ -350,7 +336,7 @@ def _tax_bills(ctx: ChunkContext, rows: dict[str, IntArray | FloatArray]) -> pa.
         "paid": [paid, paid[fee_src] + rng.integers(0, 10, len(fee_src))],
         "entry": [entry, entry[fee_src]],
     }
-    if d_cols is not None:
+    if len(d_cols["idx"]):
         d_ent = d_cols["idx"]
         d_mon = ctx.grid.month_of_day(d_cols["day"])
         parts["ent"].append(d_ent)

@@ -19,7 +19,7 @@ from credit_engine.simulation import _hazards as hz
 from credit_engine.simulation import _reference as ref
 from credit_engine.simulation._calendar import NO_DAY, MonthGrid, to_day
 from credit_engine.simulation._consequences import Consequences
-from credit_engine.simulation._events import EventLog
+from credit_engine.simulation._events import EVENT_SCHEMAS, EventLog
 from credit_engine.simulation._population import Population
 from credit_engine.simulation._spells import NONE, Schedule, SpellTable, SpellTracker
 from credit_engine.simulation._types import BoolArray, FloatArray, IntArray
@@ -93,19 +93,7 @@ class ChunkDynamics:
         n, m = len(pop), grid.n_months
         self.n, self.m = n, m
         self.schedule = Schedule()
-        self.logs = {
-            name: EventLog()
-            for name in (
-                "customs_penalty",
-                "default_bill",
-                "tax_violation",
-                "admin_penalty",
-                "samr_change",
-                "annual_report",
-                "tax_rating",
-                "adverse",
-            )
-        }
+        self.logs = {name: EventLog(schema) for name, schema in EVENT_SCHEMAS.items()}
         self.health = pop.health_start.copy()
         self.under = pop.under_declaration.copy()
         self.lost = np.zeros(n, dtype=bool)

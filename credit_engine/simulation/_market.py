@@ -19,7 +19,6 @@ from credit_engine.simulation._arrow import (
 )
 from credit_engine.simulation._calendar import random_timestamps
 from credit_engine.simulation._context import ChunkContext
-from credit_engine.simulation._events import EventLog
 from credit_engine.simulation._spells import SpellTable
 from credit_engine.simulation._states import state_table
 
@@ -36,12 +35,6 @@ def build_market(ctx: ChunkContext) -> dict[str, pa.Table]:
         "serious_violation_list": _serious(ctx),
         "admin_penalty": _penalties(ctx),
     }
-
-
-def _log_columns(log: EventLog, empty: dict[str, str]) -> dict[str, Array]:
-    if len(log):
-        return log.columns()
-    return {k: np.zeros(0, dtype=v) for k, v in empty.items()}
 
 
 def _registration(ctx: ChunkContext) -> pa.Table:
@@ -65,9 +58,7 @@ def _registration(ctx: ChunkContext) -> pa.Table:
 
 
 def _changes(ctx: ChunkContext) -> pa.Table:
-    cols = _log_columns(
-        ctx.dyn.logs["samr_change"], {"idx": "int64", "day": "int64", "field": "int64"}
-    )
+    cols = ctx.dyn.logs["samr_change"].columns()
     k = len(cols["idx"])
     ts = random_timestamps(np.asarray(cols["day"], np.int64), ctx.rng)
     return build_table(
@@ -85,17 +76,7 @@ def _changes(ctx: ChunkContext) -> pa.Table:
 
 
 def _annual_reports(ctx: ChunkContext) -> pa.Table:
-    cols = _log_columns(
-        ctx.dyn.logs["annual_report"],
-        {
-            "idx": "int64",
-            "day": "int64",
-            "year": "int64",
-            "employees": "int64",
-            "social": "int64",
-            "revenue": "float64",
-        },
-    )
+    cols = ctx.dyn.logs["annual_report"].columns()
     k = len(cols["idx"])
     ts = random_timestamps(np.asarray(cols["day"], np.int64), ctx.rng)
     return build_table(
@@ -158,17 +139,7 @@ def _serious(ctx: ChunkContext) -> pa.Table:
 
 
 def _penalties(ctx: ChunkContext) -> pa.Table:
-    cols = _log_columns(
-        ctx.dyn.logs["admin_penalty"],
-        {
-            "idx": "int64",
-            "day": "int64",
-            "type": "int64",
-            "amount": "float64",
-            "matter": "int64",
-            "heavier": "bool",
-        },
-    )
+    cols = ctx.dyn.logs["admin_penalty"].columns()
     k = len(cols["idx"])
     ts = random_timestamps(np.asarray(cols["day"], np.int64), ctx.rng)
     return build_table(

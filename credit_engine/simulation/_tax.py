@@ -317,17 +317,7 @@ def _ratings(ctx: ChunkContext) -> pa.Table:
 
 
 def _violations(ctx: ChunkContext) -> pa.Table:
-    log = ctx.dyn.logs["tax_violation"]
-    if not len(log):
-        cols = {
-            "idx": np.zeros(0, np.int64),
-            "day": np.zeros(0, np.int64),
-            "type": np.zeros(0, np.int64),
-            "amount": np.zeros(0),
-            "major": np.zeros(0, bool),
-        }
-    else:
-        cols = log.columns()
+    cols = ctx.dyn.logs["tax_violation"].columns()
     rng = ctx.rng
     k = len(cols["idx"])
     ts = random_timestamps(cols["day"], rng)

@@ -67,10 +67,7 @@ class Truth:
     def finalise_truth(self) -> None:
         """Set the truth to 1 where a determined consequence falls in the window."""
         d = self.d
-        log = d.logs["adverse"]
-        if not len(log):
-            return
-        cols = log.columns()
+        cols = d.logs["adverse"].columns()
         idx, eff, trig = cols["idx"], cols["effective"], cols["trigger"]
         month_end = d.grid.month_end
         for i, e, g in zip(idx, eff, trig, strict=True):

@@ -159,17 +159,7 @@ def _truth_tables(
             ),
         }
     )
-    log = dyn.logs["adverse"]
-    cols = (
-        log.columns()
-        if len(log)
-        else {
-            "idx": np.zeros(0, np.int64),
-            "effective": np.zeros(0, np.int64),
-            "trigger": np.zeros(0, np.int64),
-            "kind": np.zeros(0, np.int64),
-        }
-    )
+    cols = dyn.logs["adverse"].columns()
     adverse = pa.table(
         {
             "uscc": pa.array(pop.uscc[cols["idx"]], pa.string()),
