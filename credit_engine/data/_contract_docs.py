@@ -59,7 +59,9 @@ def render_contracts_markdown(contracts: Mapping[str, SourceContract]) -> str:
         "valid time (`event_ts` for events; `effective_from`/`effective_to` for",
         "states) and",
         "`ingested_at`, the time the zone learned it. A record is identified by its",
-        "key; a later `ingested_at` with the same key is a new version of it.",
+        "key. In a versioned table a later `ingested_at` with the same key is a new",
+        "version of the record (a fine re-sent when paid, a spell when it ends); in",
+        "other tables a second row with the same key is a key conflict.",
         "",
         "Required columns must be non-null. Disclosure levels say who may see a field:",
         "`public`, `shared` between departments, or `internal` to the owner.",
@@ -80,6 +82,11 @@ def render_contracts_markdown(contracts: Mapping[str, SourceContract]) -> str:
                 "",
                 f"Kind: **{c.kind.value}**; key: "
                 + ", ".join(f"`{k}`" for k in c.key)
+                + (
+                    "; **versioned** (updates arrive as new rows with the same key)"
+                    if c.is_versioned
+                    else "; never updated (one row per key)"
+                )
                 + f"; default disclosure: {c.disclosure.value}.",
                 "",
                 "| column | type | required | disclosure | rules | meaning |",

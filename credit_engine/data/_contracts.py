@@ -219,8 +219,12 @@ class SourceContract(BaseModel):
     description : str
         What one row is.
     key : list of str
-        Columns identifying a record across its versions; a version is the key
-        plus ``ingested_at``.
+        Columns identifying a record.
+    versioned : bool, optional
+        Whether a record is updated by later versions (same key, later
+        ``ingested_at``): a fine re-sent when paid, a spell re-sent when it ends.
+        State tables always are; event tables default to ``False``, and then a
+        second row with the same key but other content is a key conflict.
     disclosure : Disclosure
         Default disclosure level of the table's fields.
     columns : list of ColumnSpec
@@ -235,6 +239,7 @@ class SourceContract(BaseModel):
     title: str
     description: str
     key: tuple[str, ...] = ("uscc", "source_record_id")
+    versioned: bool | None = None
     disclosure: Disclosure = Disclosure.SHARED
     columns: tuple[ColumnSpec, ...]
     path: Annotated[Path | None, Field(exclude=True)] = None
@@ -281,12 +286,30 @@ class SourceContract(BaseModel):
                     f"column {col!r} must have type {typ.value!r}, "
                     f"got {types[col].value!r}"
                 )
+        if self.kind is RecordKind.STATE and self.versioned is False:
+            problems.append(
+                "a state table is always versioned: its spells are re-sent when they "
+                "end; remove 'versioned: false'"
+            )
         unknown_key = [k for k in self.key if k not in names]
         if unknown_key:
             problems.append(f"key columns {unknown_key} are not declared columns")
         if problems:
             raise ValueError("; ".join(problems))
         return self
+
+    @property
+    def is_versioned(self) -> bool:
+        """Whether records get later versions (always for state tables)."""
+        return self.kind is RecordKind.STATE or bool(self.versioned)
+
+    @property
+    def version_key(self) -> tuple[str, ...]:
+        """Columns that identify one version of a record.
+
+        The key plus ``ingested_at`` for versioned tables, the key alone otherwise.
+        """
+        return (*self.key, "ingested_at") if self.is_versioned else self.key
 
     @property
     def column_names(self) -> list[str]:

@@ -110,6 +110,12 @@ def _message(  # noqa: PLR0911 -- one sentence per reason code
     """Return the SQL expression of the human sentence for one reason label."""
     if code is ReasonCode.KEY_CONFLICT:
         keys = ", ".join(contract.key)
+        if not contract.is_versioned:
+            return _lit(
+                f"another row with the same {keys} but different content came first; "
+                f"records of {contract.name} are never updated, so send a correction "
+                "as a new record"
+            )
         return _concat(
             _lit(f"another row with the same {keys} and ingested_at "),
             _value(contract, "ingested_at"),
@@ -176,7 +182,7 @@ def _classify_sql(
     lake: Sequence[Path],
     quarantine: Sequence[Path],
 ) -> str:
-    keys = [*contract.key, "ingested_at"]
+    keys = list(contract.version_key)
     key_list = ", ".join(keys)
     hashes = "_row_hash_a, _row_hash_b"
     empty_hashes = "NULL::UBIGINT AS _row_hash_a, NULL::UBIGINT AS _row_hash_b"

@@ -58,8 +58,8 @@ _DESCRIPTIONS: dict[ReasonCode, str] = {
     ),
     ReasonCode.INVALID_INTERVAL: "effective_to is earlier than effective_from.",
     ReasonCode.KEY_CONFLICT: (
-        "Another row with the same key and ingested_at but different content was "
-        "loaded first (in this batch or an earlier one)."
+        "Another row with the same key (and the same ingested_at, in a versioned "
+        "table) but different content was loaded first, in this batch or earlier."
     ),
 }
 

@@ -163,18 +163,29 @@ def write_batch_a(
     return {DECL: decl, LEVEL: level, VAT: vat}
 
 
-def write_batch_b(root: Path, decl: pa.Table) -> None:
+def write_batch_b(root: Path, decl: pa.Table, level: pa.Table) -> None:
     later = decl.column("ingested_at")[26].as_py() + dt.timedelta(days=1)
     rows = [
         *decl.slice(20, 5).to_pylist(),  # duplicates of loaded rows
         decl.slice(1, 1).to_pylist()[0] | {"trade_mode": "9999"},  # of quarantine
         decl.slice(25, 1).to_pylist()[0] | {"declared_value": 2.5},  # key conflict
-        decl.slice(26, 1).to_pylist()[0] | {"ingested_at": later},  # new version
+        # Declarations are never updated: a re-sent record with a later
+        # ingested_at is a key conflict too, not a new version.
+        decl.slice(26, 1).to_pylist()[0] | {"ingested_at": later},
         decl.slice(27, 1).to_pylist()[0] | {"source_record_id": "9" * 18},  # new
     ]
     root.mkdir(parents=True)
     pq.write_table(
         pa.Table.from_pylist(rows, schema=decl.schema), root / f"{DECL}.parquet"
+    )
+    # Credit levels are versioned: the spell of row 5 ends, re-sent later.
+    spell = level.slice(5, 1).to_pylist()[0]
+    closed = spell | {
+        "effective_to": spell["effective_from"] + dt.timedelta(days=30),
+        "ingested_at": spell["ingested_at"] + dt.timedelta(days=31),
+    }
+    pq.write_table(
+        pa.Table.from_pylist([closed], schema=level.schema), root / f"{LEVEL}.parquet"
     )
 
 
@@ -203,7 +214,7 @@ def scenario(
     root = tmp_path_factory.mktemp("scenario")
     settings = Settings(home=root / "home")
     typed = write_batch_a(root / "in_a", contracts, valid_table)
-    write_batch_b(root / "in_b", typed[DECL])
+    write_batch_b(root / "in_b", typed[DECL], typed[LEVEL])
     recorder = Recorder()
     lake = Lake(settings.lake_dir, settings.quarantine_dir)
     a = ingest_batch(
@@ -384,11 +395,11 @@ def test_second_batch_dedups_against_lake_and_quarantine(scenario):
     decl = report.tables[DECL]
     assert (decl.rows_in, decl.loaded, decl.quarantined, decl.duplicates) == (
         9,
-        2,
         1,
+        2,
         6,
     )
-    assert decl.reasons == {"key_conflict": 1}
+    assert decl.reasons == {"key_conflict": 2}
     listed = pd.concat(
         [
             pd.read_parquet(f)
@@ -399,13 +410,29 @@ def test_second_batch_dedups_against_lake_and_quarantine(scenario):
     assert listed["duplicate_of"].tolist() == ["lake"] * 5 + ["quarantine"]
 
 
-def test_a_new_version_of_a_record_is_loaded(scenario):
+def test_a_new_version_of_a_versioned_record_is_loaded(scenario):
+    level = scenario["typed"][LEVEL]
+    rid = level.column("source_record_id")[5].as_py()
+    lake = scenario["lake"]
+    loaded = pd.concat([pd.read_parquet(f) for f in lake.table_files(LEVEL)])
+    versions = loaded[loaded["source_record_id"] == rid].sort_values("ingested_at")
+    assert len(versions) == 2
+    latest = versions.iloc[-1]
+    assert latest["effective_to"] - latest["effective_from"] == pd.Timedelta(days=30)
+    assert versions.iloc[0]["effective_to"] != latest["effective_to"]
+    assert scenario["b"].tables[LEVEL].loaded == 1
+
+
+def test_a_resent_record_of_an_unversioned_table_is_a_key_conflict(scenario):
     decl = scenario["typed"][DECL]
     rid = decl.column("source_record_id")[26].as_py()
     lake = scenario["lake"]
     loaded = pd.concat([pd.read_parquet(f) for f in lake.table_files(DECL)])
-    assert (loaded["source_record_id"] == rid).sum() == 2
-    assert lake.row_count(DECL) == len(loaded) == 27 + 2
+    assert (loaded["source_record_id"] == rid).sum() == 1
+    assert lake.row_count(DECL) == len(loaded) == 27 + 1
+    quarantined = quarantine_of(lake, DECL, scenario["b"].batch_id)
+    text = quarantined.loc[quarantined["source_record_id"] == rid, "_reason_text"]
+    assert text.str.contains("never updated").all()
 
 
 # --- batch C: idempotent re-ingest ---------------------------------------------
