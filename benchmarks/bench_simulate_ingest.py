@@ -21,15 +21,13 @@ import json
 import os
 import platform
 import shutil
-import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
 import pyarrow.parquet as pq
+from _proc import ROOT, measure
 
-ROOT = Path(__file__).resolve().parents[1]
 CLI = [sys.executable, "-m", "credit_engine.cli"]
 COPY = """
 import sys, pathlib, pyarrow.parquet as pq
@@ -40,30 +38,12 @@ for f in sorted(src.glob("*.parquet")):
 """
 
 
-def run(cmd: list[str], env: dict[str, str] | None = None) -> dict[str, float]:
-    """Run ``cmd``; return wall seconds and peak RSS (MiB) of that process."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(
-        cmd,
-        cwd=ROOT,
-        env={**os.environ, **(env or {})},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    _, status, usage = os.wait4(proc.pid, 0)
-    seconds = time.perf_counter() - start
-    if status != 0:
-        err = proc.stderr.read().decode() if proc.stderr else ""
-        raise RuntimeError(f"{cmd} failed ({status}):\n{err[-3000:]}")
-    return {"seconds": round(seconds, 1), "peak_rss_mib": round(usage.ru_maxrss / 1024)}
-
-
 def bench_size(n: int, work: Path, seed: int) -> dict[str, Any]:
     """Simulate ``n`` enterprises, copy the batch (baseline), ingest it."""
     base = work / f"zone-{n}"
     shutil.rmtree(base, ignore_errors=True)
     records = base / "records"
-    simulate = run(
+    simulate = measure(
         [
             *CLI,
             "simulate",
@@ -79,9 +59,9 @@ def bench_size(n: int, work: Path, seed: int) -> dict[str, Any]:
     )
     rows = sum(pq.ParquetFile(f).metadata.num_rows for f in records.glob("*.parquet"))
     size_mib = sum(f.stat().st_size for f in records.glob("*.parquet")) / 2**20
-    copy = run([sys.executable, "-c", COPY, str(records), str(base / "copy")])
+    copy = measure([sys.executable, "-c", COPY, str(records), str(base / "copy")])
     report = base / "ingest.json"
-    ingest = run(
+    ingest = measure(
         [
             *CLI,
             "ingest",

@@ -290,27 +290,43 @@ def demo(
     seed: Annotated[int, typer.Option(help="Random seed.")] = 20260401,
     home: HomeOption = None,
 ) -> None:
-    """Run the main job on the embedded default zone: simulate, then ingest."""
+    """Run the main job on the default zone: simulate, ingest, build features."""
     settings = _settings(home)
     started = time.perf_counter()
-    console.rule("[bold]1/2 simulate the default zone")
+    console.rule("[bold]1/3 simulate the default zone")
     records = settings.home / "zone" / "records"
     summary = _run_simulation(
         settings, enterprises, "2023-10-01", "2026-09-30", seed, 0.01, records, None
     )
     _print_simulation(summary)
-    console.rule("[bold]2/2 ingest the department records")
+    console.rule("[bold]2/3 ingest the department records")
     report = _run_ingest(settings, records, settings.reports_dir / "latest-ingest.json")
     _print_ingest(report)
     ok = True
     if not report.already_ingested:
         ok = _print_audit(settings, summary.truth_dir, report)
+    console.rule("[bold]3/3 build point-in-time features (12 monthly rating dates)")
+    dates = _month_ends(dt.date(2024, 10, 31), 12)
+    snapshot = settings.home / "features" / "credit_v1_monthly.parquet"
+    frame, lineage = _run_features(settings, dates, "credit_v1", snapshot)
+    _print_features(frame, lineage, snapshot)
     console.print(
         f"demo finished in {time.perf_counter() - started:.0f} s; "
         f"engine home: {settings.home}"
     )
     if not ok:
         raise typer.Exit(code=1)
+
+
+def _month_ends(first: dt.date, count: int) -> list[dt.date]:
+    """``count`` consecutive month ends starting with the month of ``first``."""
+    out = []
+    year, month = first.year, first.month
+    for _ in range(count):
+        nxt = dt.date(year + month // 12, month % 12 + 1, 1)
+        out.append(nxt - dt.timedelta(days=1))
+        year, month = nxt.year, nxt.month
+    return out
 
 
 def _print_audit(settings: Settings, truth_dir: Path, report: Any) -> bool:
@@ -340,6 +356,99 @@ def _print_audit(settings: Settings, truth_dir: Path, report: Any) -> bool:
     if not audit.ok:
         err_console.print("[bold red]self-check failed[/]: see the table above.")
     return audit.ok
+
+
+# ------------------------------------------------------------------ features
+def _parse_dates(values: list[str], name: str) -> list[dt.date]:
+    return sorted({_parse_date(v, name) for v in values})
+
+
+def _run_features(
+    settings: Settings, as_of: list[dt.date], feature_set: str, out: Path
+) -> tuple[Any, dict[str, Any]]:
+    from credit_engine.data import Lake
+    from credit_engine.features import (
+        LakeSources,
+        build_feature_frame,
+        enterprise_spine,
+        load_definitions,
+        write_snapshot,
+    )
+
+    definitions = load_definitions(settings.definitions_dir)
+    resolved = definitions.resolve(feature_set)
+    sources = LakeSources(
+        Lake(settings.lake_dir, settings.quarantine_dir), definitions.contracts
+    )
+    with _progress() as progress:
+        task = progress.add_task(f"features {feature_set}", total=2)
+        spine = enterprise_spine(sources, definitions, as_of)
+        progress.advance(task)
+        frame = build_feature_frame(
+            spine, resolved, definitions=definitions, sources=sources
+        )
+        progress.advance(task)
+    lineage = write_snapshot(
+        frame, out, resolved=resolved, sources=sources, as_of=as_of
+    )
+    return frame, lineage
+
+
+def _print_features(frame: Any, lineage: dict[str, Any], out: Path) -> None:
+    table = Table(title=f"Feature snapshot {lineage['feature_set']}")
+    for col in ("as_of", "enterprises", "features", "null share", "mean non-null"):
+        table.add_column(col, justify="left" if col == "as_of" else "right")
+    features = frame.drop(columns=["uscc", "as_of"])
+    for day, rows in frame.groupby("as_of"):
+        values = features.loc[rows.index]
+        table.add_row(
+            str(day), f"{len(rows):,}", str(values.shape[1]),
+            f"{values.isna().to_numpy().mean():.1%}",
+            f"{values.notna().sum(axis=1).mean():.0f}",
+        )  # fmt: skip
+    console.print(table)
+    console.print(
+        f"snapshot: {out}\ndefinitions sha256: {lineage['definitions_sha256'][:16]}…  "
+        f"lake state: {lineage['lake_state'][:16]}…"
+    )
+
+
+@app.command()
+@_friendly_errors
+def features(
+    as_of: Annotated[
+        list[str] | None,
+        typer.Option("--as-of", help="Rating date YYYY-MM-DD; repeat for several."),
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Snapshot Parquet file to write.")
+    ] = None,
+    feature_set: Annotated[
+        str, typer.Option("--set", help="Feature set (features/sets).")
+    ] = "credit_v1",
+    markdown: Annotated[
+        Path | None,
+        typer.Option(help="Write the feature reference (docs/features.md) instead."),
+    ] = None,
+    home: HomeOption = None,
+) -> None:
+    """Build a point-in-time feature snapshot from the lake (or document the set)."""
+    settings = _settings(home)
+    if markdown is not None:
+        from credit_engine.features import load_definitions
+        from credit_engine.features._docs import render_features_markdown
+
+        text = render_features_markdown(
+            load_definitions(settings.definitions_dir), feature_set
+        )
+        markdown.write_text(text + "\n", encoding="utf-8")
+        console.print(f"wrote {markdown}")
+        return
+    if not as_of or out is None:
+        raise typer.BadParameter("give --as-of (one or more) and --out")
+    dates = _parse_dates(as_of, "as-of")
+    frame, lineage = _run_features(settings, dates, feature_set, out)
+    _print_features(frame, lineage, out)
 
 
 # ----------------------------------------------------------------- contracts

@@ -259,3 +259,13 @@ def clean(tables, truth) -> dict[str, pd.DataFrame]:
         bad = dirty.loc[dirty["table"] == name, "row_number"].to_numpy()
         out[name] = frame.drop(index=bad).reset_index(drop=True)
     return out
+
+
+@pytest.fixture(scope="session")
+def ingested_zone(zone, tmp_path_factory):
+    """The small zone ingested into a fresh engine home: (settings, report)."""
+    from credit_engine.data import ingest_batch
+
+    settings = Settings(home=tmp_path_factory.mktemp("home"))
+    report = ingest_batch(Path(zone.out_dir), settings)
+    return settings, report

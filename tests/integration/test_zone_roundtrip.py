@@ -13,7 +13,6 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from credit_engine.config import Settings
 from credit_engine.data import Lake, ingest_batch
 from credit_engine.simulation import EXPECTED_REASON
 
@@ -21,10 +20,8 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")
-def ingested(zone, tmp_path_factory):
-    settings = Settings(home=tmp_path_factory.mktemp("home"))
-    report = ingest_batch(Path(zone.out_dir), settings)
-    return settings, report
+def ingested(ingested_zone):
+    return ingested_zone
 
 
 def test_every_table_balances_and_all_rows_are_accounted_for(zone, ingested):

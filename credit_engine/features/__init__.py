@@ -1,0 +1,61 @@
+"""Point-in-time features over the lake, defined as data, run as SQL.
+
+Feature views (``features/views/*.yaml``) say how features are computed from one
+source; feature sets (``features/sets/*.yaml``) list the features a model uses.
+:func:`build_feature_frame` compiles a set to one SQL query (DuckDB dialect,
+transpilable to Spark with :func:`to_spark`) and runs it on embedded DuckDB for
+a spine of ``(uscc, as_of)`` rows, using only what was known at each ``as_of``.
+"""
+
+from __future__ import annotations
+
+from credit_engine.features._engine import (
+    build_feature_frame,
+    enterprise_spine,
+    read_snapshot_lineage,
+    write_snapshot,
+)
+from credit_engine.features._online import OnlineFeatureStore
+from credit_engine.features._registry import (
+    Definitions,
+    FeatureRef,
+    ResolvedSet,
+    load_definitions,
+)
+from credit_engine.features._sources import FrameSources, LakeSources, Sources
+from credit_engine.features._spec import (
+    Aggregation,
+    FeatureSet,
+    FeatureSpec,
+    FeatureView,
+    Missing,
+    RiskDirection,
+    ViewKind,
+)
+from credit_engine.features._sql import compile_feature_sql, to_spark
+from credit_engine.features._transforms import TRANSFORMS
+
+__all__ = [
+    "TRANSFORMS",
+    "Aggregation",
+    "Definitions",
+    "FeatureRef",
+    "FeatureSet",
+    "FeatureSpec",
+    "FeatureView",
+    "FrameSources",
+    "LakeSources",
+    "Missing",
+    "OnlineFeatureStore",
+    "ResolvedSet",
+    "RiskDirection",
+    "Sources",
+    "ViewKind",
+    "build_feature_frame",
+    "compile_feature_sql",
+    "enterprise_spine",
+    "load_definitions",
+    "read_snapshot_lineage",
+    "to_spark",
+    "write_snapshot",
+]

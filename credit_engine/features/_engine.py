@@ -1,0 +1,215 @@
+"""Run compiled feature SQL on embedded DuckDB: spines, frames, snapshots."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from credit_engine import __version__
+from credit_engine.data import RecordKind
+from credit_engine.exceptions import DataContractError
+from credit_engine.features._registry import Definitions, ResolvedSet
+from credit_engine.features._sources import Sources
+from credit_engine.features._sql import compile_feature_sql
+
+__all__ = [
+    "LINEAGE_KEY",
+    "build_feature_frame",
+    "connect",
+    "enterprise_spine",
+    "read_snapshot_lineage",
+    "write_snapshot",
+]
+
+LINEAGE_KEY = b"credit_engine.lineage"
+
+
+def connect(memory_limit: str = "4GB", threads: int | None = None) -> Any:
+    """Open an in-memory DuckDB connection set up for feature building."""
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute(f"SET memory_limit = '{memory_limit}'")
+    con.execute("SET preserve_insertion_order = false")
+    if threads is not None:
+        con.execute(f"SET threads = {int(threads)}")
+    return con
+
+
+def _spine_table(spine: pd.DataFrame | pa.Table) -> pa.Table:
+    table = (
+        spine
+        if isinstance(spine, pa.Table)
+        else pa.Table.from_pandas(spine, preserve_index=False)
+    )
+    missing = [c for c in ("uscc", "as_of") if c not in table.column_names]
+    if missing:
+        raise DataContractError(
+            f"The spine lacks column(s) {missing}; it needs one row per (uscc, as_of) "
+            "with uscc as text and as_of as a date."
+        )
+    try:
+        table = table.select(["uscc", "as_of"]).cast(
+            pa.schema([("uscc", pa.string()), ("as_of", pa.date32())])
+        )
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+        raise DataContractError(
+            f"The spine's uscc must be text and as_of a date: {exc}"
+        ) from exc
+    if table.column("uscc").null_count or table.column("as_of").null_count:
+        raise DataContractError("The spine has null uscc or as_of values; drop them.")
+    keys = table.group_by(["uscc", "as_of"]).aggregate([([], "count_all")])
+    if keys.num_rows != table.num_rows:
+        raise DataContractError(
+            f"The spine has {table.num_rows - keys.num_rows} duplicate (uscc, as_of) "
+            "rows; each pair must appear once."
+        )
+    return table
+
+
+def build_feature_frame(
+    spine: pd.DataFrame | pa.Table,
+    feature_set: str | ResolvedSet,
+    *,
+    definitions: Definitions,
+    sources: Sources,
+    usccs: Sequence[str] | None = None,
+    con: Any | None = None,
+) -> pd.DataFrame:
+    """Compute a feature set for every ``(uscc, as_of)`` of a spine, point in time.
+
+    Parameters
+    ----------
+    spine : pandas.DataFrame or pyarrow.Table
+        Columns ``uscc`` and ``as_of`` (date); one row per pair.
+    feature_set : str or ResolvedSet
+        A feature set name (e.g. ``"credit_v1"``) or a resolved set.
+    definitions : Definitions
+        Loaded definitions (views, sets, contracts).
+    sources : Sources
+        Where the records are read (the lake, frames, the online store).
+    usccs : sequence of str, optional
+        Restrict source scans to these enterprises (the online path).
+    con : duckdb connection, optional
+        Connection to run on (a fresh in-memory one by default).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``uscc``, ``as_of`` and one float column per feature, sorted by
+        ``(uscc, as_of)``; null where the feature is unknown at ``as_of``.
+
+    Raises
+    ------
+    DataContractError
+        If the spine is malformed.
+    """
+    resolved = (
+        definitions.resolve(feature_set)
+        if isinstance(feature_set, str)
+        else feature_set
+    )
+    table = _spine_table(spine)
+    own = con is None
+    con = connect() if con is None else con
+    try:
+        sources.register(con, _source_tables(resolved))
+        con.register("spine", table)
+        sql = compile_feature_sql(resolved, definitions.contracts, usccs=usccs)
+        result = con.sql(sql).to_arrow_table()
+    finally:
+        if own:
+            con.close()
+    frame: pd.DataFrame = result.to_pandas()
+    frame["as_of"] = pd.to_datetime(frame["as_of"]).dt.date
+    return frame
+
+
+def _source_tables(resolved: ResolvedSet) -> list[str]:
+    return sorted({str(r.view.source) for r in resolved.needed if r.view.source})
+
+
+def enterprise_spine(
+    sources: Sources, definitions: Definitions, as_of: Iterable[dt.date]
+) -> pd.DataFrame:
+    """Every enterprise the zone knew at each ``as_of`` (via its state records).
+
+    An enterprise is known at ``as_of`` when any state record (registration,
+    level, class, list entry) about it had been ingested by the end of that day.
+    """
+    dates = sorted(set(as_of))
+    states = sorted(
+        n for n, c in definitions.contracts.items() if c.kind is RecordKind.STATE
+    )
+    con = connect()
+    try:
+        sources.register(con, states)
+        con.register("as_of_dates", pa.table({"as_of": pa.array(dates, pa.date32())}))
+        union = " UNION ALL ".join(f"SELECT uscc, ingested_at FROM {n}" for n in states)
+        sql = (
+            "SELECT uscc, d.as_of FROM (SELECT uscc, min(ingested_at) AS first_known "
+            f"FROM ({union}) AS u GROUP BY uscc) AS f JOIN as_of_dates AS d "
+            "ON f.first_known < "
+            "CAST(d.as_of AS TIMESTAMP WITH TIME ZONE) + INTERVAL '1' DAY "
+            "ORDER BY uscc, d.as_of"
+        )
+        frame: pd.DataFrame = con.sql(sql).to_arrow_table().to_pandas()
+    finally:
+        con.close()
+    frame["as_of"] = pd.to_datetime(frame["as_of"]).dt.date
+    return frame
+
+
+def write_snapshot(
+    frame: pd.DataFrame,
+    path: Path,
+    *,
+    resolved: ResolvedSet,
+    sources: Sources,
+    as_of: Sequence[dt.date],
+) -> dict[str, Any]:
+    """Write a feature snapshot to Parquet with its lineage in the file metadata.
+
+    Returns
+    -------
+    dict
+        The lineage written: feature set, definitions hash, lake state, as_of
+        dates, rows, columns, engine version, creation time.
+    """
+    lineage = {
+        "feature_set": resolved.name,
+        "definitions_sha256": resolved.fingerprint,
+        "lake_state": sources.lineage(),
+        "as_of": [d.isoformat() for d in sorted(set(as_of))],
+        "rows": len(frame),
+        "features": resolved.columns,
+        "engine_version": __version__,
+        "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    }
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    meta = dict(table.schema.metadata or {})
+    meta[LINEAGE_KEY] = json.dumps(lineage).encode()
+    table = table.replace_schema_metadata(meta)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    pq.write_table(table, tmp, compression="zstd")
+    tmp.replace(path)
+    return lineage
+
+
+def read_snapshot_lineage(path: Path) -> dict[str, Any]:
+    """Return the lineage stored in a snapshot written by :func:`write_snapshot`."""
+    meta = pq.read_schema(path).metadata or {}
+    if LINEAGE_KEY not in meta:
+        raise DataContractError(f"{path} is not a credit-engine feature snapshot.")
+    result: dict[str, Any] = json.loads(meta[LINEAGE_KEY])
+    return result

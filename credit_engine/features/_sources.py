@@ -1,0 +1,118 @@
+"""Where the feature engine reads source records from: the lake, frames, a database."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any, Protocol
+
+import pyarrow as pa
+
+from credit_engine.data import Lake, SourceContract
+
+__all__ = ["FrameSources", "LakeSources", "Sources", "empty_relation_sql"]
+
+
+class Sources(Protocol):
+    """Something that can expose source tables to a DuckDB connection."""
+
+    def register(self, con: Any, tables: Iterable[str]) -> None:
+        """Make each of ``tables`` queryable by its name on ``con``."""
+
+    def lineage(self) -> str:
+        """Return an identifier of the data state read (for snapshot lineage)."""
+
+
+def _type_sql(typ: pa.DataType) -> str:
+    if pa.types.is_timestamp(typ):
+        return "TIMESTAMP WITH TIME ZONE"
+    return {
+        pa.string(): "VARCHAR",
+        pa.int64(): "BIGINT",
+        pa.float64(): "DOUBLE",
+        pa.bool_(): "BOOLEAN",
+        pa.date32(): "DATE",
+    }[typ]
+
+
+def empty_relation_sql(contract: SourceContract) -> str:
+    """Return a SELECT of no rows with the contract's columns and types."""
+    cols = ", ".join(
+        f"CAST(NULL AS {_type_sql(c.type.arrow_type())}) AS {c.name}"
+        for c in contract.columns
+    )
+    return f"SELECT {cols} WHERE false"
+
+
+class LakeSources:
+    """The committed files of the lake, one DuckDB view per table.
+
+    Parameters
+    ----------
+    lake : Lake
+        The lake to read (only committed batches are visible).
+    contracts : mapping of str to SourceContract
+        Contracts of the tables.
+    """
+
+    def __init__(self, lake: Lake, contracts: Mapping[str, SourceContract]) -> None:
+        self.lake = lake
+        self.contracts = contracts
+
+    def register(self, con: Any, tables: Iterable[str]) -> None:
+        """Create a view per table over its committed Parquet files."""
+        for name in tables:
+            contract = self.contracts[name]
+            files = self.lake.table_files(name)
+            if files:
+                listed = ", ".join("'" + str(f).replace("'", "''") + "'" for f in files)
+                cols = ", ".join(contract.column_names)
+                body = f"SELECT {cols} FROM read_parquet([{listed}])"
+            else:
+                body = empty_relation_sql(contract)
+            con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS {body}")
+
+    def lineage(self) -> str:
+        """Return the lake's state hash (its committed batches)."""
+        return self.lake.state_hash()
+
+
+class FrameSources:
+    """In-memory tables (Arrow or pandas), cast to their contracts' types.
+
+    Used by tests and notebooks; the engine treats them exactly like the lake.
+    """
+
+    def __init__(
+        self, tables: Mapping[str, Any], contracts: Mapping[str, SourceContract]
+    ) -> None:
+        self.tables = tables
+        self.contracts = contracts
+
+    def register(self, con: Any, tables: Iterable[str]) -> None:
+        """Register each table (empty if not given) under its contract name."""
+        for name in tables:
+            contract = self.contracts[name]
+            data = self.tables.get(name)
+            if data is None:
+                con.execute(
+                    f"CREATE OR REPLACE TEMP VIEW {name} AS "
+                    f"{empty_relation_sql(contract)}"
+                )
+                continue
+            table = (
+                data
+                if isinstance(data, pa.Table)
+                else pa.Table.from_pandas(data, preserve_index=False)
+            )
+            schema = pa.schema(
+                [pa.field(c.name, c.type.arrow_type()) for c in contract.columns]
+            )
+            table = table.select(contract.column_names).cast(schema)
+            con.register(f"_frame_{name}", table)
+            con.execute(
+                f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT * FROM _frame_{name}"
+            )
+
+    def lineage(self) -> str:
+        """Return a marker: frames have no lake state."""
+        return "in-memory frames"

@@ -1,0 +1,343 @@
+"""Compile a feature set to one point-in-time SQL query (DuckDB dialect).
+
+The query reads a spine table ``(uscc, as_of)`` and one table per source, named
+as the contract. For each spine row it uses only what was known by the end of
+``as_of`` (``cutoff = as_of + 1 day``, exclusive):
+
+* events count if ``event_ts < cutoff`` and ``ingested_at < cutoff`` and, per
+  feature, ``event_ts >= cutoff - window``;
+* of a versioned record, the latest version with ``ingested_at < cutoff`` is used;
+* a state spell is in force if ``effective_from < cutoff`` and
+  ``effective_to`` is null or ``>= cutoff`` in the latest version known.
+
+The SQL uses only constructs sqlglot transpiles to Spark SQL, so the same
+definitions run on a cluster.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import sqlglot
+from sqlglot import exp
+
+from credit_engine.data import SourceContract
+from credit_engine.features._registry import FeatureRef, ResolvedSet
+from credit_engine.features._spec import (
+    COUNT_LIKE,
+    Aggregation,
+    FeatureSpec,
+    FeatureView,
+    Missing,
+    ViewKind,
+)
+from credit_engine.features._transforms import render_transform
+
+__all__ = ["compile_feature_sql", "to_spark"]
+
+SPINE = "_spine"
+
+
+def _lit(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _columns_of(sql: str | None) -> set[str]:
+    if not sql:
+        return set()
+    return {c.name for c in sqlglot.parse_one(sql, read="duckdb").find_all(exp.Column)}
+
+
+def _since(column: str, days: int | None) -> str | None:
+    if days is None:
+        return None
+    return f"{column} >= _cutoff - INTERVAL '{days}' DAY"
+
+
+def _and(*parts: str | None) -> str | None:
+    kept = [f"({p})" for p in parts if p]
+    return " AND ".join(kept) if kept else None
+
+
+def _filtered(agg: str, cond: str | None) -> str:
+    return f"{agg} FILTER (WHERE {cond})" if cond else agg
+
+
+def _mapped(value: str, mapping: dict[str, float] | None) -> str:
+    if not mapping:
+        return value
+    whens = " ".join(f"WHEN {_lit(k)} THEN {float(v)!r}" for k, v in mapping.items())
+    return f"CASE {value} {whens} END"
+
+
+@dataclass(frozen=True)
+class _ViewSql:
+    """The CTEs of one view and how to read each of its features."""
+
+    ctes: list[tuple[str, str]]
+    joins: list[str]
+    selects: dict[str, str]
+
+
+class _ViewCompiler:
+    def __init__(
+        self,
+        view: FeatureView,
+        specs: list[FeatureSpec],
+        contract: SourceContract,
+        usccs: Sequence[str] | None,
+    ) -> None:
+        self.view, self.specs, self.contract, self.usccs = view, specs, contract, usccs
+        self.time = "event_ts" if view.kind is ViewKind.EVENT else "effective_from"
+        self.k = f"k_{view.name}"
+        self.v = f"v_{view.name}"
+        self.p = f"p_{view.name}"
+
+    def _uscc_filter(self, column: str) -> str | None:
+        if self.usccs is None:
+            return None
+        return f"{column} IN ({', '.join(_lit(u) for u in self.usccs)})"
+
+    def _value(self, spec: FeatureSpec) -> str:
+        return spec.column if spec.column else f"({spec.expr})"
+
+    def _exact(self, spec: FeatureSpec) -> str:
+        # Sums in exact decimals: floating-point sums depend on the order the
+        # threads add rows in, and snapshots must be byte-for-byte repeatable.
+        return f"CAST({self._value(spec)} AS DECIMAL(38, 6))"
+
+    def known_cte(self) -> str:
+        """Select the records known at each as_of (latest versions), in the window."""
+        needed = set(self.contract.key) | {self.time, "ingested_at"}
+        if self.view.kind is ViewKind.STATE:
+            needed.add("effective_to")
+        for s in self.specs:
+            needed |= {c for c in (s.column, s.by) if c}
+            needed |= _columns_of(s.expr) | _columns_of(s.where)
+        needed |= _columns_of(self.view.where)
+        needed -= {"uscc", "as_of"}
+        cols = ", ".join(f"r.{c}" for c in sorted(needed))
+        windows = [
+            s.window_days for s in self.specs if s.agg is not Aggregation.PRESENT
+        ]
+        lower = None
+        if self.view.kind is ViewKind.EVENT and windows and None not in windows:
+            lower = max(int(w) for w in windows if w is not None)
+        where = _and(
+            "r.ingested_at < s._cutoff",
+            f"r.{self.time} < s._cutoff",
+            f"r.{self.time} >= s._cutoff - INTERVAL '{lower}' DAY" if lower else None,
+            self._uscc_filter("r.uscc"),
+        )
+        rank = ""
+        if self.contract.is_versioned:
+            keys = ", ".join(f"r.{k}" for k in self.contract.key if k != "uscc")
+            rank = (
+                f", row_number() OVER (PARTITION BY s.uscc, s.as_of, {keys} "
+                "ORDER BY r.ingested_at DESC) AS _rn"
+            )
+        inner = (
+            f"SELECT s.uscc, s.as_of, s._cutoff, {cols}{rank} "
+            f"FROM {SPINE} AS s JOIN {self.contract.name} AS r ON r.uscc = s.uscc "
+            f"WHERE {where}"
+        )
+        outer = _and("_rn = 1" if rank else None, self.view.where)
+        active = ""
+        if self.view.kind is ViewKind.STATE:
+            active = ", (effective_to IS NULL OR effective_to >= _cutoff) AS _active"
+        return f"SELECT *{active} FROM ({inner}) AS known" + (
+            f" WHERE {outer}" if outer else ""
+        )
+
+    def aggregate(self, spec: FeatureSpec) -> str | None:  # noqa: PLR0911 -- one per agg
+        """Aggregate expression over the known records (None if computed elsewhere)."""
+        window = _since(self.time, spec.window_days)
+        cond = _and(window, spec.where)
+        agg = spec.agg
+        if agg is Aggregation.COUNT:
+            return _filtered("count(*)", cond)
+        if agg in (Aggregation.SUM, Aggregation.MEAN):
+            fn = "sum" if agg is Aggregation.SUM else "avg"
+            return _filtered(f"{fn}({self._exact(spec)})", cond)
+        if agg in (Aggregation.MIN, Aggregation.MAX):
+            return _filtered(f"{agg.value}({self._value(spec)})", cond)
+        if agg is Aggregation.COUNT_DISTINCT:
+            return _filtered(f"count(DISTINCT {self._value(spec)})", cond)
+        if agg is Aggregation.SHARE:
+            num = _filtered("count(*)", cond)
+            den = _filtered("count(*)", window)
+            return f"CAST({num} AS DOUBLE) / nullif({den}, 0)"
+        if agg is Aggregation.DAYS_SINCE_LAST:
+            last = _filtered(f"max({self.time})", cond)
+            return f"date_diff('day', CAST({last} AS DATE), as_of)"
+        if agg is Aggregation.LATEST:
+            value = _filtered(f"arg_max({self._value(spec)}, {self.time})", cond)
+            return _mapped(value, spec.map)
+        if agg is Aggregation.CURRENT:
+            value = _filtered(
+                f"arg_max({self._value(spec)}, effective_from)",
+                _and("_active", spec.where),
+            )
+            return _mapped(value, spec.map)
+        if agg is Aggregation.ACTIVE:
+            return f"max(CASE WHEN {_and('_active', spec.where)} THEN 1 ELSE 0 END)"
+        if agg is Aggregation.DAYS_ACTIVE:
+            start = _filtered("max(effective_from)", _and("_active", spec.where))
+            return f"date_diff('day', CAST({start} AS DATE), as_of)"
+        if agg is Aggregation.STARTS:
+            return _filtered(
+                "count(*)", _and(_since("effective_from", spec.window_days), spec.where)
+            )
+        return None  # PRESENT and MAX_SHARE_BY have their own CTEs
+
+    def max_share_cte(self, spec: FeatureSpec) -> str:
+        cond = _and(_since(self.time, spec.window_days), spec.where)
+        where = f" WHERE {cond}" if cond else ""
+        return (
+            "SELECT uscc, as_of, "
+            "CAST(max(part) AS DOUBLE) / nullif(sum(part), 0) AS value "
+            f"FROM (SELECT uscc, as_of, {spec.by}, sum({self._exact(spec)}) AS part "
+            f"FROM {self.k}{where} GROUP BY uscc, as_of, {spec.by}) AS parts "
+            "GROUP BY uscc, as_of"
+        )
+
+    def compile(self) -> _ViewSql:
+        ctes: list[tuple[str, str]] = []
+        joins: list[str] = []
+        selects: dict[str, str] = {}
+        need_presence = self.view.missing is Missing.NULL or any(
+            s.agg is Aggregation.PRESENT for s in self.specs
+        )
+        if need_presence:
+            where = self._uscc_filter("uscc")
+            source = self.contract.name + (f" WHERE {where}" if where else "")
+            first = "SELECT uscc, min(ingested_at) AS _first_known"
+            ctes.append((self.p, f"{first} FROM {source} GROUP BY uscc"))
+            joins.append(f"LEFT JOIN {self.p} ON {self.p}.uscc = s.uscc")
+        known = f"({self.p}._first_known < s._cutoff)"
+        aggs = {s.name: self.aggregate(s) for s in self.specs}
+        computed = {n: a for n, a in aggs.items() if a is not None}
+        has_shares = any(s.agg is Aggregation.MAX_SHARE_BY for s in self.specs)
+        if computed or has_shares:
+            ctes.append((self.k, self.known_cte()))
+        if computed:
+            body = ", ".join(f"{a} AS {n}" for n, a in computed.items())
+            ctes.append(
+                (
+                    self.v,
+                    f"SELECT uscc, as_of, {body} FROM {self.k} GROUP BY uscc, as_of",
+                )
+            )
+            joins.append(
+                f"LEFT JOIN {self.v} ON {self.v}.uscc = s.uscc "
+                f"AND {self.v}.as_of = s.as_of"
+            )
+        for spec in self.specs:
+            name = self.view.full_name(spec.name)
+            if spec.agg is Aggregation.PRESENT:
+                selects[name] = f"(CASE WHEN {known} THEN 1 ELSE 0 END)"
+                continue
+            if spec.agg is Aggregation.MAX_SHARE_BY:
+                cte = f"ms_{self.view.name}_{spec.name}"
+                ctes.append((cte, self.max_share_cte(spec)))
+                joins.append(
+                    f"LEFT JOIN {cte} ON {cte}.uscc = s.uscc AND {cte}.as_of = s.as_of"
+                )
+                value = f"{cte}.value"
+            else:
+                value = f"{self.v}.{spec.name}"
+                if spec.agg in COUNT_LIKE:
+                    value = f"coalesce({value}, 0)"
+            if self.view.missing is Missing.NULL:
+                value = f"(CASE WHEN {known} THEN {value} END)"
+            selects[name] = value
+        return _ViewSql(ctes, joins, selects)
+
+
+def compile_feature_sql(
+    resolved: ResolvedSet,
+    contracts: dict[str, SourceContract],
+    *,
+    spine_table: str = "spine",
+    usccs: Sequence[str] | None = None,
+) -> str:
+    """Compile ``resolved`` to one SQL query over ``spine_table`` and the sources.
+
+    Parameters
+    ----------
+    resolved : ResolvedSet
+        The feature set and every feature it needs.
+    contracts : dict of str to SourceContract
+        Contracts of the sources (keys, versioning, time columns).
+    spine_table : str, default="spine"
+        Table with columns ``uscc`` (text) and ``as_of`` (date).
+    usccs : sequence of str, optional
+        Restrict every source scan to these enterprises (the online path: the
+        same query, with a filter the engine can push into the scans).
+
+    Returns
+    -------
+    str
+        DuckDB SQL returning ``uscc``, ``as_of`` and one column per output.
+    """
+    by_view: dict[str, list[FeatureSpec]] = {}
+    views: dict[str, FeatureView] = {}
+    for ref in resolved.needed:
+        if ref.view.kind is ViewKind.DERIVED:
+            continue
+        by_view.setdefault(ref.view.name, []).append(ref.spec)
+        views[ref.view.name] = ref.view
+    ctes = [
+        (
+            SPINE,
+            f"SELECT uscc, as_of, CAST(as_of AS TIMESTAMP WITH TIME ZONE) + "
+            f"INTERVAL '1' DAY AS _cutoff FROM {spine_table}",
+        )
+    ]
+    joins: list[str] = []
+    base: dict[str, str] = {}
+    for name in sorted(by_view):
+        view = views[name]
+        compiled = _ViewCompiler(
+            view, by_view[name], contracts[str(view.source)], usccs
+        ).compile()
+        ctes += compiled.ctes
+        joins += compiled.joins
+        base.update(compiled.selects)
+    base_cols = ", ".join(f"{sql} AS {col}" for col, sql in base.items())
+    ctes.append(
+        (
+            "_base",
+            f"SELECT s.uscc, s.as_of{', ' if base_cols else ''}{base_cols} "
+            f"FROM {SPINE} AS s {' '.join(joins)}",
+        )
+    )
+    by_name = {r.name: r for r in resolved.needed}
+
+    def expression(ref: FeatureRef) -> str:
+        if ref.view.kind is not ViewKind.DERIVED:
+            return ref.name
+        inputs = [
+            expression(by_name[f"{x.replace(':', '__')}"])
+            if isinstance(x, str)
+            else repr(float(x))
+            for x in ref.spec.inputs
+        ]
+        return render_transform(str(ref.spec.transform), inputs, ref.spec.params)
+
+    outputs = ", ".join(
+        f"CAST({expression(r)} AS DOUBLE) AS {r.name}" for r in resolved.outputs
+    )
+    with_clause = ",\n".join(f"{n} AS (\n  {sql}\n)" for n, sql in ctes)
+    return (
+        f"WITH {with_clause}\nSELECT uscc, as_of, {outputs}\nFROM _base\n"
+        "ORDER BY uscc, as_of"
+    )
+
+
+def to_spark(sql: str) -> str:
+    """Transpile compiled feature SQL to Spark SQL (raises on unsupported syntax)."""
+    return sqlglot.transpile(
+        sql, read="duckdb", write="spark", unsupported_level=sqlglot.ErrorLevel.RAISE
+    )[0]
