@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
+import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from credit_engine import __version__
@@ -31,13 +34,23 @@ __all__ = [
 LINEAGE_KEY = b"credit_engine.lineage"
 
 
-def connect(memory_limit: str = "4GB", threads: int | None = None) -> Any:
-    """Open an in-memory DuckDB connection set up for feature building."""
+def connect(
+    memory_limit: str = "4GB",
+    threads: int | None = None,
+    spill_dir: Path | None = None,
+) -> Any:
+    """Open an in-memory DuckDB connection set up for feature building.
+
+    ``spill_dir`` lets DuckDB spill to disk beyond ``memory_limit`` instead of
+    failing (an in-memory database has no spill folder of its own).
+    """
     import duckdb
 
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
     con.execute(f"SET memory_limit = '{memory_limit}'")
+    if spill_dir is not None:
+        con.execute(f"SET temp_directory = '{str(spill_dir).replace(chr(39), '')}'")
     con.execute("SET preserve_insertion_order = false")
     if threads is not None:
         con.execute(f"SET threads = {int(threads)}")
@@ -118,16 +131,25 @@ def build_feature_frame(
         else feature_set
     )
     table = _spine_table(spine)
-    own = con is None
-    con = connect() if con is None else con
-    try:
+    sql = compile_feature_sql(resolved, definitions.contracts, usccs=usccs)
+    with contextlib.ExitStack() as stack:
+        if con is None:
+            spill = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+            con = connect(spill_dir=spill)
+            stack.callback(con.close)
         sources.register(con, _source_tables(resolved))
-        con.register("spine", table)
-        sql = compile_feature_sql(resolved, definitions.contracts, usccs=usccs)
-        result = con.sql(sql).to_arrow_table()
-    finally:
-        if own:
-            con.close()
+        # One rating date at a time: a record counts for every date whose window
+        # holds it, so all dates at once multiplies the rows to join; one by one
+        # keeps memory to that of a single date and time linear in the dates.
+        parts = []
+        for day in pc.unique(table.column("as_of")).to_pylist():
+            con.register("spine", table.filter(pc.equal(table.column("as_of"), day)))
+            parts.append(con.sql(sql).to_arrow_table())
+    result = pa.concat_tables(parts) if parts else None
+    if result is None:
+        empty = pd.DataFrame(columns=["uscc", "as_of", *resolved.columns])
+        return empty.astype(dict.fromkeys(resolved.columns, "float64"))
+    result = result.sort_by([("uscc", "ascending"), ("as_of", "ascending")])
     frame: pd.DataFrame = result.to_pandas()
     frame["as_of"] = pd.to_datetime(frame["as_of"]).dt.date
     return frame

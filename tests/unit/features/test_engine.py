@@ -232,3 +232,30 @@ def test_shares_concentration_and_derived_features(defs):
 def test_a_malformed_spine_is_refused(defs, spine, message):
     with pytest.raises(DataContractError, match=message):
         features(defs, {}, ["customs_declarations:count_90d"], spine)
+
+
+def test_an_empty_spine_gives_an_empty_frame_with_every_column(defs):
+    spine = pd.DataFrame(
+        {"uscc": pd.Series([], dtype=str), "as_of": pd.Series([], dtype=object)}
+    )
+    f = features(defs, {}, ["customs_declarations:count_90d"], spine)
+    assert list(f.columns) == ["uscc", "as_of", "customs_declarations__count_90d"]
+    assert f.empty
+
+
+def test_several_rating_dates_are_computed_each_on_its_own(defs):
+    records = [
+        decl("1", "2025-01-10", "2025-01-11"),
+        decl("2", "2025-06-10", "2025-06-11"),
+    ]
+    spine = pd.DataFrame(
+        {"uscc": [A, A], "as_of": [dt.date(2025, 6, 30), dt.date(2025, 3, 31)]}
+    )
+    f = features(
+        defs,
+        {"customs_declaration": records},
+        ["customs_declarations:count_365d"],
+        spine,
+    )
+    assert f["as_of"].tolist() == [dt.date(2025, 3, 31), dt.date(2025, 6, 30)]
+    assert f["customs_declarations__count_365d"].tolist() == [1, 2]
