@@ -17,7 +17,7 @@ import pyarrow.compute as pc
 
 from credit_engine.data._contracts import ColumnType, SourceContract
 
-__all__ = ["CastResult", "cast_to_contract", "convertible", "typed_schema"]
+__all__ = ["CastResult", "cast_to_contract", "convertible"]
 
 _INT_RE = r"^[+-]?[0-9]{1,18}$"
 _FLOAT_RE = r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$"
@@ -122,13 +122,8 @@ def cast_to_contract(raw: pa.Table, contract: SourceContract) -> CastResult:
             failed[spec.name] = lost
             originals[spec.name] = _as_text(source)
         columns.append(typed)
-    table = pa.Table.from_arrays(columns, schema=typed_schema(contract))
+    table = pa.Table.from_arrays(columns, schema=contract.arrow_schema())
     return CastResult(table, failed, _raw_json(n, failed, originals))
-
-
-def typed_schema(contract: SourceContract) -> pa.Schema:
-    """Contract columns and storage types, all nullable (nulls are quarantined)."""
-    return pa.schema([(c.name, c.type.arrow_type()) for c in contract.columns])
 
 
 def _as_text(source: pa.Array) -> pa.Array:

@@ -340,13 +340,12 @@ class SourceContract(BaseModel):
         raise KeyError(f"table {self.name!r} has no column {name!r}")
 
     def arrow_schema(self) -> pa.Schema:
-        """Arrow schema of the table as stored in the lake."""
-        return pa.schema(
-            [
-                pa.field(c.name, c.type.arrow_type(), nullable=not c.required)
-                for c in self.columns
-            ]
-        )
+        """Arrow schema of the table as stored in extracts and the lake.
+
+        Every field is nullable: ``required`` is enforced by validation (a null
+        sends the row to quarantine), not by the storage type.
+        """
+        return pa.schema([pa.field(c.name, c.type.arrow_type()) for c in self.columns])
 
     def disclosure_of(self, name: str) -> Disclosure:
         """Disclosure level of column ``name`` (column override or table default)."""

@@ -104,10 +104,7 @@ class FrameSources:
                 if isinstance(data, pa.Table)
                 else pa.Table.from_pandas(data, preserve_index=False)
             )
-            schema = pa.schema(
-                [pa.field(c.name, c.type.arrow_type()) for c in contract.columns]
-            )
-            table = table.select(contract.column_names).cast(schema)
+            table = table.select(contract.column_names).cast(contract.arrow_schema())
             con.register(f"_frame_{name}", table)
             con.execute(
                 f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT * FROM _frame_{name}"

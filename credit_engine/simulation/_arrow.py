@@ -138,12 +138,4 @@ def build_table(contract: SourceContract, columns: dict[str, Column]) -> pa.Tabl
         value = columns[spec.name]
         arr = value if isinstance(value, pa.Array) else pa.array(value)
         arrays.append(arr.cast(spec.type.arrow_type()))
-    schema = pa.schema(
-        [pa.field(c.name, c.type.arrow_type()) for c in contract.columns]
-    )
-    return pa.Table.from_arrays(arrays, schema=schema)
-
-
-def sort_by_knowledge(table: pa.Table) -> pa.Table:
-    """Order rows by enterprise, then by when they became known."""
-    return table.sort_by([("uscc", "ascending"), ("ingested_at", "ascending")])
+    return pa.Table.from_arrays(arrays, schema=contract.arrow_schema())

@@ -101,41 +101,45 @@ def _merge_spells(*tables: SpellTable) -> SpellTable:
     )
 
 
+def _list_table(
+    ctx: ChunkContext,
+    table: str,
+    spells: SpellTable,
+    *,
+    prefix: str,
+    causes: tuple[str, ...],
+    removals: tuple[str, ...],
+) -> pa.Table:
+    """Rows of a list table (abnormal or serious list): cause and removal reason."""
+    return state_table(
+        ctx,
+        table,
+        spells,
+        prefix=prefix,
+        columns=lambda ent, sp: {
+            "cause": code_array(sp.value, causes),
+            "removal_reason": code_array(
+                np.maximum(sp.end_reason, 0), removals, valid=sp.end_reason >= 0
+            ),
+        },
+    )
+
+
 def _abnormal(ctx: ChunkContext) -> pa.Table:
     spells = _merge_spells(
         ctx.dyn.spells["abnormal_report"], ctx.dyn.spells["abnormal_unreachable"]
     )
-    return state_table(
-        ctx,
-        "abnormal_list",
-        spells,
-        prefix="AL",
-        columns=lambda ent, sp: {
-            "cause": code_array(sp.value, codes.ABNORMAL_CAUSES),
-            "removal_reason": code_array(
-                np.maximum(sp.end_reason, 0),
-                codes.ABNORMAL_REMOVAL,
-                valid=sp.end_reason >= 0,
-            ),
-        },
-    )
+    return _list_table(
+        ctx, "abnormal_list", spells, prefix="AL",
+        causes=codes.ABNORMAL_CAUSES, removals=codes.ABNORMAL_REMOVAL,
+    )  # fmt: skip
 
 
 def _serious(ctx: ChunkContext) -> pa.Table:
-    return state_table(
-        ctx,
-        "serious_violation_list",
-        ctx.dyn.spells["serious_violation_list"],
-        prefix="SL",
-        columns=lambda ent, sp: {
-            "cause": code_array(sp.value, codes.SERIOUS_CAUSES),
-            "removal_reason": code_array(
-                np.maximum(sp.end_reason, 0),
-                codes.SERIOUS_REMOVAL,
-                valid=sp.end_reason >= 0,
-            ),
-        },
-    )
+    return _list_table(
+        ctx, "serious_violation_list", ctx.dyn.spells["serious_violation_list"],
+        prefix="SL", causes=codes.SERIOUS_CAUSES, removals=codes.SERIOUS_REMOVAL,
+    )  # fmt: skip
 
 
 def _penalties(ctx: ChunkContext) -> pa.Table:
