@@ -1,0 +1,161 @@
+"""Master scale: PD bands mapped to rating grades, fitted with each model version."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["DEFAULT_GRADE", "MasterScale"]
+
+DEFAULT_GRADE = "GD"
+"""The default grade: an enterprise already in a default state at ``as_of``."""
+
+DEFAULT_SHARES = (0.15, 0.35, 0.55, 0.72, 0.85, 0.94)
+"""Cumulative development shares that close grades G1..G6 (G7 takes the rest)."""
+
+
+@dataclass(frozen=True)
+class MasterScale:
+    """PD bands ``[lower, upper)`` per grade, best first, plus a default grade.
+
+    Basel-style: at least 7 non-default grades and one default grade. Each
+    grade carries the PD it stands for (the mean development PD of its band);
+    validation tests observed default rates against it.
+
+    Parameters
+    ----------
+    grades : tuple of str
+        Non-default grade codes, best (lowest PD) first, e.g. ``G1``..``G7``.
+    upper : tuple of float
+        Upper PD bound of each grade but the last (the last is open).
+    grade_pd : tuple of float
+        The PD of each grade.
+
+    Examples
+    --------
+    >>> scale = MasterScale(("G1", "G2"), (0.05,), (0.02, 0.2))
+    >>> scale.assign(np.array([0.01, 0.05, 0.5])).tolist()
+    ['G1', 'G2', 'G2']
+    >>> scale.assign(np.array([0.01]), in_default=np.array([True])).tolist()
+    ['GD']
+    """
+
+    grades: tuple[str, ...]
+    upper: tuple[float, ...]
+    grade_pd: tuple[float, ...]
+
+    def __post_init__(self) -> None:
+        if len(self.upper) != len(self.grades) - 1 or len(self.grade_pd) != len(
+            self.grades
+        ):
+            raise ValueError(
+                f"A master scale with {len(self.grades)} grades needs "
+                f"{len(self.grades) - 1} upper bounds and {len(self.grades)} PDs; "
+                f"got {len(self.upper)} and {len(self.grade_pd)}."
+            )
+        if list(self.upper) != sorted(set(self.upper)):
+            raise ValueError(
+                f"Upper PD bounds must strictly increase; got {self.upper}."
+            )
+
+    @classmethod
+    def fit(
+        cls,
+        proba_default: np.ndarray,
+        *,
+        cumulative_shares: Sequence[float] = DEFAULT_SHARES,
+        prefix: str = "G",
+    ) -> MasterScale:
+        """Fit grade bands as quantiles of development PDs.
+
+        Parameters
+        ----------
+        proba_default : ndarray
+            Calibrated development PDs (non-default rows).
+        cumulative_shares : sequence of float
+            Increasing shares of the development population at which grades
+            close; ``k`` shares give ``k + 1`` grades (at least 7 are required).
+        prefix : str, default="G"
+            Grade code prefix.
+
+        Raises
+        ------
+        ValueError
+            If fewer than 6 shares are given, they do not increase within (0, 1),
+            or the PDs are too concentrated to give distinct bands.
+        """
+        shares = [float(s) for s in cumulative_shares]
+        if (
+            len(shares) < 6
+            or shares != sorted(set(shares))
+            or not (0 < shares[0] and shares[-1] < 1)
+        ):
+            raise ValueError(
+                "cumulative_shares must be at least 6 strictly increasing shares in "
+                f"(0, 1) giving at least 7 grades; got {shares}."
+            )
+        p = np.asarray(proba_default, dtype=float)
+        p = p[np.isfinite(p)]
+        if p.size == 0:
+            raise ValueError("Cannot fit a master scale on no PDs.")
+        upper = np.unique(np.quantile(p, shares, method="higher"))
+        if len(upper) < len(shares):
+            raise ValueError(
+                "The development PDs take too few distinct values "
+                f"({np.unique(p).size}) to form {len(shares) + 1} grades; use fewer "
+                "grades or a model "
+                "with finer PDs."
+            )
+        index = np.searchsorted(upper, p, side="right")
+        grade_pd = [
+            float(p[index == k].mean()) if (index == k).any() else float("nan")
+            for k in range(len(upper) + 1)
+        ]
+        grades = tuple(f"{prefix}{k + 1}" for k in range(len(upper) + 1))
+        return cls(grades, tuple(float(u) for u in upper), tuple(grade_pd))
+
+    @property
+    def all_grades(self) -> tuple[str, ...]:
+        """Non-default grades then the default grade."""
+        return (*self.grades, DEFAULT_GRADE)
+
+    def assign(
+        self, proba_default: np.ndarray, in_default: np.ndarray | None = None
+    ) -> np.ndarray:
+        """Grade of each PD; rows ``in_default`` get the default grade."""
+        index = np.searchsorted(np.asarray(self.upper), proba_default, side="right")
+        result = np.asarray(self.grades, dtype=object)[index]
+        if in_default is not None:
+            result = np.where(np.asarray(in_default, bool), DEFAULT_GRADE, result)
+        return np.asarray(result, dtype=object)
+
+    def table(self) -> pd.DataFrame:
+        """One row per grade: code, PD band and grade PD (default grade last)."""
+        lower = (0.0, *self.upper)
+        upper = (*self.upper, 1.0)
+        rows: list[dict[str, Any]] = [
+            {"grade": g, "pd_from": lo, "pd_to": hi, "pd": p}
+            for g, lo, hi, p in zip(
+                self.grades, lower, upper, self.grade_pd, strict=True
+            )
+        ]
+        rows.append({"grade": DEFAULT_GRADE, "pd_from": None, "pd_to": None, "pd": 1.0})
+        return pd.DataFrame(rows)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form (stored with the model version)."""
+        return {
+            "grades": list(self.grades),
+            "upper": list(self.upper),
+            "grade_pd": list(self.grade_pd),
+            "default_grade": DEFAULT_GRADE,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> MasterScale:
+        """Rebuild a scale from :meth:`to_dict`."""
+        return cls(tuple(data["grades"]), tuple(data["upper"]), tuple(data["grade_pd"]))

@@ -1,0 +1,38 @@
+"""Both model families honour the scikit-learn estimator contract."""
+
+from __future__ import annotations
+
+import inspect
+
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from credit_engine.modeling import GBMClassifier, ScorecardClassifier
+
+
+def _expected_failures(estimator):
+    if isinstance(estimator, GBMClassifier):
+        return {
+            "check_sample_weight_equivalence_on_dense_data": (
+                "the calibration slice is a random split of rows: a repeated row "
+                "can fall on both sides, a weight-2 row only on one"
+            ),
+        }
+    return {}
+
+
+@parametrize_with_checks(
+    [
+        ScorecardClassifier(max_features=5),
+        GBMClassifier(n_estimators=20, min_child_samples=5),
+    ],
+    expected_failed_checks=_expected_failures,
+)
+def test_sklearn_compatible_estimator(estimator, check):
+    check(estimator)
+
+
+def test_estimators_take_keyword_only_parameters():
+    for cls in (ScorecardClassifier, GBMClassifier):
+        params = list(inspect.signature(cls.__init__).parameters.values())[1:]
+        assert params
+        assert all(p.kind is inspect.Parameter.KEYWORD_ONLY for p in params), cls
