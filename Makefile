@@ -33,7 +33,7 @@ importlint: setup
 	$(BIN)/lint-imports
 
 test: setup
-	$(BIN)/pytest -n 2
+	$(BIN)/pytest -n 2 --dist loadgroup
 
 check: lint typecheck importlint test
 

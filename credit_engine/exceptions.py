@@ -16,6 +16,8 @@ __all__ = [
     "DataContractError",
     "IngestionError",
     "InvalidUsccError",
+    "ModelNotFoundError",
+    "PromotionRefusedError",
     "SimulationError",
 ]
 
@@ -86,3 +88,31 @@ class SimulationError(CreditEngineError, ValueError):
 
     code = "simulation"
     http_status = 422
+
+
+class ModelNotFoundError(CreditEngineError):
+    """No registered model, version or alias by that name.
+
+    Scoring without a champion is a service condition (the API answers 503);
+    asking for a version that does not exist is a client mistake (404).
+    """
+
+    code = "model_not_found"
+    http_status = 404
+
+
+class PromotionRefusedError(CreditEngineError):
+    """A promotion gate failed, so the ``champion`` alias was not moved.
+
+    Attributes
+    ----------
+    result : object
+        The promotion result with every gate's outcome (for display).
+    """
+
+    code = "promotion_refused"
+    http_status = 409
+
+    def __init__(self, message: str, result: object = None) -> None:
+        super().__init__(message)
+        self.result = result

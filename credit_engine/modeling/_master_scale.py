@@ -9,10 +9,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["DEFAULT_GRADE", "MasterScale"]
+__all__ = ["DEFAULT_GRADE", "PD_FLOOR", "MasterScale"]
 
 DEFAULT_GRADE = "GD"
 """The default grade: an enterprise already in a default state at ``as_of``."""
+
+PD_FLOOR = 0.0003
+"""Smallest PD of a grade (the Basel floor of 3 basis points)."""
+
+MIN_PD_STEP = 1.05
+"""Each grade's PD is at least this multiple of the better grade's PD."""
 
 DEFAULT_SHARES = (0.15, 0.35, 0.55, 0.72, 0.85, 0.94)
 """Cumulative development shares that close grades G1..G6 (G7 takes the rest)."""
@@ -20,7 +26,7 @@ DEFAULT_SHARES = (0.15, 0.35, 0.55, 0.72, 0.85, 0.94)
 
 @dataclass(frozen=True)
 class MasterScale:
-    """PD bands ``[lower, upper)`` per grade, best first, plus a default grade.
+    """PD bands ``(lower, upper]`` per grade, best first, plus a default grade.
 
     Basel-style: at least 7 non-default grades and one default grade. Each
     grade carries the PD it stands for (the mean development PD of its band);
@@ -39,7 +45,7 @@ class MasterScale:
     --------
     >>> scale = MasterScale(("G1", "G2"), (0.05,), (0.02, 0.2))
     >>> scale.assign(np.array([0.01, 0.05, 0.5])).tolist()
-    ['G1', 'G2', 'G2']
+    ['G1', 'G1', 'G2']
     >>> scale.assign(np.array([0.01]), in_default=np.array([True])).tolist()
     ['GD']
     """
@@ -66,19 +72,32 @@ class MasterScale:
     def fit(
         cls,
         proba_default: np.ndarray,
+        y: np.ndarray | None = None,
         *,
         cumulative_shares: Sequence[float] = DEFAULT_SHARES,
+        conservatism: float = 0.5,
+        pd_floor: float = PD_FLOOR,
         prefix: str = "G",
     ) -> MasterScale:
-        """Fit grade bands as quantiles of development PDs.
+        """Fit grade bands as quantiles of development PDs, and a PD per grade.
 
         Parameters
         ----------
         proba_default : ndarray
-            Calibrated development PDs (non-default rows).
+            Development PDs of performing rows, ideally out-of-fold (not seen by
+            the model that produced them).
+        y : ndarray, optional
+            Their outcomes. When given, each grade's PD is the Jeffreys
+            posterior quantile ``conservatism`` of its observed default rate
+            (0.5: the central estimate; higher adds a margin of conservatism);
+            otherwise the mean PD of the band.
         cumulative_shares : sequence of float
             Increasing shares of the development population at which grades
             close; ``k`` shares give ``k + 1`` grades (at least 7 are required).
+        conservatism : float, default=0.5
+            Posterior quantile of the grade PD, in (0, 1).
+        pd_floor : float, default=0.0003
+            Smallest grade PD (Basel's 3 basis points).
         prefix : str, default="G"
             Grade code prefix.
 
@@ -98,25 +117,42 @@ class MasterScale:
                 "cumulative_shares must be at least 6 strictly increasing shares in "
                 f"(0, 1) giving at least 7 grades; got {shares}."
             )
+        if not 0 < conservatism < 1:
+            raise ValueError(f"conservatism must be in (0, 1); got {conservatism}.")
         p = np.asarray(proba_default, dtype=float)
-        p = p[np.isfinite(p)]
+        keep = np.isfinite(p)
+        p = p[keep]
         if p.size == 0:
             raise ValueError("Cannot fit a master scale on no PDs.")
         upper = np.unique(np.quantile(p, shares, method="higher"))
-        if len(upper) < len(shares):
+        if len(upper) < len(shares) or upper[-1] >= p.max():
             raise ValueError(
                 "The development PDs take too few distinct values "
-                f"({np.unique(p).size}) to form {len(shares) + 1} grades; use fewer "
-                "grades or a model "
-                "with finer PDs."
+                f"({np.unique(p).size}) to form {len(shares) + 1} grades; use "
+                "fewer grades or a model with finer PDs."
             )
-        index = np.searchsorted(upper, p, side="right")
-        grade_pd = [
-            float(p[index == k].mean()) if (index == k).any() else float("nan")
-            for k in range(len(upper) + 1)
-        ]
+        index = np.searchsorted(upper, p, side="left")
+        if y is None:
+            grade_pd = [float(p[index == k].mean()) for k in range(len(upper) + 1)]
+        else:
+            from scipy.stats import beta
+
+            events = np.asarray(y, dtype=float)[keep]
+            grade_pd = []
+            for k in range(len(upper) + 1):
+                n, d = float((index == k).sum()), float(events[index == k].sum())
+                grade_pd.append(float(beta.ppf(conservatism, d + 0.5, n - d + 0.5)))
+        # A grade's PD is at least the floor and MIN_PD_STEP times the better
+        # grade's, so the scale stays strictly ordered when a thin grade's
+        # observed rate dips below its neighbour's.
+        ordered = [max(grade_pd[0], pd_floor)]
+        for value in grade_pd[1:]:
+            ordered.append(max(value, ordered[-1] * MIN_PD_STEP))
+        grade_pd = [min(v, 0.9999) for v in ordered]
         grades = tuple(f"{prefix}{k + 1}" for k in range(len(upper) + 1))
-        return cls(grades, tuple(float(u) for u in upper), tuple(grade_pd))
+        return cls(
+            grades, tuple(float(u) for u in upper), tuple(float(g) for g in grade_pd)
+        )
 
     @property
     def all_grades(self) -> tuple[str, ...]:
@@ -127,7 +163,7 @@ class MasterScale:
         self, proba_default: np.ndarray, in_default: np.ndarray | None = None
     ) -> np.ndarray:
         """Grade of each PD; rows ``in_default`` get the default grade."""
-        index = np.searchsorted(np.asarray(self.upper), proba_default, side="right")
+        index = np.searchsorted(np.asarray(self.upper), proba_default, side="left")
         result = np.asarray(self.grades, dtype=object)[index]
         if in_default is not None:
             result = np.where(np.asarray(in_default, bool), DEFAULT_GRADE, result)

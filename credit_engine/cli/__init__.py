@@ -8,14 +8,12 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import wraps
 from pathlib import Path
-from typing import Annotated, Any, ParamSpec, TypeVar
+from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -28,49 +26,18 @@ from rich.progress import (
 from rich.table import Table
 
 from credit_engine import __version__
-from credit_engine.config import Settings
-from credit_engine.exceptions import CreditEngineError
-
-app = typer.Typer(
-    name="credit-engine",
-    help="Credit rating and risk scoring for a cross-border e-commerce zone.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
+from credit_engine.cli._shared import (
+    HomeOption,
+    app,
+    console,
+    err_console,
+    friendly_errors,
+    settings_for,
 )
-console = Console()
-err_console = Console(stderr=True)
+from credit_engine.config import Settings
 
-P = ParamSpec("P")
-R = TypeVar("R")
-
-HomeOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--home",
-        help="Engine home (lake, quarantine, reports, MLflow, database). "
-        "Default: $CREDIT_ENGINE_HOME or ./.credit-engine",
-        show_default=False,
-    ),
-]
-
-
-def _settings(home: Path | None) -> Settings:
-    return Settings(home=home) if home is not None else Settings()
-
-
-def _friendly_errors(func: Callable[P, R]) -> Callable[P, R]:
-    """Turn engine errors into a clear message and exit code 2, not a traceback."""
-
-    @wraps(func)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return func(*args, **kwargs)
-        except CreditEngineError as exc:
-            err_console.print(f"[bold red]error[/] ({exc.code}): {exc.message}")
-            raise typer.Exit(code=2) from exc
-
-    return wrapper
+_settings = settings_for
+_friendly_errors = friendly_errors
 
 
 def _progress() -> Progress:
@@ -495,6 +462,70 @@ def uscc(codes: Annotated[list[str], typer.Argument(help="Codes to check.")]) ->
             console.print(f"[red]invalid[/] {problem}")
     if bad:
         raise typer.Exit(code=1)
+
+
+# -------------------------------------------------------------- adapt-cumcm
+def _default_cumcm_dir() -> Path:
+    from credit_engine.config import default_definitions_dir
+
+    return default_definitions_dir().parent / "shared" / "data" / "cumcm2020c"
+
+
+@app.command("adapt-cumcm")
+@_friendly_errors
+def adapt_cumcm(
+    source_dir: Annotated[
+        Path | None,
+        typer.Argument(
+            help="Folder with the six attach*.csv.gz files of CUMCM 2020 Problem C. "
+            "Default: ../shared/data/cumcm2020c beside the repository.",
+            show_default=False,
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            help="Output folder: batch in OUT/records, labels in OUT. "
+            "Default: HOME/cumcm"
+        ),
+    ] = None,
+    home: HomeOption = None,
+) -> None:
+    """Convert the CUMCM 2020 C invoices into an ingestible batch and label files."""
+    from credit_engine.adapters import convert_cumcm
+
+    settings = _settings(home)
+    batch = convert_cumcm(
+        source_dir or _default_cumcm_dir(), out or settings.home / "cumcm"
+    )
+    table = Table(title=f"CUMCM 2020 C -> vat_invoice batch (as_of {batch.as_of})")
+    table.add_column("invoices")
+    table.add_column("rows", justify="right")
+    for name, rows in batch.source_rows.items():
+        table.add_row(name, f"{rows:,}")
+    for label, counts in (("direction", batch.directions), ("status", batch.statuses)):
+        for code, rows in counts.items():
+            table.add_row(f"  {label} {code}", f"{rows:,}")
+    table.add_row("[bold]written", f"[bold]{batch.rows:,}")
+    table.add_row("status with stray spaces (stripped)", f"{batch.status_whitespace:,}")
+    table.add_row("repeated numbers renumbered <no>-<k>", f"{batch.renumbered:,}")
+    table.add_row("  of which identical rows (kept)", f"{batch.identical_rows:,}")
+    for cause, rows in batch.expected_quarantined.items():
+        table.add_row(f"[yellow]to be quarantined: {cause}", f"{rows:,}")
+    console.print(table)
+    grades = " / ".join(f"{g} {n}" for g, n in batch.grades.items())
+    console.print(
+        f"enterprises: {batch.enterprises} ({batch.labelled} graded: {grades}; "
+        f"defaulted {batch.defaulted}, grade D {batch.grade_d}; "
+        f"{batch.to_rate} to rate)\nbatch: {batch.records_dir}\nlabels: "
+        f"{batch.out_dir}/labels_{{default,d_vs_rest,grade}}.csv, to_rate.csv, "
+        f"enterprises.csv, spine.csv\nnext: credit-engine ingest {batch.records_dir}"
+        + (f" --home {home}" if home is not None else "")
+    )
+
+
+# The model commands live in their own module; importing it registers them.
+from credit_engine.cli import _models  # noqa: E402, F401
 
 
 def main() -> None:

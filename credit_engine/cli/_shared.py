@@ -1,0 +1,65 @@
+"""What every command module shares: the Typer app, consoles, options, errors."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Annotated, ParamSpec, TypeVar
+
+import typer
+from rich.console import Console
+
+from credit_engine.config import Settings
+from credit_engine.exceptions import CreditEngineError
+
+__all__ = [
+    "HomeOption",
+    "app",
+    "console",
+    "err_console",
+    "friendly_errors",
+    "settings_for",
+]
+
+app = typer.Typer(
+    name="credit-engine",
+    help="Credit rating and risk scoring for a cross-border e-commerce zone.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+err_console = Console(stderr=True)
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+HomeOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--home",
+        help="Engine home (lake, quarantine, reports, MLflow, database). "
+        "Default: $CREDIT_ENGINE_HOME or ./.credit-engine",
+        show_default=False,
+    ),
+]
+
+
+def settings_for(home: Path | None) -> Settings:
+    """Return the settings for ``--home`` (or the environment and defaults)."""
+    return Settings(home=home) if home is not None else Settings()
+
+
+def friendly_errors(func: Callable[P, R]) -> Callable[P, R]:
+    """Turn engine errors into a clear message and exit code 2, not a traceback."""
+
+    @wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return func(*args, **kwargs)
+        except CreditEngineError as exc:
+            err_console.print(f"[bold red]error[/] ({exc.code}): {exc.message}")
+            raise typer.Exit(code=2) from exc
+
+    return wrapper

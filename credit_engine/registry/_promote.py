@@ -1,0 +1,240 @@
+"""Promotion: move ``champion`` to a version only if the spec's gates pass."""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from credit_engine.config import Settings
+from credit_engine.exceptions import (
+    CreditEngineError,
+    ModelNotFoundError,
+    PromotionRefusedError,
+)
+from credit_engine.registry._store import (
+    CHALLENGER,
+    CHAMPION,
+    alias_version,
+    download_run_artifact,
+    load_rating_model,
+    set_alias,
+    version_run,
+)
+
+__all__ = [
+    "OOT_ROWS_ARTIFACT",
+    "GateResult",
+    "PromotionResult",
+    "promote",
+]
+
+OOT_ROWS_ARTIFACT = "reports/oot_rows.parquet"
+"""Out-of-time rows a training run logs, to compare the champion on the same rows."""
+
+
+@dataclass(frozen=True)
+class GateResult:
+    """Outcome of one promotion gate."""
+
+    gate: str
+    passed: bool
+    detail: str
+
+
+@dataclass
+class PromotionResult:
+    """What a promotion did and why."""
+
+    name: str
+    version: str
+    previous_champion: str | None
+    promoted: bool
+    gates: list[GateResult] = field(default_factory=list)
+
+    def failed(self) -> list[GateResult]:
+        """Gates that did not pass."""
+        return [g for g in self.gates if not g.passed]
+
+    def to_json_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {
+            "name": self.name,
+            "version": self.version,
+            "previous_champion": self.previous_champion,
+            "promoted": self.promoted,
+            "gates": [asdict(g) for g in self.gates],
+        }
+
+
+def _champion_auc_on(
+    settings: Settings, name: str, champion: str, run_id: str
+) -> tuple[float, int]:
+    from sklearn.metrics import roc_auc_score
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = download_run_artifact(settings, run_id, OOT_ROWS_ARTIFACT, Path(tmp))
+        rows = pd.read_parquet(path)
+    loaded = load_rating_model(settings, name, alias=None, version=champion)
+    missing = [c for c in loaded.model.input_columns() if c not in rows.columns]
+    if missing:
+        raise CreditEngineError(
+            f"The champion (version {champion}) needs features the challenger's "
+            f"out-of-time rows lack: {missing[:5]}. Compare them on a common "
+            "feature set, or promote with --force and a reason."
+        )
+    proba = loaded.model.proba_default(rows)
+    return float(roc_auc_score(rows["label"], proba)), len(rows)
+
+
+def evaluate_gates(
+    settings: Settings, name: str, version: str, gates: dict[str, Any]
+) -> tuple[list[GateResult], str | None]:
+    """Check a version against its spec's gates and the current champion.
+
+    Returns
+    -------
+    tuple
+        The gate results and the current champion's version (or None).
+    """
+    run = version_run(settings, name, version)
+    metrics = run.data.metrics
+    auc, psi = metrics.get("oot_auc"), metrics.get("oot_psi")
+    red = int(metrics.get("oot_red_grades", 0))
+    results = [
+        GateResult(
+            "min_auc",
+            auc is not None and auc >= gates["min_auc"],
+            f"out-of-time AUC {auc:.4f} vs floor {gates['min_auc']:.2f}",
+        ),
+        GateResult(
+            "max_psi",
+            psi is not None and psi < gates["max_psi"],
+            f"score PSI {psi:.4f} vs limit {gates['max_psi']:.2f}",
+        ),
+        GateResult(
+            "calibration",
+            gates["allow_red_grades"] or red == 0,
+            f"{red} red calibration grade(s) out of time"
+            + ("" if red == 0 or not gates["allow_red_grades"] else " (allowed)"),
+        ),
+    ]
+    champion = alias_version(settings, name, CHAMPION)
+    if champion is None:
+        results.append(GateResult("vs_champion", True, "no champion yet"))
+    elif champion == str(version):
+        results.append(GateResult("vs_champion", True, "already the champion"))
+    else:
+        champ_auc, n = _champion_auc_on(settings, name, champion, run.info.run_id)
+        floor = champ_auc - gates["max_auc_drop"]
+        results.append(
+            GateResult(
+                "vs_champion",
+                auc is not None and auc >= floor,
+                f"AUC {auc:.4f} vs champion v{champion} {champ_auc:.4f} on the same "
+                f"{n:,} out-of-time rows (tolerance {gates['max_auc_drop']:.3f})",
+            )
+        )
+    return results, champion
+
+
+def promote(
+    settings: Settings,
+    name: str,
+    *,
+    version: str | None = None,
+    actor: str | None = None,
+    reason: str = "",
+    force: bool = False,
+) -> PromotionResult:
+    """Move ``champion`` to ``version`` (default: the ``challenger``) if gates pass.
+
+    Parameters
+    ----------
+    settings : Settings
+        Engine settings.
+    name : str
+        Registered model name.
+    version : str, optional
+        Version to promote; the current challenger by default.
+    actor : str, optional
+        Who promotes (default: the OS user).
+    reason : str
+        Why; stored in the alias history with the gate results.
+    force : bool, default=False
+        Promote despite failed gates (needs a reason; recorded as forced).
+
+    Returns
+    -------
+    PromotionResult
+        Whether the alias moved and every gate's result.
+
+    Raises
+    ------
+    ModelNotFoundError
+        If there is no such version or challenger.
+    PromotionRefusedError
+        If a gate failed and ``force`` is not set; the message lists the failures.
+    """
+    if version is None:
+        version = alias_version(settings, name, CHALLENGER)
+        if version is None:
+            raise ModelNotFoundError(
+                f"Registered model {name!r} has no challenger; train one first or "
+                "pass --version."
+            )
+    run = version_run(settings, name, version)
+    gates = _gates_of(run)
+    results, champion = evaluate_gates(settings, name, str(version), gates)
+    result = PromotionResult(
+        name=name,
+        version=str(version),
+        previous_champion=champion,
+        promoted=False,
+        gates=results,
+    )
+    failed = result.failed()
+    if failed and not force:
+        raise PromotionRefusedError(
+            f"Version {version} of {name} was not promoted; failed gate(s): "
+            + "; ".join(f"{g.gate}: {g.detail}" for g in failed)
+            + ". Fix the model, or promote with --force and a --reason.",
+            result,
+        )
+    if failed and not reason:
+        raise PromotionRefusedError(
+            "A forced promotion past failed gates needs a --reason for the record.",
+            result,
+        )
+    note = reason or "gates passed"
+    if failed:
+        note = f"FORCED past failed gates: {note}"
+    set_alias(
+        settings,
+        name,
+        CHAMPION,
+        str(version),
+        actor=actor,
+        reason=note,
+        gates=[asdict(g) for g in results],
+    )
+    result.promoted = True
+    return result
+
+
+def _gates_of(run: Any) -> dict[str, Any]:
+    import json
+
+    raw = run.data.params.get("gates")
+    defaults = {
+        "max_auc_drop": 0.01,
+        "max_psi": 0.25,
+        "allow_red_grades": False,
+        "min_auc": 0.6,
+    }
+    if raw is None:
+        return defaults
+    return {**defaults, **json.loads(raw)}
