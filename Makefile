@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 UV_VERSION := 0.13.9
 HOME_DIR ?= .credit-engine
 
-.PHONY: setup demo test lint typecheck importlint check bench clean
+.PHONY: setup demo notebooks test lint typecheck importlint check bench clean
 
 $(BIN)/uv:
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,13 @@ setup: $(VENV)/.synced
 demo: setup
 	$(BIN)/credit-engine demo --home $(HOME_DIR)
 
+# Execute the retraining notebook against the demo's engine home (run make demo first).
+notebooks: setup
+	mkdir -p $(HOME_DIR)/reports/notebooks
+	CREDIT_ENGINE_HOME=$(abspath $(HOME_DIR)) $(BIN)/jupyter-execute \
+		--output=$(abspath $(HOME_DIR))/reports/notebooks/01-retrain-and-compare \
+		notebooks/01-retrain-and-compare.ipynb
+
 lint: setup
 	$(BIN)/ruff check credit_engine tests benchmarks
 	$(BIN)/ruff format --check credit_engine tests benchmarks
@@ -29,7 +36,14 @@ lint: setup
 typecheck: setup
 	$(BIN)/mypy
 
-importlint: setup
+import# Execute the retraining notebook against the demo's engine home (run make demo first).
+notebooks: setup
+	mkdir -p $(HOME_DIR)/reports/notebooks
+	CREDIT_ENGINE_HOME=$(abspath $(HOME_DIR)) $(BIN)/jupyter-execute \
+		--output=$(abspath $(HOME_DIR))/reports/notebooks/01-retrain-and-compare \
+		notebooks/01-retrain-and-compare.ipynb
+
+lint: setup
 	$(BIN)/lint-imports
 
 test: setup

@@ -35,6 +35,7 @@ from credit_engine.cli._shared import (
     settings_for,
 )
 from credit_engine.config import Settings
+from credit_engine.exceptions import CreditEngineError
 
 _settings = settings_for
 _friendly_errors = friendly_errors
@@ -255,34 +256,64 @@ def demo(
         int, typer.Option(help="Enterprises in the demo zone.", min=1)
     ] = 10_000,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 20260401,
+    models: Annotated[
+        bool,
+        typer.Option(
+            help="Train, validate and promote the models after the features "
+            "(--no-models stops after the features)."
+        ),
+    ] = True,
     home: HomeOption = None,
 ) -> None:
-    """Run the main job on the default zone: simulate, ingest, build features."""
+    """Run the main job on the default zone: simulate, ingest, features, models."""
     settings = _settings(home)
     started = time.perf_counter()
-    console.rule("[bold]1/3 simulate the default zone")
+    console.rule("[bold]1/5 simulate the default zone")
     records = settings.home / "zone" / "records"
     summary = _run_simulation(
         settings, enterprises, "2023-10-01", "2026-09-30", seed, 0.01, records, None
     )
     _print_simulation(summary)
-    console.rule("[bold]2/3 ingest the department records")
+    console.rule("[bold]2/5 ingest the department records")
     report = _run_ingest(settings, records, settings.reports_dir / "latest-ingest.json")
     _print_ingest(report)
     ok = True
     if not report.already_ingested:
         ok = _print_audit(settings, summary.truth_dir, report)
-    console.rule("[bold]3/3 build point-in-time features (12 monthly rating dates)")
+    console.rule("[bold]3/5 build point-in-time features (12 monthly rating dates)")
     dates = _month_ends(dt.date(2024, 10, 31), 12)
     snapshot = settings.home / "features" / "credit_v1_monthly.parquet"
     frame, lineage = _run_features(settings, dates, "credit_v1", snapshot)
     _print_features(frame, lineage, snapshot)
+    if models:
+        ok = _demo_models(settings, snapshot) and ok
     console.print(
         f"demo finished in {time.perf_counter() - started:.0f} s; "
         f"engine home: {settings.home}"
     )
     if not ok:
         raise typer.Exit(code=1)
+
+
+def _demo_models(settings: Settings, snapshot: Path) -> bool:
+    """Run steps 4 and 5 of the demo; return False if a promotion was refused."""
+    ok = True
+    console.rule("[bold]4/5 train and validate the graded and risk models")
+    from credit_engine.training import model_spec_names
+
+    names = model_spec_names(settings.definitions_dir / "models")
+    trained = _models.run_training(settings, names, snapshot)
+    _models.print_training(trained)
+    console.rule("[bold]5/5 promote the challengers through the gates")
+    for result in trained:
+        try:
+            _models.run_promotion(
+                settings, result.registered.name, reason="demo: retrained"
+            )
+        except CreditEngineError as exc:
+            err_console.print(f"[bold red]not promoted[/]: {exc.message}")
+            ok = False
+    return ok
 
 
 def _month_ends(first: dt.date, count: int) -> list[dt.date]:

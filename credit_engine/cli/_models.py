@@ -62,11 +62,23 @@ def train(
     home: HomeOption = None,
 ) -> None:
     """Train, validate out of time and register models (aliased challenger)."""
+    settings = settings_for(home)
+    results = run_training(settings, _spec_names(settings, model), snapshot)
+    print_training(results)
+    if report_json is not None:
+        payload = {"models": [r.to_json_dict() for r in results]}
+        report_json.write_text(json.dumps(payload, indent=2), encoding="utf-8")
+        console.print(f"figures: {report_json}")
+
+
+def run_training(
+    settings: Settings, names: list[str], snapshot: Path | None = None
+) -> list[Any]:
+    """Train each named spec, showing each step as it runs."""
     from credit_engine.training import train_spec
 
-    settings = settings_for(home)
     results = []
-    for name in _spec_names(settings, model):
+    for name in names:
         with console.status(f"[bold]{name}[/]: starting") as status:
 
             def step(text: str, name: str = name, status: Any = status) -> None:
@@ -74,6 +86,11 @@ def train(
                 err_console.log(f"{name}: {text}")
 
             results.append(train_spec(name, settings, snapshot=snapshot, step=step))
+    return results
+
+
+def print_training(results: list[Any]) -> None:
+    """Print the out-of-time figures of trained models and their report paths."""
     table = Table(title="Trained models (out-of-time figures)")
     for column in ("model", "version", "AUC", "KS", "Brier", "PSI", "grades"):
         table.add_column(column, justify="right" if column != "grades" else "left")
@@ -91,10 +108,6 @@ def train(
     console.print(table)
     for result in results:
         console.print(f"report: {result.report_dir / 'validation.html'}")
-    if report_json is not None:
-        payload = {"models": [r.to_json_dict() for r in results]}
-        report_json.write_text(json.dumps(payload, indent=2), encoding="utf-8")
-        console.print(f"figures: {report_json}")
 
 
 # ------------------------------------------------------------------- promote
@@ -132,10 +145,25 @@ def promote(
     home: HomeOption = None,
 ) -> None:
     """Move the champion alias to a version if the model spec's gates pass."""
+    settings = settings_for(home)
+    run_promotion(
+        settings, name, version=version, reason=reason, actor=actor, force=force
+    )
+
+
+def run_promotion(
+    settings: Settings,
+    name: str,
+    *,
+    version: str | None = None,
+    reason: str = "",
+    actor: str | None = None,
+    force: bool = False,
+) -> Any:
+    """Promote and print the gate table (also when refused, then re-raise)."""
     from credit_engine.exceptions import PromotionRefusedError
     from credit_engine.registry import promote as promote_version
 
-    settings = settings_for(home)
     registered = _registered_name(settings, name)
     try:
         result = promote_version(
@@ -156,6 +184,7 @@ def promote(
         f"[bold green]promoted[/] {result.name} v{result.version} to champion "
         f"(was {previous})"
     )
+    return result
 
 
 # -------------------------------------------------------------------- models

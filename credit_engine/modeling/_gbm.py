@@ -51,6 +51,11 @@ class GBMClassifier(ClassifierMixin, BaseEstimator):
         Calibrator fitted on the held-out slice; None keeps raw probabilities.
     calibration_size : float, default=0.2
         Share of rows (or groups) held out for calibration.
+    calibration_split : {"random", "latest"}, default="random"
+        ``random``: a random share of the groups (or rows). ``latest``: the
+        latest share of the groups, which must then be ordered values such as
+        rating dates, so the calibrator learns how the booster does on a later
+        period (out of time), as credit PDs are used.
     random_state : int, default=0
         Seed of the split and of LightGBM (results are deterministic).
     n_jobs : int, default=1
@@ -93,6 +98,7 @@ class GBMClassifier(ClassifierMixin, BaseEstimator):
         reg_lambda: float = 1.0,
         calibration: Literal["isotonic", "sigmoid"] | None = "isotonic",
         calibration_size: float = 0.2,
+        calibration_split: Literal["random", "latest"] = "random",
         random_state: int = 0,
         n_jobs: int = 1,
     ) -> None:
@@ -106,6 +112,7 @@ class GBMClassifier(ClassifierMixin, BaseEstimator):
         self.reg_lambda = reg_lambda
         self.calibration = calibration
         self.calibration_size = calibration_size
+        self.calibration_split = calibration_split
         self.random_state = random_state
         self.n_jobs = n_jobs
 
@@ -134,14 +141,20 @@ class GBMClassifier(ClassifierMixin, BaseEstimator):
         sample_weight : array-like of shape (n_samples,), optional
             Row weights.
         groups : array-like of shape (n_samples,), optional
-            Group of each row (e.g. the enterprise); the calibration slice takes
-            whole groups so that no group is on both sides.
+            Group of each row: the enterprise (the calibration slice takes whole
+            groups, so no group is on both sides) or, with
+            ``calibration_split="latest"``, the rating date.
 
         Returns
         -------
         GBMClassifier
             The fitted estimator.
         """
+        if self.calibration_split not in ("random", "latest"):
+            raise ValueError(
+                "The 'calibration_split' parameter of GBMClassifier must be 'random' "
+                f"or 'latest'. Got {self.calibration_split!r} instead."
+            )
         if self.calibration not in ("isotonic", "sigmoid", None):
             raise ValueError(
                 "The 'calibration' parameter of GBMClassifier must be 'isotonic', "
@@ -221,7 +234,15 @@ class GBMClassifier(ClassifierMixin, BaseEstimator):
         from sklearn.model_selection import GroupShuffleSplit, StratifiedShuffleSplit
 
         splitter: Any
-        if groups is not None:
+        if groups is not None and self.calibration_split == "latest":
+            order = np.asarray(groups)
+            distinct = np.unique(order)
+            held = max(1, round(len(distinct) * self.calibration_size))
+            cal_mask = order >= distinct[-held]
+            fit_idx, cal_idx = everything[~cal_mask], everything[cal_mask]
+            if len(fit_idx) == 0:
+                return everything, everything
+        elif groups is not None:
             splitter = GroupShuffleSplit(
                 n_splits=1,
                 test_size=self.calibration_size,

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from credit_engine.exceptions import DataContractError
 from credit_engine.modeling import (
     GBMClassifier,
     MasterScale,
@@ -106,7 +107,7 @@ def fit_and_validate(
     for name, part in (("development", dev_rows), ("out-of-time", oot_rows)):
         if part["label"].nunique() < 2:
             missing = "events" if part["label"].max() == 0 else "non-events"
-            raise ValueError(
+            raise DataContractError(
                 f"The {name} sample has no {missing}; a model cannot be fitted or "
                 "validated on it. Use more rating dates."
             )
@@ -115,7 +116,11 @@ def fit_and_validate(
     estimator = make_estimator(spec, directions)
     x_dev = dev_rows[features].astype(float)
     if spec.family == "gbm":
-        estimator.fit(x_dev, dev_rows["label"].to_numpy(), groups=dev_rows["uscc"])
+        estimator.fit(
+            x_dev,
+            dev_rows["label"].to_numpy(),
+            groups=_calibration_groups(spec, dev_rows),
+        )
     else:
         estimator.fit(x_dev, dev_rows["label"].to_numpy())
     timings["fit"] = time.perf_counter() - start
@@ -123,14 +128,27 @@ def fit_and_validate(
     say(f"out-of-fold PDs ({spec.master_scale.oof_folds} folds) for the master scale")
     start = time.perf_counter()
     y_dev = dev_rows["label"].to_numpy()
-    oof = out_of_fold_proba(spec, directions, x_dev, y_dev, dev_rows["uscc"].to_numpy())
-    scale = MasterScale.fit(
-        oof,
-        y_dev,
-        cumulative_shares=spec.master_scale.cumulative_shares,
-        conservatism=spec.master_scale.conservatism,
-        pd_floor=spec.master_scale.pd_floor,
+    oof = out_of_fold_proba(
+        spec,
+        directions,
+        x=x_dev,
+        y=y_dev,
+        groups=dev_rows["uscc"].to_numpy(),
+        calibration=_calibration_groups(spec, dev_rows),
     )
+    try:
+        scale = MasterScale.fit(
+            oof,
+            y_dev,
+            cumulative_shares=spec.master_scale.cumulative_shares,
+            conservatism=spec.master_scale.conservatism,
+            pd_floor=spec.master_scale.pd_floor,
+        )
+    except ValueError as exc:
+        raise DataContractError(
+            f"Cannot fit the master scale of {spec.name!r}: {exc} (development "
+            f"rows: {len(dev_rows):,}, events: {int(y_dev.sum()):,})."
+        ) from exc
     timings["master_scale"] = time.perf_counter() - start
 
     say("validate out of time")
@@ -198,17 +216,27 @@ def fit_and_validate(
     )
 
 
+def _calibration_groups(spec: ModelSpec, rows: pd.DataFrame) -> np.ndarray:
+    """Return rating dates if the spec calibrates on the latest dates, else USCCs."""
+    if spec.params.get("calibration_split") == "latest":
+        return np.asarray(pd.to_datetime(rows["as_of"]).to_numpy())
+    return np.asarray(rows["uscc"].to_numpy())
+
+
 def out_of_fold_proba(
     spec: ModelSpec,
     directions: Mapping[str, str],
+    *,
     x: pd.DataFrame,
     y: np.ndarray,
     groups: np.ndarray,
+    calibration: np.ndarray,
 ) -> np.ndarray:
-    """PDs of development rows from models that did not see their enterprise.
+    """Return PDs of development rows from models that did not see their enterprise.
 
-    ``GroupKFold`` by enterprise, so no enterprise's other rating dates leak
-    into its own prediction; used to fit the master scale on honest PDs.
+    ``GroupKFold`` by enterprise (``groups``), so no enterprise's other rating
+    dates leak into its own prediction; used to fit the master scale on honest
+    PDs. ``calibration`` is what each fold's LightGBM calibrates on.
     """
     from sklearn.model_selection import GroupKFold
 
@@ -217,7 +245,7 @@ def out_of_fold_proba(
     for fit_idx, pred_idx in folds.split(x, y, groups):
         model = make_estimator(spec, directions)
         if spec.family == "gbm":
-            model.fit(x.iloc[fit_idx], y[fit_idx], groups=groups[fit_idx])
+            model.fit(x.iloc[fit_idx], y[fit_idx], groups=calibration[fit_idx])
         else:
             model.fit(x.iloc[fit_idx], y[fit_idx])
         oof[pred_idx] = model.predict_proba(x.iloc[pred_idx])[:, 1]

@@ -25,7 +25,7 @@ def test_uscc_command_reports_the_expected_check_character():
 
 def test_demo_simulates_ingests_and_passes_its_self_check(tmp_path):
     result = runner.invoke(
-        app, ["demo", "--enterprises", "150", "--home", str(tmp_path)]
+        app, ["demo", "--enterprises", "150", "--no-models", "--home", str(tmp_path)]
     )
     assert result.exit_code == 0, result.output
     assert "Self-check" in result.output

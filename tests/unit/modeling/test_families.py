@@ -185,3 +185,18 @@ def test_rating_model_rates_with_reasons(family, scorecard, gbm, credit_data):
     assert rated["score"].corr(rated["proba_default"], method="spearman") < -0.99
     with pytest.raises(ValueError, match="missing 1 input feature"):
         model.rate(frame.drop(columns="noise"))
+
+
+def test_gbm_latest_calibration_slice_holds_out_the_latest_dates(credit_data):
+    frame, y, directions = credit_data
+    dates = np.repeat(np.arange(10), len(y) // 10)
+    model = GBMClassifier(
+        directions=directions, calibration_split="latest", calibration_size=0.2
+    )
+    fit_idx, cal_idx = model._split(y, dates)
+    assert set(dates[cal_idx]) == {8, 9}
+    assert set(dates[fit_idx]) == set(range(8))
+    fitted = model.set_params(n_estimators=30).fit(frame, y, groups=dates)
+    assert fitted.calibrator_ is not None
+    with pytest.raises(ValueError, match="'calibration_split' parameter"):
+        GBMClassifier(calibration_split="oldest").fit(frame, y)  # type: ignore[arg-type]
