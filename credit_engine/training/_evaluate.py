@@ -84,6 +84,8 @@ def _sized_estimator(
                 None if n_rows < _SMALL_SAMPLE_ROWS else estimator.calibration
             ),
             n_jobs=1 if n_rows < _SINGLE_THREAD_ROWS else estimator.n_jobs,
+            # Cross-validation groups are enterprises, not rating dates.
+            calibration_split="random",
         )
     elif spec.family == "scorecard":
         sized = max(estimator.min_bin_size, _MIN_BIN_ROWS / max(n_rows, 1))
