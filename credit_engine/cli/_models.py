@@ -205,13 +205,19 @@ def models(
     for column in ("model", "version", "aliases", "AUC", "KS", "PSI", "red", "run"):
         table.add_column(column)
     for registered in client.search_registered_models():
+        # search_model_versions leaves aliases empty; the model has them all.
+        aliases: dict[str, list[str]] = {}
+        for alias, version in client.get_registered_model(
+            registered.name
+        ).aliases.items():
+            aliases.setdefault(str(version), []).append(alias)
         versions = client.search_model_versions(f"name='{registered.name}'")
         for mv in sorted(versions, key=lambda v: int(v.version)):
             metrics = client.get_run(mv.run_id).data.metrics
             table.add_row(
                 registered.name,
                 str(mv.version),
-                ", ".join(sorted(mv.aliases)) or "-",
+                ", ".join(sorted(aliases.get(str(mv.version), []))) or "-",
                 f"{metrics.get('oot_auc', float('nan')):.4f}",
                 f"{metrics.get('oot_ks', float('nan')):.4f}",
                 f"{metrics.get('oot_psi', float('nan')):.4f}",

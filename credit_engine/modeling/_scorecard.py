@@ -179,7 +179,7 @@ class ScorecardClassifier(ClassifierMixin, BaseEstimator):
         from optbinning import BinningProcess, Scorecard
         from sklearn.linear_model import LogisticRegression
 
-        criteria: dict[str, Any] = {"top": self.max_features}
+        criteria: dict[str, Any] = {"top": self.max_features, "strategy": "highest"}
         if use_min_iv:
             criteria["min"] = self.min_iv
         process = BinningProcess(

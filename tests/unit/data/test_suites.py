@@ -12,7 +12,7 @@ from credit_engine.data._validate import SuiteRunner
 from credit_engine.exceptions import IngestionError
 
 
-def test_conditional_ranges_become_four_bounded_checks(contracts):
+def test_conditional_ranges_become_one_bounded_check_per_rule_and_side(contracts):
     checks = [
         c for c in plan_checks(contracts["vat_invoice"]) if c.column == "amount_cny"
     ]
@@ -22,10 +22,12 @@ def test_conditional_ranges_become_four_bounded_checks(contracts):
         if c.kind in (CheckKind.MIN, CheckKind.MAX)
     }
     assert bounds == {
-        (CheckKind.MIN, 0.0, 'status!="RED_LETTER"'),
-        (CheckKind.MAX, 1e9, 'status!="RED_LETTER"'),
+        (CheckKind.MIN, 0.0, 'status=="VALID"'),
+        (CheckKind.MAX, 1e9, 'status=="VALID"'),
         (CheckKind.MIN, -1e9, 'status=="RED_LETTER"'),
         (CheckKind.MAX, 0.0, 'status=="RED_LETTER"'),
+        (CheckKind.MIN, -1e9, 'status=="VOID"'),  # a voided red-letter invoice
+        (CheckKind.MAX, 1e9, 'status=="VOID"'),
     }
 
 
@@ -64,7 +66,7 @@ def test_gx_suite_carries_reason_and_column_in_meta(contracts):
     metas = [(e.meta["reason"], e.meta["column"]) for e in suite.expectations]
     assert metas == [(c.code.value, c.column) for c in plan]
     conditional = [e for e in suite.expectations if e.row_condition is not None]
-    assert len(conditional) == 12  # 3 columns x 2 rules x (min, max)
+    assert len(conditional) == 18  # 3 columns x 3 rules x (min, max)
 
 
 def _run_expectation(expectation, frame):
