@@ -36,14 +36,7 @@ lint: setup
 typecheck: setup
 	$(BIN)/mypy
 
-import# Execute the retraining notebook against the demo's engine home (run make demo first).
-notebooks: setup
-	mkdir -p $(HOME_DIR)/reports/notebooks
-	CREDIT_ENGINE_HOME=$(abspath $(HOME_DIR)) $(BIN)/jupyter-execute \
-		--output=$(abspath $(HOME_DIR))/reports/notebooks/01-retrain-and-compare \
-		notebooks/01-retrain-and-compare.ipynb
-
-lint: setup
+importlint: setup
 	$(BIN)/lint-imports
 
 test: setup

@@ -10,7 +10,6 @@ import sys
 from pathlib import Path
 
 from credit_engine.config import Settings
-from credit_engine.data import Lake
 from credit_engine.features import (
     LakeSources,
     build_feature_frame,
@@ -27,9 +26,7 @@ def main() -> None:
     )
     settings = Settings(home=home)
     defs = load_definitions(settings.definitions_dir)
-    sources = LakeSources(
-        Lake(settings.lake_dir, settings.quarantine_dir), defs.contracts
-    )
+    sources = LakeSources.from_settings(settings, defs.contracts)
     spine = enterprise_spine(sources, defs, [as_of])
     resolved = defs.resolve_features(sys.argv[4:])
     frame = build_feature_frame(spine, resolved, definitions=defs, sources=sources)

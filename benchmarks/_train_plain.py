@@ -9,7 +9,6 @@ import time
 from pathlib import Path
 
 from credit_engine.config import Settings
-from credit_engine.data import Lake
 from credit_engine.features import LakeSources, load_definitions
 from credit_engine.training import (
     build_modelling_table,
@@ -29,9 +28,7 @@ def main() -> None:
     frame, _ = read_snapshot(
         default_snapshot_path(settings, spec.feature_set), spec.feature_set
     )
-    sources = LakeSources(
-        Lake(settings.lake_dir, settings.quarantine_dir), definitions.contracts
-    )
+    sources = LakeSources.from_settings(settings, definitions.contracts)
     table = build_modelling_table(
         frame,
         spec,

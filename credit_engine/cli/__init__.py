@@ -364,7 +364,6 @@ def _parse_dates(values: list[str], name: str) -> list[dt.date]:
 def _run_features(
     settings: Settings, as_of: list[dt.date], feature_set: str, out: Path
 ) -> tuple[Any, dict[str, Any]]:
-    from credit_engine.data import Lake
     from credit_engine.features import (
         LakeSources,
         build_feature_frame,
@@ -375,9 +374,7 @@ def _run_features(
 
     definitions = load_definitions(settings.definitions_dir)
     resolved = definitions.resolve(feature_set)
-    sources = LakeSources(
-        Lake(settings.lake_dir, settings.quarantine_dir), definitions.contracts
-    )
+    sources = LakeSources.from_settings(settings, definitions.contracts)
     with _progress() as progress:
         task = progress.add_task(f"features {feature_set}", total=2)
         spine = enterprise_spine(sources, definitions, as_of)

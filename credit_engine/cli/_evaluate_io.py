@@ -42,7 +42,6 @@ def _spine(frame: pd.DataFrame, path: Path, needed: tuple[str, ...]) -> pd.DataF
 def _features_for(
     settings: Settings, spine: pd.DataFrame, feature_set: str
 ) -> tuple[pd.DataFrame, list[str], dict[str, str]]:
-    from credit_engine.data import Lake
     from credit_engine.features import (
         LakeSources,
         build_feature_frame,
@@ -51,9 +50,7 @@ def _features_for(
 
     definitions = load_definitions(settings.definitions_dir)
     resolved = definitions.resolve(feature_set)
-    sources = LakeSources(
-        Lake(settings.lake_dir, settings.quarantine_dir), definitions.contracts
-    )
+    sources = LakeSources.from_settings(settings, definitions.contracts)
     keys = spine[["uscc", "as_of"]].drop_duplicates()
     built = build_feature_frame(
         keys, resolved, definitions=definitions, sources=sources

@@ -7,6 +7,7 @@ from typing import Any, Protocol
 
 import pyarrow as pa
 
+from credit_engine.config import Settings
 from credit_engine.data import Lake, SourceContract
 
 __all__ = ["FrameSources", "LakeSources", "Sources", "empty_relation_sql"]
@@ -57,6 +58,13 @@ class LakeSources:
     def __init__(self, lake: Lake, contracts: Mapping[str, SourceContract]) -> None:
         self.lake = lake
         self.contracts = contracts
+
+    @classmethod
+    def from_settings(
+        cls, settings: Settings, contracts: Mapping[str, SourceContract]
+    ) -> LakeSources:
+        """Return the committed lake of an engine home (``settings.lake_dir``)."""
+        return cls(Lake(settings.lake_dir, settings.quarantine_dir), contracts)
 
     def register(self, con: Any, tables: Iterable[str]) -> None:
         """Create a view per table over its committed Parquet files."""

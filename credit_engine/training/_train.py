@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 from credit_engine.config import Settings
-from credit_engine.data import Lake
 from credit_engine.exceptions import ConfigurationError
 from credit_engine.features import LakeSources, load_definitions
 from credit_engine.registry import OOT_ROWS_ARTIFACT, RegisteredVersion, register_model
@@ -151,9 +150,7 @@ def train_spec(
     path = snapshot or default_snapshot_path(settings, spec.feature_set)
     say(f"read snapshot {path.name}")
     frame, lineage = read_snapshot(path, spec.feature_set)
-    sources = LakeSources(
-        Lake(settings.lake_dir, settings.quarantine_dir), definitions.contracts
-    )
+    sources = LakeSources.from_settings(settings, definitions.contracts)
     say("attach 12-month outcomes")
     unknown = sorted(set(spec.exclude_features) - set(resolved.columns))
     if unknown:
