@@ -20,6 +20,7 @@ from credit_engine.features._registry import (
     Definitions,
     FeatureRef,
     ResolvedSet,
+    check_expression,
     load_definitions,
 )
 from credit_engine.features._sources import FrameSources, LakeSources, Sources
@@ -52,6 +53,7 @@ __all__ = [
     "Sources",
     "ViewKind",
     "build_feature_frame",
+    "check_expression",
     "compile_feature_sql",
     "enterprise_spine",
     "load_definitions",

@@ -20,7 +20,7 @@ import pyarrow as pa
 
 from credit_engine.data import RecordKind, SourceContract
 from credit_engine.exceptions import ConfigurationError
-from credit_engine.features import Sources
+from credit_engine.features import Sources, check_expression
 from credit_engine.training._spec import EventRule, LabelSpec
 
 __all__ = ["attach_labels", "event_sql", "observation_end"]
@@ -71,6 +71,11 @@ def _check_rules(spec: LabelSpec, contracts: Mapping[str, SourceContract]) -> No
         raise ConfigurationError(
             f"The label definition reads unknown tables {unknown}; known tables: "
             f"{', '.join(sorted(contracts))}."
+        )
+    for rule in spec.events:
+        contract = contracts[rule.table]
+        check_expression(
+            rule.when, contract.column_names, f"label event {rule.code!r} when"
         )
 
 

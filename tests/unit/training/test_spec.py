@@ -79,3 +79,20 @@ def test_target_kind(values, kind):
 def test_target_kind_rejects_bad_targets(values, message):
     with pytest.raises(DataContractError, match=message):
         target_kind(pd.Series(values))
+
+
+def test_label_conditions_are_checked_against_the_contract():
+    from credit_engine.features import load_definitions
+    from credit_engine.training import EventRule, LabelSpec, attach_labels
+
+    definitions = load_definitions(default_definitions_dir())
+    spec = LabelSpec(
+        events=(EventRule(code="X", table="abnormal_list", when="no_such_col = 1"),)
+    )
+    with pytest.raises(ConfigurationError, match="label event 'X' when"):
+        attach_labels(
+            pd.DataFrame({"uscc": ["a"], "as_of": [pd.Timestamp("2025-01-31")]}),
+            spec,
+            contracts=definitions.contracts,
+            sources=None,  # never reached: the rule fails its check first
+        )
