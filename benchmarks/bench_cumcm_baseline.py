@@ -40,7 +40,7 @@ from sklearn.metrics import accuracy_score, cohen_kappa_score, roc_auc_score
 from sklearn.model_selection import StratifiedKFold
 
 ROOT = Path(__file__).resolve().parents[1]
-DATA = ROOT.parent / "shared" / "data" / "cumcm2020c"
+DATA = ROOT / "data" / "cumcm2020c"
 SEED = 20200910  # CUMCM 2020 started on 10 September
 REPEAT_SEEDS = (0, 1, 2, 3, 4)
 PARAMS: dict[str, Any] = {

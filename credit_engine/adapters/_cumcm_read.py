@@ -110,7 +110,7 @@ def check_files(source_dir: Path) -> None:
         raise DataContractError(
             f"CUMCM source folder {str(source_dir)!r} does not exist or is not a "
             "folder; pass the folder holding the six attach*.csv.gz files of the "
-            "contest data (e.g. /work/shared/data/cumcm2020c)."
+            "contest data (the repository ships it in data/cumcm2020c)."
         )
     names = [*_ENTERPRISE_FILES, *(n for n, _ in _INVOICE_FILES)]
     missing = [n for n in names if not (source_dir / n).is_file()]

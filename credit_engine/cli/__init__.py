@@ -496,7 +496,7 @@ def uscc(codes: Annotated[list[str], typer.Argument(help="Codes to check.")]) ->
 def _default_cumcm_dir() -> Path:
     from credit_engine.config import default_definitions_dir
 
-    return default_definitions_dir().parent / "shared" / "data" / "cumcm2020c"
+    return default_definitions_dir() / "data" / "cumcm2020c"
 
 
 @app.command("adapt-cumcm")
@@ -506,7 +506,7 @@ def adapt_cumcm(
         Path | None,
         typer.Argument(
             help="Folder with the six attach*.csv.gz files of CUMCM 2020 Problem C. "
-            "Default: ../shared/data/cumcm2020c beside the repository.",
+            "Default: data/cumcm2020c in the repository.",
             show_default=False,
         ),
     ] = None,

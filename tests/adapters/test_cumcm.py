@@ -23,10 +23,7 @@ from credit_engine.exceptions import DataContractError
 from credit_engine.features import LakeSources, build_feature_frame, load_definitions
 from credit_engine.uscc import valid_uscc_mask
 
-CUMCM_DIR = default_definitions_dir().parent / "shared" / "data" / "cumcm2020c"
-needs_data = pytest.mark.skipif(
-    not CUMCM_DIR.is_dir(), reason=f"CUMCM 2020 C data not found at {CUMCM_DIR}"
-)
+CUMCM_DIR = default_definitions_dir() / "data" / "cumcm2020c"
 
 INVOICE_ROWS = {
     "attach1_input_invoices.csv.gz": 210_947,
@@ -70,7 +67,6 @@ def test_malformed_enterprise_ids_are_refused(bad):
 
 
 # ------------------------------------------------------------- the full data
-@needs_data
 def test_every_invoice_row_is_kept(full, contracts):
     assert full.source_rows == INVOICE_ROWS
     assert full.rows == sum(INVOICE_ROWS.values()) == 1_099_441
@@ -83,7 +79,6 @@ def test_every_invoice_row_is_kept(full, contracts):
     assert full.renumbered > full.identical_rows > 0
 
 
-@needs_data
 def test_codes_times_and_signs_fit_the_contract(full, contracts):
     table = pq.read_table(full.invoices_path)
     contract = contracts["vat_invoice"]
@@ -106,7 +101,6 @@ def test_codes_times_and_signs_fit_the_contract(full, contracts):
     assert set(negative_status) == {"RED_LETTER", "VOID"}
 
 
-@needs_data
 def test_status_quirks_are_handled(full):
     assert full.status_whitespace == 47 + 48  # " 作废发票" in the output invoices
     assert full.statuses["VOID"] == 7_608 + 11_159 + 47 + 17_236 + 27_507 + 48
@@ -120,7 +114,6 @@ def test_status_quirks_are_handled(full):
     assert full.expected_quarantined == {"red_letter_positive_tax": 5}
 
 
-@needs_data
 def test_label_files_have_the_right_counts(full):
     enterprises = pd.read_csv(full.enterprises_path)
     assert list(enterprises.columns) == [
@@ -158,7 +151,6 @@ def test_label_files_have_the_right_counts(full):
 
 
 # --------------------------------------------------------------- the subset
-@needs_data
 def test_a_subset_is_converted_deterministically(subset, tmp_path):
     assert subset.enterprises == 5
     assert subset.labelled == 3
@@ -169,7 +161,6 @@ def test_a_subset_is_converted_deterministically(subset, tmp_path):
     assert again.source_rows == subset.source_rows
 
 
-@needs_data
 def test_a_subset_ingests_without_quarantine_and_gives_features(subset, tmp_path):
     settings = Settings(home=tmp_path / "home")
     report = ingest_batch(subset.records_dir, settings)
@@ -190,7 +181,6 @@ def test_a_subset_ingests_without_quarantine_and_gives_features(subset, tmp_path
     assert frame["vat_invoices__output_void_share_all"].notna().all()
 
 
-@needs_data
 def test_unknown_requested_enterprises_are_named(tmp_path):
     with pytest.raises(DataContractError, match=r"requested enterprises 'E999'"):
         convert_cumcm(CUMCM_DIR, tmp_path, enterprises=["E1", "E999"])

@@ -23,10 +23,7 @@ pytestmark = pytest.mark.integration
 
 runner = CliRunner()
 
-CUMCM_DIR = default_definitions_dir().parent / "shared" / "data" / "cumcm2020c"
-needs_data = pytest.mark.skipif(
-    not CUMCM_DIR.is_dir(), reason=f"CUMCM 2020 C data not found at {CUMCM_DIR}"
-)
+CUMCM_DIR = default_definitions_dir() / "data" / "cumcm2020c"
 PER_GRADE = 12  # graded enterprises taken per grade A-D (every D defaulted)
 UNGRADED = 12  # ungraded enterprises, to rate
 
@@ -67,7 +64,6 @@ def _evaluate(home: Path, report: Path, *args: str) -> dict[str, Any]:
     return payload
 
 
-@needs_data
 def test_binary_labels_are_cross_validated_on_lake_features(cumcm, tmp_path):
     batch, home = cumcm
     assert (batch.labelled, batch.to_rate, batch.grade_d) == (48, 12, 12)
@@ -89,7 +85,6 @@ def test_binary_labels_are_cross_validated_on_lake_features(cumcm, tmp_path):
         assert 0.5 < figures["auc"] <= 1.0, (name, figures)
 
 
-@needs_data
 def test_ordinal_grades_are_cross_validated_and_the_ungraded_rated(cumcm, tmp_path):
     batch, home = cumcm
     rated_path = tmp_path / "rated.csv"
@@ -125,7 +120,6 @@ def test_ordinal_grades_are_cross_validated_and_the_ungraded_rated(cumcm, tmp_pa
     assert probabilities.round(6).eq(1).all()
 
 
-@needs_data
 def test_a_ready_feature_table_is_cross_validated(cumcm, tmp_path):
     batch, home = cumcm
     grades = pd.read_csv(batch.labels_grade_path)
