@@ -293,3 +293,28 @@ def test_registered_model_serves_under_stock_mlflow_models_serve(trained, zone_h
     expected = result.fitted.model.rate(rows.reset_index(drop=True))
     np.testing.assert_allclose(served["proba_default"], expected["proba_default"])
     assert served["grade"].tolist() == expected["grade"].tolist()
+
+
+def test_cli_train_promote_and_models(trained, zone_home, tmp_path):
+    from typer.testing import CliRunner
+
+    from credit_engine.cli import app
+
+    settings, _, _ = zone_home
+    runner = CliRunner()
+    home = ["--home", str(settings.home)]
+    figures = tmp_path / "train.json"
+    trained_cli = runner.invoke(
+        app, ["train", "--model", "risk_gbm", "--report-json", str(figures), *home]
+    )
+    assert trained_cli.exit_code == 0, trained_cli.output
+    (model,) = json.loads(figures.read_text())["models"]
+    assert model["registered_name"] == "credit_engine.zone_risk_pd"
+    assert {"version", "auc", "ks", "brier", "psi", "calibration"} <= set(model)
+    assert set(model["calibration"].values()) <= {"green", "amber", "red", "empty"}
+    missing = runner.invoke(app, ["promote", "risk_gbm", "--version", "99", *home])
+    assert missing.exit_code == 2
+    assert "No version 99" in " ".join(missing.output.split())
+    listing = runner.invoke(app, ["models", "--history", *home])
+    assert listing.exit_code == 0, listing.output
+    assert "Alias history" in listing.output
