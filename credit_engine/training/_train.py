@@ -35,10 +35,14 @@ def default_snapshot_path(settings: Settings, feature_set: str) -> Path:
 
 
 def git_sha(repo: Path) -> str:
-    """Return the commit of the definitions' repository, or ``unknown``."""
+    """Return the commit of the definitions' repository, or ``unknown``.
+
+    A working tree with uncommitted changes gets the suffix ``-dirty``, so a
+    model trained from unreviewed specs or definitions says so in its lineage.
+    """
     try:
         out = subprocess.run(
-            ["git", "-C", str(repo), "rev-parse", "HEAD"],  # noqa: S607
+            ["git", "-C", str(repo), "describe", "--always", "--dirty", "--abbrev=40"],
             capture_output=True,
             text=True,
             check=True,
