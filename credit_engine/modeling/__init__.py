@@ -20,6 +20,7 @@ from credit_engine.modeling._master_scale import DEFAULT_GRADE, MasterScale
 from credit_engine.modeling._rating_model import (
     OUTPUT_COLUMNS,
     RatingModel,
+    any_flag_set,
     reason_columns,
 )
 from credit_engine.modeling._scaling import PdoScaling
@@ -34,6 +35,7 @@ __all__ = [
     "PdoScaling",
     "RatingModel",
     "ScorecardClassifier",
+    "any_flag_set",
     "directions_for",
     "lightgbm_constraint",
     "optbinning_trend",

@@ -6,6 +6,7 @@ This is what the registry stores and what scoring calls: feature rows in,
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,10 +16,18 @@ import pandas as pd
 from credit_engine.modeling._master_scale import MasterScale
 from credit_engine.modeling._scaling import PdoScaling
 
-__all__ = ["OUTPUT_COLUMNS", "RatingModel", "reason_columns"]
+__all__ = ["OUTPUT_COLUMNS", "RatingModel", "any_flag_set", "reason_columns"]
 
 OUTPUT_COLUMNS = ("proba_default", "score", "grade", "in_default")
 """Columns of :meth:`RatingModel.rate` before the reasons."""
+
+
+def any_flag_set(frame: pd.DataFrame, columns: Sequence[str]) -> np.ndarray:
+    """Rows where any of the 0/1 flag ``columns`` is set (null counts as unset)."""
+    if not columns:
+        return np.zeros(len(frame), dtype=bool)
+    values = frame[list(columns)].astype(float).fillna(0.0).to_numpy()
+    return np.asarray((values >= 0.5).any(axis=1))
 
 
 def reason_columns(k: int) -> list[str]:
@@ -77,10 +86,7 @@ class RatingModel:
 
     def in_default(self, frame: pd.DataFrame) -> np.ndarray:
         """Whether each row is in a default state (any flag feature at 1)."""
-        if not self.default_state:
-            return np.zeros(len(frame), dtype=bool)
-        flags = frame[self.default_state].astype(float).fillna(0.0).to_numpy()
-        return np.asarray((flags >= 0.5).any(axis=1))
+        return any_flag_set(frame, self.default_state)
 
     def proba_default(self, frame: pd.DataFrame) -> np.ndarray:
         """Calibrated probability of an adverse event within the horizon."""
@@ -88,9 +94,11 @@ class RatingModel:
         return np.asarray(self.estimator.predict_proba(matrix)[:, 1], dtype=float)
 
     def score(self, frame: pd.DataFrame, proba: np.ndarray | None = None) -> np.ndarray:
-        """Score of each row (scorecard points, or the PD scaled the same way)."""
-        if self.family == "scorecard":
-            return np.asarray(self.estimator.score_points(self._matrix(frame)))
+        """Score of each row: the PD scaled by points to double the odds.
+
+        For the scorecard this is the sum of its points (same scaling, tested),
+        without binning the rows a second time.
+        """
         p = self.proba_default(frame) if proba is None else proba
         return self.scaling.score(p)
 

@@ -226,15 +226,17 @@ def promote(
 
 
 def _gates_of(run: Any) -> dict[str, Any]:
+    """Return the gates the version's spec declared (logged by ``credit-engine train``).
+
+    There are no fallback thresholds here: the model spec is their one home.
+    """
     import json
 
     raw = run.data.params.get("gates")
-    defaults = {
-        "max_auc_drop": 0.01,
-        "max_psi": 0.25,
-        "allow_red_grades": False,
-        "min_auc": 0.6,
-    }
     if raw is None:
-        return defaults
-    return {**defaults, **json.loads(raw)}
+        raise CreditEngineError(
+            f"Run {run.info.run_id} logged no 'gates' parameter, so its promotion "
+            "gates are unknown; register models with `credit-engine train`."
+        )
+    gates: dict[str, Any] = json.loads(raw)
+    return gates

@@ -7,26 +7,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from credit_engine.data import SourceContract
 from credit_engine.exceptions import DataContractError
 from credit_engine.features import Sources, read_snapshot_lineage
+from credit_engine.modeling import any_flag_set
 from credit_engine.training._labels import attach_labels
 from credit_engine.training._spec import ModelSpec
 
-__all__ = ["ModellingTable", "build_modelling_table", "flag_any", "read_snapshot"]
+__all__ = ["ModellingTable", "build_modelling_table", "read_snapshot"]
 
 KEYS = ("uscc", "as_of")
-
-
-def flag_any(frame: pd.DataFrame, columns: tuple[str, ...] | list[str]) -> np.ndarray:
-    """Rows where any of the 0/1 flag ``columns`` is set."""
-    if not columns:
-        return np.zeros(len(frame), dtype=bool)
-    values = frame[list(columns)].astype(float).fillna(0.0).to_numpy()
-    return np.asarray((values >= 0.5).any(axis=1))
 
 
 def read_snapshot(path: Path, feature_set: str) -> tuple[pd.DataFrame, dict[str, Any]]:
@@ -110,11 +102,11 @@ def build_modelling_table(
             f"snapshot of {spec.feature_set!r} does not have."
         )
     counts = {"snapshot_rows": len(snapshot)}
-    kept = snapshot[~flag_any(snapshot, spec.population_exclude)]
+    kept = snapshot[~any_flag_set(snapshot, spec.population_exclude)]
     counts["excluded_population"] = len(snapshot) - len(kept)
     labelled = attach_labels(kept, spec.label, contracts=contracts, sources=sources)
     counts["incomplete_outcome_window"] = len(kept) - len(labelled)
-    in_default = flag_any(labelled, spec.default_state)
+    in_default = any_flag_set(labelled, spec.default_state)
     counts["in_default_at_as_of"] = int(in_default.sum())
     rows = labelled[~in_default].reset_index(drop=True)
     counts["development_rows"] = len(rows)

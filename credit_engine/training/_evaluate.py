@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from credit_engine.exceptions import DataContractError
-from credit_engine.training._fit import make_estimator
+from credit_engine.training._fit import fit_estimator, make_estimator
 from credit_engine.training._spec import ModelSpec
 
 __all__ = ["EvaluationResult", "cross_validate_labels", "fit_and_rate", "target_kind"]
@@ -94,12 +94,6 @@ def _sized_estimator(
     return estimator
 
 
-def _fit(estimator: Any, x: pd.DataFrame, y: np.ndarray, groups: np.ndarray) -> Any:
-    if hasattr(estimator, "calibration"):
-        return estimator.fit(x, y, groups=groups)
-    return estimator.fit(x, y)
-
-
 def _ordinal_proba(
     spec: ModelSpec,
     *,
@@ -121,7 +115,7 @@ def _ordinal_proba(
         if target.min() == target.max():
             exceed[:, k] = float(target[0])
             continue
-        model = _fit(
+        model = fit_estimator(
             _sized_estimator(spec, directions, len(y_fit)), x_fit, target, groups
         )
         exceed[:, k] = model.predict_proba(x_pred)[:, 1]
@@ -225,7 +219,7 @@ def cross_validate_labels(
         for fit_idx, pred_idx in splits:
             x_fit, x_pred = x.iloc[fit_idx], x.iloc[pred_idx]
             if kind == "binary":
-                model = _fit(
+                model = fit_estimator(
                     _sized_estimator(spec, directions, len(fit_idx)),
                     x_fit,
                     y[fit_idx],
@@ -297,7 +291,7 @@ def fit_and_rate(
     keys = [c for c in ("uscc", "as_of") if c in to_rate]
     out = to_rate[keys].reset_index(drop=True).copy()
     if target_kind(data[target]) == "binary":
-        model = _fit(_sized_estimator(spec, directions, len(y)), x, y, groups)
+        model = fit_estimator(_sized_estimator(spec, directions, len(y)), x, y, groups)
         out["proba"] = model.predict_proba(x_new)[:, 1]
         out["predicted"] = (out["proba"] > 0.5).astype(int)
         return out

@@ -28,7 +28,13 @@ from credit_engine.validation import (
     validate_model,
 )
 
-__all__ = ["FittedModel", "fit_and_validate", "make_estimator", "out_of_fold_proba"]
+__all__ = [
+    "FittedModel",
+    "fit_and_validate",
+    "fit_estimator",
+    "make_estimator",
+    "out_of_fold_proba",
+]
 
 Step = Callable[[str], None]
 
@@ -115,14 +121,12 @@ def fit_and_validate(
     start = time.perf_counter()
     estimator = make_estimator(spec, directions)
     x_dev = dev_rows[features].astype(float)
-    if spec.family == "gbm":
-        estimator.fit(
-            x_dev,
-            dev_rows["label"].to_numpy(),
-            groups=_calibration_groups(spec, dev_rows),
-        )
-    else:
-        estimator.fit(x_dev, dev_rows["label"].to_numpy())
+    fit_estimator(
+        estimator,
+        x_dev,
+        dev_rows["label"].to_numpy(),
+        _calibration_groups(spec, dev_rows),
+    )
     timings["fit"] = time.perf_counter() - start
 
     say(f"out-of-fold PDs ({spec.master_scale.oof_folds} folds) for the master scale")
@@ -216,6 +220,13 @@ def fit_and_validate(
     )
 
 
+def fit_estimator(estimator: Any, x: pd.DataFrame, y: np.ndarray, groups: Any) -> Any:
+    """Fit either family; only LightGBM takes groups (its calibration slice)."""
+    if isinstance(estimator, GBMClassifier):
+        return estimator.fit(x, y, groups=groups)
+    return estimator.fit(x, y)
+
+
 def _calibration_groups(spec: ModelSpec, rows: pd.DataFrame) -> np.ndarray:
     """Return rating dates if the spec calibrates on the latest dates, else USCCs."""
     if spec.params.get("calibration_split") == "latest":
@@ -243,11 +254,12 @@ def out_of_fold_proba(
     oof = np.full(len(y), np.nan)
     folds = GroupKFold(n_splits=spec.master_scale.oof_folds)
     for fit_idx, pred_idx in folds.split(x, y, groups):
-        model = make_estimator(spec, directions)
-        if spec.family == "gbm":
-            model.fit(x.iloc[fit_idx], y[fit_idx], groups=calibration[fit_idx])
-        else:
-            model.fit(x.iloc[fit_idx], y[fit_idx])
+        model = fit_estimator(
+            make_estimator(spec, directions),
+            x.iloc[fit_idx],
+            y[fit_idx],
+            calibration[fit_idx],
+        )
         oof[pred_idx] = model.predict_proba(x.iloc[pred_idx])[:, 1]
     return oof
 
