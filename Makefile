@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 UV_VERSION := 0.13.9
 HOME_DIR ?= .credit-engine
 
-.PHONY: setup demo notebooks test lint typecheck importlint check bench clean
+.PHONY: setup demo notebooks test stop-postgres lint typecheck importlint check bench clean
 
 $(BIN)/uv:
 	$(PYTHON) -m venv $(VENV)
@@ -39,8 +39,13 @@ typecheck: setup
 importlint: setup
 	$(BIN)/lint-imports
 
+# PostgreSQL tests use a throwaway local server (started, or reused, by the script).
 test: setup
+	bash scripts/postgres-for-tests.sh
 	$(BIN)/pytest -n 2 --dist loadgroup
+
+stop-postgres:
+	bash scripts/postgres-for-tests.sh --stop
 
 check: lint typecheck importlint test
 

@@ -9,6 +9,9 @@ they name what failed, the offending names, expected versus got, and how to fix 
 
 from __future__ import annotations
 
+import datetime
+from collections.abc import Sequence
+
 __all__ = [
     "ConfigurationError",
     "CreditEngineError",
@@ -17,8 +20,13 @@ __all__ = [
     "IngestionError",
     "InvalidUsccError",
     "ModelNotFoundError",
+    "NoRatingsError",
+    "OverrideError",
+    "OverrideNotFoundError",
+    "PolicyNotFoundError",
     "PromotionRefusedError",
     "SimulationError",
+    "StoreError",
 ]
 
 
@@ -101,6 +109,13 @@ class ModelNotFoundError(CreditEngineError):
     http_status = 404
 
 
+class PolicyNotFoundError(CreditEngineError):
+    """No treatment policy by that name or version under ``models/policies``."""
+
+    code = "policy_not_found"
+    http_status = 404
+
+
 class PromotionRefusedError(CreditEngineError):
     """A promotion gate failed, so the ``champion`` alias was not moved.
 
@@ -116,3 +131,65 @@ class PromotionRefusedError(CreditEngineError):
     def __init__(self, message: str, result: object = None) -> None:
         super().__init__(message)
         self.result = result
+
+
+class StoreError(CreditEngineError):
+    """The operational store refused or failed a read or write.
+
+    Raised for rating runs or decisions that do not fit the store's schema
+    (unknown tier, missing column ...) and for database failures; the original
+    database exception is chained as ``__cause__`` for the logs, and the message
+    never repeats SQL or parameters.
+    """
+
+    code = "store_error"
+    http_status = 500
+
+
+class OverrideError(CreditEngineError):
+    """A manual tier override was rejected: bad tier, dates, USCC or reason."""
+
+    code = "invalid_override"
+    http_status = 422
+
+
+class OverrideNotFoundError(OverrideError):
+    """No override with that id exists in the operational store."""
+
+    code = "override_not_found"
+    http_status = 404
+
+
+class NoRatingsError(CreditEngineError):
+    """No rating run was recorded for the requested rating date.
+
+    Parameters
+    ----------
+    message : str
+        Names the date without ratings and the dates that have some.
+    as_of : datetime.date or None, default=None
+        The requested rating date.
+    available : sequence of datetime.date, default=()
+        Rating dates that do have a run, oldest first.
+
+    Attributes
+    ----------
+    as_of : datetime.date or None
+        The requested rating date.
+    available : tuple of datetime.date
+        Rating dates that do have a run, oldest first.
+    """
+
+    code = "no_ratings"
+    http_status = 404
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        as_of: datetime.date | None = None,
+        available: Sequence[datetime.date] = (),
+    ) -> None:
+        super().__init__(message)
+        self.as_of = as_of
+        self.available = tuple(available)

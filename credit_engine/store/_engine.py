@@ -1,0 +1,212 @@
+"""Engine creation for the operational store: URL checks, SQLite pragmas, errors.
+
+SQLite (the default) and PostgreSQL (production, through the psycopg 3 driver) are
+the two supported backends; the same SQL runs on both.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, IntegrityError, SQLAlchemyError
+
+from credit_engine.exceptions import ConfigurationError, StoreError
+from credit_engine.store._schema import metadata
+
+__all__ = [
+    "create_store_engine",
+    "normalize_url",
+    "safe_url",
+    "sqlite_file",
+    "translate_errors",
+]
+
+_POSTGRES_DRIVER = "postgresql+psycopg"
+_SUPPORTED = ("sqlite", "sqlite+pysqlite", _POSTGRES_DRIVER)
+
+
+def normalize_url(url: str | URL) -> URL:
+    """Parse a store URL and pin PostgreSQL URLs to the psycopg 3 driver.
+
+    Parameters
+    ----------
+    url : str or sqlalchemy.engine.URL
+        ``sqlite:///path``, ``sqlite://`` (in memory), ``postgresql://...``,
+        ``postgres://...`` or ``postgresql+psycopg://...``.
+
+    Returns
+    -------
+    sqlalchemy.engine.URL
+        The URL with the driver ``postgresql+psycopg`` for PostgreSQL.
+
+    Raises
+    ------
+    ConfigurationError
+        If the URL cannot be parsed or names another database or driver.
+
+    Examples
+    --------
+    >>> normalize_url("postgresql://ce@db:5432/ratings").drivername
+    'postgresql+psycopg'
+    >>> normalize_url("sqlite:///tmp/store.db").database
+    'tmp/store.db'
+    """
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise ConfigurationError(
+            f"Cannot parse the operational store URL {str(url)!r}: {exc}. Set "
+            "CREDIT_ENGINE_DATABASE_URL to e.g. 'sqlite:////abs/path/store.db' or "
+            "'postgresql://user@host:5432/dbname'."
+        ) from None
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername=_POSTGRES_DRIVER)
+    if parsed.drivername not in _SUPPORTED:
+        raise ConfigurationError(
+            f"The operational store URL {safe_url(parsed)!r} uses the driver "
+            f"{parsed.drivername!r}; supported are 'sqlite' and 'postgresql' "
+            f"(driven by {_POSTGRES_DRIVER!r}). Change CREDIT_ENGINE_DATABASE_URL."
+        )
+    return parsed
+
+
+def safe_url(url: URL) -> str:
+    """Render ``url`` with its password masked, for messages and logs.
+
+    Parameters
+    ----------
+    url : sqlalchemy.engine.URL
+        Any URL.
+
+    Returns
+    -------
+    str
+        The URL with ``***`` in place of the password.
+
+    Examples
+    --------
+    >>> safe_url(normalize_url("postgresql://ce:secret@db/ratings"))
+    'postgresql+psycopg://ce:***@db/ratings'
+    """
+    return url.render_as_string(hide_password=True)
+
+
+def sqlite_file(url: URL) -> Path | None:
+    """Return the database file of a SQLite URL, or ``None`` (memory, PostgreSQL).
+
+    Parameters
+    ----------
+    url : sqlalchemy.engine.URL
+        A normalized store URL.
+
+    Returns
+    -------
+    pathlib.Path or None
+        The file SQLite will open.
+
+    Examples
+    --------
+    >>> sqlite_file(normalize_url("sqlite:////srv/ce/store.db"))
+    PosixPath('/srv/ce/store.db')
+    >>> sqlite_file(normalize_url("sqlite://")) is None
+    True
+    """
+    if url.get_backend_name() != "sqlite":
+        return None
+    database = url.database or ""
+    if database in ("", ":memory:") or database.startswith("file:"):
+        return None
+    return Path(database)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
+    # SQLite leaves foreign keys off per connection; WAL lets readers (the API)
+    # run while a rating run writes.
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+    finally:
+        cursor.close()
+
+
+def create_store_engine(url: URL, *, echo: bool = False) -> Engine:
+    """Create the SQLAlchemy engine of the store for a normalized URL.
+
+    Parameters
+    ----------
+    url : sqlalchemy.engine.URL
+        Output of :func:`normalize_url`.
+    echo : bool, default=False
+        Log every SQL statement (debugging).
+
+    Returns
+    -------
+    sqlalchemy.Engine
+        For SQLite, every new connection has foreign keys enforced and the WAL
+        journal; nothing is connected until first use.
+    """
+    engine = create_engine(url, echo=echo, pool_pre_ping=True)
+    if url.get_backend_name() == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+@contextlib.contextmanager
+def translate_errors(engine: Engine, action: str) -> Iterator[None]:
+    """Re-raise database failures as :class:`StoreError` with a safe message.
+
+    Parameters
+    ----------
+    engine : sqlalchemy.Engine
+        The store's engine (for its URL and to check that the schema exists).
+    action : str
+        What was being done, e.g. ``"record a rating run"``.
+
+    Yields
+    ------
+    None
+
+    Raises
+    ------
+    StoreError
+        Naming the action, the store URL (password masked) and the driver's error
+        class; the original exception is chained for logs.
+    """
+    try:
+        yield
+    except SQLAlchemyError as exc:
+        raise _store_error(engine, action, exc) from exc
+
+
+def _store_error(engine: Engine, action: str, exc: SQLAlchemyError) -> StoreError:
+    cause: BaseException = getattr(exc, "orig", None) or exc
+    detail = type(cause).__name__
+    if isinstance(cause, TypeError | ValueError) or isinstance(exc, IntegrityError):
+        # Our own bind processing (JSON encoding, naive datetimes) and constraint
+        # violations describe the offending value, never the SQL: safe to show.
+        detail += ": " + str(cause).strip().splitlines()[0]
+    hint = _missing_schema_hint(engine) or " The chained database error has details."
+    return StoreError(
+        f"Could not {action} in the operational store at {safe_url(engine.url)}: "
+        f"{detail}.{hint}"
+    )
+
+
+def _missing_schema_hint(engine: Engine) -> str:
+    try:
+        present = set(inspect(engine).get_table_names())
+    except SQLAlchemyError:
+        return " Check that the database server is running and reachable."
+    missing = sorted(set(metadata.tables) - present)
+    if missing:
+        return (
+            f" Tables {missing} do not exist: call OperationalStore.create_schema() "
+            "(OperationalStore.from_settings does it for you)."
+        )
+    return ""
