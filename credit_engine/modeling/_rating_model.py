@@ -59,6 +59,11 @@ class RatingModel:
         Frozen development bins of the PD (for PSI monitoring).
     n_reasons : int
         Reasons given per row.
+    reason_method : {"path", "shap"}
+        How a LightGBM model ranks its reasons: decision-path credits (one
+        leaf lookup per tree; the default, affordable for a whole zone) or
+        exact TreeSHAP (about 50 predictions' work). The scorecard always
+        uses its point shortfalls.
     metadata : dict
         Spec, lineage and training figures (JSON-ready).
     """
@@ -73,6 +78,7 @@ class RatingModel:
     score_edges: list[float] = field(default_factory=list)
     n_reasons: int = 3
     metadata: dict[str, Any] = field(default_factory=dict)
+    reason_method: str = "path"
 
     def _matrix(self, frame: pd.DataFrame) -> pd.DataFrame:
         missing = [f for f in self.features if f not in frame.columns]
@@ -106,11 +112,13 @@ class RatingModel:
         """Return the ``k`` features pushing each row's risk up most.
 
         Scorecard: largest point shortfalls against each feature's best bin.
-        LightGBM: largest positive SHAP contributions (``pred_contrib``).
+        LightGBM: largest positive contributions to the log-odds, by
+        ``reason_method`` (decision-path credits or TreeSHAP).
         Slots past the last risk-raising feature are None.
         """
         k = self.n_reasons if k is None else k
-        contrib = self.estimator.risk_contributions(self._matrix(frame))
+        options = {"method": self.reason_method} if self.family == "gbm" else {}
+        contrib = self.estimator.risk_contributions(self._matrix(frame), **options)
         values = contrib.to_numpy(dtype=float)
         names = np.asarray(contrib.columns, dtype=object)
         order = np.argsort(-values, axis=1, kind="stable")[:, :k]
