@@ -1,0 +1,70 @@
+"""Treatment decisions: model grade, policy, override and statutory facts to a tier.
+
+:func:`decide` applies the fixed precedence statutory facts > supervisor
+override > policy rules > model grade, then the green channel, measures
+(joint incentives and punishments), the inspection-rate factor and reasons
+with stable codes. The policy (``models/policies/<name>_v<N>.yaml``) is data,
+versioned apart from the models; see :func:`load_policy`.
+"""
+
+from __future__ import annotations
+
+from credit_engine.decisioning._batch import (
+    decide_frame,
+    facts_by_uscc,
+    overrides_by_uscc,
+)
+from credit_engine.decisioning._decide import (
+    Decision,
+    DecisionContext,
+    FactInForce,
+    Layer,
+    Measure,
+    ModelRating,
+    Override,
+    decide,
+)
+from credit_engine.decisioning._policy import (
+    TIERS,
+    Condition,
+    Disclosure,
+    GreenChannelSpec,
+    InspectionSpec,
+    MeasureSpec,
+    Policy,
+    PolicyRule,
+    available_policies,
+    load_policy,
+    tier_rank,
+    worst_tier,
+)
+from credit_engine.decisioning._reasons import Reason, ReasonCatalogue, ReasonCode
+
+__all__ = [
+    "TIERS",
+    "Condition",
+    "Decision",
+    "DecisionContext",
+    "Disclosure",
+    "FactInForce",
+    "GreenChannelSpec",
+    "InspectionSpec",
+    "Layer",
+    "Measure",
+    "MeasureSpec",
+    "ModelRating",
+    "Override",
+    "Policy",
+    "PolicyRule",
+    "Reason",
+    "ReasonCatalogue",
+    "ReasonCode",
+    "available_policies",
+    "decide",
+    "decide_frame",
+    "facts_by_uscc",
+    "load_policy",
+    "overrides_by_uscc",
+    "tier_rank",
+    "worst_tier",
+]

@@ -1,0 +1,164 @@
+"""Reason codes: stable codes per department for the adverse factors of a decision.
+
+Model reasons are features (``<view>__<feature>``); the catalogue
+``features/reason_codes.yaml`` maps each to a code with Chinese and English
+text, by feature where a finer code exists, else by view. Statutory reasons
+are the fact codes of the rule sets, with their own texts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from credit_engine.exceptions import ConfigurationError
+
+__all__ = ["Reason", "ReasonCatalogue", "ReasonCode"]
+
+DEPARTMENTS = ("CUSTOMS", "TAX", "SAFE", "SAMR", "CROSS")
+
+
+class ReasonCode(BaseModel):
+    """One code of the catalogue."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    code: str = Field(pattern=r"^(CUS|TAX|SAFE|SAMR|XD)-[0-9]{2}$")
+    department: str
+    zh: str
+    en: str
+
+
+@dataclass(frozen=True)
+class Reason:
+    """An adverse factor given with a decision.
+
+    Attributes
+    ----------
+    code : str
+        Stable code (``CUS-03``, or a statutory fact code such as
+        ``CUSTOMS_DISHONEST``).
+    department : str
+        Department whose records it comes from.
+    zh, en : str
+        Text in Chinese and English.
+    source : str
+        ``STATUTORY`` (a fact in force) or ``MODEL`` (a model factor).
+    detail : str or None
+        The feature, or the fact's date and details.
+    """
+
+    code: str
+    department: str
+    zh: str
+    en: str
+    source: str
+    detail: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {
+            "code": self.code,
+            "department": self.department,
+            "zh": self.zh,
+            "en": self.en,
+            "source": self.source,
+            "detail": self.detail,
+        }
+
+
+class ReasonCatalogue:
+    """The feature-to-reason-code catalogue.
+
+    Parameters
+    ----------
+    views : mapping of str to ReasonCode
+        Code of each feature view.
+    features : mapping of str to ReasonCode
+        Finer codes of single features (``<view>__<feature>``).
+    """
+
+    def __init__(
+        self, views: Mapping[str, ReasonCode], features: Mapping[str, ReasonCode]
+    ) -> None:
+        self.views = dict(views)
+        self.features = dict(features)
+        seen: dict[str, ReasonCode] = {}
+        for entry in [*self.views.values(), *self.features.values()]:
+            if entry.department not in DEPARTMENTS:
+                raise ConfigurationError(
+                    f"Reason code {entry.code} has department {entry.department!r}; "
+                    f"expected one of {DEPARTMENTS}."
+                )
+            other = seen.setdefault(entry.code, entry)
+            if other != entry:
+                raise ConfigurationError(
+                    f"Reason code {entry.code} is defined twice with different "
+                    f"texts or departments: {other} vs {entry}. A code has one "
+                    "meaning; give the second factor its own code."
+                )
+
+    @classmethod
+    def load(cls, definitions_dir: Path) -> ReasonCatalogue:
+        """Read ``features/reason_codes.yaml`` under ``definitions_dir``."""
+        path = Path(definitions_dir) / "features" / "reason_codes.yaml"
+        try:
+            raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+            views = {k: ReasonCode(**v) for k, v in (raw.get("views") or {}).items()}
+            feats = {k: ReasonCode(**v) for k, v in (raw.get("features") or {}).items()}
+        except FileNotFoundError as exc:
+            raise ConfigurationError(f"Reason-code catalogue missing: {path}") from exc
+        except (yaml.YAMLError, ValidationError, AttributeError, TypeError) as exc:
+            raise ConfigurationError(
+                f"Invalid reason-code catalogue {path}: {exc}"
+            ) from exc
+        return cls(views, feats)
+
+    def lookup(self, feature: str) -> ReasonCode:
+        """Return the code of a model feature (by feature, else by its view).
+
+        Raises
+        ------
+        ConfigurationError
+            If neither the feature nor its view has a code.
+        """
+        entry = self.features.get(feature)
+        if entry is None:
+            entry = self.views.get(feature.split("__", 1)[0])
+        if entry is None:
+            raise ConfigurationError(
+                f"Feature {feature!r} has no reason code: add its view or the "
+                "feature to features/reason_codes.yaml."
+            )
+        return entry
+
+    def missing(self, features: Iterable[str]) -> list[str]:
+        """Features that have no reason code (for a completeness check)."""
+        return [
+            f
+            for f in features
+            if f not in self.features and f.split("__", 1)[0] not in self.views
+        ]
+
+    def model_reasons(self, features: Iterable[str | None], k: int) -> list[Reason]:
+        """Return the first ``k`` distinct codes of a row's ranked model reasons."""
+        out: list[Reason] = []
+        seen: set[str] = set()
+        for feature in features:
+            if feature is None or len(out) >= k:
+                continue
+            entry = self.lookup(feature)
+            if entry.code in seen:
+                continue
+            seen.add(entry.code)
+            out.append(
+                Reason(
+                    entry.code, entry.department, entry.zh, entry.en, "MODEL", feature
+                )
+            )
+        return out
