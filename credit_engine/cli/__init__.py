@@ -265,28 +265,35 @@ def demo(
     ] = True,
     home: HomeOption = None,
 ) -> None:
-    """Run the main job on the default zone: simulate, ingest, features, models."""
+    """Run the main job on the default zone: simulate, ingest, features, models, rate.
+
+    The rating step rates every enterprise on the last day under customs Order
+    251 (2026-03-31) and a quarter later under Order 282 (2026-06-30), then
+    prints the tier distribution, the migration matrix and three decisions.
+    """
     settings = _settings(home)
     started = time.perf_counter()
-    console.rule("[bold]1/5 simulate the default zone")
+    console.rule("[bold]1/6 simulate the default zone")
     records = settings.home / "zone" / "records"
     summary = _run_simulation(
         settings, enterprises, "2023-10-01", "2026-09-30", seed, 0.01, records, None
     )
     _print_simulation(summary)
-    console.rule("[bold]2/5 ingest the department records")
+    console.rule("[bold]2/6 ingest the department records")
     report = _run_ingest(settings, records, settings.reports_dir / "latest-ingest.json")
     _print_ingest(report)
     ok = True
     if not report.already_ingested:
         ok = _print_audit(settings, summary.truth_dir, report)
-    console.rule("[bold]3/5 build point-in-time features (12 monthly rating dates)")
+    console.rule("[bold]3/6 build point-in-time features (12 monthly rating dates)")
     dates = _month_ends(dt.date(2024, 10, 31), 12)
     snapshot = settings.home / "features" / "credit_v1_monthly.parquet"
     frame, lineage = _run_features(settings, dates, "credit_v1", snapshot)
     _print_features(frame, lineage, snapshot)
     if models:
         ok = _demo_models(settings, snapshot) and ok
+        if ok:
+            _demo_rating(settings)
     console.print(
         f"demo finished in {time.perf_counter() - started:.0f} s; "
         f"engine home: {settings.home}"
@@ -298,13 +305,13 @@ def demo(
 def _demo_models(settings: Settings, snapshot: Path) -> bool:
     """Run steps 4 and 5 of the demo; return False if a promotion was refused."""
     ok = True
-    console.rule("[bold]4/5 train and validate the graded and risk models")
+    console.rule("[bold]4/6 train and validate the graded and risk models")
     from credit_engine.training import model_spec_names
 
     names = model_spec_names(settings.definitions_dir / "models")
     trained = _models.run_training(settings, names, snapshot)
     _models.print_training(trained)
-    console.rule("[bold]5/5 promote the challengers through the gates")
+    console.rule("[bold]5/6 promote the challengers through the gates")
     for result in trained:
         try:
             _models.run_promotion(
@@ -314,6 +321,24 @@ def _demo_models(settings: Settings, snapshot: Path) -> bool:
             err_console.print(f"[bold red]not promoted[/]: {exc.message}")
             ok = False
     return ok
+
+
+DEMO_RATING_DATES = (dt.date(2026, 3, 31), dt.date(2026, 6, 30))
+"""Last day under customs Order 251, and a quarter into Order 282."""
+
+
+def _demo_rating(settings: Settings) -> None:
+    """Step 6 of the demo: rate twice, print tiers, migrations and examples."""
+    console.rule("[bold]6/6 rate every enterprise: statutory facts, policy, tiers")
+    first, last = DEMO_RATING_DATES
+    _rating.run_rating(settings, first, actor="demo")
+    result = _rating.run_rating(settings, last, actor="demo")
+    _rating.print_rating(result)
+    from credit_engine.store import OperationalStore
+
+    matrix = OperationalStore.from_settings(settings).migration_matrix(first, last)
+    _rating.print_migrations(matrix, first, last)
+    _rating.print_examples(result.decisions)
 
 
 def _month_ends(first: dt.date, count: int) -> list[dt.date]:
@@ -552,8 +577,9 @@ def adapt_cumcm(
     )
 
 
-# The model commands live in their own module; importing it registers them.
-from credit_engine.cli import _models  # noqa: E402, F401
+# The model and rating commands live in their own modules; importing them
+# registers them.
+from credit_engine.cli import _models, _rating  # noqa: E402, F401
 
 
 def main() -> None:
