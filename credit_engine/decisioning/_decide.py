@@ -106,9 +106,22 @@ class FactInForce:
             "detail": self.detail,
             "ceiling": self.ceiling,
             "joint_punishment": self.joint_punishment,
+            "blocks_green_channel": self.blocks_green_channel,
+            "favourable": self.favourable,
+            "inspection_factor_cap": self.inspection_factor_cap,
+            "inspection_min_rate": self.inspection_min_rate,
             "zh": self.zh,
             "en": self.en,
         }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> FactInForce:
+        """Rebuild a fact from :meth:`to_dict` (for audit replay)."""
+        fields = dict(data)
+        fields["since"] = dt.date.fromisoformat(str(fields["since"]))
+        until = fields.get("until")
+        fields["until"] = dt.date.fromisoformat(str(until)) if until else None
+        return cls(**fields)
 
 
 @dataclass(frozen=True)
