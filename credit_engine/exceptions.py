@@ -13,18 +13,26 @@ import datetime
 from collections.abc import Sequence
 
 __all__ = [
+    "ApiKeyNotFoundError",
+    "AuditEntryNotFoundError",
+    "AuditError",
+    "AuthenticationError",
     "ConfigurationError",
     "CreditEngineError",
     "CreditEngineWarning",
     "DataContractError",
+    "EnterpriseNotFoundError",
     "IngestionError",
+    "InvalidKeyRequestError",
     "InvalidUsccError",
     "ModelNotFoundError",
     "NoRatingsError",
     "OverrideError",
     "OverrideNotFoundError",
+    "PermissionDeniedError",
     "PolicyNotFoundError",
     "PromotionRefusedError",
+    "ServiceUnavailableError",
     "SimulationError",
     "StoreError",
 ]
@@ -193,3 +201,69 @@ class NoRatingsError(CreditEngineError):
         super().__init__(message)
         self.as_of = as_of
         self.available = tuple(available)
+
+
+class EnterpriseNotFoundError(CreditEngineError):
+    """No enterprise with that USCC is known to the zone at the date asked."""
+
+    code = "enterprise_not_found"
+    http_status = 404
+
+
+class ServiceUnavailableError(CreditEngineError):
+    """The service cannot answer now (no model loaded); the message says why."""
+
+    code = "service_unavailable"
+    http_status = 503
+
+
+class AuditError(CreditEngineError):
+    """An audit-log entry or request was rejected: bad kind, actor, payload or paging.
+
+    Tampering found in a stored log is not an error: :meth:`AuditLog.verify
+    <credit_engine.audit.AuditLog.verify>` reports it as problems.
+    """
+
+    code = "invalid_audit_entry"
+    http_status = 422
+
+
+class AuditEntryNotFoundError(AuditError):
+    """No audit-log entry has that sequence number."""
+
+    code = "audit_entry_not_found"
+    http_status = 404
+
+
+class AuthenticationError(CreditEngineError):
+    """An API key is missing, malformed, unknown or revoked.
+
+    The message never repeats the key (nor any part of it).
+    """
+
+    code = "unauthenticated"
+    http_status = 401
+
+
+class PermissionDeniedError(CreditEngineError):
+    """An authenticated API key lacks the role an action needs.
+
+    The message names the roles that may act and the role the key holds.
+    """
+
+    code = "forbidden"
+    http_status = 403
+
+
+class InvalidKeyRequestError(CreditEngineError):
+    """An API key could not be created or revoked: bad name or role, name taken."""
+
+    code = "invalid_key_request"
+    http_status = 422
+
+
+class ApiKeyNotFoundError(InvalidKeyRequestError):
+    """No API key has that name or id."""
+
+    code = "api_key_not_found"
+    http_status = 404

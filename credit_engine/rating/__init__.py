@@ -8,6 +8,18 @@ and the policy (:mod:`credit_engine.decisioning`) and records the run.
 
 from __future__ import annotations
 
+from credit_engine.rating._replay import (
+    ReplayResult,
+    decision_payload,
+    replay_decision,
+)
 from credit_engine.rating._run import RatingEngine, RatingResult, summarise
 
-__all__ = ["RatingEngine", "RatingResult", "summarise"]
+__all__ = [
+    "RatingEngine",
+    "RatingResult",
+    "ReplayResult",
+    "decision_payload",
+    "replay_decision",
+    "summarise",
+]

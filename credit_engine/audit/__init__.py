@@ -1,0 +1,60 @@
+"""Tamper-evident, append-only audit log in the operational store.
+
+Every decision served, override, model reload and API-key change is appended
+as an :class:`AuditEntry` to the ``audit_log`` table, hash-chained:
+``entry_hash = sha256(prev_hash + canonical JSON of {seq, recorded_at, kind,
+actor, subject, payload})``, ``seq`` strictly consecutive from 1, and a single
+``audit_head`` row updated in the same transaction. :meth:`AuditLog.verify`
+recomputes the chain and names every edited, deleted, inserted or reordered
+entry. Importing this package registers the two tables on
+:data:`credit_engine.store.metadata`.
+
+Floats: the payload column is ``JSON`` (text as sent) on both backends, and the
+payload is normalised through canonical JSON before hashing, so a payload reads
+back exactly as hashed (``0.1``, ``1e-09``, ``12345.678901234`` included; tested
+on SQLite and PostgreSQL). Do not migrate the column to ``JSONB``.
+
+Examples
+--------
+>>> from credit_engine.store import OperationalStore
+>>> log = AuditLog(OperationalStore("sqlite://"))
+>>> _ = log.append("override", "officer.li", {"tier": "D"},
+...                subject="91350200MA2Y0K3Q0N")
+>>> [e.kind for e in log.entries(subject="91350200MA2Y0K3Q0N")]
+['override']
+>>> log.verify()
+AuditVerification(ok=True, checked=1, problems=[], head_seq=1, head_hash='...')
+"""
+
+from __future__ import annotations
+
+from credit_engine.audit._chain import (
+    GENESIS_HASH,
+    AuditEntry,
+    AuditKind,
+    NewEntry,
+    canonical_json,
+    chain_hash,
+    iso_utc,
+)
+from credit_engine.audit._log import AuditLog, AuditTransaction
+from credit_engine.audit._schema import audit_head, audit_log
+from credit_engine.audit._verify import AuditVerification
+from credit_engine.exceptions import AuditEntryNotFoundError, AuditError
+
+__all__ = [
+    "GENESIS_HASH",
+    "AuditEntry",
+    "AuditEntryNotFoundError",
+    "AuditError",
+    "AuditKind",
+    "AuditLog",
+    "AuditTransaction",
+    "AuditVerification",
+    "NewEntry",
+    "audit_head",
+    "audit_log",
+    "canonical_json",
+    "chain_hash",
+    "iso_utc",
+]

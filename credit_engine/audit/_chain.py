@@ -1,0 +1,336 @@
+"""The hash chain: canonical JSON, entry hashes and the entry record.
+
+``entry_hash = sha256(prev_hash + canonical_json(content))`` where ``content`` is
+``{"seq", "recorded_at", "kind", "actor", "subject", "payload"}``,
+``recorded_at`` is the ISO 8601 UTC instant with microseconds, and canonical
+JSON is ``json.dumps(..., sort_keys=True, separators=(",", ":"),
+ensure_ascii=False)`` encoded as UTF-8. Anyone holding a copy of the table can
+recompute every hash with the standard library alone.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from credit_engine.audit._schema import GENESIS_HASH
+from credit_engine.exceptions import AuditError
+
+__all__ = [
+    "GENESIS_HASH",
+    "AuditEntry",
+    "AuditKind",
+    "NewEntry",
+    "canonical_json",
+    "chain_hash",
+    "iso_utc",
+    "prepare_entry",
+]
+
+_KIND = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+_MAX_TEXT = 200
+
+
+class AuditKind(StrEnum):
+    """Kinds of entries the engine writes (other lower_snake_case kinds are allowed)."""
+
+    DECISION = "decision"
+    OVERRIDE = "override"
+    OVERRIDE_REVOKED = "override_revoked"
+    MODEL_RELOAD = "model_reload"
+    KEY_CREATED = "key_created"
+    KEY_REVOKED = "key_revoked"
+
+
+def canonical_json(value: Any) -> str:
+    """Serialise ``value`` as the canonical JSON the chain hashes.
+
+    Parameters
+    ----------
+    value : object
+        JSON-ready data: dict (string keys), list, str, int, finite float,
+        bool or None.
+
+    Returns
+    -------
+    str
+        Sorted keys, no whitespace, non-ASCII kept as is.
+
+    Raises
+    ------
+    TypeError
+        For a value JSON cannot encode (dates, numpy scalars, sets ...).
+    ValueError
+        For NaN or infinite floats (not JSON; PostgreSQL refuses them).
+
+    Examples
+    --------
+    >>> canonical_json({"b": [1, 0.1], "a": "厦门"})
+    '{"a":"厦门","b":[1,0.1]}'
+    """
+    return json.dumps(
+        value,
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+        allow_nan=False,
+    )
+
+
+def iso_utc(instant: dt.datetime) -> str:
+    """Render an aware instant as the chain does: UTC, microseconds, ``+00:00``.
+
+    Examples
+    --------
+    >>> iso_utc(dt.datetime(2026, 6, 30, 8, tzinfo=dt.timezone(dt.timedelta(hours=8))))
+    '2026-06-30T00:00:00.000000+00:00'
+    """
+    return instant.astimezone(dt.UTC).isoformat(timespec="microseconds")
+
+
+def chain_hash(
+    prev_hash: str,
+    *,
+    seq: int,
+    recorded_at: dt.datetime,
+    kind: str,
+    actor: str,
+    subject: str | None,
+    payload: Mapping[str, Any],
+) -> str:
+    """Return the ``entry_hash`` of an entry whose predecessor hashed to ``prev_hash``.
+
+    Parameters
+    ----------
+    prev_hash : str
+        64 hex digits: the previous entry's ``entry_hash``, or
+        :data:`GENESIS_HASH` for ``seq`` 1.
+    seq : int
+        Position in the log.
+    recorded_at : datetime.datetime
+        Aware instant (hashed as :func:`iso_utc`).
+    kind, actor : str
+        What happened and who did it.
+    subject : str or None
+        Whom it concerns.
+    payload : mapping
+        JSON-ready details.
+
+    Returns
+    -------
+    str
+        SHA-256 hex digest of ``prev_hash + canonical_json(content)``.
+
+    Examples
+    --------
+    >>> h = chain_hash(GENESIS_HASH, seq=1,
+    ...                recorded_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
+    ...                kind="key_created", actor="admin", subject="gateway",
+    ...                payload={"role": "admin"})
+    >>> len(h), h == chain_hash(GENESIS_HASH, seq=2,
+    ...                recorded_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
+    ...                kind="key_created", actor="admin", subject="gateway",
+    ...                payload={"role": "admin"})
+    (64, False)
+    """
+    return hash_content(
+        prev_hash,
+        seq=seq,
+        recorded_at=recorded_at,
+        kind=kind,
+        actor=actor,
+        subject=subject,
+        payload_json=canonical_json(payload),
+    )
+
+
+def hash_content(
+    prev_hash: str,
+    *,
+    seq: int,
+    recorded_at: dt.datetime,
+    kind: str,
+    actor: str,
+    subject: str | None,
+    payload_json: str,
+) -> str:
+    """:func:`chain_hash` from the payload's canonical JSON (encoded once)."""
+    # The canonical JSON of the content, assembled in sorted key order: equal to
+    # canonical_json({...}) (tested) without encoding the payload a second time.
+    content = (
+        f'{{"actor":{canonical_json(actor)},"kind":{canonical_json(kind)},'
+        f'"payload":{payload_json},"recorded_at":"{iso_utc(recorded_at)}",'
+        f'"seq":{int(seq)},"subject":{canonical_json(subject)}}}'
+    )
+    return hashlib.sha256((prev_hash + content).encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One entry of the audit log.
+
+    Attributes
+    ----------
+    seq : int
+        Position in the log: 1, 2, 3 ... without gaps.
+    recorded_at : datetime.datetime
+        When it was recorded (aware UTC).
+    kind : str
+        What happened (:class:`AuditKind` or another lower_snake_case word).
+    actor : str
+        Who did it: an API key name or a CLI user.
+    subject : str or None
+        Whom it concerns (a USCC, a key name ...).
+    payload : dict
+        The details, JSON-ready.
+    prev_hash, entry_hash : str
+        The chain: the predecessor's hash and this entry's.
+    """
+
+    seq: int
+    recorded_at: dt.datetime
+    kind: str
+    actor: str
+    subject: str | None
+    payload: dict[str, Any] = field(repr=False)
+    prev_hash: str = field(repr=False)
+    entry_hash: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return every field, JSON-ready (``recorded_at`` as ISO 8601)."""
+        return {
+            "seq": self.seq,
+            "recorded_at": iso_utc(self.recorded_at),
+            "kind": self.kind,
+            "actor": self.actor,
+            "subject": self.subject,
+            "payload": self.payload,
+            "prev_hash": self.prev_hash,
+            "entry_hash": self.entry_hash,
+        }
+
+
+@dataclass(frozen=True)
+class NewEntry:
+    """An entry to append (see :meth:`AuditLog.append_many`).
+
+    Attributes
+    ----------
+    kind, actor : str
+        What happened and who did it.
+    payload : mapping
+        JSON-ready details.
+    subject : str or None
+        Whom it concerns.
+    recorded_at : datetime.datetime or None
+        When (aware); default: the time of the append.
+    """
+
+    kind: str
+    actor: str
+    payload: Mapping[str, Any]
+    subject: str | None = None
+    recorded_at: dt.datetime | None = None
+
+
+@dataclass(frozen=True)
+class PreparedEntry:
+    """A validated :class:`NewEntry` with its payload normalised through JSON."""
+
+    kind: str
+    actor: str
+    subject: str | None
+    recorded_at: dt.datetime
+    payload: dict[str, Any]
+    payload_json: str
+
+
+def _text(value: object, name: str, problems: list[str], *, optional: bool) -> None:
+    if value is None and optional:
+        return
+    if not isinstance(value, str) or not value.strip():
+        problems.append(f"{name} must be a non-empty string, got {value!r}")
+    elif len(value) > _MAX_TEXT:
+        problems.append(f"{name} has {len(value)} characters; at most {_MAX_TEXT}")
+
+
+def prepare_entry(entry: NewEntry, now: dt.datetime) -> PreparedEntry:
+    """Validate an entry and normalise its payload (what is hashed is what is read).
+
+    The payload goes through canonical JSON and back, so tuples become lists and
+    the entry returned by an append equals the one read from the store.
+
+    Raises
+    ------
+    AuditError
+        Listing every problem: kind, actor, subject, timestamp, payload.
+    """
+    problems: list[str] = []
+    if not isinstance(entry.kind, str) or not _KIND.match(entry.kind):
+        problems.append(
+            f"kind must be a lower_snake_case word of at most 64 characters "
+            f"(e.g. {', '.join(repr(str(k)) for k in AuditKind)}), got {entry.kind!r}"
+        )
+    _text(entry.actor, "actor", problems, optional=False)
+    _text(entry.subject, "subject", problems, optional=True)
+    recorded_at = now if entry.recorded_at is None else entry.recorded_at
+    if not isinstance(recorded_at, dt.datetime) or recorded_at.utcoffset() is None:
+        problems.append(
+            f"recorded_at must be a timezone-aware datetime, got {recorded_at!r}"
+        )
+    payload: dict[str, Any] = {}
+    payload_json = ""
+    if not isinstance(entry.payload, Mapping):
+        problems.append(
+            f"payload must be a mapping, got {type(entry.payload).__name__}"
+        )
+    else:
+        try:
+            payload = json.loads(canonical_json(dict(entry.payload)))
+            # Again from the decoded form: JSON turns int keys into strings,
+            # which changes their sorted order; hash what will be read back.
+            payload_json = canonical_json(payload)
+        except (TypeError, ValueError) as exc:
+            problems.append(
+                f"payload is not JSON-ready ({exc}); convert dates to ISO strings, "
+                "numpy scalars to int/float and NaN to None"
+            )
+    if problems:
+        raise AuditError("Cannot append to the audit log: " + "; ".join(problems) + ".")
+    assert isinstance(recorded_at, dt.datetime)
+    return PreparedEntry(
+        kind=str(entry.kind),
+        actor=entry.actor,
+        subject=entry.subject,
+        recorded_at=recorded_at.astimezone(dt.UTC),
+        payload=payload,
+        payload_json=payload_json,
+    )
+
+
+def seal(prepared: PreparedEntry, seq: int, prev_hash: str) -> AuditEntry:
+    """Give a prepared entry its place in the chain."""
+    return AuditEntry(
+        seq=seq,
+        recorded_at=prepared.recorded_at,
+        kind=prepared.kind,
+        actor=prepared.actor,
+        subject=prepared.subject,
+        payload=prepared.payload,
+        prev_hash=prev_hash,
+        entry_hash=hash_content(
+            prev_hash,
+            seq=seq,
+            recorded_at=prepared.recorded_at,
+            kind=prepared.kind,
+            actor=prepared.actor,
+            subject=prepared.subject,
+            payload_json=prepared.payload_json,
+        ),
+    )

@@ -1,0 +1,553 @@
+"""The audit log over the operational store: serialised appends, reads, verify."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import datetime as dt
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, Row, func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from credit_engine.audit._chain import (
+    AuditEntry,
+    NewEntry,
+    PreparedEntry,
+    prepare_entry,
+    seal,
+)
+from credit_engine.audit._schema import GENESIS_HASH, HEAD_ID, audit_head, audit_log
+from credit_engine.audit._verify import AuditVerification, verify_log
+from credit_engine.exceptions import AuditEntryNotFoundError, AuditError
+from credit_engine.store import OperationalStore
+from credit_engine.store._engine import sqlite_file, translate_errors
+
+__all__ = ["AuditLog", "AuditTransaction"]
+
+_MAX_PAGE = 10_000
+# How long a SQLite writer waits for another process's write lock (a rating run
+# writes 100,000 decisions in one transaction) before giving up.
+_SQLITE_BUSY_MS = 30_000
+
+_LOCKS: dict[str, threading.Lock] = {}
+_LOCKS_GUARD = threading.Lock()
+
+
+def _process_lock(key: str) -> threading.Lock:
+    with _LOCKS_GUARD:
+        return _LOCKS.setdefault(key, threading.Lock())
+
+
+_FIELDS = {f.name for f in dataclasses.fields(NewEntry)}
+_REQUIRED = ("kind", "actor", "payload")
+
+
+def _new_entry(item: object) -> NewEntry:
+    if isinstance(item, NewEntry):
+        return item
+    if not isinstance(item, Mapping):
+        raise AuditError(
+            f"Cannot append a {type(item).__name__}: pass a "
+            "credit_engine.audit.NewEntry or a mapping with kind, actor and payload."
+        )
+    missing = [k for k in _REQUIRED if k not in item]
+    unknown = sorted(str(k) for k in item if k not in _FIELDS)
+    if missing or unknown:
+        raise AuditError(
+            "Cannot append the entry: "
+            + "; ".join(
+                ([f"missing {missing}"] if missing else [])
+                + ([f"unknown fields {unknown[:5]}"] if unknown else [])
+            )
+            + f". Fields are {sorted(_FIELDS)}."
+        )
+    return NewEntry(**item)
+
+
+def _entry(row: Row[Any]) -> AuditEntry:
+    return AuditEntry(
+        seq=int(row.seq),
+        recorded_at=row.recorded_at,
+        kind=row.kind,
+        actor=row.actor,
+        subject=row.subject,
+        payload=row.payload,
+        prev_hash=row.prev_hash,
+        entry_hash=row.entry_hash,
+    )
+
+
+class AuditTransaction:
+    """An open write transaction on the audit log, holding its write lock.
+
+    Obtained from :meth:`AuditLog.transaction`; other writes made through
+    :attr:`connection` commit or roll back together with the appended entries.
+
+    Attributes
+    ----------
+    connection : sqlalchemy.Connection
+        The transaction's connection (write the business rows through it).
+    entries : list of AuditEntry
+        Entries appended so far in this transaction.
+    """
+
+    def __init__(self, connection: Connection, seq: int, entry_hash: str) -> None:
+        self.connection = connection
+        self.entries: list[AuditEntry] = []
+        self._seq = seq
+        self._hash = entry_hash
+
+    @property
+    def head(self) -> tuple[int, str]:
+        """The last ``seq`` and ``entry_hash`` including this transaction's appends."""
+        return self._seq, self._hash
+
+    def append(
+        self,
+        kind: str,
+        actor: str,
+        payload: Mapping[str, Any],
+        *,
+        subject: str | None = None,
+        recorded_at: dt.datetime | None = None,
+    ) -> AuditEntry:
+        """Append one entry in this transaction (see :meth:`AuditLog.append`)."""
+        prepared = prepare_entry(
+            NewEntry(kind, actor, payload, subject, recorded_at),
+            dt.datetime.now(dt.UTC),
+        )
+        return self._append_prepared([prepared])[0]
+
+    def _append_prepared(self, prepared: Sequence[PreparedEntry]) -> list[AuditEntry]:
+        """Chain and insert validated entries; the head is written at commit."""
+        sealed: list[AuditEntry] = []
+        for item in prepared:
+            entry = seal(item, self._seq + 1, self._hash)
+            sealed.append(entry)
+            self._seq, self._hash = entry.seq, entry.entry_hash
+        if sealed:
+            self.connection.execute(
+                audit_log.insert(),
+                [
+                    {
+                        "seq": e.seq,
+                        "recorded_at": e.recorded_at,
+                        "kind": e.kind,
+                        "actor": e.actor,
+                        "subject": e.subject,
+                        "payload": e.payload,
+                        "prev_hash": e.prev_hash,
+                        "entry_hash": e.entry_hash,
+                    }
+                    for e in sealed
+                ],
+            )
+            self.entries.extend(sealed)
+        return sealed
+
+
+class AuditLog:
+    """A tamper-evident, append-only audit log in the operational store.
+
+    Every entry carries ``prev_hash`` (its predecessor's ``entry_hash``) and
+    ``entry_hash = sha256(prev_hash + canonical JSON of {seq, recorded_at,
+    kind, actor, subject, payload})`` (:func:`chain_hash`). A single
+    ``audit_head`` row holds the newest ``seq`` and hash and is updated in the
+    same transaction as each append. :meth:`verify` recomputes the chain, so
+    an edited, deleted, inserted or reordered row is reported with its ``seq``,
+    and so is the removal of the newest entries.
+
+    Appends are serialised so the chain never forks, across threads and
+    processes: on PostgreSQL the head row is locked (``SELECT ... FOR
+    UPDATE``); on SQLite the transaction starts with ``BEGIN IMMEDIATE`` (the
+    database write lock), and threads of one process queue on a lock first.
+
+    Tamper evidence, not tamper proofing: someone able to write the tables can
+    rewrite every hash from a point on and the head with them. Keep
+    :meth:`head` (``seq`` and hash) somewhere they cannot write (a ticket, a
+    signed e-mail, another database) and compare it later, and in production
+    grant the application's database role only INSERT and SELECT on
+    ``audit_log`` (it needs UPDATE on ``audit_head``).
+
+    Parameters
+    ----------
+    store : OperationalStore
+        Where the log lives; its tables are created if missing (idempotent).
+    durable : bool, default=True
+        Wait for each commit to reach the disk. ``False`` trades the last
+        commits before a power loss (never the chain's consistency: entries
+        and head commit together) for speed: SQLite commits with
+        ``PRAGMA synchronous=NORMAL`` instead of ``FULL``, PostgreSQL with
+        ``synchronous_commit = off``.
+
+    Raises
+    ------
+    StoreError
+        If the tables cannot be created or read.
+
+    Examples
+    --------
+    >>> from credit_engine.store import OperationalStore
+    >>> log = AuditLog(OperationalStore("sqlite://"))
+    >>> entry = log.append("key_created", "admin", {"role": "supervisor"},
+    ...                    subject="customs-gateway")
+    >>> entry.seq, entry.prev_hash == GENESIS_HASH
+    (1, True)
+    >>> log.append("key_revoked", "admin", {}, subject="customs-gateway").seq
+    2
+    >>> log.verify().ok
+    True
+    """
+
+    def __init__(self, store: OperationalStore, *, durable: bool = True) -> None:
+        self.store = store
+        self.durable = durable
+        self._sqlite = store.engine.dialect.name == "sqlite"
+        path = sqlite_file(store.url) if self._sqlite else None
+        self._lock: threading.Lock | None = (
+            _process_lock(str(path.resolve())) if path is not None else None
+        )
+        self._ensure_schema()
+
+    def __repr__(self) -> str:
+        return f"AuditLog({self.store!r})"
+
+    # ---------------------------------------------------------------- writes
+    def append(
+        self,
+        kind: str,
+        actor: str,
+        payload: Mapping[str, Any],
+        *,
+        subject: str | None = None,
+        recorded_at: dt.datetime | None = None,
+    ) -> AuditEntry:
+        """Append one entry, in its own transaction.
+
+        Parameters
+        ----------
+        kind : str
+            What happened: an :class:`AuditKind` (``decision``, ``override``,
+            ``key_created`` ...) or another lower_snake_case word.
+        actor : str
+            Who did it: an API key name or a CLI user (non-empty).
+        payload : dict
+            Details, JSON-ready (str keys; str, int, finite float, bool, None,
+            lists, dicts). Never put secrets here.
+        subject : str, optional
+            Whom it concerns (a USCC, a key name); indexed for :meth:`entries`.
+        recorded_at : datetime.datetime, optional
+            When (timezone-aware); default: now.
+
+        Returns
+        -------
+        AuditEntry
+            The stored entry with its ``seq`` and hashes.
+
+        Raises
+        ------
+        AuditError
+            If the kind, actor, subject, timestamp or payload is invalid (every
+            problem is listed; nothing is written) or the log's head is missing.
+        StoreError
+            If the database fails.
+        """
+        return self.append_many([NewEntry(kind, actor, payload, subject, recorded_at)])[
+            0
+        ]
+
+    def append_many(
+        self, entries: Sequence[NewEntry | Mapping[str, Any]]
+    ) -> list[AuditEntry]:
+        """Append several entries in one transaction (all or none).
+
+        Parameters
+        ----------
+        entries : sequence of NewEntry or mapping
+            In order; each is a :class:`NewEntry` or a mapping with its fields
+            (``kind``, ``actor``, ``payload``; optionally ``subject`` and
+            ``recorded_at``). All are validated before anything is written.
+
+        Returns
+        -------
+        list of AuditEntry
+            With consecutive ``seq``.
+
+        Raises
+        ------
+        AuditError
+            If any entry is invalid (naming its position) or the head is missing.
+        StoreError
+            If the database fails.
+        """
+        now = dt.datetime.now(dt.UTC)
+        prepared: list[PreparedEntry] = []
+        for i, item in enumerate(entries):
+            try:
+                prepared.append(prepare_entry(_new_entry(item), now))
+            except AuditError as exc:
+                if len(entries) == 1:
+                    raise
+                raise AuditError(f"Entry {i}: {exc.message}") from None
+        if not prepared:
+            return []
+        with self.transaction() as tx:
+            return tx._append_prepared(prepared)
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[AuditTransaction]:
+        """Open a write transaction that holds the log's write lock.
+
+        Everything written through the yielded :attr:`AuditTransaction.connection`
+        commits with the entries appended through
+        :meth:`AuditTransaction.append`, or rolls back with them. Keep it short:
+        every other append waits for it. Do not call :meth:`append` on the same
+        log inside it (it would wait for itself).
+
+        Yields
+        ------
+        AuditTransaction
+
+        Raises
+        ------
+        AuditError
+            If the head row is missing (run :meth:`verify`).
+        StoreError
+            If the database fails (the transaction is rolled back).
+        """
+        lock = self._lock if self._lock is not None else contextlib.nullcontext()
+        with (
+            lock,
+            translate_errors(self.store.engine, "append to the audit log"),
+            self.store.engine.connect() as conn,
+        ):
+            restore = self._begin_write(conn)
+            try:
+                head = conn.execute(
+                    select(audit_head.c.seq, audit_head.c.entry_hash)
+                    .where(audit_head.c.head_id == HEAD_ID)
+                    .with_for_update()
+                ).first()
+                if head is None:
+                    raise AuditError(
+                        "The audit log's head row is missing, so nothing can be "
+                        "appended safely; run `credit-engine audit verify` and "
+                        "investigate before writing again."
+                    )
+                tx = AuditTransaction(conn, int(head.seq), str(head.entry_hash))
+                yield tx
+                if tx.entries:
+                    conn.execute(
+                        update(audit_head)
+                        .where(audit_head.c.head_id == HEAD_ID)
+                        .values(seq=tx.head[0], entry_hash=tx.head[1])
+                    )
+                conn.commit()
+            except BaseException:
+                conn.rollback()
+                raise
+            finally:
+                if restore is not None:
+                    conn.exec_driver_sql(restore)
+                    conn.commit()
+
+    # ----------------------------------------------------------------- reads
+    def get(self, seq: int) -> AuditEntry:
+        """Return the entry ``seq``.
+
+        Raises
+        ------
+        AuditEntryNotFoundError
+            If there is no such entry (the message gives the log's range).
+        """
+        if isinstance(seq, bool) or not isinstance(seq, int):
+            raise AuditError(f"seq must be an integer, got {seq!r}.")
+        with (
+            translate_errors(self.store.engine, "read the audit log"),
+            self.store.engine.connect() as conn,
+        ):
+            row = conn.execute(select(audit_log).where(audit_log.c.seq == seq)).first()
+            if row is None:
+                last = conn.execute(select(func.max(audit_log.c.seq))).scalar()
+        if row is None:
+            span = "the log is empty" if last is None else f"the log has 1..{last}"
+            raise AuditEntryNotFoundError(f"No audit entry with seq {seq}; {span}.")
+        return _entry(row)
+
+    def entries(
+        self,
+        *,
+        subject: str | None = None,
+        kind: str | None = None,
+        limit: int = 100,
+        offset: int = 0,
+        newest_first: bool = False,
+    ) -> list[AuditEntry]:
+        """Return entries, by ``seq``, optionally of one subject and/or kind.
+
+        Parameters
+        ----------
+        subject : str, optional
+            Only entries about this subject (e.g. a USCC).
+        kind : str, optional
+            Only entries of this kind.
+        limit : int, default=100
+            At most this many (1 to 10,000).
+        offset : int, default=0
+            Skip this many first.
+        newest_first : bool, default=False
+            Highest ``seq`` first.
+
+        Returns
+        -------
+        list of AuditEntry
+
+        Raises
+        ------
+        AuditError
+            If ``limit`` or ``offset`` is out of range.
+        """
+        problems = []
+        if isinstance(limit, bool) or not isinstance(limit, int):
+            problems.append(f"limit must be an integer, got {limit!r}")
+        elif not 1 <= limit <= _MAX_PAGE:
+            problems.append(f"limit must be between 1 and {_MAX_PAGE}, got {limit}")
+        if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
+            problems.append(f"offset must be a non-negative integer, got {offset!r}")
+        if problems:
+            raise AuditError("Cannot list audit entries: " + "; ".join(problems) + ".")
+        stmt = select(audit_log)
+        if subject is not None:
+            stmt = stmt.where(audit_log.c.subject == subject)
+        if kind is not None:
+            stmt = stmt.where(audit_log.c.kind == kind)
+        order = audit_log.c.seq.desc() if newest_first else audit_log.c.seq
+        stmt = stmt.order_by(order).limit(limit).offset(offset)
+        with (
+            translate_errors(self.store.engine, "read the audit log"),
+            self.store.engine.connect() as conn,
+        ):
+            return [_entry(row) for row in conn.execute(stmt)]
+
+    def head(self) -> tuple[int, str]:
+        """Return the newest ``seq`` and its ``entry_hash`` (0 and zeros if empty).
+
+        Keep this pair outside the database now and then: :meth:`verify` can
+        then be checked against it (an anchor).
+
+        Raises
+        ------
+        AuditError
+            If the head row is missing.
+        """
+        with (
+            translate_errors(self.store.engine, "read the audit log"),
+            self.store.engine.connect() as conn,
+        ):
+            row = conn.execute(
+                select(audit_head.c.seq, audit_head.c.entry_hash).where(
+                    audit_head.c.head_id == HEAD_ID
+                )
+            ).first()
+        if row is None:
+            raise AuditError(
+                "The audit log's head row is missing; run `credit-engine audit verify`."
+            )
+        return int(row.seq), str(row.entry_hash)
+
+    def verify(
+        self, *, chunk_size: int = 5_000, max_problems: int = 1_000
+    ) -> AuditVerification:
+        """Recompute the whole chain and compare it with the head.
+
+        The log is read in chunks of ``chunk_size`` rows (keyset paging on
+        ``seq``) inside one read snapshot, so memory stays bounded for millions
+        of entries and concurrent appends do not cause false alarms.
+
+        Parameters
+        ----------
+        chunk_size : int, default=5000
+            Rows per query.
+        max_problems : int, default=1000
+            Problems listed at most (the count of the rest is added).
+
+        Returns
+        -------
+        AuditVerification
+            ``ok``, the number of entries checked and every problem found, each
+            naming the ``seq`` and what is wrong.
+        """
+        if chunk_size < 1 or max_problems < 1:
+            raise AuditError(
+                f"chunk_size and max_problems must be positive, got "
+                f"chunk_size={chunk_size}, max_problems={max_problems}."
+            )
+        with (
+            translate_errors(self.store.engine, "verify the audit log"),
+            self._snapshot() as conn,
+        ):
+            return verify_log(conn, chunk_size=chunk_size, max_problems=max_problems)
+
+    # --------------------------------------------------------------- helpers
+    def _ensure_schema(self) -> None:
+        engine = self.store.engine
+        with translate_errors(engine, "create the audit-log tables"):
+            audit_log.metadata.create_all(engine, tables=[audit_log, audit_head])
+            with engine.connect() as conn:
+                present = conn.execute(
+                    select(audit_head.c.head_id).where(audit_head.c.head_id == HEAD_ID)
+                ).first()
+                if present is not None:
+                    return
+                any_entry = conn.execute(select(audit_log.c.seq).limit(1)).first()
+                if any_entry is not None:
+                    return  # the head was deleted: verify reports it, append refuses
+                try:
+                    conn.execute(
+                        audit_head.insert(),
+                        {"head_id": HEAD_ID, "seq": 0, "entry_hash": GENESIS_HASH},
+                    )
+                    conn.commit()
+                except IntegrityError:  # another process created it first
+                    conn.rollback()
+
+    def _begin_write(self, conn: Connection) -> str | None:
+        """Start the write transaction with the lock; return a statement to undo."""
+        if not self._sqlite:
+            if not self.durable:
+                conn.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
+            return None
+        dbapi = conn.connection
+        if not dbapi.info.get("ce_audit_busy"):
+            conn.exec_driver_sql(f"PRAGMA busy_timeout = {_SQLITE_BUSY_MS}")
+            dbapi.info["ce_audit_busy"] = True
+        restore = None
+        if not self.durable:
+            level = conn.exec_driver_sql("PRAGMA synchronous").scalar()
+            conn.exec_driver_sql("PRAGMA synchronous = NORMAL")
+            restore = f"PRAGMA synchronous = {int(level or 2)}"
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        return restore
+
+    @contextlib.contextmanager
+    def _snapshot(self) -> Iterator[Connection]:
+        """Yield a connection reading one consistent snapshot of the database."""
+        engine = self.store.engine
+        if self._sqlite:
+            with engine.connect() as conn:
+                conn.exec_driver_sql("BEGIN")  # WAL: the first read fixes the snapshot
+                try:
+                    yield conn
+                finally:
+                    conn.rollback()
+        else:
+            with (
+                engine.connect().execution_options(
+                    isolation_level="REPEATABLE READ"
+                ) as conn,
+                conn.begin(),
+            ):
+                yield conn

@@ -1,0 +1,51 @@
+"""API keys stored hashed, with roles, for the scoring and supervision API.
+
+A key is ``ce_`` + 32 random bytes (URL-safe base64); the store keeps its
+SHA-256 and its first 8 characters only. :class:`KeyStore` creates, lists,
+revokes and authenticates keys (with a short in-process cache); every creation
+and revocation is appended to the audit log (:mod:`credit_engine.audit`).
+Importing this package registers the ``api_keys`` table on
+:data:`credit_engine.store.metadata`.
+
+Examples
+--------
+>>> from credit_engine.store import OperationalStore
+>>> keys = KeyStore(OperationalStore("sqlite://"))
+>>> info, key = keys.create("zone-supervisors", Role.SUPERVISOR, created_by="admin")
+>>> require_role(keys.authenticate(key), Role.SUPERVISOR, Role.ADMIN)
+>>> [k.name for k in keys.list()]
+['zone-supervisors']
+"""
+
+from __future__ import annotations
+
+from credit_engine.auth._keys import (
+    KEY_PREFIX,
+    ApiKeyInfo,
+    KeyStore,
+    hash_key,
+    new_key,
+    require_role,
+)
+from credit_engine.auth._schema import Role, api_keys
+from credit_engine.exceptions import (
+    ApiKeyNotFoundError,
+    AuthenticationError,
+    InvalidKeyRequestError,
+    PermissionDeniedError,
+)
+
+__all__ = [
+    "KEY_PREFIX",
+    "ApiKeyInfo",
+    "ApiKeyNotFoundError",
+    "AuthenticationError",
+    "InvalidKeyRequestError",
+    "KeyStore",
+    "PermissionDeniedError",
+    "Role",
+    "api_keys",
+    "hash_key",
+    "new_key",
+    "require_role",
+]

@@ -1,0 +1,139 @@
+"""The ``keys`` and ``audit`` commands on a temporary engine home (SQLite)."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+
+import pytest
+from typer.testing import CliRunner
+
+from credit_engine.audit import AuditLog
+from credit_engine.auth import KeyStore
+from credit_engine.cli import app
+from credit_engine.config import Settings
+from credit_engine.store import OperationalStore
+
+runner = CliRunner()
+KEY = re.compile(r"ce_[A-Za-z0-9_-]{43}")
+
+
+@pytest.fixture
+def home(tmp_path) -> Settings:
+    return Settings(home=tmp_path / "home")
+
+
+def run(home: Settings, *args: str):
+    return runner.invoke(app, [*args, "--home", str(home.home)])
+
+
+def flat(text: str) -> str:
+    """Output with Rich's line wrapping undone."""
+    return " ".join(text.split())
+
+
+def store(home: Settings) -> OperationalStore:
+    return OperationalStore.from_settings(home)
+
+
+def test_keys_create_prints_the_key_once_and_it_authenticates(home):
+    result = run(home, "keys", "create", "--role", "supervisor", "--name", "zone-sup",
+                 "--by", "ops")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    keys = KEY.findall(result.output)
+    assert len(keys) == 1
+    assert "only time the key is shown" in flat(result.output)
+    with store(home) as opened:
+        info = KeyStore(opened).authenticate(keys[0])
+    assert (info.name, str(info.role), info.created_by) == (
+        "zone-sup",
+        "supervisor",
+        "ops",
+    )
+    listed = run(home, "keys", "list")
+    assert listed.exit_code == 0, listed.output
+    assert "zone-sup" in listed.output
+    assert keys[0][:8] in listed.output
+    assert keys[0] not in listed.output
+
+
+def test_keys_create_refuses_a_bad_role_or_a_taken_name(home):
+    result = run(home, "keys", "create", "--role", "boss", "--name", "gw")
+    assert result.exit_code == 2
+    assert "invalid_key_request" in result.output
+    assert "supervisor, inspection_system, data_scientist, admin" in flat(result.output)
+    assert run(home, "keys", "create", "--role", "admin", "--name", "gw").exit_code == 0
+    again = run(home, "keys", "create", "--role", "admin", "--name", "gw")
+    assert again.exit_code == 2
+    assert "name is taken" in flat(again.output)
+
+
+def test_keys_revoke_then_the_key_fails_and_the_list_says_so(home):
+    created = run(home, "keys", "create", "--role", "admin", "--name", "gw")
+    key = KEY.findall(created.output)[0]
+    result = run(home, "keys", "revoke", "gw", "--by", "root")
+    assert result.exit_code == 0, result.output
+    assert "revoked" in result.output
+    with store(home) as opened:
+        from credit_engine.auth import AuthenticationError
+
+        with pytest.raises(AuthenticationError, match="revoked"):
+            KeyStore(opened).authenticate(key)
+    listed = run(home, "keys", "list")
+    assert "by root" in listed.output
+    active = run(home, "keys", "list", "--active")
+    assert "gw" not in active.output
+    missing = run(home, "keys", "revoke", "nobody")
+    assert missing.exit_code == 2
+    assert "api_key_not_found" in missing.output
+
+
+def test_audit_verify_is_intact_then_names_the_tampered_entry(home):
+    for name in ("a", "b", "c"):
+        assert (
+            run(home, "keys", "create", "--role", "admin", "--name", name).exit_code
+            == 0
+        )
+    ok = run(home, "audit", "verify")
+    assert ok.exit_code == 0, ok.output
+    assert "audit log intact: 3 entries" in flat(ok.output)
+    db = home.home / "credit_engine.db"
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE audit_log SET actor = 'mallory' WHERE seq = 2")
+        conn.execute("DELETE FROM audit_log WHERE seq = 3")
+    broken = run(home, "audit", "verify")
+    assert broken.exit_code == 1
+    out = flat(broken.output)
+    assert "seq 2: entry_hash does not match its content (edited)" in out
+    assert "head says 3 but the log ends at 2 (newest entries deleted)" in out
+
+
+def test_audit_list_and_show(home):
+    run(home, "keys", "create", "--role", "admin", "--name", "gw", "--by", "ops")
+    run(home, "keys", "revoke", "gw", "--by", "ops")
+    listed = run(home, "audit", "list", "--kind", "key_revoked")
+    assert listed.exit_code == 0, listed.output
+    assert "key_revoked" in listed.output
+    assert "key_created" not in listed.output
+    shown = run(home, "audit", "show", "1")
+    assert shown.exit_code == 0, shown.output
+    for text in ("key_created", "entry_hash", '"role": "admin"', "ops"):
+        assert text in shown.output
+    missing = run(home, "audit", "show", "99")
+    assert missing.exit_code == 2
+    assert "No audit entry with seq 99" in flat(missing.output)
+
+
+def test_audit_replay_refuses_an_entry_that_is_not_a_decision(home):
+    run(home, "keys", "create", "--role", "admin", "--name", "gw")
+    result = run(home, "audit", "replay", "1")
+    assert result.exit_code == 2
+    assert "'key_created' entry; only 'decision' entries" in flat(result.output)
+
+
+def test_audit_replay_of_a_malformed_decision_entry_is_a_clear_error(home):
+    with store(home) as opened:
+        AuditLog(opened).append("decision", "api", {"decision": {"uscc": "x"}})
+    result = run(home, "audit", "replay", "1")
+    assert result.exit_code == 2
+    assert "the payload lacks ['inputs']" in flat(result.output)
