@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Annotated, Any
 
+import numpy as np
 import typer
 from rich.table import Table
 
@@ -197,33 +198,27 @@ def models(
     home: HomeOption = None,
 ) -> None:
     """List registered models: versions, aliases and out-of-time figures."""
-    from credit_engine.registry import alias_history, alias_history_path, mlflow_client
+    from credit_engine.registry import (
+        alias_history,
+        alias_history_path,
+        registered_versions,
+    )
 
     settings = settings_for(home)
-    client = mlflow_client(settings)
     table = Table(title="Registered models")
     for column in ("model", "version", "aliases", "AUC", "KS", "PSI", "red", "run"):
         table.add_column(column)
-    for registered in client.search_registered_models():
-        # search_model_versions leaves aliases empty; the model has them all.
-        aliases: dict[str, list[str]] = {}
-        for alias, version in client.get_registered_model(
-            registered.name
-        ).aliases.items():
-            aliases.setdefault(str(version), []).append(alias)
-        versions = client.search_model_versions(f"name='{registered.name}'")
-        for mv in sorted(versions, key=lambda v: int(v.version)):
-            metrics = client.get_run(mv.run_id).data.metrics
-            table.add_row(
-                registered.name,
-                str(mv.version),
-                ", ".join(sorted(aliases.get(str(mv.version), []))) or "-",
-                f"{metrics.get('oot_auc', float('nan')):.4f}",
-                f"{metrics.get('oot_ks', float('nan')):.4f}",
-                f"{metrics.get('oot_psi', float('nan')):.4f}",
-                f"{int(metrics.get('oot_red_grades', 0))}",
-                mv.run_id[:8],
-            )
+    for row in registered_versions(settings):
+        table.add_row(
+            row["name"],
+            row["version"],
+            ", ".join(row["aliases"]) or "-",
+            f"{row['oot_auc']:.4f}",
+            f"{row['oot_ks']:.4f}",
+            f"{row['oot_psi']:.4f}",
+            f"{np.nan_to_num(row['oot_red_grades']):.0f}",
+            row["run_id"][:8],
+        )
     console.print(table)
     if history:
         changes = Table(title="Alias history")

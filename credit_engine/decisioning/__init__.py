@@ -12,7 +12,9 @@ from __future__ import annotations
 from credit_engine.decisioning._batch import (
     decide_frame,
     facts_by_uscc,
+    model_ratings,
     overrides_by_uscc,
+    policy_features,
 )
 from credit_engine.decisioning._decide import (
     Decision,
@@ -64,7 +66,9 @@ __all__ = [
     "decide_frame",
     "facts_by_uscc",
     "load_policy",
+    "model_ratings",
     "overrides_by_uscc",
+    "policy_features",
     "tier_rank",
     "worst_tier",
 ]

@@ -16,8 +16,16 @@ from credit_engine.decisioning._decide import (
     Override,
     decide,
 )
+from credit_engine.decisioning._policy import Policy
+from credit_engine.exceptions import ConfigurationError
 
-__all__ = ["decide_frame", "facts_by_uscc", "overrides_by_uscc"]
+__all__ = [
+    "decide_frame",
+    "facts_by_uscc",
+    "model_ratings",
+    "overrides_by_uscc",
+    "policy_features",
+]
 
 
 def _date(value: Any) -> dt.date | None:
@@ -107,19 +115,49 @@ def overrides_by_uscc(overrides: pd.DataFrame) -> dict[str, Override]:
     }
 
 
-def _ratings(
-    ratings: pd.DataFrame, reason_cols: Sequence[str], feature_cols: Sequence[str]
+def policy_features(policy: Policy) -> list[str]:
+    """Return the feature columns the policy's rules read, sorted."""
+    return sorted({r.when.feature for r in policy.rules if r.when.feature is not None})
+
+
+def model_ratings(
+    ratings: pd.DataFrame, policy: Policy
 ) -> Iterator[tuple[str, ModelRating]]:
+    """Turn a rating frame into ``(uscc, ModelRating)`` pairs, in row order.
+
+    Parameters
+    ----------
+    ratings : pandas.DataFrame
+        ``uscc`` plus the output of :meth:`credit_engine.modeling.RatingModel.rate`
+        (``proba_default``, ``score``, ``grade``, ``in_default``, ``reason_*``) and
+        the feature columns the policy rules read.
+    policy : Policy
+        The policy (its rules say which features to carry).
+
+    Raises
+    ------
+    ConfigurationError
+        If a feature the policy reads is not in the frame.
+    """
+    reason_cols = sorted(
+        (c for c in ratings.columns if c.startswith("reason_")),
+        key=lambda c: int(c.split("_")[1]),
+    )
+    feature_cols = policy_features(policy)
+    missing = [c for c in feature_cols if c not in ratings.columns]
+    if missing:
+        raise ConfigurationError(
+            f"Policy {policy.label} reads features {missing} that the rating "
+            "frame lacks; add them to the model's feature set or change the rule."
+        )
     cols = ["uscc", "grade", "proba_default", "score", "in_default"]
-    frame = ratings[cols + list(reason_cols) + list(feature_cols)]
+    frame = ratings[cols + reason_cols + feature_cols]
     n_r = len(reason_cols)
     for values in frame.itertuples(index=False, name=None):
         uscc, grade, pd_, score, in_default = values[:5]
-        reasons = tuple(
-            None if r is None or pd.isna(r) else str(r) for r in values[5 : 5 + n_r]
-        )
+        reasons = tuple(_opt_str(r) for r in values[5 : 5 + n_r])
         features = {
-            c: (None if pd.isna(v) else float(v))
+            c: _opt_float(v)
             for c, v in zip(feature_cols, values[5 + n_r :], strict=True)
         }
         yield (
@@ -161,22 +199,7 @@ def decide_frame(
     list of Decision
         In the order of ``ratings``.
     """
-    reason_cols = sorted(
-        (c for c in ratings.columns if c.startswith("reason_")),
-        key=lambda c: int(c.split("_")[1]),
-    )
-    feature_cols = sorted(
-        {r.when.feature for r in context.policy.rules if r.when.feature is not None}
-    )
-    missing = [c for c in feature_cols if c not in ratings.columns]
-    if missing:
-        from credit_engine.exceptions import ConfigurationError
-
-        raise ConfigurationError(
-            f"Policy {context.policy.label} reads features {missing} that the rating "
-            "frame lacks; add them to the model's feature set or change the rule."
-        )
     return [
         decide(uscc, rating, facts.get(uscc, ()), overrides.get(uscc), context)
-        for uscc, rating in _ratings(ratings, reason_cols, feature_cols)
+        for uscc, rating in model_ratings(ratings, context.policy)
     ]

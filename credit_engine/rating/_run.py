@@ -144,7 +144,11 @@ class RatingEngine:
         if usccs is not None:
             spine = spine[spine["uscc"].isin(list(usccs))]
         return build_feature_frame(
-            spine, self.feature_set, definitions=self.definitions, sources=sources
+            spine,
+            self.feature_set,
+            definitions=self.definitions,
+            sources=sources,
+            usccs=None if usccs is None else list(usccs),
         )
 
     def context(self, as_of: dt.date) -> DecisionContext:

@@ -29,6 +29,7 @@ from credit_engine.registry._store import (
     load_rating_model,
     mlflow_client,
     register_model,
+    registered_versions,
     set_alias,
     version_run,
 )
@@ -52,6 +53,7 @@ __all__ = [
     "mlflow_client",
     "promote",
     "register_model",
+    "registered_versions",
     "set_alias",
     "version_run",
 ]

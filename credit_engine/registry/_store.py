@@ -293,3 +293,40 @@ def load_rating_model(
     return LoadedModel(
         model=model, name=name, version=str(version), run_id=run.info.run_id
     )
+
+
+def registered_versions(settings: Settings) -> list[dict[str, Any]]:
+    """Every registered version with its aliases and out-of-time figures.
+
+    Returns
+    -------
+    list of dict
+        ``name``, ``version``, ``aliases``, ``run_id`` and the run's
+        ``oot_auc``, ``oot_ks``, ``oot_psi``, ``oot_red_grades`` (NaN if not
+        logged), by name then version.
+    """
+    client = mlflow_client(settings)
+    out: list[dict[str, Any]] = []
+    for registered in client.search_registered_models():
+        # search_model_versions leaves aliases empty; the model has them all.
+        aliases: dict[str, list[str]] = {}
+        for alias, version in client.get_registered_model(
+            registered.name
+        ).aliases.items():
+            aliases.setdefault(str(version), []).append(alias)
+        versions = client.search_model_versions(f"name='{registered.name}'")
+        for mv in sorted(versions, key=lambda v: int(v.version)):
+            metrics = client.get_run(mv.run_id).data.metrics
+            out.append(
+                {
+                    "name": registered.name,
+                    "version": str(mv.version),
+                    "aliases": sorted(aliases.get(str(mv.version), [])),
+                    "run_id": mv.run_id,
+                    **{
+                        key: float(metrics.get(key, float("nan")))
+                        for key in ("oot_auc", "oot_ks", "oot_psi", "oot_red_grades")
+                    },
+                }
+            )
+    return sorted(out, key=lambda r: (r["name"], int(r["version"])))

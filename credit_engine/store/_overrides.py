@@ -9,10 +9,11 @@ enterprise, the most recently created wins.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, bindparam, func, or_, select
 
 from credit_engine.exceptions import OverrideError
 from credit_engine.store._schema import TIERS, overrides
@@ -186,4 +187,29 @@ def in_force_query(as_of: dt.date, usccs: Sequence[str] | None) -> Select[Any]:
         select(*(ranked.c[name] for name in IN_FORCE_COLUMNS))
         .where(ranked.c.recency == 1)
         .order_by(ranked.c.uscc)
+    )
+
+
+@functools.cache
+def one_in_force_query() -> Select[Any]:
+    """Build (once) the query of the override in force for one enterprise.
+
+    The same rules as :func:`in_force_query`, with bound parameters ``uscc``,
+    ``as_of`` and ``cutoff`` (:func:`end_of_day` of ``as_of``), so that the
+    statement is built and compiled once: the scoring API runs it per request.
+    """
+    o = overrides.c
+    as_of = bindparam("as_of", type_=overrides.c.effective_from.type)
+    cutoff = bindparam("cutoff", type_=overrides.c.created_at.type)
+    return (
+        select(*(o[name] for name in IN_FORCE_COLUMNS))
+        .where(
+            o.uscc == bindparam("uscc"),
+            o.created_at < cutoff,
+            o.effective_from <= as_of,
+            or_(o.effective_to.is_(None), o.effective_to > as_of),
+            or_(o.revoked_at.is_(None), o.revoked_at >= cutoff),
+        )
+        .order_by(o.created_at.desc(), o.override_id.desc())
+        .limit(1)
     )

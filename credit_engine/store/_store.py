@@ -8,7 +8,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 
 import pandas as pd
-from sqlalchemy import URL, Connection, CursorResult, Engine, select, update
+from sqlalchemy import URL, Connection, CursorResult, Engine, func, select, update
 from sqlalchemy.exc import DBAPIError, StatementError
 
 from credit_engine.exceptions import OverrideError, OverrideNotFoundError, StoreError
@@ -26,7 +26,13 @@ from credit_engine.store._frames import (
     RUN_DTYPES,
     to_frame,
 )
-from credit_engine.store._overrides import in_force_query, override_row, require_text
+from credit_engine.store._overrides import (
+    end_of_day,
+    in_force_query,
+    one_in_force_query,
+    override_row,
+    require_text,
+)
 from credit_engine.store._queries import (
     as_date,
     check_override_refs,
@@ -572,6 +578,57 @@ class OperationalStore:
                     revoke_reason=reason.strip(),
                 )
             )
+
+    def override_in_force(self, uscc: str, as_of: dt.date) -> dict[str, Any] | None:
+        """Return the override in force for one enterprise at ``as_of``, if any.
+
+        The same point-in-time rules as :meth:`overrides_in_force`, without a
+        DataFrame: the scoring API calls this on every request.
+        """
+        as_of = as_date(as_of, "as_of")
+        with translate_errors(self.engine, "read overrides"), self._read() as conn:
+            params = {"uscc": uscc, "as_of": as_of, "cutoff": end_of_day(as_of)}
+            row = conn.execute(one_in_force_query(), params).mappings().first()
+        return dict(row) if row is not None else None
+
+    def count_decisions(
+        self,
+        as_of: dt.date,
+        *,
+        tier: str | None = None,
+        green_channel: bool | None = None,
+    ) -> int:
+        """Count the decisions of the latest run of ``as_of`` matching the filters.
+
+        Raises
+        ------
+        NoRatingsError
+            If no run was recorded for ``as_of``.
+        """
+        as_of = as_date(as_of, "as_of")
+        check_query(tier, None, 0)
+        c = decisions_table.c
+        with translate_errors(self.engine, "count decisions"), self._read() as conn:
+            stmt = select(func.count()).where(c.run_id == latest_run_id(conn, as_of))
+            if tier is not None:
+                stmt = stmt.where(c.tier == tier)
+            if green_channel is not None:
+                stmt = stmt.where(c.green_channel.is_(bool(green_channel)))
+            return int(conn.scalar(stmt) or 0)
+
+    def overrides_of(self, uscc: str) -> pd.DataFrame:
+        """Every override ever recorded for ``uscc`` (revoked ones too), oldest first.
+
+        Returns
+        -------
+        pandas.DataFrame
+            The columns of the ``overrides`` table.
+        """
+        o = overrides.c
+        stmt = select(overrides).where(o.uscc == uscc).order_by(o.override_id)
+        with translate_errors(self.engine, "read overrides"), self._read() as conn:
+            rows = conn.execute(stmt).mappings().all()
+        return pd.DataFrame([dict(r) for r in rows], columns=list(overrides.c.keys()))
 
     def overrides_in_force(
         self, as_of: dt.date, *, usccs: Sequence[str] | None = None

@@ -30,7 +30,12 @@ def add(store, code, tier="D", *, created_at=EARLY, **kwargs):
 
 def in_force(store, as_of=SEP, **kwargs):
     frame = store.overrides_in_force(as_of, **kwargs)
-    return dict(zip(frame["uscc"], frame["override_id"], strict=True))
+    found = dict(zip(frame["uscc"], frame["override_id"], strict=True))
+    # The one-enterprise query of the scoring API agrees on every scenario.
+    for code in kwargs.get("usccs") or [uscc(n) for n in range(1, 7)]:
+        one = store.override_in_force(code, as_of)
+        assert (one["override_id"] if one else None) == found.get(code), code
+    return found
 
 
 def test_an_override_round_trips_with_its_columns(store):
@@ -109,6 +114,7 @@ def test_the_most_recently_created_override_wins(store):
     add(store, uscc(1), "B", created_at=END_OF_SEP + dt.timedelta(hours=1))
     frame = store.overrides_in_force(SEP)
     assert frame["override_id"].tolist() == [newer]
+    assert store.override_in_force(uscc(1), SEP)["tier"] == "D"
     assert frame["tier"].tolist() == ["D"]
     # Revoking the newer one brings the older one back.
     store.revoke_override(
