@@ -579,7 +579,7 @@ def adapt_cumcm(
 
 # The model and rating commands live in their own modules; importing them
 # registers them.
-from credit_engine.cli import _models, _rating  # noqa: E402, F401
+from credit_engine.cli import _admin, _models, _rating, _serve  # noqa: E402, F401
 
 
 def main() -> None:

@@ -9,34 +9,21 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import shutil
 
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
 from credit_engine.cli import app
-from credit_engine.config import Settings
-from credit_engine.features import (
-    LakeSources,
-    build_feature_frame,
-    enterprise_spine,
-    load_definitions,
-    write_snapshot,
-)
+from credit_engine.features import LakeSources, load_definitions
 from credit_engine.rating import RatingEngine
-from credit_engine.registry import promote
 from credit_engine.rules import RuleBook, statutory_facts
 from credit_engine.store import OperationalStore
-from credit_engine.training import default_snapshot_path, load_model_spec, train_spec
 from tests.store_backends import backend_url
 
 pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("rating")]
 
-TRAIN_DATES = [dt.date(2025, m, 28 if m == 2 else 30 if m in (4, 6, 9) else 31)
-               for m in range(2, 10)]  # fmt: skip
 BEFORE, AFTER = dt.date(2026, 3, 31), dt.date(2026, 6, 30)
-MODEL = "credit_engine.zone_risk_pd"
 BARRED = [
     "CUSTOMS_DISHONEST",
     "CUSTOMS_SERIOUS_DISHONEST",
@@ -46,28 +33,9 @@ BARRED = [
 
 
 @pytest.fixture(scope="module")
-def home(ingested_zone, tmp_path_factory) -> Settings:
-    """An engine home with the zone's lake and a promoted risk-model champion."""
-    source, _ = ingested_zone
-    settings = Settings(home=tmp_path_factory.mktemp("rating_home"))
-    shutil.copytree(source.lake_dir, settings.lake_dir)
-    shutil.copytree(source.quarantine_dir, settings.quarantine_dir)
-    definitions = load_definitions(settings.definitions_dir)
-    sources = LakeSources.from_settings(settings, definitions.contracts)
-    resolved = definitions.resolve("credit_v1")
-    spine = enterprise_spine(sources, definitions, TRAIN_DATES)
-    frame = build_feature_frame(
-        spine, resolved, definitions=definitions, sources=sources
-    )
-    path = default_snapshot_path(settings, "credit_v1")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    write_snapshot(frame, path, resolved=resolved, sources=sources, as_of=TRAIN_DATES)
-    spec = load_model_spec(settings.definitions_dir / "models", "risk_gbm")
-    spec = spec.model_copy(update={"params": {**spec.params, "min_child_samples": 40}})
-    train_spec(spec, settings, actor="tester")
-    # 600 enterprises make thin grades; the gates are tested elsewhere.
-    promote(settings, MODEL, force=True, reason="rating tests", actor="tester")
-    return settings
+def home(champion_home):
+    """The shared champion home; this module owns its default operational store."""
+    return champion_home
 
 
 @pytest.fixture(scope="module")

@@ -219,7 +219,7 @@ def test_reason_catalogue_covers_every_feature_of_every_set():
 def test_policy_loading_errors_name_the_problem(tmp_path: Path):
     from credit_engine.exceptions import ConfigurationError, PolicyNotFoundError
 
-    with pytest.raises(PolicyNotFoundError, match="available: zone v1"):
+    with pytest.raises(PolicyNotFoundError, match="available: zone v1, zone v2"):
         load_policy(DEFS, "zone", 9)
     folder = tmp_path / "models" / "policies"
     folder.mkdir(parents=True)

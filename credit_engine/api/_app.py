@@ -1,0 +1,109 @@
+"""The FastAPI application: scoring for inspection systems, supervision, operations."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+
+from credit_engine import __version__
+from credit_engine.api._errors import install_error_handlers
+from credit_engine.api._metrics import Metrics, MetricsMiddleware
+from credit_engine.api._routes import ROUTERS, Services
+from credit_engine.api._schemas import Problem
+from credit_engine.api._service import ScoringService
+from credit_engine.audit import AuditLog
+from credit_engine.auth import KeyStore
+from credit_engine.config import Settings
+from credit_engine.store import OperationalStore
+
+__all__ = ["create_app"]
+
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    status: {"model": Problem, "description": text}
+    for status, text in (
+        (401, "No or bad API key"),
+        (403, "The key's role may not call this endpoint"),
+        (404, "Unknown enterprise or no ratings"),
+        (422, "Invalid request (e.g. a USCC with a wrong check character)"),
+        (503, "No model loaded"),
+    )
+}
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    as_of: dt.date | None = None,
+    store: OperationalStore | None = None,
+    load_on_start: bool = True,
+) -> FastAPI:
+    """Build the API.
+
+    Parameters
+    ----------
+    settings : Settings, optional
+        Engine settings (default: from the environment).
+    as_of : datetime.date, optional
+        Serving date (default: today at each load).
+    store : OperationalStore, optional
+        Operational store (default: ``settings.database_url``).
+    load_on_start : bool, default=True
+        Load the champion when the app starts (``/readyz`` says 503 until then).
+
+    Returns
+    -------
+    fastapi.FastAPI
+    """
+    settings = settings or Settings()
+    store = store or OperationalStore.from_settings(settings)
+    metrics = Metrics()
+    services = Services(
+        settings=settings,
+        store=store,
+        scoring=ScoringService(settings, as_of=as_of, store=store),
+        keys=KeyStore(store),
+        audit=AuditLog(store),
+        metrics=metrics,
+    )
+
+    def _load() -> bool:
+        state = services.scoring.load()
+        metrics.reloads.labels("ok" if state else "failed").inc()
+        metrics.ready.set(1.0 if services.scoring.ready else 0.0)
+        if state is not None:
+            metrics.model.clear()
+            metrics.model.labels(state.model_name, state.model_version).set(1)
+        return state is not None
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if load_on_start:
+            await asyncio.to_thread(_load)
+        yield
+
+    app = FastAPI(
+        title="credit-engine",
+        version=__version__,
+        summary="Credit tiers and decisions for a cross-border e-commerce zone.",
+        description=(
+            "Scoring for inspection systems, tiers, histories and overrides for "
+            "supervisors, models and policy for data scientists. Every decision "
+            "served is written to a hash-chained audit log before it is returned. "
+            "Authenticate with `Authorization: Bearer <API key>`."
+        ),
+        lifespan=lifespan,
+        responses=_ERRORS,
+    )
+    app.state.services = services
+    app.state.reload = _load
+    install_error_handlers(app)
+    app.add_middleware(MetricsMiddleware, metrics=metrics)
+
+    for router in ROUTERS:
+        app.include_router(router)
+    return app

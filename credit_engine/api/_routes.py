@@ -1,0 +1,396 @@
+"""The routes of the API, one router per audience, and the helpers they share."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import math
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+import pandas as pd
+from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.responses import JSONResponse, PlainTextResponse
+
+from credit_engine.api._errors import problem
+from credit_engine.api._metrics import Metrics
+from credit_engine.api._schemas import (
+    BatchScoreRequest,
+    BatchScoreResponse,
+    HistoryResponse,
+    ModelsResponse,
+    OverrideRequest,
+    OverrideResponse,
+    RatingsPage,
+    ReloadResponse,
+    ScoreRequest,
+    ScoreResponse,
+)
+from credit_engine.api._security import CLEARANCE, require
+from credit_engine.api._service import ScoringService, ServedDecision
+from credit_engine.audit import AuditLog
+from credit_engine.auth import ApiKeyInfo, KeyStore, Role
+from credit_engine.config import Settings
+from credit_engine.decisioning import Disclosure, Policy
+from credit_engine.exceptions import (
+    DataContractError,
+    EnterpriseNotFoundError,
+    InvalidUsccError,
+    NoRatingsError,
+)
+from credit_engine.rating import decision_payload
+from credit_engine.store import OperationalStore
+from credit_engine.uscc import validate_uscc
+
+__all__ = ["ROUTERS", "Services"]
+
+SCORERS = (Role.INSPECTION_SYSTEM, Role.SUPERVISOR, Role.ADMIN)
+SUPERVISORS = (Role.SUPERVISOR, Role.ADMIN)
+READERS = (Role.SUPERVISOR, Role.DATA_SCIENTIST, Role.ADMIN, Role.INSPECTION_SYSTEM)
+
+
+@dataclass
+class Services:
+    """Everything the routes use, built once per app."""
+
+    settings: Settings
+    store: OperationalStore
+    scoring: ScoringService
+    keys: KeyStore
+    audit: AuditLog
+    metrics: Metrics
+
+
+async def _services(request: Request) -> Services:
+    services: Services = request.app.state.services
+    return services
+
+
+ServicesDep = Annotated[Services, Depends(_services)]
+Scorer = Annotated[ApiKeyInfo, Depends(require(*SCORERS))]
+Supervisor = Annotated[ApiKeyInfo, Depends(require(*SUPERVISORS))]
+Reader = Annotated[ApiKeyInfo, Depends(require(*READERS))]
+Admin = Annotated[ApiKeyInfo, Depends(require(Role.ADMIN))]
+
+
+def _uscc(code: str) -> str:
+    return validate_uscc(code.strip().upper())
+
+
+def _as_of(value: dt.date | None) -> dt.date | None:
+    today = dt.datetime.now(dt.UTC).date()
+    if value is not None and value > today:
+        raise DataContractError(
+            f"as_of {value.isoformat()} is in the future (today is "
+            f"{today.isoformat()}); a rating uses only what is known, so ask for "
+            "today or an earlier date."
+        )
+    return value
+
+
+def _clearance(principal: ApiKeyInfo) -> Disclosure:
+    return CLEARANCE[Role(principal.role)]
+
+
+def _disclose(
+    record: dict[str, Any], clearance: Disclosure, policy: Policy
+) -> dict[str, Any]:
+    return {
+        k: v
+        for k, v in record.items()
+        if clearance.allows(policy.disclosure.get(k, Disclosure.INTERNAL))
+    }
+
+
+def _served(
+    services: Services, served: list[ServedDecision], principal: ApiKeyInfo
+) -> tuple[list[dict[str, Any]], list[int]]:
+    """Log every decision in the audit log, then shape it for the caller."""
+    payloads = [
+        decision_payload(
+            s.decision,
+            features=s.features,
+            facts=s.facts,
+            override=s.override,
+            model_rating=s.rating,
+        )
+        for s in served
+    ]
+    entries = services.audit.append_many(
+        [
+            {"kind": "decision", "actor": principal.name, "subject": s.decision.uscc,
+             "payload": p}
+            for s, p in zip(served, payloads, strict=True)
+        ]
+    )  # fmt: skip
+    policy = services.scoring.state.engine.policy
+    clearance = _clearance(principal)
+    for s in served:
+        services.metrics.served(s.decision.tier, str(s.decision.decided_by))
+    return (
+        [s.decision.disclosed(clearance, policy) for s in served],
+        [e.seq for e in entries],
+    )
+
+
+def _json_value(key: str, value: Any) -> Any:
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.date() if key == "as_of" else value.isoformat()
+    return value
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    return [
+        {str(k): _json_value(str(k), v) for k, v in row.items()}
+        for row in frame.to_dict("records")
+    ]
+
+
+async def _decide(
+    svc: Services, usccs: list[str], as_of: dt.date | None
+) -> list[ServedDecision]:
+    """Decide inline on the serving date; in a worker thread for another date.
+
+    On the serving date a decision takes well under a millisecond, less than a
+    hop to the thread pool; another date reads the lake (tenths of a second).
+    """
+    state = svc.scoring.state
+    if as_of is None or as_of == state.as_of:
+        return svc.scoring.decide(usccs, as_of)
+    return await asyncio.to_thread(svc.scoring.decide, usccs, as_of)
+
+
+scoring = APIRouter()
+supervision = APIRouter()
+models_router = APIRouter()
+operations = APIRouter()
+
+
+# ------------------------------------------------------------ scoring
+@scoring.post(
+    "/v1/scores", response_model=ScoreResponse, response_model_exclude_unset=True
+)
+async def score(body: ScoreRequest, principal: Scorer, svc: ServicesDep) -> Any:
+    """Decide one enterprise: tier, green channel, inspection factor, measures."""
+    served = await _decide(svc, [_uscc(body.uscc)], _as_of(body.as_of))
+    data, seqs = _served(svc, served, principal)
+    # Already JSON-ready and filtered: skip a second validation (the schema
+    # still documents the body).
+    return JSONResponse({"decision": data[0], "audit_seq": seqs[0]})
+
+
+@scoring.post(
+    "/v1/scores:batch",
+    response_model=BatchScoreResponse,
+    response_model_exclude_unset=True,
+)
+def score_batch(body: BatchScoreRequest, principal: Scorer, svc: ServicesDep) -> Any:
+    """Decide up to 1,000 enterprises in one call (all or none)."""
+    problems = []
+    usccs = []
+    for i, code in enumerate(body.usccs):
+        try:
+            usccs.append(_uscc(code))
+        except InvalidUsccError as exc:
+            problems.append(f"usccs[{i}]: {exc.message}")
+    if problems:
+        raise InvalidUsccError("; ".join(problems[:20]))
+    served = svc.scoring.decide(usccs, _as_of(body.as_of))
+    data, seqs = _served(svc, served, principal)
+    return {"data": data, "count": len(data), "audit_seqs": seqs}
+
+
+# -------------------------------------------------------- supervision
+@supervision.get(
+    "/v1/enterprises/{uscc}/rating",
+    response_model=ScoreResponse,
+    response_model_exclude_unset=True,
+)
+def enterprise_rating(
+    uscc: str, principal: Supervisor, svc: ServicesDep,
+    as_of: dt.date | None = None,
+) -> Any:  # fmt: skip
+    """Decide the enterprise now, like a score (and logged like one)."""
+    served = svc.scoring.decide([_uscc(uscc)], _as_of(as_of))
+    data, seqs = _served(svc, served, principal)
+    return {"decision": data[0], "audit_seq": seqs[0]}
+
+
+@supervision.get(
+    "/v1/enterprises/{uscc}/history",
+    response_model=HistoryResponse,
+    response_model_exclude_unset=True,
+)
+def enterprise_history(uscc: str, principal: Supervisor, svc: ServicesDep) -> Any:
+    """List the stored decisions of an enterprise (one per date) and its overrides."""
+    code = _uscc(uscc)
+    policy = svc.scoring.state.engine.policy
+    clearance = _clearance(principal)
+    history = _records(svc.store.decision_history(code))
+    overrides = _records(svc.store.overrides_of(code))
+    if not history and not overrides and code not in svc.scoring.state.usccs:
+        raise EnterpriseNotFoundError(
+            f"No enterprise {code} is known to the zone: no rating, override or "
+            "department record about it."
+        )
+    return {
+        "uscc": code,
+        "data": [_disclose(r, clearance, policy) for r in history],
+        "overrides": overrides,
+    }
+
+
+@supervision.get(
+    "/v1/ratings", response_model=RatingsPage, response_model_exclude_unset=True
+)
+def ratings(  # noqa: PLR0917 - FastAPI reads the query parameters from here
+    principal: Supervisor,
+    svc: ServicesDep,
+    tier: Annotated[str | None, Query(pattern=r"^[ABCD]$")] = None,
+    green_channel: bool | None = None,
+    as_of: dt.date | None = None,
+    page: Annotated[int, Query(ge=1)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> Any:
+    """Page through the latest stored rating run (or that of ``as_of``), filtered."""
+    dates = svc.store.rating_dates()
+    if not dates:
+        raise NoRatingsError(
+            "No rating run is stored yet; run `credit-engine rate --as-of DATE`.",
+            as_of=as_of or dt.datetime.now(dt.UTC).date(),
+            available=[],
+        )
+    day = as_of or dates[-1]
+    frame = svc.store.decisions_at(
+        day, tier=tier, green_channel=green_channel,
+        limit=page_size, offset=(page - 1) * page_size,
+    )  # fmt: skip
+    count = svc.store.count_decisions(day, tier=tier, green_channel=green_channel)
+    policy = svc.scoring.state.engine.policy
+    clearance = _clearance(principal)
+    rows = _records(frame)
+    return {
+        "as_of": day,
+        "run_id": int(frame["run_id"].iloc[0]) if len(frame) else None,
+        "data": [_disclose(r, clearance, policy) for r in rows],
+        "count": count,
+        "page": page,
+        "page_size": page_size,
+        "override_rate": svc.store.override_rate(day),
+    }
+
+
+@supervision.post(
+    "/v1/enterprises/{uscc}/overrides",
+    response_model=OverrideResponse,
+    status_code=201,
+    response_model_exclude_unset=True,
+)
+def add_override(
+    uscc: str, body: OverrideRequest, principal: Supervisor, svc: ServicesDep
+) -> Any:
+    """Record a supervisor override; statutory bounds still apply over it."""
+    code = _uscc(uscc)
+    state = svc.scoring.state
+    if code not in state.usccs:
+        raise EnterpriseNotFoundError(
+            f"No enterprise {code} is known to the zone at {state.as_of}."
+        )
+    start = body.effective_from or dt.datetime.now(dt.UTC).date()
+    override_id = svc.store.add_override(
+        code, body.tier, body.reason, principal.name, start, body.effective_to
+    )
+    entry = svc.audit.append(
+        "override", principal.name,
+        {"override_id": override_id, "uscc": code, "tier": body.tier,
+         "reason": body.reason, "effective_from": start.isoformat(),
+         "effective_to": body.effective_to.isoformat() if body.effective_to else None},
+        subject=code,
+    )  # fmt: skip
+    svc.metrics.overrides.inc()
+    served = svc.scoring.decide([code])
+    data, _ = _served(svc, served, principal)
+    return {
+        "override_id": override_id,
+        "uscc": code,
+        "tier": body.tier,
+        "reason": body.reason,
+        "actor": principal.name,
+        "effective_from": start,
+        "effective_to": body.effective_to,
+        "decision": data[0],
+        "audit_seq": entry.seq,
+    }
+
+
+# ------------------------------------------------------- data science
+@models_router.get("/v1/models", response_model=ModelsResponse)
+def models(principal: Reader, svc: ServicesDep) -> Any:
+    """Describe the champion being served and every registered version."""
+    from credit_engine.registry import registered_versions
+
+    rows = registered_versions(svc.settings)
+    for row in rows:
+        for k, v in list(row.items()):
+            if isinstance(v, float) and math.isnan(v):
+                row[k] = None
+    return {"serving": svc.scoring.describe(), "registered": rows}
+
+
+@models_router.get("/v1/policy")
+def policy(principal: Reader, svc: ServicesDep) -> dict[str, Any]:
+    """Return the treatment policy and the rule sets in force at the serving date."""
+    state = svc.scoring.state
+    return {
+        "policy": state.engine.policy.model_dump(mode="json"),
+        "rule_sets": state.engine.rulebook.versions(state.as_of),
+        "as_of": state.as_of.isoformat(),
+    }
+
+
+@operations.post("/v1/admin/reload", response_model=ReloadResponse)
+async def reload(request: Request, principal: Admin, svc: ServicesDep) -> Any:
+    """Load the current champion; in-flight requests finish on the old one."""
+    ok = await asyncio.to_thread(request.app.state.reload)
+    svc.audit.append(
+        "model_reload", principal.name,
+        {"ok": ok, "serving": svc.scoring.describe()},
+    )  # fmt: skip
+    body = {
+        "reloaded": ok,
+        "serving": svc.scoring.describe(),
+        "error": svc.scoring.last_reload_error,
+    }
+    return JSONResponse(body, status_code=200 if ok else 503)
+
+
+# --------------------------------------------------------- operations
+@operations.get("/healthz")
+async def healthz() -> dict[str, str]:
+    """Answer while the process is up."""
+    return {"status": "ok"}
+
+
+@operations.get("/readyz")
+async def readyz(svc: ServicesDep) -> Response:
+    """Answer 200 once a champion is loaded; 503 with the reason otherwise."""
+    info = svc.scoring.describe()
+    if info["model_version"] is not None:
+        # After a failed reload the old model still serves: ready, with the
+        # reason of the failure in "reason" and "last_reload_error".
+        return JSONResponse({"status": "ready", **info})
+    return problem(503, "not_ready", str(info["reason"]))
+
+
+@operations.get("/metrics", response_class=PlainTextResponse)
+async def prometheus(svc: ServicesDep) -> Response:
+    """Expose the Prometheus metrics (text exposition format)."""
+    return Response(
+        svc.metrics.render(), media_type="text/plain; version=0.0.4; charset=utf-8"
+    )
+
+
+ROUTERS = (scoring, supervision, models_router, operations)
+"""Every router of the API, in the order the OpenAPI document lists them."""

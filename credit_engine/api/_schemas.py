@@ -1,0 +1,219 @@
+"""Request and response bodies of the API (pydantic; they make the OpenAPI document).
+
+Decision fields are all optional in the schemas because each caller sees only
+the fields its role is cleared for (the policy's disclosure levels): a field
+left out of a response was withheld, not missing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = [
+    "BatchScoreRequest",
+    "BatchScoreResponse",
+    "DecisionPublic",
+    "FactPublic",
+    "HistoryResponse",
+    "MeasurePublic",
+    "ModelsResponse",
+    "OverrideRequest",
+    "OverrideResponse",
+    "Problem",
+    "RatingsPage",
+    "ReasonPublic",
+    "ReloadResponse",
+    "ScoreRequest",
+    "ScoreResponse",
+]
+
+MAX_BATCH = 1000
+"""Most USCCs one batch call may ask for."""
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+class MeasurePublic(_Out):
+    """A measure applied, with its legal basis."""
+
+    code: str
+    zh: str
+    en: str
+    basis: str | None = None
+
+
+class ReasonPublic(_Out):
+    """An adverse factor: a stable code per department, in Chinese and English."""
+
+    code: str
+    department: str | None = None
+    zh: str | None = None
+    en: str | None = None
+    source: str | None = None
+    detail: str | None = None
+
+
+class FactPublic(_Out):
+    """A statutory fact in force at the rating date."""
+
+    code: str
+    department: str | None = None
+    rule_set: str
+    since: dt.date
+    until: dt.date | None = None
+    detail: str | None = None
+
+
+class DecisionPublic(_Out):
+    """A decision, reduced to the fields the caller's role may see."""
+
+    uscc: str | None = None
+    as_of: dt.date | None = None
+    tier: str | None = Field(default=None, description="Treatment tier A (best) .. D")
+    tier_label: dict[str, str] | None = None
+    grade: str | None = Field(default=None, description="Master-scale grade G1..G7, GD")
+    pd: float | None = Field(default=None, description="Calibrated 12-month PD")
+    score: float | None = None
+    in_default: bool | None = None
+    model_tier: str | None = None
+    statutory_ceiling: str | None = None
+    decided_by: str | None = Field(
+        default=None, description="STATUTORY, OVERRIDE, POLICY or MODEL"
+    )
+    override_id: int | None = None
+    green_channel: bool | None = None
+    joint_punishment: bool | None = None
+    joint_incentive: bool | None = None
+    inspection_rate_factor: float | None = Field(
+        default=None, description="Inspection rate as a multiple of the regular rate"
+    )
+    inspection_rate: float | None = None
+    measures: list[MeasurePublic | str] | None = None
+    reasons: list[ReasonPublic | str] | None = None
+    facts: list[FactPublic | dict[str, Any]] | None = None
+    model_name: str | None = None
+    model_version: str | None = None
+    policy_name: str | None = None
+    policy_version: int | None = None
+    rule_sets: dict[str, str] | None = None
+
+
+class ScoreRequest(BaseModel):
+    """Score one enterprise."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    uscc: str = Field(
+        min_length=1, max_length=64, description="Unified Social Credit Code"
+    )
+    as_of: dt.date | None = Field(
+        default=None,
+        description="Rating date; default: the serving date (fast path). Another "
+        "date computes features and facts from the lake (slower).",
+    )
+
+
+class BatchScoreRequest(BaseModel):
+    """Score up to 1,000 enterprises in one call."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    usccs: list[str] = Field(min_length=1, max_length=MAX_BATCH)
+    as_of: dt.date | None = None
+
+
+class ScoreResponse(BaseModel):
+    """One decision and the audit-log entry that recorded it."""
+
+    decision: DecisionPublic
+    audit_seq: int = Field(description="Sequence number of the audit-log entry")
+
+
+class BatchScoreResponse(BaseModel):
+    """Decisions in the order asked, each recorded in the audit log."""
+
+    data: list[DecisionPublic]
+    count: int
+    audit_seqs: list[int]
+
+
+class RatingsPage(BaseModel):
+    """A page of the latest stored rating run, filtered."""
+
+    as_of: dt.date
+    run_id: int | None = None
+    data: list[DecisionPublic]
+    count: int = Field(description="Decisions matching the filters (all pages)")
+    page: int
+    page_size: int
+    override_rate: float = Field(
+        description="Share of the run's decisions decided by a supervisor override"
+    )
+
+
+class HistoryResponse(BaseModel):
+    """Stored decisions of one enterprise, one per rating date, and its overrides."""
+
+    uscc: str
+    data: list[DecisionPublic]
+    overrides: list[dict[str, Any]]
+
+
+class OverrideRequest(BaseModel):
+    """A supervisor's override of an enterprise's tier."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    tier: str = Field(pattern=r"^[ABCD]$")
+    reason: str = Field(min_length=3, max_length=2000)
+    effective_from: dt.date | None = Field(
+        default=None, description="First day in force (default: today)"
+    )
+    effective_to: dt.date | None = Field(
+        default=None, description="First day no longer in force (exclusive)"
+    )
+
+
+class OverrideResponse(BaseModel):
+    """The override recorded and the decision it gives now."""
+
+    override_id: int
+    uscc: str
+    tier: str
+    reason: str
+    actor: str
+    effective_from: dt.date
+    effective_to: dt.date | None = None
+    decision: DecisionPublic
+    audit_seq: int
+
+
+class ModelsResponse(BaseModel):
+    """The model being served and the registry's versions."""
+
+    serving: dict[str, Any]
+    registered: list[dict[str, Any]]
+
+
+class ReloadResponse(BaseModel):
+    """Outcome of an admin reload."""
+
+    reloaded: bool
+    serving: dict[str, Any]
+    error: str | None = None
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details, the body of every error response."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    code: str
+    errors: list[dict[str, Any]] | None = None

@@ -1,0 +1,338 @@
+"""What the API serves from: a loaded champion and a snapshot of the zone.
+
+At start (and on an admin reload) the service loads the policy, the rule sets,
+the ``champion`` of the model the policy names, and rates every enterprise at
+the serving date: features known then, the model's grade, PD, score and reasons,
+and the statutory facts in force. A request then only decides: it reads the
+override in force now from the operational store and applies the precedence,
+which takes well under a millisecond. A request for another date computes that
+enterprise's features and facts from the lake instead (slower; same code).
+
+A reload builds a complete new state and swaps one reference: requests in
+flight keep the state they started with; if loading fails, the old state keeps
+serving and :attr:`ScoringService.not_ready_reason` says why.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import gc
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from credit_engine.config import Settings
+from credit_engine.decisioning import (
+    Decision,
+    FactInForce,
+    ModelRating,
+    Override,
+    decide,
+    facts_by_uscc,
+    model_ratings,
+    overrides_by_uscc,
+    policy_features,
+)
+from credit_engine.exceptions import (
+    CreditEngineError,
+    EnterpriseNotFoundError,
+    ServiceUnavailableError,
+)
+from credit_engine.rating import RatingEngine
+from credit_engine.rules import statutory_facts
+from credit_engine.store import OperationalStore
+
+__all__ = ["ScoringService", "ServedDecision", "ServingState"]
+
+
+@dataclass(frozen=True)
+class ServedDecision:
+    """A decision with the inputs it was derived from (for the audit log)."""
+
+    decision: Decision
+    features: dict[str, float | None]
+    rating: ModelRating
+    facts: tuple[FactInForce, ...]
+    override: Override | None
+
+
+@dataclass
+class ServingState:
+    """One consistent set of everything a decision needs (never mutated)."""
+
+    engine: RatingEngine
+    as_of: dt.date
+    usccs: dict[str, int]
+    features: np.ndarray
+    feature_names: list[str]
+    ratings: list[ModelRating]
+    facts: dict[str, list[FactInForce]]
+    loaded_at: dt.datetime
+    load_seconds: float
+    counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def model_name(self) -> str:
+        """Registered name of the champion served."""
+        return self.engine.loaded.name
+
+    @property
+    def model_version(self) -> str:
+        """Version of the champion served."""
+        return str(self.engine.loaded.version)
+
+
+def _ratings(engine: RatingEngine, frame: pd.DataFrame) -> list[ModelRating]:
+    rated = engine.loaded.model.rate(frame)
+    rated.insert(0, "uscc", frame["uscc"].to_numpy())
+    for name in policy_features(engine.policy):
+        rated[name] = frame[name].to_numpy()
+    return [rating for _, rating in model_ratings(rated, engine.policy)]
+
+
+def _row(frame: pd.DataFrame, i: int, names: Sequence[str]) -> dict[str, float | None]:
+    values = frame.loc[frame.index[i], list(names)].to_numpy(dtype=float)
+    return {
+        n: (None if np.isnan(v) else float(v))
+        for n, v in zip(names, values, strict=True)
+    }
+
+
+def build_state(
+    settings: Settings,
+    as_of: dt.date,
+    *,
+    store: OperationalStore,
+    progress: Callable[[str], None] | None = None,
+) -> ServingState:
+    """Load the champion and rate every enterprise at ``as_of`` (no storing)."""
+    say = progress or (lambda _s: None)
+    start = time.perf_counter()
+    say("loading policy, rules and champion")
+    engine = RatingEngine(settings, store=store)
+    say("building the features of every enterprise")
+    frame = engine.features(as_of).reset_index(drop=True)
+    names = list(engine.loaded.model.input_columns())
+    say("rating every enterprise")
+    ratings = _ratings(engine, frame)
+    say("statutory facts")
+    facts = facts_by_uscc(
+        statutory_facts(engine.sources(), as_of, rulebook=engine.rulebook)
+    )
+    usccs = {str(u): i for i, u in enumerate(frame["uscc"])}
+    matrix = frame[names].astype(float).to_numpy()
+    return ServingState(
+        engine=engine,
+        as_of=as_of,
+        usccs=usccs,
+        features=matrix,
+        feature_names=names,
+        ratings=ratings,
+        facts=facts,
+        loaded_at=dt.datetime.now(dt.UTC),
+        load_seconds=time.perf_counter() - start,
+        counts={"enterprises": len(usccs)},
+    )
+
+
+class ScoringService:
+    """Holds the serving state, swaps it safely, and decides requests.
+
+    Parameters
+    ----------
+    settings : Settings
+        Engine settings (home, MLflow, operational store, definitions).
+    as_of : datetime.date, optional
+        Serving date (default: today, UTC, at each load).
+    store : OperationalStore, optional
+        Operational store (default: ``settings.database_url``).
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        as_of: dt.date | None = None,
+        store: OperationalStore | None = None,
+    ) -> None:
+        self.settings = settings
+        self.fixed_as_of = as_of
+        self.store = store or OperationalStore.from_settings(settings)
+        self._state: ServingState | None = None
+        self._lock = threading.Lock()
+        self.not_ready_reason: str | None = "starting: the champion is not loaded yet"
+        self.last_reload_error: str | None = None
+
+    @property
+    def state(self) -> ServingState:
+        """The state requests use now.
+
+        Raises
+        ------
+        ServiceUnavailableError
+            If no state could be loaded (no champion, no lake ...).
+        """
+        state = self._state
+        if state is None:
+            raise ServiceUnavailableError(
+                f"No model is loaded: {self.not_ready_reason}"
+            )
+        return state
+
+    @property
+    def ready(self) -> bool:
+        """Whether a state is loaded and the last load succeeded."""
+        return self._state is not None and self.not_ready_reason is None
+
+    def load(self) -> ServingState | None:
+        """Build a new state and swap it in; keep the old one if this fails.
+
+        Returns
+        -------
+        ServingState or None
+            The new state, or None if loading failed (the reason is kept in
+            :attr:`not_ready_reason` and :attr:`last_reload_error`).
+        """
+        with self._lock:  # one load at a time; requests are not blocked
+            as_of = self.fixed_as_of or dt.datetime.now(dt.UTC).date()
+            try:
+                state = build_state(self.settings, as_of, store=self.store)
+            except CreditEngineError as exc:
+                reason = f"{exc.code}: {exc.message}"
+            except Exception as exc:  # noqa: BLE001 - any failure keeps the old state
+                reason = f"{type(exc).__name__}: {exc}"
+            else:
+                self._state = state
+                self.not_ready_reason = None
+                self.last_reload_error = None
+                # The state is hundreds of thousands of long-lived objects; keep
+                # them out of the cyclic collector's full passes, which would
+                # otherwise stall requests for milliseconds (tail latency).
+                gc.unfreeze()  # let a replaced state's cycles be collected
+                gc.collect()
+                gc.freeze()
+                return state
+            self.last_reload_error = reason
+            if self._state is None:
+                self.not_ready_reason = reason
+            else:
+                self.not_ready_reason = (
+                    f"reload failed, still serving {self._state.model_name} "
+                    f"v{self._state.model_version}: {reason}"
+                )
+            return None
+
+    # ----------------------------------------------------------- decisions
+    def _overrides(self, as_of: dt.date, usccs: Sequence[str]) -> dict[str, Override]:
+        if len(usccs) == 1:  # the hot path of POST /v1/scores: no DataFrame
+            row = self.store.override_in_force(usccs[0], as_of)
+            if row is None:
+                return {}
+            return {
+                usccs[0]: Override(
+                    int(row["override_id"]), str(row["tier"]), str(row["reason"]),
+                    str(row["actor"]),
+                )
+            }  # fmt: skip
+        return overrides_by_uscc(self.store.overrides_in_force(as_of, usccs=usccs))
+
+    def decide(
+        self, usccs: Sequence[str], as_of: dt.date | None = None
+    ) -> list[ServedDecision]:
+        """Decide each enterprise at the serving date (or ``as_of``).
+
+        Raises
+        ------
+        EnterpriseNotFoundError
+            If an enterprise is unknown at that date (the message lists them).
+        ServiceUnavailableError
+            If no model is loaded.
+        """
+        state = self.state
+        if as_of is None or as_of == state.as_of:
+            return self._decide_snapshot(state, usccs)
+        return self._decide_live(state, usccs, as_of)
+
+    def _decide_snapshot(
+        self, state: ServingState, usccs: Sequence[str]
+    ) -> list[ServedDecision]:
+        unknown = [u for u in usccs if u not in state.usccs]
+        if unknown:
+            raise EnterpriseNotFoundError(_unknown_message(unknown, state.as_of))
+        overrides = self._overrides(state.as_of, usccs)
+        context = state.engine.context(state.as_of)
+        out = []
+        for uscc in usccs:
+            i = state.usccs[uscc]
+            row = state.features[i]
+            features = {
+                n: (None if np.isnan(v) else float(v))
+                for n, v in zip(state.feature_names, row, strict=True)
+            }
+            facts = tuple(state.facts.get(uscc, ()))
+            override = overrides.get(uscc)
+            rating = state.ratings[i]
+            decision = decide(uscc, rating, facts, override, context)
+            out.append(ServedDecision(decision, features, rating, facts, override))
+        return out
+
+    def _decide_live(
+        self, state: ServingState, usccs: Sequence[str], as_of: dt.date
+    ) -> list[ServedDecision]:
+        engine = state.engine
+        frame = engine.features(as_of, usccs=usccs).reset_index(drop=True)
+        known = set(frame["uscc"])
+        unknown = [u for u in usccs if u not in known]
+        if unknown:
+            raise EnterpriseNotFoundError(_unknown_message(unknown, as_of))
+        ratings = _ratings(engine, frame)
+        facts = facts_by_uscc(
+            statutory_facts(
+                engine.sources(), as_of, rulebook=engine.rulebook, usccs=list(usccs)
+            )
+        )
+        overrides = self._overrides(as_of, usccs)
+        context = engine.context(as_of)
+        names = list(engine.loaded.model.input_columns())
+        by_uscc = {str(u): i for i, u in enumerate(frame["uscc"])}
+        out = []
+        for uscc in usccs:
+            i = by_uscc[uscc]
+            features = _row(frame, i, names)
+            fs = tuple(facts.get(uscc, ()))
+            override = overrides.get(uscc)
+            decision = decide(uscc, ratings[i], fs, override, context)
+            out.append(ServedDecision(decision, features, ratings[i], fs, override))
+        return out
+
+    def describe(self) -> dict[str, Any]:
+        """JSON-ready description of what is being served."""
+        state = self._state
+        return {
+            "ready": self.ready,
+            "reason": self.not_ready_reason,
+            "last_reload_error": self.last_reload_error,
+            "model_name": state.model_name if state else None,
+            "model_version": state.model_version if state else None,
+            "run_id": state.engine.loaded.run_id if state else None,
+            "as_of": state.as_of.isoformat() if state else None,
+            "enterprises": state.counts.get("enterprises") if state else None,
+            "loaded_at": state.loaded_at.isoformat() if state else None,
+            "load_seconds": round(state.load_seconds, 2) if state else None,
+        }
+
+
+def _unknown_message(unknown: Sequence[str], as_of: dt.date) -> str:
+    shown = ", ".join(unknown[:5]) + (
+        f" and {len(unknown) - 5} more" if len(unknown) > 5 else ""
+    )
+    return (
+        f"No enterprise {shown} is known to the zone at {as_of.isoformat()}: no "
+        "department record about it had been ingested by then. Check the code, "
+        "or ask for a later as_of."
+    )
