@@ -394,3 +394,26 @@ def test_reload_swaps_without_failing_requests_and_survives_a_bad_load(
         thread.join(timeout=30)
     assert statuses, "the request threads never ran"
     assert set(statuses) == {200}, sorted(set(statuses))
+
+
+def test_a_past_date_is_decided_live_like_the_stored_rating_run(client, keys, store):
+    """The API's live path (features and facts from the lake) equals the batch run."""
+    stored = store.decisions_at(RATED).set_index("uscc")
+    asked = sorted(stored.index)[:20]
+    r = client.post(
+        "/v1/scores:batch",
+        json={"usccs": asked, "as_of": RATED.isoformat()},
+        headers=auth(keys, "supervisor"),
+    )
+    assert r.status_code == 200, r.text
+    for d in r.json()["data"]:
+        row = stored.loc[d["uscc"]]
+        assert d["as_of"] == RATED.isoformat()
+        assert (d["tier"], d["grade"], d["decided_by"]) == (
+            row["tier"],
+            row["grade"],
+            row["decided_by"],
+        ), d["uscc"]
+        assert d["pd"] == pytest.approx(row["pd"], rel=1e-9)
+        assert [m["code"] for m in d["measures"]] == list(row["measures"])
+        assert [x["code"] for x in d["reasons"]] == list(row["reasons"])
