@@ -20,6 +20,10 @@ from credit_engine.data import ColumnType, SourceContract, load_contracts
 from credit_engine.simulation import SimulationConfig, SimulationSummary, simulate_zone
 from credit_engine.uscc import USCC_ALPHABET, check_character
 
+# Operational-store fixtures (every test that asks for `store` runs on SQLite and
+# PostgreSQL): defined next to the backends, registered here for all folders.
+from tests.store_backends import store, store_url  # noqa: F401
+
 _DIGITS = np.array(list("0123456789"))
 _UPPER = np.array(list("ABCDEFGHIJKLMNOPQRSTUVWXYZ"))
 _EPOCH = dt.datetime(2023, 1, 1, tzinfo=dt.UTC)

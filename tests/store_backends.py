@@ -29,6 +29,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -125,3 +126,24 @@ def backend_url(backend: str, tmp_path: Path) -> Iterator[str]:
             yield url
     else:  # pragma: no cover - a typo in a parametrization
         raise ValueError(f"unknown backend {backend!r}; expected one of {BACKENDS}")
+
+
+@pytest.fixture(params=BACKENDS)
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """URL of a fresh empty database: a SQLite file, then a PostgreSQL database.
+
+    Import it (and :func:`store`) into a ``conftest.py`` to run that folder's
+    tests on both backends.
+    """
+    with backend_url(request.param, tmp_path) as url:
+        yield url
+
+
+@pytest.fixture
+def store(store_url: str) -> Iterator[Any]:
+    """An OperationalStore with its schema, on each backend."""
+    from credit_engine.store import OperationalStore
+
+    with OperationalStore(store_url) as opened:
+        opened.create_schema()
+        yield opened
