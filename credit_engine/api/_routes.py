@@ -28,7 +28,7 @@ from credit_engine.api._schemas import (
 )
 from credit_engine.api._security import CLEARANCE, require
 from credit_engine.api._service import ScoringService, ServedDecision
-from credit_engine.audit import AuditLog
+from credit_engine.audit import AuditLog, record_override
 from credit_engine.auth import ApiKeyInfo, KeyStore, Role
 from credit_engine.config import Settings
 from credit_engine.decisioning import Disclosure, Policy
@@ -299,15 +299,9 @@ def add_override(
             f"No enterprise {code} is known to the zone at {state.as_of}."
         )
     start = body.effective_from or dt.datetime.now(dt.UTC).date()
-    override_id = svc.store.add_override(
-        code, body.tier, body.reason, principal.name, start, body.effective_to
-    )
-    entry = svc.audit.append(
-        "override", principal.name,
-        {"override_id": override_id, "uscc": code, "tier": body.tier,
-         "reason": body.reason, "effective_from": start.isoformat(),
-         "effective_to": body.effective_to.isoformat() if body.effective_to else None},
-        subject=code,
+    override_id, entry = record_override(
+        svc.audit, code, body.tier, body.reason, principal.name, start,
+        body.effective_to,
     )  # fmt: skip
     svc.metrics.overrides.inc()
     served = svc.scoring.decide([code])

@@ -38,6 +38,7 @@ from credit_engine.audit._chain import (
     iso_utc,
 )
 from credit_engine.audit._log import AuditLog, AuditTransaction
+from credit_engine.audit._overrides import record_override
 from credit_engine.audit._schema import audit_head, audit_log
 from credit_engine.audit._verify import AuditVerification
 from credit_engine.exceptions import AuditEntryNotFoundError, AuditError
@@ -57,4 +58,5 @@ __all__ = [
     "canonical_json",
     "chain_hash",
     "iso_utc",
+    "record_override",
 ]

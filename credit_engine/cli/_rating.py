@@ -267,16 +267,20 @@ def override(
     ] = None,
     home: HomeOption = None,
 ) -> None:
-    """Record a supervisor override; statutory bounds still apply over it."""
+    """Record a supervisor override; statutory bounds still apply over it.
+
+    The override and its audit-log entry are written in one transaction.
+    """
+    from credit_engine.audit import AuditLog, record_override
     from credit_engine.store import OperationalStore
 
     store = OperationalStore.from_settings(settings_for(home))
     start = effective_from.date() if effective_from else dt.datetime.now(dt.UTC).date()
-    new_id = store.add_override(
-        uscc, tier.upper(), reason, actor, start,
+    new_id, entry = record_override(
+        AuditLog(store), uscc, tier.upper(), reason, actor, start,
         effective_to.date() if effective_to else None,
     )  # fmt: skip
     console.print(
-        f"override {new_id} recorded: {uscc} → tier {tier.upper()} from {start}; "
-        "it applies from the next rating run"
+        f"override {new_id} recorded: {uscc} → tier {tier.upper()} from {start} "
+        f"(audit entry {entry.seq}); it applies from the next rating run"
     )

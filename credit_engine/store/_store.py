@@ -448,6 +448,7 @@ class OperationalStore:
         effective_to: dt.date | None = None,
         *,
         created_at: dt.datetime | None = None,
+        connection: Connection | None = None,
     ) -> int:
         """Record a manual tier override for one enterprise.
 
@@ -469,6 +470,10 @@ class OperationalStore:
         created_at : datetime.datetime, optional
             When it was recorded (timezone-aware); default: now. An override only
             affects ratings of dates on or after the day it was created.
+        connection : sqlalchemy.Connection, optional
+            Write within this open transaction (e.g. the audit log's, so that
+            the override and its audit entry commit together); default: a
+            transaction of its own.
 
         Returns
         -------
@@ -492,6 +497,9 @@ class OperationalStore:
             effective_to=effective_to,
             created_at=created_at,
         )
+        if connection is not None:
+            with translate_errors(self.engine, f"add an override for {uscc}"):
+                return _new_id(connection.execute(overrides.insert(), row))
         with (
             translate_errors(self.engine, f"add an override for {uscc}"),
             self.engine.begin() as conn,
