@@ -31,7 +31,7 @@ from credit_engine.api._service import ScoringService, ServedDecision
 from credit_engine.audit import AuditLog, record_override
 from credit_engine.auth import ApiKeyInfo, KeyStore, Role
 from credit_engine.config import Settings
-from credit_engine.decisioning import Disclosure, Policy
+from credit_engine.decisioning import Disclosure
 from credit_engine.exceptions import (
     DataContractError,
     EnterpriseNotFoundError,
@@ -90,16 +90,6 @@ def _as_of(value: dt.date | None) -> dt.date | None:
 
 def _clearance(principal: ApiKeyInfo) -> Disclosure:
     return CLEARANCE[Role(principal.role)]
-
-
-def _disclose(
-    record: dict[str, Any], clearance: Disclosure, policy: Policy
-) -> dict[str, Any]:
-    return {
-        k: v
-        for k, v in record.items()
-        if clearance.allows(policy.disclosure.get(k, Disclosure.INTERNAL))
-    }
 
 
 def _served(
@@ -237,7 +227,7 @@ def enterprise_history(uscc: str, principal: Supervisor, svc: ServicesDep) -> An
         )
     return {
         "uscc": code,
-        "data": [_disclose(r, clearance, policy) for r in history],
+        "data": [policy.disclose(r, clearance) for r in history],
         "overrides": overrides,
     }
 
@@ -274,7 +264,7 @@ def ratings(  # noqa: PLR0917 - FastAPI reads the query parameters from here
     return {
         "as_of": day,
         "run_id": int(frame["run_id"].iloc[0]) if len(frame) else None,
-        "data": [_disclose(r, clearance, policy) for r in rows],
+        "data": [policy.disclose(r, clearance) for r in rows],
         "count": count,
         "page": page,
         "page_size": page_size,

@@ -19,12 +19,11 @@ import datetime as dt
 import gc
 import threading
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from credit_engine.config import Settings
 from credit_engine.decisioning import (
@@ -47,7 +46,7 @@ from credit_engine.rating import RatingEngine
 from credit_engine.rules import statutory_facts
 from credit_engine.store import OperationalStore
 
-__all__ = ["ScoringService", "ServedDecision", "ServingState"]
+__all__ = ["RatedZone", "ScoringService", "ServedDecision", "ServingState", "rate_zone"]
 
 
 @dataclass(frozen=True)
@@ -61,20 +60,62 @@ class ServedDecision:
     override: Override | None
 
 
-@dataclass
-class ServingState:
-    """One consistent set of everything a decision needs (never mutated)."""
+@dataclass(frozen=True)
+class RatedZone:
+    """Enterprises rated at one date: feature rows, model ratings, facts."""
 
-    engine: RatingEngine
     as_of: dt.date
     usccs: dict[str, int]
     features: np.ndarray
     feature_names: list[str]
     ratings: list[ModelRating]
     facts: dict[str, list[FactInForce]]
+
+
+def rate_zone(
+    engine: RatingEngine, as_of: dt.date, *, usccs: Sequence[str] | None = None
+) -> RatedZone:
+    """Rate every enterprise known at ``as_of`` (or only ``usccs``), no storing."""
+    frame = engine.features(as_of, usccs=usccs).reset_index(drop=True)
+    rated = engine.loaded.model.rate(frame)
+    rated.insert(0, "uscc", frame["uscc"].to_numpy())
+    for name in policy_features(engine.policy):
+        rated[name] = frame[name].to_numpy()
+    names = list(engine.loaded.model.input_columns())
+    facts = statutory_facts(
+        engine.sources(),
+        as_of,
+        rulebook=engine.rulebook,
+        usccs=None if usccs is None else list(usccs),
+    )
+    return RatedZone(
+        as_of=as_of,
+        usccs={str(u): i for i, u in enumerate(frame["uscc"])},
+        features=frame[names].astype(float).to_numpy(),
+        feature_names=names,
+        ratings=[r for _, r in model_ratings(rated, engine.policy)],
+        facts=facts_by_uscc(facts),
+    )
+
+
+@dataclass(frozen=True)
+class ServingState:
+    """One consistent set of everything a decision needs (never mutated)."""
+
+    engine: RatingEngine
+    zone: RatedZone
     loaded_at: dt.datetime
     load_seconds: float
-    counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def as_of(self) -> dt.date:
+        """Serving date."""
+        return self.zone.as_of
+
+    @property
+    def usccs(self) -> dict[str, int]:
+        """Enterprises served, with their row in the zone."""
+        return self.zone.usccs
 
     @property
     def model_name(self) -> str:
@@ -87,56 +128,18 @@ class ServingState:
         return str(self.engine.loaded.version)
 
 
-def _ratings(engine: RatingEngine, frame: pd.DataFrame) -> list[ModelRating]:
-    rated = engine.loaded.model.rate(frame)
-    rated.insert(0, "uscc", frame["uscc"].to_numpy())
-    for name in policy_features(engine.policy):
-        rated[name] = frame[name].to_numpy()
-    return [rating for _, rating in model_ratings(rated, engine.policy)]
-
-
-def _row(frame: pd.DataFrame, i: int, names: Sequence[str]) -> dict[str, float | None]:
-    values = frame.loc[frame.index[i], list(names)].to_numpy(dtype=float)
-    return {
-        n: (None if np.isnan(v) else float(v))
-        for n, v in zip(names, values, strict=True)
-    }
-
-
 def build_state(
-    settings: Settings,
-    as_of: dt.date,
-    *,
-    store: OperationalStore,
-    progress: Callable[[str], None] | None = None,
+    settings: Settings, as_of: dt.date, *, store: OperationalStore
 ) -> ServingState:
     """Load the champion and rate every enterprise at ``as_of`` (no storing)."""
-    say = progress or (lambda _s: None)
     start = time.perf_counter()
-    say("loading policy, rules and champion")
     engine = RatingEngine(settings, store=store)
-    say("building the features of every enterprise")
-    frame = engine.features(as_of).reset_index(drop=True)
-    names = list(engine.loaded.model.input_columns())
-    say("rating every enterprise")
-    ratings = _ratings(engine, frame)
-    say("statutory facts")
-    facts = facts_by_uscc(
-        statutory_facts(engine.sources(), as_of, rulebook=engine.rulebook)
-    )
-    usccs = {str(u): i for i, u in enumerate(frame["uscc"])}
-    matrix = frame[names].astype(float).to_numpy()
+    zone = rate_zone(engine, as_of)
     return ServingState(
         engine=engine,
-        as_of=as_of,
-        usccs=usccs,
-        features=matrix,
-        feature_names=names,
-        ratings=ratings,
-        facts=facts,
+        zone=zone,
         loaded_at=dt.datetime.now(dt.UTC),
         load_seconds=time.perf_counter() - start,
-        counts={"enterprises": len(usccs)},
     )
 
 
@@ -255,59 +258,30 @@ class ScoringService:
         """
         state = self.state
         if as_of is None or as_of == state.as_of:
-            return self._decide_snapshot(state, usccs)
-        return self._decide_live(state, usccs, as_of)
+            return self._decide_in(state.engine, state.zone, usccs)
+        zone = rate_zone(state.engine, as_of, usccs=usccs)  # from the lake
+        return self._decide_in(state.engine, zone, usccs)
 
-    def _decide_snapshot(
-        self, state: ServingState, usccs: Sequence[str]
+    def _decide_in(
+        self, engine: RatingEngine, zone: RatedZone, usccs: Sequence[str]
     ) -> list[ServedDecision]:
-        unknown = [u for u in usccs if u not in state.usccs]
+        unknown = [u for u in usccs if u not in zone.usccs]
         if unknown:
-            raise EnterpriseNotFoundError(_unknown_message(unknown, state.as_of))
-        overrides = self._overrides(state.as_of, usccs)
-        context = state.engine.context(state.as_of)
+            raise EnterpriseNotFoundError(_unknown_message(unknown, zone.as_of))
+        overrides = self._overrides(zone.as_of, usccs)
+        context = engine.context(zone.as_of)
         out = []
         for uscc in usccs:
-            i = state.usccs[uscc]
-            row = state.features[i]
+            i = zone.usccs[uscc]
             features = {
                 n: (None if np.isnan(v) else float(v))
-                for n, v in zip(state.feature_names, row, strict=True)
+                for n, v in zip(zone.feature_names, zone.features[i], strict=True)
             }
-            facts = tuple(state.facts.get(uscc, ()))
+            facts = tuple(zone.facts.get(uscc, ()))
             override = overrides.get(uscc)
-            rating = state.ratings[i]
+            rating = zone.ratings[i]
             decision = decide(uscc, rating, facts, override, context)
             out.append(ServedDecision(decision, features, rating, facts, override))
-        return out
-
-    def _decide_live(
-        self, state: ServingState, usccs: Sequence[str], as_of: dt.date
-    ) -> list[ServedDecision]:
-        engine = state.engine
-        frame = engine.features(as_of, usccs=usccs).reset_index(drop=True)
-        known = set(frame["uscc"])
-        unknown = [u for u in usccs if u not in known]
-        if unknown:
-            raise EnterpriseNotFoundError(_unknown_message(unknown, as_of))
-        ratings = _ratings(engine, frame)
-        facts = facts_by_uscc(
-            statutory_facts(
-                engine.sources(), as_of, rulebook=engine.rulebook, usccs=list(usccs)
-            )
-        )
-        overrides = self._overrides(as_of, usccs)
-        context = engine.context(as_of)
-        names = list(engine.loaded.model.input_columns())
-        by_uscc = {str(u): i for i, u in enumerate(frame["uscc"])}
-        out = []
-        for uscc in usccs:
-            i = by_uscc[uscc]
-            features = _row(frame, i, names)
-            fs = tuple(facts.get(uscc, ()))
-            override = overrides.get(uscc)
-            decision = decide(uscc, ratings[i], fs, override, context)
-            out.append(ServedDecision(decision, features, ratings[i], fs, override))
         return out
 
     def describe(self) -> dict[str, Any]:
@@ -321,7 +295,7 @@ class ScoringService:
             "model_version": state.model_version if state else None,
             "run_id": state.engine.loaded.run_id if state else None,
             "as_of": state.as_of.isoformat() if state else None,
-            "enterprises": state.counts.get("enterprises") if state else None,
+            "enterprises": len(state.usccs) if state else None,
             "loaded_at": state.loaded_at.isoformat() if state else None,
             "load_seconds": round(state.load_seconds, 2) if state else None,
         }

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -17,6 +16,7 @@ from credit_engine.cli._shared import (
     err_console,
     friendly_errors,
     settings_for,
+    write_json_report,
 )
 from credit_engine.config import Settings
 
@@ -67,9 +67,7 @@ def train(
     results = run_training(settings, _spec_names(settings, model), snapshot)
     print_training(results)
     if report_json is not None:
-        payload = {"models": [r.to_json_dict() for r in results]}
-        report_json.write_text(json.dumps(payload, indent=2), encoding="utf-8")
-        console.print(f"figures: {report_json}")
+        write_json_report(report_json, {"models": [r.to_json_dict() for r in results]})
 
 
 def run_training(
@@ -314,5 +312,4 @@ def evaluate(
         rated = payload["rated"]
         console.print(f"rated {rated['rows']} rows: {rated['path']}")
     if report_json is not None:
-        report_json.write_text(json.dumps(payload, indent=2), encoding="utf-8")
-        console.print(f"figures: {report_json}")
+        write_json_report(report_json, payload)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Annotated, Any
@@ -17,6 +16,7 @@ from credit_engine.cli._shared import (
     console,
     friendly_errors,
     settings_for,
+    write_json_report,
 )
 from credit_engine.config import Settings
 
@@ -224,9 +224,7 @@ def rate(
     if examples:
         print_examples(result.decisions)
     if report_json is not None:
-        report_json.parent.mkdir(parents=True, exist_ok=True)
-        report_json.write_text(json.dumps(result.summary, indent=2), encoding="utf-8")
-        console.print(f"report: {report_json}")
+        write_json_report(report_json, result.summary)
 
 
 @app.command()

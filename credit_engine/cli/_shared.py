@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
-from typing import Annotated, ParamSpec, TypeVar
+from typing import Annotated, Any, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
@@ -20,6 +21,7 @@ __all__ = [
     "err_console",
     "friendly_errors",
     "settings_for",
+    "write_json_report",
 ]
 
 app = typer.Typer(
@@ -63,3 +65,10 @@ def friendly_errors(func: Callable[P, R]) -> Callable[P, R]:
             raise typer.Exit(code=2) from exc
 
     return wrapper
+
+
+def write_json_report(path: Path, payload: Any) -> None:
+    """Write a command's ``--report-json`` file (folders created) and say where."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(payload, indent=2), encoding="utf-8")
+    console.print(f"report: {path}")

@@ -261,15 +261,8 @@ class Decision:
         }
 
     def disclosed(self, clearance: Disclosure, policy: Policy) -> dict[str, Any]:
-        """Keep the fields a reader with ``clearance`` may see (有序公开).
-
-        Fields the policy does not list are internal.
-        """
-        return {
-            k: v
-            for k, v in self.to_dict().items()
-            if clearance.allows(policy.disclosure.get(k, Disclosure.INTERNAL))
-        }
+        """Keep the fields a reader with ``clearance`` may see (有序公开)."""
+        return policy.disclose(self.to_dict(), clearance)
 
     def to_record(self) -> dict[str, Any]:
         """Row of the operational store's ``decisions`` table."""

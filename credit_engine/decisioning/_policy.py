@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from enum import StrEnum
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -221,6 +221,19 @@ class Policy(_Strict):
     def label(self) -> str:
         """``<name>_v<version>``, as recorded in decisions."""
         return f"{self.name}_v{self.version}"
+
+    def disclose(
+        self, record: Mapping[str, Any], clearance: Disclosure
+    ) -> dict[str, Any]:
+        """Keep the fields of a decision a reader with ``clearance`` may see.
+
+        Fields the policy's ``disclosure`` does not list are internal.
+        """
+        return {
+            k: v
+            for k, v in record.items()
+            if clearance.allows(self.disclosure.get(k, Disclosure.INTERNAL))
+        }
 
     def fact_codes(self) -> set[str]:
         """Every statutory fact code the policy refers to."""

@@ -70,9 +70,6 @@ def auth(keys, role):
 def usccs(client, keys):
     state = client.app.state.services.scoring.state
     decisions = client.app.state.services.scoring.decide(sorted(state.usccs))
-    by_layer = {}
-    for d in (s.decision for s in decisions):
-        by_layer.setdefault((str(d.decided_by), d.tier), d.uscc)
     plain = next(
         s.decision.uscc
         for s in decisions
