@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 
 from credit_engine.simulation import _codes as codes
@@ -15,11 +13,8 @@ from credit_engine.simulation._hazards import (
     late_filing_probability,
 )
 from credit_engine.simulation._spells import NONE
+from credit_engine.simulation._state import ChunkState, StatutoryState
 from credit_engine.simulation._types import BoolArray, IntArray
-
-if TYPE_CHECKING:
-    from credit_engine.simulation._consequences import Consequences
-
 
 TAX_2025_DAY = int(ref.TAX_2025_EFFECTIVE.astype(np.int64))
 B_THRESHOLD = 0.12
@@ -37,24 +32,33 @@ def _year_bounds(year: IntArray) -> tuple[IntArray, IntArray]:
 
 
 class AnnualProcesses:
-    """Processes that run once a year per enterprise."""
+    """Processes that run once a year per enterprise.
 
-    def __init__(self, c: Consequences) -> None:
-        self.c = c
-        self.d = c.d
+    Parameters
+    ----------
+    chunk : ChunkState
+        The chunk's shared state.
+    statutory : StatutoryState
+        Consequence bookkeeping (major violations, abnormal tax status, SAFE C).
+    """
+
+    def __init__(self, chunk: ChunkState, statutory: StatutoryState) -> None:
+        self.d = chunk
+        self.tr = chunk.trackers
+        self.st = statutory
 
     # ---------------------------------------------------------- tax ratings
     def tax_publication(self, t: int) -> None:
         """Publish in April the ratings of the previous calendar year."""
         d = self.d
         year = int(d.grid.year[t])
-        pub = d._publication_days(year)
+        pub = d.publication_days(year)
         _, last_of_rated = _year_bounds(np.array([year - 1]))
         rated = (
             (d.pop.established_day <= last_of_rated[0])
             & ~d.closed
             & (pub >= d.grid.start_day)
-            & (self.c.tr["tax_registration"].value != NONE)
+            & (self.tr.tax_registration.value != NONE)
         )
         idx = np.flatnonzero(rated)
         if len(idx):
@@ -70,10 +74,10 @@ class AnnualProcesses:
         """
         d, pop = self.d, self.d.pop
         in_year = d.grid.year[None, :] == year[:, None]
-        late = (d.out["late_vat"][idx] & in_year).sum(1) + (
-            d.out["late_cit"][idx] & in_year
+        late = (d.months.late_vat[idx] & in_year).sum(1) + (
+            d.months.late_cit[idx] & in_year
         ).sum(1)
-        arrears = (d.out["arrears"][idx] & in_year).sum(1)
+        arrears = (d.months.arrears[idx] & in_year).sum(1)
         missing = 12 - in_year.sum(1)
         if missing.any():
             c, mu = pop.compliance[idx], pop.health_mean[idx]
@@ -105,15 +109,15 @@ class AnnualProcesses:
 
         y_first, y_last = _year_bounds(year)
         abnormal = (
-            (self.c.abn_from[idx] != NO_DAY)
-            & (self.c.abn_from[idx] <= y_last)
-            & ((self.c.abn_to[idx] == NO_DAY) | (self.c.abn_to[idx] >= y_first))
+            (self.st.abn_from[idx] != NO_DAY)
+            & (self.st.abn_from[idx] <= y_last)
+            & ((self.st.abn_to[idx] == NO_DAY) | (self.st.abn_to[idx] >= y_first))
         )
-        major = self.c.major_year[idx] == year
+        major = self.st.major_year[idx] == year
         retained = d.prev_direct_d[idx]
         direct = np.select(
             [major, abnormal, retained],
-            [self.c.major_code[idx], 9, d.prev_direct_code[idx]],
+            [self.st.major_code[idx], 9, d.prev_direct_code[idx]],
             0,
         )
         age_end = (y_last - pop.established_day[idx]) / 365.25
@@ -141,7 +145,7 @@ class AnnualProcesses:
             np.where(score < 40, codes.TL["D"], codes.TL["C"]),
             level,
         )
-        d.logs["tax_rating"].add(
+        d.logs.tax_rating.add(
             idx=idx,
             year=year,
             level=level,
@@ -154,10 +158,10 @@ class AnnualProcesses:
         if not initial:
             new_d = (level == codes.TL["D"]) & (d.prev_level[idx] != codes.TL["D"])
             trigger = np.select(
-                [major, abnormal], [self.c.major_day[idx], self.c.abn_from[idx]], pub
+                [major, abnormal], [self.st.major_day[idx], self.st.abn_from[idx]], pub
             )
             trigger = np.minimum(trigger, pub)
-            self.c.record_adverse(idx[new_d], pub[new_d], trigger[new_d], "TAX_LEVEL_D")
+            self.d.record_adverse(idx[new_d], pub[new_d], trigger[new_d], "TAX_LEVEL_D")
         d.prev_level[idx] = level
         d.prev_direct_d[idx] = (direct > 0) & ~retained
         d.prev_direct_code[idx] = direct
@@ -177,7 +181,7 @@ class AnnualProcesses:
         day = jan15 + (rng.beta(3.0, 1.5, len(filed)) * 166).astype(np.int64)
         keep = day >= d.grid.start_day
         self.log_reports(filed[keep], day[keep], np.full(keep.sum(), report_year))
-        idx = np.flatnonzero(missing & (self.c.tr["abnormal_report"].value == NONE))
+        idx = np.flatnonzero(missing & (self.tr.abnormal_report.value == NONE))
         d.schedule.add(
             "abnormal_report_list",
             idx,
@@ -199,7 +203,7 @@ class AnnualProcesses:
         )
         revenue = ref.TRADE_CNY_PER_YEAR * pop.size[idx] * (1 - 0.5 * d.under[idx])
         revenue = np.where(rng.random(k) < 0.6, np.round(revenue, -3), np.nan)
-        d.logs["annual_report"].add(
+        d.logs.annual_report.add(
             idx=idx,
             day=day,
             year=year,
@@ -212,26 +216,26 @@ class AnnualProcesses:
     def safe_reviews(self, t: int, active: BoolArray) -> None:
         """Annual SAFE classification review in each enterprise's review month."""
         d, rng, pop = self.d, self.d.rng, self.d.pop
-        safe = self.c.tr["safe_classification"]
+        safe = self.tr.safe_classification
         due = active & (pop.review_month == d.grid.month[t] - 1) & (safe.value != NONE)
         idx = np.flatnonzero(due)
         if not len(idx):
             return
-        day = self.c.days_in_month(t, len(idx))
+        day = self.d.days_in_month(t, len(idx))
         cur = safe.value[idx]
         under = d.under[idx] > B_THRESHOLD
         detect = under & (rng.random(len(idx)) < 0.6)
         fail = rng.random(len(idx)) < 0.01 + 0.02 * np.maximum(
             hz.noncompliance(pop.compliance[idx]), 0
         )
-        c_over = (cur == ref.SAFE_C) & (day - self.c.safe_since[idx] >= 365)
+        c_over = (cur == ref.SAFE_C) & (day - self.st.safe_since[idx] >= 365)
         to_c = (cur == ref.SAFE_B) & d.safe_persist[idx]
         to_a = ((cur == ref.SAFE_B) & ~d.safe_persist[idx]) | (c_over & ~under)
         to_b = ((cur == ref.SAFE_A) & (detect | fail)) | (c_over & under)
         trigger = safe.start[idx].copy()
         safe.change(idx[to_c], day[to_c], ref.SAFE_C, codes.SR["B_PERSISTED"])
-        self.c.safe_since[idx[to_c]] = day[to_c]
-        self.c.record_adverse(idx[to_c], day[to_c], trigger[to_c], "SAFE_CLASS_C")
+        self.st.safe_since[idx[to_c]] = day[to_c]
+        self.d.record_adverse(idx[to_c], day[to_c], trigger[to_c], "SAFE_CLASS_C")
         safe.change(idx[to_a], day[to_a], ref.SAFE_A, codes.SR["CLASS_RESTORED"])
         reason = np.where(
             under, codes.SR["GOODS_FUNDS_MISMATCH"], codes.SR["REPORTING_FAILURE"]

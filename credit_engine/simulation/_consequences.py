@@ -1,13 +1,16 @@
-"""Behaviour, adverse triggers and their statutory consequences, month by month.
+"""Monthly behaviour and the statutory consequences, with their delays.
 
 Split from :mod:`_dynamics` so that each module keeps one job: the dynamics own
-the month loop and the arrays; this module owns what happens to an enterprise
-in a month and what follows from it, with the delays of DOMAIN.md.
+the month loop and the state; this module owns what an enterprise does in a
+month (inspections, filings, registrations) and what follows from the adverse
+triggers of :mod:`_triggers` and :mod:`_annual`, with the delays of DOMAIN.md.
+Scheduled consequences are applied through a table from each :data:`DueKind` to
+its handler, checked complete when the object is built.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
 
 import numpy as np
 
@@ -21,88 +24,95 @@ from credit_engine.simulation._hazards import (
     late_filing_probability,
     sigmoid,
 )
-from credit_engine.simulation._spells import NONE, SpellTracker
-from credit_engine.simulation._triggers import Triggers
-from credit_engine.simulation._truth import Truth
+from credit_engine.simulation._spells import DUE_KINDS, NONE, DueKind, SpellTracker
+from credit_engine.simulation._state import ChunkState, StatutoryState
 from credit_engine.simulation._types import BoolArray, FloatArray, IntArray
-
-if TYPE_CHECKING:
-    from credit_engine.simulation._dynamics import ChunkDynamics
-
 
 DISHONEST_LEVELS = (ref.LEVEL_DISHONEST, ref.LEVEL_SERIOUS)
 
+DueHandler = Callable[[dict[str, IntArray]], None]
+"""Applies the scheduled entries of one kind (payload columns by name)."""
+
 
 class Consequences:
-    """Monthly processes acting on a :class:`ChunkDynamics`."""
+    """Monthly behaviour and the scheduled consequences, acting on one chunk.
 
-    def __init__(self, dyn: ChunkDynamics) -> None:
-        self.d = dyn
-        n = dyn.n
-        self.dishonest_since = np.full(n, NO_DAY, dtype=np.int64)
-        self.dishonest_crime = np.zeros(n, dtype=bool)
-        self.major_year = np.full(n, -1, dtype=np.int64)
-        self.major_day = np.full(n, NO_DAY, dtype=np.int64)
-        self.major_code = np.zeros(n, dtype=np.int64)
-        self.abn_from = np.full(n, NO_DAY, dtype=np.int64)
-        self.abn_to = np.full(n, NO_DAY, dtype=np.int64)
-        self.safe_since = np.full(n, NO_DAY, dtype=np.int64)
-        self.pen: list[tuple[IntArray, IntArray, FloatArray, BoolArray]] = []
-        self.triggers = Triggers(self)
-        self.annual = AnnualProcesses(self)
-        self.truth = Truth(self)
+    Parameters
+    ----------
+    chunk : ChunkState
+        The chunk's shared state.
+    statutory : StatutoryState
+        Consequence bookkeeping, read and written here.
+    annual : AnnualProcesses
+        Files the annual reports of enterprises that repair a missing one.
 
-    # ----------------------------------------------------------- utilities
-    @property
-    def tr(self) -> dict[str, SpellTracker]:
-        """The chunk's state trackers by name."""
-        return self.d.trackers
+    Raises
+    ------
+    RuntimeError
+        If a kind of :data:`DueKind` has no handler or a handler no kind (a
+        simulator bug).
+    """
 
-    def days_in_month(self, t: int, k: int) -> IntArray:
-        """Draw ``k`` random days inside month ``t``."""
-        days = self.d.grid.month_start[t] + self.d.rng.integers(
-            0, self.d.grid.month_days[t], k
-        )
-        return np.asarray(days, dtype=np.int64)
-
-    def record_adverse(
-        self, idx: IntArray, effective: IntArray, trigger: IntArray, kind: str
+    def __init__(
+        self, chunk: ChunkState, statutory: StatutoryState, annual: AnnualProcesses
     ) -> None:
-        self.d.logs["adverse"].add(
-            idx=idx, effective=effective, trigger=trigger, kind=codes.AK[kind]
-        )
-
-    def _uniform(self, lo: int, hi: int, k: int) -> IntArray:
-        return self.d.rng.integers(lo, hi, k)
+        self.d = chunk
+        self.tr = chunk.trackers
+        self.st = statutory
+        self.annual = annual
+        self.pen: list[tuple[IntArray, IntArray, FloatArray, BoolArray]] = []
+        self._handlers: dict[DueKind, DueHandler] = {
+            "abnormal_escalate": self._due_abnormal_escalate,
+            "abnormal_report_list": self._due_abnormal_report_list,
+            "abnormal_report_remove": self._due_abnormal_report_remove,
+            "abnormal_unreachable_list": self._due_abnormal_unreachable_list,
+            "abnormal_unreachable_remove": self._due_abnormal_unreachable_remove,
+            "aeo_revoke": self._due_aeo_revoke,
+            "annual_report_late": self._due_annual_report_late,
+            "customs_dishonest": self._due_customs_dishonest,
+            "customs_repair": self._due_customs_repair,
+            "open_registration": self._due_open_registration,
+            "recover": self._due_recover,
+            "revoke": self._due_revoke,
+            "safe_c": self._due_safe_c,
+            "serious_list": self._due_serious_list,
+            "serious_remove": self._due_serious_remove,
+            "tax_status": self._due_tax_status,
+        }
+        if set(self._handlers) != set(DUE_KINDS):
+            raise RuntimeError(
+                "simulator bug: scheduled kinds without a handler: "
+                f"{sorted(set(DUE_KINDS) - set(self._handlers))}; handlers without "
+                f"a kind: {sorted(set(self._handlers) - set(DUE_KINDS))}; give "
+                "every DueKind of _spells one handler in Consequences"
+            )
 
     # ----------------------------------------------------------- schedule
     def apply_due(self, last_day: int) -> None:
         """Apply every scheduled consequence due by ``last_day``."""
         due = self.d.schedule.pop_until(last_day)
         for kind, items in due.items():
-            getattr(self, f"_due_{kind}")(items)
+            self._handlers[kind](items)
 
     def _due_open_registration(self, it: dict[str, IntArray]) -> None:
         idx, day = it["idx"], it["day"]
-        self.tr["customs_registration"].change(idx, day, 0, NONE)
-        self.tr["customs_level"].change(
-            idx, day, ref.LEVEL_REGULAR, codes.CR["INITIAL"]
-        )
+        self.tr.customs_registration.change(idx, day, 0, NONE)
+        self.tr.customs_level.change(idx, day, ref.LEVEL_REGULAR, codes.CR["INITIAL"])
         est = self.d.pop.established_day[idx]
-        new = self.tr["samr_registration"].value[idx] == NONE
-        self.tr["samr_registration"].change(
+        new = self.tr.samr_registration.value[idx] == NONE
+        self.tr.samr_registration.change(
             idx[new], est[new], codes.MS["IN_BUSINESS"], NONE
         )
-        self.tr["tax_registration"].change(
+        self.tr.tax_registration.change(
             idx[new], est[new] + 10, codes.TS["NORMAL"], NONE
         )
-        self.tr["safe_classification"].change(
+        self.tr.safe_classification.change(
             idx[new], est[new] + 60, ref.SAFE_A, codes.SR["INITIAL"]
         )
 
     def _due_customs_dishonest(self, it: dict[str, IntArray]) -> None:
         idx, day, reason, trigger = it["idx"], it["day"], it["reason"], it["trigger"]
-        level = self.tr["customs_level"]
+        level = self.tr.customs_level
         keep = level.value[idx] != NONE
         idx, day, reason, trigger = idx[keep], day[keep], reason[keep], trigger[keep]
         idx, first = np.unique(idx, return_index=True)
@@ -112,14 +122,14 @@ class Consequences:
         serious = crime & (day >= int(ref.ORDER_282_EFFECTIVE.astype(np.int64)))
         value = np.where(serious, ref.LEVEL_SERIOUS, ref.LEVEL_DISHONEST)
         level.change(idx, day, value, reason)
-        self.dishonest_since[idx] = np.maximum(day, level.start[idx])
-        self.dishonest_crime[idx] |= crime
-        self.record_adverse(idx[~was], day[~was], trigger[~was], "CUSTOMS_DISHONEST")
+        self.st.dishonest_since[idx] = np.maximum(day, level.start[idx])
+        self.st.dishonest_crime[idx] |= crime
+        self.d.record_adverse(idx[~was], day[~was], trigger[~was], "CUSTOMS_DISHONEST")
         self._schedule_repairs(idx, reason)
 
     def _schedule_repairs(self, idx: IntArray, reason: IntArray) -> None:
-        rng, level, sched = self.d.rng, self.tr["customs_level"], self.d.schedule
-        since = self.dishonest_since[idx]
+        rng, level, sched = self.d.rng, self.tr.customs_level, self.d.schedule
+        since = self.st.dishonest_since[idx]
         gen = level.generation[idx]
         sched.add(
             "customs_repair",
@@ -151,7 +161,7 @@ class Consequences:
         )
 
     def _due_customs_repair(self, it: dict[str, IntArray]) -> None:
-        level = self.tr["customs_level"]
+        level = self.tr.customs_level
         idx = it["idx"]
         ok = (level.generation[idx] == it["gen"]) & np.isin(
             level.value[idx], DISHONEST_LEVELS
@@ -160,11 +170,11 @@ class Consequences:
         level.change(
             idx, it["day"][ok][first], ref.LEVEL_REGULAR, it["reason"][ok][first]
         )
-        self.dishonest_since[idx] = NO_DAY
-        self.dishonest_crime[idx] = False
+        self.st.dishonest_since[idx] = NO_DAY
+        self.st.dishonest_crime[idx] = False
 
     def _due_aeo_revoke(self, it: dict[str, IntArray]) -> None:
-        level = self.tr["customs_level"]
+        level = self.tr.customs_level
         idx = it["idx"]
         ok = (level.generation[idx] == it["gen"]) & np.isin(
             level.value[idx], (ref.LEVEL_ADV_CERT, ref.LEVEL_CERT)
@@ -175,24 +185,24 @@ class Consequences:
         )
 
     def _due_safe_c(self, it: dict[str, IntArray]) -> None:
-        safe = self.tr["safe_classification"]
+        safe = self.tr.safe_classification
         idx, first = np.unique(it["idx"], return_index=True)
         day, trigger = it["day"][first], it["trigger"][first]
         ok = (safe.value[idx] != NONE) & (safe.value[idx] != ref.SAFE_C)
         idx, day, trigger = idx[ok], day[ok], trigger[ok]
         safe.change(idx, day, ref.SAFE_C, codes.SR["SERIOUS_VIOLATION"])
-        self.safe_since[idx] = day
-        self.record_adverse(idx, day, trigger, "SAFE_CLASS_C")
+        self.st.safe_since[idx] = day
+        self.d.record_adverse(idx, day, trigger, "SAFE_CLASS_C")
 
     def _due_abnormal_report_list(self, it: dict[str, IntArray]) -> None:
         d, rng = self.d, self.d.rng
-        tracker = self.tr["abnormal_report"]
+        tracker = self.tr.abnormal_report
         idx, first = np.unique(it["idx"], return_index=True)
         day, trigger, year = it["day"][first], it["trigger"][first], it["year"][first]
         ok = (tracker.value[idx] == NONE) & ~d.closed[idx]
         idx, day, trigger, year = idx[ok], day[ok], trigger[ok], year[ok]
         tracker.change(idx, day, codes.AC["ANNUAL_REPORT_MISSING"], NONE)
-        self.record_adverse(idx, day, trigger, "SAMR_ABNORMAL_LIST")
+        self.d.record_adverse(idx, day, trigger, "SAMR_ABNORMAL_LIST")
         repair = rng.random(len(idx)) < 0.6
         gen = tracker.generation[idx]
         d.schedule.add(
@@ -208,7 +218,7 @@ class Consequences:
 
     def _due_annual_report_late(self, it: dict[str, IntArray]) -> None:
         d = self.d
-        tracker = self.tr["abnormal_report"]
+        tracker = self.tr.abnormal_report
         idx = it["idx"]
         ok = (tracker.generation[idx] == it["gen"]) & ~d.lost[idx] & ~d.closed[idx]
         idx, day, year = idx[ok], it["day"][ok], it["year"][ok]
@@ -222,13 +232,13 @@ class Consequences:
         )
 
     def _due_abnormal_report_remove(self, it: dict[str, IntArray]) -> None:
-        self._remove(self.tr["abnormal_report"], it)
+        self._remove(self.tr.abnormal_report, it)
 
     def _due_abnormal_unreachable_remove(self, it: dict[str, IntArray]) -> None:
-        self._remove(self.tr["abnormal_unreachable"], it)
+        self._remove(self.tr.abnormal_unreachable, it)
 
     def _due_serious_remove(self, it: dict[str, IntArray]) -> None:
-        self._remove(self.tr["serious_violation_list"], it)
+        self._remove(self.tr.serious_violation_list, it)
 
     def _remove(self, tracker: SpellTracker, it: dict[str, IntArray]) -> None:
         idx = it["idx"]
@@ -237,7 +247,7 @@ class Consequences:
         tracker.change(idx, it["day"][ok][first], NONE, NONE, it["why"][ok][first])
 
     def _due_abnormal_escalate(self, it: dict[str, IntArray]) -> None:
-        tracker = self.tr["abnormal_report"]
+        tracker = self.tr.abnormal_report
         idx = it["idx"]
         ok = (tracker.generation[idx] == it["gen"]) & (tracker.value[idx] != NONE)
         idx, first = np.unique(idx[ok], return_index=True)
@@ -255,11 +265,11 @@ class Consequences:
     def _list_serious(
         self, idx: IntArray, day: IntArray, trigger: IntArray, cause: int
     ) -> None:
-        rng, tracker = self.d.rng, self.tr["serious_violation_list"]
+        rng, tracker = self.d.rng, self.tr.serious_violation_list
         ok = tracker.value[idx] == NONE
         idx, day, trigger = idx[ok], day[ok], trigger[ok]
         tracker.change(idx, day, cause, NONE)
-        self.record_adverse(idx, day, trigger, "SAMR_SERIOUS_LIST")
+        self.d.record_adverse(idx, day, trigger, "SAMR_SERIOUS_LIST")
         early = rng.random(len(idx)) < 0.35
         end = np.where(early, day + rng.integers(365, 700, len(idx)), day + 3 * 365)
         why = np.where(early, codes.SRM["EARLY_REPAIR"], codes.SRM["EXPIRED"])
@@ -268,16 +278,16 @@ class Consequences:
         )
 
     def _due_abnormal_unreachable_list(self, it: dict[str, IntArray]) -> None:
-        tracker = self.tr["abnormal_unreachable"]
+        tracker = self.tr.abnormal_unreachable
         idx, first = np.unique(it["idx"], return_index=True)
         day, trigger = it["day"][first], it["trigger"][first]
         ok = (tracker.value[idx] == NONE) & self.d.lost[idx]
         idx, day, trigger = idx[ok], day[ok], trigger[ok]
         tracker.change(idx, day, codes.AC["UNREACHABLE"], NONE)
-        self.record_adverse(idx, day, trigger, "SAMR_ABNORMAL_LIST")
+        self.d.record_adverse(idx, day, trigger, "SAMR_ABNORMAL_LIST")
 
     def _due_tax_status(self, it: dict[str, IntArray]) -> None:
-        tracker = self.tr["tax_registration"]
+        tracker = self.tr.tax_registration
         idx, first = np.unique(it["idx"], return_index=True)
         day, status = it["day"][first], it["status"][first]
         ok = (tracker.value[idx] != NONE) & (
@@ -286,9 +296,9 @@ class Consequences:
         idx, day, status = idx[ok], day[ok], status[ok]
         tracker.change(idx, day, status, NONE)
         bad = status != codes.TS["NORMAL"]
-        self.abn_from[idx[bad]] = day[bad]
-        self.abn_to[idx[bad]] = NO_DAY
-        self.abn_to[idx[~bad]] = day[~bad]
+        self.st.abn_from[idx[bad]] = day[bad]
+        self.st.abn_to[idx[bad]] = NO_DAY
+        self.st.abn_to[idx[~bad]] = day[~bad]
 
     def _due_recover(self, it: dict[str, IntArray]) -> None:
         d = self.d
@@ -297,7 +307,7 @@ class Consequences:
         ok = d.lost[idx] & ~d.closed[idx]
         idx, day = idx[ok], day[ok]
         d.lost[idx] = False
-        tracker = self.tr["abnormal_unreachable"]
+        tracker = self.tr.abnormal_unreachable
         listed = tracker.value[idx] != NONE
         d.schedule.add(
             "abnormal_unreachable_remove",
@@ -316,25 +326,13 @@ class Consequences:
         day = it["day"][first]
         ok = ~d.closed[idx]
         idx, day = idx[ok], day[ok]
-        self.close_entity(idx, day, codes.MS["REVOKED"], deregister_tax=False)
-
-    def close_entity(
-        self, idx: IntArray, day: IntArray, status: int, *, deregister_tax: bool
-    ) -> None:
-        d = self.d
-        d.closed[idx] = True
-        d.lost[idx] = True
-        self.tr["samr_registration"].change(idx, day, status, NONE)
-        self.tr["customs_registration"].change(idx, day, NONE, NONE)
-        if deregister_tax:
-            self.tr["tax_registration"].change(idx, day, codes.TS["DEREGISTERED"], NONE)
-            self.tr["safe_classification"].change(idx, day, NONE, NONE)
+        self.d.close_entity(idx, day, codes.MS["REVOKED"], deregister_tax=False)
 
     # ------------------------------------------------------ regime change
     def regime_transition(self, day: int) -> None:
         """Order 282 replaces Order 251: every customs level is re-decided."""
         d, rng = self.d, self.d.rng
-        level = self.tr["customs_level"]
+        level = self.tr.customs_level
         idx = np.flatnonzero(level.value != NONE)
         cur = level.value[idx]
         pop = d.pop
@@ -350,7 +348,7 @@ class Consequences:
         )
         new = np.where(cert, ref.LEVEL_CERT, cur)
         new = np.where(
-            (cur == ref.LEVEL_DISHONEST) & self.dishonest_crime[idx],
+            (cur == ref.LEVEL_DISHONEST) & self.st.dishonest_crime[idx],
             ref.LEVEL_SERIOUS,
             new,
         )
@@ -358,7 +356,7 @@ class Consequences:
             idx, np.full(len(idx), day), new, codes.CR["REGIME_TRANSITION"], force=True
         )
         dis = idx[np.isin(new, DISHONEST_LEVELS)]
-        since = np.maximum(self.dishonest_since[dis], day - 729)
+        since = np.maximum(self.st.dishonest_since[dis], day - 729)
         d.schedule.add(
             "customs_repair",
             dis,
@@ -371,9 +369,9 @@ class Consequences:
     def customs_behaviour(self, t: int, active: BoolArray) -> None:
         """Inspections, discrepancies and supervision penalties (Art. 22(3)-(5))."""
         d, rng, pop = self.d, self.d.rng, self.d.pop
-        out = d.out
-        n_decl = out["n_decl_export"][:, t] + out["n_decl_import"][:, t]
-        lvl = out["level"][:, t]
+        months = d.months
+        n_decl = months.n_decl_export[:, t] + months.n_decl_import[:, t]
+        lvl = months.level[:, t]
         risk = np.maximum(hz.noncompliance(pop.compliance), 0.0)
         p_insp = np.minimum(ref.LEVEL_INSPECTION_RATE[lvl] + 0.01 * risk, 0.9)
         n_insp = rng.binomial(n_decl, p_insp)
@@ -381,13 +379,13 @@ class Consequences:
             0.02 + 0.25 * (1 - pop.compliance) ** 2 + 0.6 * d.under, 0.9
         )
         n_disc = rng.binomial(n_insp, p_disc)
-        out["n_inspections"][:, t] = n_insp
-        out["n_discrepancies"][:, t] = n_disc
+        months.n_inspections[:, t] = n_insp
+        months.n_discrepancies[:, t] = n_disc
         n_pen = rng.binomial(n_disc, 0.5)
         idx = np.repeat(np.arange(d.n), n_pen)
         k = len(idx)
         if k:
-            day = self.days_in_month(t, k)
+            day = self.d.days_in_month(t, k)
             amount = np.clip(
                 np.round(rng.lognormal(np.log(20_000), 1.0, k), 2), 500, 800_000
             )
@@ -398,7 +396,7 @@ class Consequences:
                 day + 15 + rng.integers(181, 400, k),
                 day + rng.integers(1, 15, k),
             )
-            d.logs["customs_penalty"].add(
+            d.logs.customs_penalty.add(
                 idx=idx,
                 day=day,
                 category=codes.PC["SUPERVISION_VIOLATION"],
@@ -418,7 +416,7 @@ class Consequences:
                 reason=np.full(fine.sum(), codes.CR["ART22_5_FINE_OVERDUE"]),
                 trigger=day[fine] + 15,
             )
-            level = self.tr["customs_level"]
+            level = self.tr.customs_level
             aeo = (
                 np.isin(level.value[idx], (ref.LEVEL_ADV_CERT, ref.LEVEL_CERT))
                 & ~non_int
@@ -446,7 +444,7 @@ class Consequences:
         cnt = np.bincount(idx, minlength=d.n)
         amt = np.bincount(idx, weights=amount, minlength=d.n)
         prior = grid.year == grid.year[t] - 1
-        docs = d.out["n_decl_export"][:, prior].sum(1) + d.out["n_decl_import"][
+        docs = d.months.n_decl_export[:, prior].sum(1) + d.months.n_decl_import[
             :, prior
         ].sum(1)
         missing_months = 12 - prior.sum()
@@ -454,7 +452,7 @@ class Consequences:
         ratio = np.where(pop.is_broker, 0.0005, 0.001)
         limit = np.where(pop.is_broker, 300_000.0, 1_000_000.0)
         breach = (cnt > ratio * docs) & (amt > limit)
-        level = self.tr["customs_level"]
+        level = self.tr.customs_level
         breach &= ~np.isin(level.value, DISHONEST_LEVELS) & (level.value != NONE)
         hit = np.flatnonzero(breach)
         d.schedule.add(
@@ -470,13 +468,13 @@ class Consequences:
         d, rng, pop = self.d, self.d.rng, self.d.pop
         p_late = late_filing_probability(pop.compliance, d.health)
         registered = exists & (
-            self.tr["tax_registration"].value != codes.TS["DEREGISTERED"]
+            self.tr.tax_registration.value != codes.TS["DEREGISTERED"]
         )
         late = registered & (d.lost | (rng.random(d.n) < p_late))
-        d.out["late_vat"][:, t] = late
+        d.months.late_vat[:, t] = late
         if d.grid.month[t] in (3, 6, 9, 12):
-            d.out["late_cit"][:, t] = registered & (d.lost | (rng.random(d.n) < p_late))
-        d.out["arrears"][:, t] = active & (
+            d.months.late_cit[:, t] = registered & (d.lost | (rng.random(d.n) < p_late))
+        d.months.arrears[:, t] = active & (
             rng.random(d.n) < arrears_probability(d.health)
         )
         p_minor = 0.0008 * np.exp(0.7 * hz.noncompliance(pop.compliance))
@@ -490,9 +488,9 @@ class Consequences:
                 ],
                 len(idx),
             )
-            d.logs["tax_violation"].add(
+            d.logs.tax_violation.add(
                 idx=idx,
-                day=self.days_in_month(t, len(idx)),
+                day=self.d.days_in_month(t, len(idx)),
                 type=kind,
                 amount=np.round(rng.lognormal(np.log(50_000), 1.0, len(idx)), 2),
                 major=False,
@@ -515,9 +513,9 @@ class Consequences:
                 np.searchsorted(np.cumsum(shady), u * shady.sum()),
                 np.searchsorted(np.cumsum(base), u * base.sum()),
             )
-            d.logs["samr_change"].add(
+            d.logs.samr_change.add(
                 idx=idx,
-                day=self.days_in_month(t, len(idx)),
+                day=self.d.days_in_month(t, len(idx)),
                 field=np.minimum(field, 5),
             )
         p_pen = 0.0015 * np.exp(0.8 * hz.noncompliance(c))
@@ -533,9 +531,9 @@ class Consequences:
                 0.0,
                 np.round(rng.lognormal(np.log(10_000), 1.0, len(idx)), 2),
             )
-            d.logs["admin_penalty"].add(
+            d.logs.admin_penalty.add(
                 idx=idx,
-                day=self.days_in_month(t, len(idx)),
+                day=self.d.days_in_month(t, len(idx)),
                 type=kind,
                 amount=amount,
                 matter=rng.integers(0, 6, len(idx)),

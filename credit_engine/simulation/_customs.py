@@ -50,7 +50,7 @@ def build_customs(ctx: ChunkContext) -> dict[str, pa.Table]:
 
 
 def _registration(ctx: ChunkContext) -> pa.Table:
-    spells = ctx.dyn.spells["customs_registration"]
+    spells = ctx.dyn.spells.customs_registration
     pop = ctx.pop
     return state_table(
         ctx,
@@ -68,7 +68,7 @@ def _registration(ctx: ChunkContext) -> pa.Table:
 
 
 def _credit_levels(ctx: ChunkContext) -> pa.Table:
-    spells = ctx.dyn.spells["customs_level"]
+    spells = ctx.dyn.spells.customs_level
     return state_table(
         ctx,
         "customs_credit_level",
@@ -270,7 +270,7 @@ def _inspections(ctx: ChunkContext, rows: dict[str, IntArray | FloatArray]) -> p
 
 
 def _penalties(ctx: ChunkContext) -> pa.Table:
-    cols = ctx.dyn.logs["customs_penalty"].columns()
+    cols = ctx.dyn.logs.customs_penalty.columns()
     rng = ctx.rng
     k = len(cols["idx"])
     ids = ctx.serials("customs_penalty", k)
@@ -327,7 +327,7 @@ def _tax_bills(ctx: ChunkContext, rows: dict[str, IntArray | FloatArray]) -> pa.
     entry = np.asarray(rows["entry"])[src]
     # Late fees for late payments, and the bills a tax default leaves unpaid.
     fee_src = np.flatnonzero(late)
-    d_cols = dyn.logs["default_bill"].columns()
+    d_cols = dyn.logs.default_bill.columns()
     parts = {
         "ent": [ent, ent[fee_src]],
         "issue": [issue, paid[fee_src]],

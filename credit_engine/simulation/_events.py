@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, fields
 from typing import Any
 
 import numpy as np
@@ -118,3 +119,44 @@ class EventLog:
             k: np.concatenate(v) if v else np.zeros(0, dtype=self.schema[k])
             for k, v in self._parts.items()
         }
+
+
+@dataclass(frozen=True)
+class EventLogs:
+    """The event logs of one chunk, one field per entry of :data:`EVENT_SCHEMAS`.
+
+    Examples
+    --------
+    >>> logs = EventLogs.empty()
+    >>> logs.adverse.schema == EVENT_SCHEMAS["adverse"]
+    True
+    """
+
+    customs_penalty: EventLog
+    default_bill: EventLog
+    tax_violation: EventLog
+    admin_penalty: EventLog
+    samr_change: EventLog
+    annual_report: EventLog
+    tax_rating: EventLog
+    adverse: EventLog
+
+    @classmethod
+    def empty(cls) -> EventLogs:
+        """Return empty logs with the schemas of :data:`EVENT_SCHEMAS`.
+
+        Raises
+        ------
+        RuntimeError
+            If the fields of this class and the schemas name different logs
+            (a simulator bug: add the missing field or schema).
+        """
+        names = [f.name for f in fields(cls)]
+        if sorted(names) != sorted(EVENT_SCHEMAS):
+            raise RuntimeError(
+                "simulator bug: EventLogs fields "
+                f"{sorted(set(names) - set(EVENT_SCHEMAS))} have no schema and "
+                f"schemas {sorted(set(EVENT_SCHEMAS) - set(names))} have no field; "
+                "EVENT_SCHEMAS and EventLogs must name the same logs"
+            )
+        return cls(**{name: EventLog(EVENT_SCHEMAS[name]) for name in names})

@@ -39,7 +39,7 @@ def _classes(ctx: ChunkContext) -> pa.Table:
     return state_table(
         ctx,
         "safe_classification",
-        ctx.dyn.spells["safe_classification"],
+        ctx.dyn.spells.safe_classification,
         prefix="SC",
         columns=lambda ent, sp: {
             "fx_class": code_array(sp.value, ref.SAFE_NAMES),

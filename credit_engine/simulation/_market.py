@@ -44,7 +44,7 @@ def _registration(ctx: ChunkContext) -> pa.Table:
     return state_table(
         ctx,
         "samr_registration",
-        ctx.dyn.spells["samr_registration"],
+        ctx.dyn.spells.samr_registration,
         prefix="MR",
         columns=lambda ent, sp: {
             "name": pa.array(pop.name[ent], pa.string()),
@@ -58,7 +58,7 @@ def _registration(ctx: ChunkContext) -> pa.Table:
 
 
 def _changes(ctx: ChunkContext) -> pa.Table:
-    cols = ctx.dyn.logs["samr_change"].columns()
+    cols = ctx.dyn.logs.samr_change.columns()
     k = len(cols["idx"])
     ts = random_timestamps(np.asarray(cols["day"], np.int64), ctx.rng)
     return build_table(
@@ -76,7 +76,7 @@ def _changes(ctx: ChunkContext) -> pa.Table:
 
 
 def _annual_reports(ctx: ChunkContext) -> pa.Table:
-    cols = ctx.dyn.logs["annual_report"].columns()
+    cols = ctx.dyn.logs.annual_report.columns()
     k = len(cols["idx"])
     ts = random_timestamps(np.asarray(cols["day"], np.int64), ctx.rng)
     return build_table(
@@ -127,7 +127,7 @@ def _list_table(
 
 def _abnormal(ctx: ChunkContext) -> pa.Table:
     spells = _merge_spells(
-        ctx.dyn.spells["abnormal_report"], ctx.dyn.spells["abnormal_unreachable"]
+        ctx.dyn.spells.abnormal_report, ctx.dyn.spells.abnormal_unreachable
     )
     return _list_table(
         ctx, "abnormal_list", spells, prefix="AL",
@@ -137,13 +137,13 @@ def _abnormal(ctx: ChunkContext) -> pa.Table:
 
 def _serious(ctx: ChunkContext) -> pa.Table:
     return _list_table(
-        ctx, "serious_violation_list", ctx.dyn.spells["serious_violation_list"],
+        ctx, "serious_violation_list", ctx.dyn.spells.serious_violation_list,
         prefix="SL", causes=codes.SERIOUS_CAUSES, removals=codes.SERIOUS_REMOVAL,
     )  # fmt: skip
 
 
 def _penalties(ctx: ChunkContext) -> pa.Table:
-    cols = ctx.dyn.logs["admin_penalty"].columns()
+    cols = ctx.dyn.logs.admin_penalty.columns()
     k = len(cols["idx"])
     ts = random_timestamps(np.asarray(cols["day"], np.int64), ctx.rng)
     return build_table(

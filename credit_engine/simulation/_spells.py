@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, fields
+from typing import Generic, Literal, TypeVar, get_args
 
 import numpy as np
 
@@ -12,6 +14,31 @@ from credit_engine.simulation._types import IntArray
 
 NONE = -1
 """Spell value meaning 'not in any state' (e.g. not on a list); never emitted."""
+
+T = TypeVar("T")
+U = TypeVar("U")
+
+DueKind = Literal[
+    "abnormal_escalate",
+    "abnormal_report_list",
+    "abnormal_report_remove",
+    "abnormal_unreachable_list",
+    "abnormal_unreachable_remove",
+    "aeo_revoke",
+    "annual_report_late",
+    "customs_dishonest",
+    "customs_repair",
+    "open_registration",
+    "recover",
+    "revoke",
+    "safe_c",
+    "serious_list",
+    "serious_remove",
+    "tax_status",
+]
+"""Kinds of scheduled consequence; each has one handler in the consequences."""
+
+DUE_KINDS: tuple[DueKind, ...] = get_args(DueKind)
 
 
 @dataclass(frozen=True)
@@ -39,6 +66,33 @@ class SpellTable:
 
     def __len__(self) -> int:
         return len(self.idx)
+
+
+@dataclass(frozen=True)
+class StateTables(Generic[T]):
+    """One value per state table of the simulator (trackers, then finished spells).
+
+    Examples
+    --------
+    >>> tables = StateTables(*range(8))
+    >>> tables.customs_level, tables.serious_violation_list
+    (0, 7)
+    >>> tables.map(str).abnormal_report
+    '5'
+    """
+
+    customs_level: T
+    customs_registration: T
+    safe_classification: T
+    tax_registration: T
+    samr_registration: T
+    abnormal_report: T
+    abnormal_unreachable: T
+    serious_violation_list: T
+
+    def map(self, func: Callable[[T], U]) -> StateTables[U]:
+        """Apply ``func`` to every table, in field order."""
+        return StateTables(*(func(getattr(self, f.name)) for f in fields(self)))
 
 
 class SpellTracker:
@@ -136,16 +190,21 @@ class Schedule:
     """
 
     def __init__(self) -> None:
-        self._items: dict[str, list[dict[str, IntArray]]] = defaultdict(list)
+        self._items: dict[DueKind, list[dict[str, IntArray]]] = defaultdict(list)
 
-    def add(self, kind: str, idx: IntArray, day: IntArray, **payload: IntArray) -> None:
+    def add(
+        self, kind: DueKind, idx: IntArray, day: IntArray, **payload: IntArray
+    ) -> None:
         """Schedule ``kind`` for enterprises ``idx`` on ``day``."""
         if len(idx):
             self._items[kind].append({"idx": idx, "day": day, **payload})
 
-    def pop_until(self, last_day: int) -> dict[str, dict[str, IntArray]]:
-        """Remove and return every entry due on or before ``last_day``, by day."""
-        due: dict[str, dict[str, IntArray]] = {}
+    def pop_until(self, last_day: int) -> dict[DueKind, dict[str, IntArray]]:
+        """Remove and return every entry due on or before ``last_day``, by day.
+
+        Kinds come in alphabetical order, the order their handlers run in.
+        """
+        due: dict[DueKind, dict[str, IntArray]] = {}
         for kind in sorted(self._items):
             parts = self._items[kind]
             if not parts:

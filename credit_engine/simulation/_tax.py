@@ -62,7 +62,7 @@ def _registration(ctx: ChunkContext) -> pa.Table:
     return state_table(
         ctx,
         "tax_registration",
-        ctx.dyn.spells["tax_registration"],
+        ctx.dyn.spells.tax_registration,
         prefix="TR",
         columns=lambda ent, sp: {
             "taxpayer_type": code_array(
@@ -279,7 +279,7 @@ def _refund_claims(ctx: ChunkContext) -> pa.Table:
 
 
 def _ratings(ctx: ChunkContext) -> pa.Table:
-    log = ctx.dyn.logs["tax_rating"]
+    log = ctx.dyn.logs.tax_rating
     cols = log.columns()
     idx, day = cols["idx"], cols["day"]
     order = np.lexsort((day, idx))
@@ -317,7 +317,7 @@ def _ratings(ctx: ChunkContext) -> pa.Table:
 
 
 def _violations(ctx: ChunkContext) -> pa.Table:
-    cols = ctx.dyn.logs["tax_violation"].columns()
+    cols = ctx.dyn.logs.tax_violation.columns()
     rng = ctx.rng
     k = len(cols["idx"])
     ts = random_timestamps(cols["day"], rng)

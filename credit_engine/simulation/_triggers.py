@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
 
 import numpy as np
 
@@ -11,21 +11,53 @@ from credit_engine.simulation import _hazards as hz
 from credit_engine.simulation import _reference as ref
 from credit_engine.simulation._calendar import NO_DAY
 from credit_engine.simulation._spells import NONE
+from credit_engine.simulation._state import ChunkState, StatutoryState
 from credit_engine.simulation._types import BoolArray, FloatArray, IntArray
 
-if TYPE_CHECKING:
-    from credit_engine.simulation._consequences import Consequences
+TriggerHandler = Callable[[IntArray, IntArray], None]
+"""Records a channel's events for enterprises ``idx`` on days ``day``."""
 
 
 DISHONEST_LEVELS = (ref.LEVEL_DISHONEST, ref.LEVEL_SERIOUS)
 
 
 class Triggers:
-    """Monthly draws of the adverse channels and their immediate records."""
+    """Monthly draws of the adverse channels and their immediate records.
 
-    def __init__(self, c: Consequences) -> None:
-        self.c = c
-        self.d = c.d
+    Parameters
+    ----------
+    chunk : ChunkState
+        The chunk's shared state.
+    statutory : StatutoryState
+        Consequence bookkeeping (major tax violations are recorded here).
+
+    Raises
+    ------
+    RuntimeError
+        If a monthly channel of :data:`hazards.MONTHLY_CHANNELS` has no handler
+        or a handler no channel (a simulator bug).
+    """
+
+    def __init__(self, chunk: ChunkState, statutory: StatutoryState) -> None:
+        self.d = chunk
+        self.tr = chunk.trackers
+        self.st = statutory
+        self._handlers: dict[str, TriggerHandler] = {
+            hz.SMUGGLING.name: self._trigger_customs_smuggling,
+            hz.CUSTOMS_TAX_DEFAULT.name: self._trigger_customs_tax_default,
+            hz.TAX_MAJOR.name: self._trigger_tax_major_violation,
+            hz.FX_SERIOUS.name: self._trigger_fx_serious_violation,
+            hz.LOST_CONTACT.name: self._trigger_samr_lost_contact,
+            hz.HEAVIER_PENALTY.name: self._trigger_samr_heavier_penalty,
+        }
+        channels = {c.name for c in hz.MONTHLY_CHANNELS}
+        if set(self._handlers) != channels:
+            raise RuntimeError(
+                "simulator bug: monthly channels without a trigger handler: "
+                f"{sorted(channels - set(self._handlers))}; handlers without a "
+                f"channel: {sorted(set(self._handlers) - channels)}; add one "
+                "handler per entry of hazards.MONTHLY_CHANNELS to Triggers"
+            )
 
     def eligibility(self, t: int, active: BoolArray) -> dict[str, BoolArray]:
         """Which enterprises can experience each monthly channel, by their state.
@@ -34,17 +66,17 @@ class Triggers:
         for smuggling, import bills for a tax default); :meth:`trading_odds`
         gives the chance of that.
         """
-        level = self.c.tr["customs_level"].value
+        level = self.tr.customs_level.value
         customs_ok = active & ~np.isin(level, DISHONEST_LEVELS) & (level != NONE)
-        safe = self.c.tr["safe_classification"].value
+        safe = self.tr.safe_classification.value
         return {
             hz.SMUGGLING.name: customs_ok,
             hz.CUSTOMS_TAX_DEFAULT.name: customs_ok.copy(),
-            hz.TAX_MAJOR.name: active & (self.c.major_year != self.d.grid.year[t]),
+            hz.TAX_MAJOR.name: active & (self.st.major_year != self.d.grid.year[t]),
             hz.FX_SERIOUS.name: active & (safe != NONE) & (safe != ref.SAFE_C),
             hz.LOST_CONTACT.name: active.copy(),
             hz.HEAVIER_PENALTY.name: active
-            & (self.c.tr["serious_violation_list"].value == NONE),
+            & (self.tr.serious_violation_list.value == NONE),
         }
 
     def trading_odds(self) -> dict[str, FloatArray]:
@@ -61,22 +93,22 @@ class Triggers:
         drivers = d.drivers(t)
         elig = self.eligibility(t, active)
         elig[hz.SMUGGLING.name] &= (
-            d.out["n_decl_export"][:, t] + d.out["n_decl_import"][:, t]
+            d.months.n_decl_export[:, t] + d.months.n_decl_import[:, t]
         ) > 0
-        elig[hz.CUSTOMS_TAX_DEFAULT.name] &= d.out["n_decl_import"][:, t] > 0
+        elig[hz.CUSTOMS_TAX_DEFAULT.name] &= d.months.n_decl_import[:, t] > 0
         for channel in hz.MONTHLY_CHANNELS:
             p = hz.probability(channel, drivers)
             idx = np.flatnonzero(elig[channel.name] & (d.rng.random(d.n) < p))
             if len(idx):
-                day = self.c.days_in_month(t, len(idx))
-                getattr(self, "_trigger_" + channel.name)(idx, day)
+                day = self.d.days_in_month(t, len(idx))
+                self._handlers[channel.name](idx, day)
 
     def _trigger_customs_smuggling(self, idx: IntArray, day: IntArray) -> None:
         d, rng, k = self.d, self.d.rng, len(idx)
         crime = rng.random(k) < 0.1
         amount = np.clip(np.round(rng.lognormal(np.log(3e5), 1.0, k), 2), 1e4, 5e7)
         paid = np.where(rng.random(k) < 0.8, day + rng.integers(5, 15, k), NO_DAY)
-        d.logs["customs_penalty"].add(
+        d.logs.customs_penalty.add(
             idx=idx,
             day=day,
             category=np.where(
@@ -105,7 +137,7 @@ class Triggers:
         d, rng, k = self.d, self.d.rng, len(idx)
         due = day + 15
         paid = np.where(rng.random(k) < 0.7, due + rng.integers(100, 250, k), NO_DAY)
-        d.logs["default_bill"].add(
+        d.logs.default_bill.add(
             idx=idx,
             day=day,
             due=due,
@@ -134,18 +166,18 @@ class Triggers:
             p=[0.5, 0.25, 0.15, 0.1],
         )
         kind = np.where(fraud, codes.TV["REFUND_FRAUD"], other)
-        d.logs["tax_violation"].add(
+        d.logs.tax_violation.add(
             idx=idx,
             day=day,
             type=kind,
             major=True,
             amount=np.round(rng.lognormal(np.log(8e5), 1.0, k), 2),
         )
-        self.c.record_adverse(idx, day, day, "TAX_MAJOR_VIOLATION")
-        self.c.major_year[idx] = d.grid.year[d.grid.month_of_day(day)]
-        self.c.major_day[idx] = day
+        self.d.record_adverse(idx, day, day, "TAX_MAJOR_VIOLATION")
+        self.st.major_year[idx] = d.grid.year[d.grid.month_of_day(day)]
+        self.st.major_day[idx] = day
         direct = np.isin(kind, [codes.TV["REFUND_FRAUD"], codes.TV["FALSE_INVOICE"]])
-        self.c.major_code[idx] = np.where(direct, 1, 12)
+        self.st.major_code[idx] = np.where(direct, 1, 12)
         flee = fraud & (rng.random(k) < 0.3)
         self._go_lost(
             idx[flee],
@@ -190,7 +222,7 @@ class Triggers:
             k,
             p=[0.6, 0.25, 0.15],
         )
-        d.logs["admin_penalty"].add(
+        d.logs.admin_penalty.add(
             idx=idx,
             day=day,
             type=kind,
@@ -208,7 +240,7 @@ class Triggers:
         """AEO certifications and voluntary deregistrations (注销) of the month."""
         d, rng, pop = self.d, self.d.rng, self.d.pop
         m_end = int(d.grid.month_end[t])
-        level = self.c.tr["customs_level"]
+        level = self.tr.customs_level
         clean = (d.last_penalty_day == NO_DAY) | (m_end - d.last_penalty_day > 730)
         eligible = (
             active
@@ -222,21 +254,21 @@ class Triggers:
         idx = np.flatnonzero(eligible & (rng.random(d.n) < 0.0015))
         level.change(
             idx,
-            self.c.days_in_month(t, len(idx)),
+            self.d.days_in_month(t, len(idx)),
             ref.LEVEL_ADV_CERT,
             codes.CR["AEO_CERTIFIED"],
         )
         listed = (
-            (self.c.tr["abnormal_report"].value != NONE)
-            | (self.c.tr["serious_violation_list"].value != NONE)
+            (self.tr.abnormal_report.value != NONE)
+            | (self.tr.serious_violation_list.value != NONE)
             | np.isin(level.value, DISHONEST_LEVELS)
         )
         idx = np.flatnonzero(active & ~listed & (rng.random(d.n) < 0.0012))
         if len(idx):
-            self.c.close_entity(
+            self.d.close_entity(
                 idx,
-                self.c.days_in_month(t, len(idx)),
+                self.d.days_in_month(t, len(idx)),
                 codes.MS["CANCELLED"],
                 deregister_tax=True,
             )
-            self.c.tr["customs_level"].change(idx, np.full(len(idx), m_end), NONE, NONE)
+            self.tr.customs_level.change(idx, np.full(len(idx), m_end), NONE, NONE)

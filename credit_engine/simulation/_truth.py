@@ -14,34 +14,40 @@ effect in ``(as_of, as_of + 365 days]``.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from credit_engine.simulation import _hazards as hz
 from credit_engine.simulation._spells import NONE
+from credit_engine.simulation._state import ChunkState
+from credit_engine.simulation._triggers import Triggers
 from credit_engine.simulation._types import BoolArray
-
-if TYPE_CHECKING:
-    from credit_engine.simulation._consequences import Consequences
-
 
 HORIZON_MONTHS = 12
 HORIZON_DAYS = 365
 
 
 class Truth:
-    """Computes the latent truth month by month."""
+    """Computes the latent truth month by month.
 
-    def __init__(self, c: Consequences) -> None:
-        self.c = c
-        self.d = c.d
+    Parameters
+    ----------
+    chunk : ChunkState
+        The chunk's shared state.
+    triggers : Triggers
+        Source of each channel's eligibility and trading odds.
+    """
+
+    def __init__(self, chunk: ChunkState, triggers: Triggers) -> None:
+        self.d = chunk
+        self.triggers = triggers
 
     def truth_month(self, t: int, active: BoolArray, exists: BoolArray) -> None:
         """Hazard part of the truth at the end of month ``t``."""
         d, pop = self.d, self.d.pop
-        elig: dict[str, Any] = dict(self.c.triggers.eligibility(t, active))
-        for name, odds in self.c.triggers.trading_odds().items():
+        elig: dict[str, Any] = dict(self.triggers.eligibility(t, active))
+        for name, odds in self.triggers.trading_odds().items():
             elig[name] = elig[name] * odds
         path = hz.expected_health(d.health, pop.health_mean, HORIZON_MONTHS)
         survive = np.ones(d.n)
@@ -59,19 +65,19 @@ class Truth:
                 p = hz.probability(channel, drivers)
                 survive *= 1.0 - p * elig[channel.name]
             if (d.grid.month[t] + k) % 12 == 6:  # the k-th month ahead is July
-                listed = self.c.tr["abnormal_report"].value != NONE
+                listed = self.d.trackers.abnormal_report.value != NONE
                 p = hz.probability(hz.ANNUAL_REPORT_MISSING, drivers)
                 survive *= 1.0 - p * (exists & ~d.lost & ~listed)
-        d.out["truth"][:, t] = np.where(exists, 1.0 - survive, np.nan)
+        d.months.truth[:, t] = np.where(exists, 1.0 - survive, np.nan)
 
     def finalise_truth(self) -> None:
         """Set the truth to 1 where a determined consequence falls in the window."""
         d = self.d
-        cols = d.logs["adverse"].columns()
+        cols = d.logs.adverse.columns()
         idx, eff, trig = cols["idx"], cols["effective"], cols["trigger"]
         month_end = d.grid.month_end
         for i, e, g in zip(idx, eff, trig, strict=True):
             if g >= e:
                 continue
             hit = (month_end >= g) & (month_end < e) & (e <= month_end + HORIZON_DAYS)
-            d.out["truth"][i, hit] = 1.0
+            d.months.truth[i, hit] = 1.0

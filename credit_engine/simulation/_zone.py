@@ -159,7 +159,7 @@ def _truth_tables(
             ),
         }
     )
-    cols = dyn.logs["adverse"].columns()
+    cols = dyn.logs.adverse.columns()
     adverse = pa.table(
         {
             "uscc": pa.array(pop.uscc[cols["idx"]], pa.string()),

@@ -18,6 +18,7 @@ from credit_engine.registry import OOT_ROWS_ARTIFACT, RegisteredVersion, registe
 from credit_engine.training._dataset import build_modelling_table, read_snapshot
 from credit_engine.training._fit import FittedModel, fit_and_validate
 from credit_engine.training._spec import ModelSpec, load_model_spec
+from credit_engine.validation import write_validation_report
 
 __all__ = [
     "TrainedModel",
@@ -96,10 +97,8 @@ class TrainedModel:
 
 def _write_reports(fitted: FittedModel, folder: Path) -> dict[str, Path]:
     folder.mkdir(parents=True, exist_ok=True)
-    files = {
-        "validation_html": fitted.report.write_html(folder / "validation.html"),
-        "validation_json": fitted.report.write_json(folder / "validation.json"),
-    }
+    written = write_validation_report(fitted.report, folder)
+    files = {"validation_html": written.html, "validation_json": written.json}
     oot = folder / Path(OOT_ROWS_ARTIFACT).name
     fitted.oot_rows.to_parquet(oot, index=False)
     files["oot_rows"] = oot

@@ -6,8 +6,9 @@ tests per grade with a traffic light, Hosmer-Lemeshow over the scale; grade
 concentration (HHI); PSI of score and grades on frozen development bins and CSI
 per feature; information value; rank ordering of default rates.
 :func:`validate_model` runs everything on a development and an out-of-time
-sample and returns a :class:`ValidationReport` that writes JSON and a
-self-contained HTML page. Thresholds live in :class:`ValidationPolicy`.
+sample and returns a :class:`ValidationReport` (results only, no I/O);
+:func:`write_validation_report` writes its JSON and a self-contained HTML page.
+Thresholds live in :class:`ValidationPolicy`.
 
 Importing this package is cheap and has no side effects: scipy, scikit-learn,
 pandas, Jinja and matplotlib are imported only when a function needs them.
@@ -60,6 +61,7 @@ from credit_engine.validation._stability import (
     psi_categorical,
 )
 from credit_engine.validation._validate import validate_model
+from credit_engine.validation._write import ValidationFiles, write_validation_report
 
 __all__ = [
     "PSI_FLOOR",
@@ -80,6 +82,7 @@ __all__ = [
     "SampleValidation",
     "ScoredSample",
     "Stability",
+    "ValidationFiles",
     "ValidationPolicy",
     "ValidationReport",
     "binomial_test",
@@ -98,4 +101,5 @@ __all__ = [
     "roc_auc",
     "traffic_light",
     "validate_model",
+    "write_validation_report",
 ]

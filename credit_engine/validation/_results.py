@@ -1,18 +1,20 @@
-"""Result objects of :func:`~credit_engine.validation.validate_model`."""
+"""Result objects of :func:`~credit_engine.validation.validate_model`.
+
+They hold and compute (the summary, the JSON-ready dictionary); rendering lives
+in :mod:`_render` and writing files in :mod:`_write`, which import this module
+and never the other way round.
+"""
 
 from __future__ import annotations
 
 import dataclasses
-import json
-import math
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
-from pydantic import BaseModel
 
+from credit_engine.jsonable import to_jsonable
 from credit_engine.validation._policy import GradeLight, IvBand, Light, ValidationPolicy
 
 __all__ = [
@@ -330,32 +332,6 @@ class CurveData:
     ks_non_events: npt.NDArray[np.float64]
 
 
-def _json_float(value: float) -> float | str | None:
-    """NaN becomes None and infinities the strings "inf" and "-inf"."""
-    if math.isnan(value):
-        return None
-    if math.isinf(value):
-        return "inf" if value > 0 else "-inf"
-    return value
-
-
-def _jsonable(value: Any) -> Any:
-    """Convert to JSON types (dict, list, str, int, float, bool, None)."""
-    if isinstance(value, BaseModel):
-        value = value.model_dump()
-    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
-        value = {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
-    elif isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | np.ndarray):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, float):
-        return _json_float(value)
-    return value
-
-
 @dataclass(frozen=True)
 class ValidationReport:
     """Validation pack of a rating model: development against out-of-time.
@@ -407,7 +383,7 @@ class ValidationReport:
             "red" or "empty".
         """
         oot = self.oot
-        out: dict[str, Any] = _jsonable(
+        out: dict[str, Any] = to_jsonable(
             {
                 "auc": oot.discrimination.auc,
                 "gini": oot.discrimination.gini,
@@ -417,7 +393,8 @@ class ValidationReport:
                 "calibration": {g.grade: g.colour for g in oot.calibration.grades},
                 "red_grades": list(oot.calibration.red_grades),
                 "monotone_default_rate": oot.rank_ordering.monotone,
-            }
+            },
+            "summary",
         )
         return out
 
@@ -440,44 +417,5 @@ class ValidationReport:
         out: dict[str, Any] = {"model_name": self.model_name, "summary": self.summary()}
         for f in dataclasses.fields(self):
             if f.name not in ("model_name", "curves"):
-                out[f.name] = _jsonable(getattr(self, f.name))
+                out[f.name] = to_jsonable(getattr(self, f.name), f.name)
         return out
-
-    def write_json(self, path: Path) -> Path:
-        """Write :meth:`to_json_dict` as indented JSON.
-
-        Parameters
-        ----------
-        path : pathlib.Path
-            Target file; parent folders are created.
-
-        Returns
-        -------
-        pathlib.Path
-            ``path``.
-        """
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        text = json.dumps(self.to_json_dict(), indent=2, allow_nan=False)
-        path.write_text(text + "\n", encoding="utf-8")
-        return path
-
-    def write_html(self, path: Path) -> Path:
-        """Write a self-contained HTML report (inline CSS, charts as base64 PNG).
-
-        Parameters
-        ----------
-        path : pathlib.Path
-            Target file; parent folders are created.
-
-        Returns
-        -------
-        pathlib.Path
-            ``path``.
-        """
-        from credit_engine.validation._html import render_html
-
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(render_html(self), encoding="utf-8")
-        return path

@@ -508,8 +508,9 @@ def validate_model(
     Returns
     -------
     ValidationReport
-        Results, with :meth:`~ValidationReport.summary`,
-        :meth:`~ValidationReport.to_json_dict`, ``write_json`` and ``write_html``.
+        Results, with :meth:`~ValidationReport.summary` and
+        :meth:`~ValidationReport.to_json_dict`; write them to files with
+        :func:`~credit_engine.validation.write_validation_report`.
 
     Raises
     ------

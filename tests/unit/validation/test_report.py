@@ -7,7 +7,11 @@ import re
 import numpy as np
 import pytest
 
-from credit_engine.validation import ScoredSample, validate_model
+from credit_engine.validation import (
+    ScoredSample,
+    validate_model,
+    write_validation_report,
+)
 
 
 @pytest.fixture(scope="module")
@@ -79,12 +83,14 @@ def test_json_round_trips_without_nan(report, tmp_path):
     edges = [float(e) for e in out["stability"]["score_edges"]]
     assert edges == list(report.stability.score_edges)
     assert out["stability"]["score_edges"][0] == "-inf"
-    path = report.write_json(tmp_path / "out" / "validation.json")
+    path = write_validation_report(report, tmp_path / "out").json
+    assert path == tmp_path / "out" / "validation.json"
     assert json.loads(path.read_text(encoding="utf-8")) == out
 
 
 def test_html_is_self_contained_with_charts_and_grade_rows(report, tmp_path):
-    path = report.write_html(tmp_path / "out" / "validation.html")
+    path = write_validation_report(report, tmp_path / "out").html
+    assert path == tmp_path / "out" / "validation.html"
     html = path.read_text(encoding="utf-8")
     images = re.findall(r'<img src="data:image/png;base64,([A-Za-z0-9+/=]+)"', html)
     assert len(images) == 5  # ROC, KS, calibration, grade distribution, CSI

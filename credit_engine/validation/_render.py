@@ -1,33 +1,44 @@
-"""Charts of the validation report, as base64 PNG data URIs.
+"""Render a :class:`ValidationReport` as one self-contained HTML page.
 
-matplotlib is imported inside each function (its object-oriented API needs no
-pyplot state and no GUI backend), so importing this module stays cheap.
+The page is a Jinja template (``_templates/validation_report.html.j2``) with the
+charts embedded as base64 PNG data URIs. This module reads the results and
+returns text; it writes no file (:mod:`_write` does) and the results never
+import it.
+
+matplotlib and Jinja are imported inside the functions that need them (the
+object-oriented matplotlib API needs no pyplot state and no GUI backend), so
+importing this module stays cheap.
 """
 
 from __future__ import annotations
 
 import base64
 import io
-from typing import TYPE_CHECKING, Any
+import math
+from importlib import resources
+from typing import Any
 
 import numpy as np
 
-if TYPE_CHECKING:
-    from credit_engine.validation._policy import ValidationPolicy
-    from credit_engine.validation._results import (
-        Calibration,
-        Concentration,
-        CurveData,
-        FeatureStability,
-    )
+from credit_engine.validation._policy import ValidationPolicy
+from credit_engine.validation._results import (
+    Calibration,
+    Concentration,
+    CurveData,
+    FeatureStability,
+    ValidationReport,
+)
 
 __all__ = [
     "calibration_chart",
     "csi_chart",
     "grade_distribution_chart",
     "ks_chart",
+    "render_html",
     "roc_chart",
 ]
+
+_TEMPLATE = "validation_report.html.j2"
 
 COLOURS = {"green": "#3a9a3a", "amber": "#e0a100", "red": "#c8372d", "empty": "#999999"}
 _DEV = "#7f8fa6"
@@ -209,3 +220,68 @@ def csi_chart(
     ax.margins(x=0.15)
     ax.spines[["top", "right"]].set_visible(False)
     return _png(fig)
+
+
+def _fmt(value: float | None, digits: int = 3) -> str:
+    """Format a number for a table cell; ``None`` and NaN become an en dash."""
+    if value is None or math.isnan(value):
+        return "–"
+    return f"{value:.{digits}f}"
+
+
+def _pct(value: float | None, digits: int = 2) -> str:
+    """Format a share as a percentage; ``None`` and NaN become an en dash."""
+    if value is None or math.isnan(value):
+        return "–"
+    return f"{100 * value:.{digits}f} %"
+
+
+def render_html(report: ValidationReport) -> str:
+    """Return the HTML page of ``report``.
+
+    Parameters
+    ----------
+    report : ValidationReport
+        Result of :func:`~credit_engine.validation.validate_model`.
+
+    Returns
+    -------
+    str
+        HTML with inline CSS and charts embedded as base64 PNG; no script and
+        no external resource.
+    """
+    import jinja2
+
+    source = resources.files("credit_engine.validation").joinpath(
+        "_templates", _TEMPLATE
+    )
+    env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
+    env.filters["fmt"] = _fmt
+    env.filters["pct"] = _pct
+    template = env.from_string(source.read_text(encoding="utf-8"))
+    dev, oot = report.dev, report.oot
+    charts = {
+        "roc": roc_chart(report.curves, dev.discrimination.auc, oot.discrimination.auc),
+        "ks": ks_chart(report.curves, oot.discrimination.ks),
+        "calibration": calibration_chart(
+            oot.calibration, "Calibration by grade (out-of-time)"
+        ),
+        "grades": grade_distribution_chart(
+            dev.concentration, oot.concentration, report.policy.max_grade_share
+        ),
+    }
+    if report.stability.features:
+        charts["csi"] = csi_chart(report.stability.features, report.policy)
+    worst_grade = "green"
+    for colour in ("amber", "red"):
+        if any(g.colour == colour for g in oot.calibration.grades):
+            worst_grade = colour
+    return template.render(
+        report=report,
+        dev=dev,
+        oot=oot,
+        charts=charts,
+        worst_grade=worst_grade,
+        # A break is a finding to review, often noise between thin grades.
+        rank_colour="green" if oot.rank_ordering.monotone else "amber",
+    )
