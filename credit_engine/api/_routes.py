@@ -139,7 +139,7 @@ def _served(
     policy = services.scoring.state.engine.policy
     clearance = _clearance(principal)
     for s in served:
-        services.metrics.served(s.decision.tier, str(s.decision.decided_by))
+        services.metrics.served(s.decision.tier, s.decision.decided_by)
     return (
         [s.decision.disclosed(clearance, policy) for s in served],
         [e.seq for e in entries],
