@@ -14,7 +14,6 @@ from credit_engine import __version__
 from credit_engine.api._errors import install_error_handlers
 from credit_engine.api._metrics import Metrics, MetricsMiddleware
 from credit_engine.api._routes import ROUTERS, Services
-from credit_engine.api._schemas import Problem
 from credit_engine.api._service import ScoringService
 from credit_engine.audit import AuditLog
 from credit_engine.auth import KeyStore
@@ -23,16 +22,25 @@ from credit_engine.store import OperationalStore
 
 __all__ = ["create_app"]
 
-_ERRORS: dict[int | str, dict[str, Any]] = {
-    status: {"model": Problem, "description": text}
-    for status, text in (
-        (401, "No or bad API key"),
-        (403, "The key's role may not call this endpoint"),
-        (404, "Unknown enterprise or no ratings"),
-        (422, "Invalid request (e.g. a USCC with a wrong check character)"),
-        (503, "No model loaded"),
-    )
-}
+_PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
+_PROBLEM_JSON = "application/problem+json"
+
+
+def _problem_media_type(document: dict[str, Any]) -> dict[str, Any]:
+    """Document problem-details bodies under ``application/problem+json``.
+
+    FastAPI files every response model under the route's media type
+    (``application/json``); error responses are served as problem+json
+    (:func:`credit_engine.api._errors.problem`), so their schema moves there.
+    """
+    for operations in document.get("paths", {}).values():
+        for operation in operations.values():
+            for response in operation.get("responses", {}).values():
+                content = response.get("content", {})
+                body = content.get("application/json")
+                if body is not None and body.get("schema") == _PROBLEM_REF:
+                    content[_PROBLEM_JSON] = content.pop("application/json")
+    return document
 
 
 def create_app(
@@ -97,8 +105,14 @@ def create_app(
             "Authenticate with `Authorization: Bearer <API key>`."
         ),
         lifespan=lifespan,
-        responses=_ERRORS,
     )
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = _problem_media_type(FastAPI.openapi(app))
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
     app.state.services = services
     app.state.reload = _load
     install_error_handlers(app)

@@ -13,6 +13,8 @@ from prometheus_client import (
     generate_latest,
 )
 
+from credit_engine.vocabulary import DecidedBy, Tier
+
 __all__ = ["Metrics", "MetricsMiddleware"]
 
 _BUCKETS = (0.001, 0.0025, 0.005, 0.0075, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0)
@@ -71,11 +73,11 @@ class Metrics:
         self._served = 0
         self._overridden = 0
 
-    def served(self, tier: str, decided_by: str) -> None:
+    def served(self, tier: Tier, decided_by: DecidedBy) -> None:
         """Count a decision served."""
-        self.decisions.labels(tier, decided_by).inc()
+        self.decisions.labels(tier.value, decided_by.value).inc()
         self._served += 1
-        self._overridden += decided_by == "OVERRIDE"
+        self._overridden += decided_by is DecidedBy.OVERRIDE
         self.override_rate.set(self._overridden / self._served)
 
     def render(self) -> bytes:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import math
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -21,6 +20,7 @@ from credit_engine.api._schemas import (
     ModelsResponse,
     OverrideRequest,
     OverrideResponse,
+    Problem,
     RatingsPage,
     ReloadResponse,
     ScoreRequest,
@@ -38,9 +38,11 @@ from credit_engine.exceptions import (
     InvalidUsccError,
     NoRatingsError,
 )
+from credit_engine.jsonable import to_jsonable
 from credit_engine.rating import decision_payload
 from credit_engine.store import OperationalStore
 from credit_engine.uscc import validate_uscc
+from credit_engine.vocabulary import Tier
 
 __all__ = ["ROUTERS", "Services"]
 
@@ -71,6 +73,27 @@ Scorer = Annotated[ApiKeyInfo, Depends(require(*SCORERS))]
 Supervisor = Annotated[ApiKeyInfo, Depends(require(*SUPERVISORS))]
 Reader = Annotated[ApiKeyInfo, Depends(require(*READERS))]
 Admin = Annotated[ApiKeyInfo, Depends(require(Role.ADMIN))]
+
+_PROBLEMS = {
+    401: "No or bad API key",
+    403: "The key's role may not call this endpoint",
+    404: "Unknown enterprise, or no rating run for the date",
+    422: "Invalid request (e.g. a USCC with a wrong check character)",
+    503: "No model loaded",
+}
+
+
+def _problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """Document the problem-details errors a route answers (its ``responses=``).
+
+    Every error body is a :class:`Problem` (``application/problem+json``); the
+    app's OpenAPI document lists exactly the statuses each route can answer.
+    """
+    return {s: {"model": Problem, "description": _PROBLEMS[s]} for s in statuses}
+
+
+_AUTH = (401, 403)
+_DECIDES = (*_AUTH, 404, 422, 503)
 
 
 def _uscc(code: str) -> str:
@@ -116,26 +139,17 @@ def _served(
     policy = services.scoring.state.engine.policy
     clearance = _clearance(principal)
     for s in served:
-        services.metrics.served(s.decision.tier, str(s.decision.decided_by))
+        services.metrics.served(s.decision.tier, s.decision.decided_by)
     return (
         [s.decision.disclosed(clearance, policy) for s in served],
         [e.seq for e in entries],
     )
 
 
-def _json_value(key: str, value: Any) -> Any:
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    if isinstance(value, pd.Timestamp):
-        return value.date() if key == "as_of" else value.isoformat()
-    return value
-
-
-def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    return [
-        {str(k): _json_value(str(k), v) for k, v in row.items()}
-        for row in frame.to_dict("records")
-    ]
+def _records(frame: pd.DataFrame, where: str) -> list[dict[str, Any]]:
+    """Rows of a store frame as JSON data (the response models parse the dates)."""
+    rows: list[dict[str, Any]] = to_jsonable(frame.to_dict("records"), where=where)
+    return rows
 
 
 async def _decide(
@@ -160,21 +174,23 @@ operations = APIRouter()
 
 # ------------------------------------------------------------ scoring
 @scoring.post(
-    "/v1/scores", response_model=ScoreResponse, response_model_exclude_unset=True
+    "/v1/scores",
+    response_model=ScoreResponse,
+    response_model_exclude_unset=True,
+    responses=_problems(*_DECIDES),
 )
 async def score(body: ScoreRequest, principal: Scorer, svc: ServicesDep) -> Any:
     """Decide one enterprise: tier, green channel, inspection factor, measures."""
     served = await _decide(svc, [_uscc(body.uscc)], _as_of(body.as_of))
     data, seqs = _served(svc, served, principal)
-    # Already JSON-ready and filtered: skip a second validation (the schema
-    # still documents the body).
-    return JSONResponse({"decision": data[0], "audit_seq": seqs[0]})
+    return {"decision": data[0], "audit_seq": seqs[0]}
 
 
 @scoring.post(
     "/v1/scores:batch",
     response_model=BatchScoreResponse,
     response_model_exclude_unset=True,
+    responses=_problems(*_DECIDES),
 )
 def score_batch(body: BatchScoreRequest, principal: Scorer, svc: ServicesDep) -> Any:
     """Decide up to 1,000 enterprises in one call (all or none)."""
@@ -197,6 +213,7 @@ def score_batch(body: BatchScoreRequest, principal: Scorer, svc: ServicesDep) ->
     "/v1/enterprises/{uscc}/rating",
     response_model=ScoreResponse,
     response_model_exclude_unset=True,
+    responses=_problems(*_DECIDES),
 )
 def enterprise_rating(
     uscc: str, principal: Supervisor, svc: ServicesDep,
@@ -212,14 +229,15 @@ def enterprise_rating(
     "/v1/enterprises/{uscc}/history",
     response_model=HistoryResponse,
     response_model_exclude_unset=True,
+    responses=_problems(*_DECIDES),
 )
 def enterprise_history(uscc: str, principal: Supervisor, svc: ServicesDep) -> Any:
     """List the stored decisions of an enterprise (one per date) and its overrides."""
     code = _uscc(uscc)
     policy = svc.scoring.state.engine.policy
     clearance = _clearance(principal)
-    history = _records(svc.store.decision_history(code))
-    overrides = _records(svc.store.overrides_of(code))
+    history = _records(svc.store.decision_history(code), "history")
+    overrides = _records(svc.store.overrides_of(code), "overrides")
     if not history and not overrides and code not in svc.scoring.state.usccs:
         raise EnterpriseNotFoundError(
             f"No enterprise {code} is known to the zone: no rating, override or "
@@ -233,12 +251,15 @@ def enterprise_history(uscc: str, principal: Supervisor, svc: ServicesDep) -> An
 
 
 @supervision.get(
-    "/v1/ratings", response_model=RatingsPage, response_model_exclude_unset=True
+    "/v1/ratings",
+    response_model=RatingsPage,
+    response_model_exclude_unset=True,
+    responses=_problems(*_DECIDES),
 )
 def ratings(  # noqa: PLR0917 - FastAPI reads the query parameters from here
     principal: Supervisor,
     svc: ServicesDep,
-    tier: Annotated[str | None, Query(pattern=r"^[ABCD]$")] = None,
+    tier: Tier | None = None,
     green_channel: bool | None = None,
     as_of: dt.date | None = None,
     page: Annotated[int, Query(ge=1)] = 1,
@@ -253,14 +274,15 @@ def ratings(  # noqa: PLR0917 - FastAPI reads the query parameters from here
             available=[],
         )
     day = as_of or dates[-1]
+    code = None if tier is None else tier.value
     frame = svc.store.decisions_at(
-        day, tier=tier, green_channel=green_channel,
+        day, tier=code, green_channel=green_channel,
         limit=page_size, offset=(page - 1) * page_size,
     )  # fmt: skip
-    count = svc.store.count_decisions(day, tier=tier, green_channel=green_channel)
+    count = svc.store.count_decisions(day, tier=code, green_channel=green_channel)
     policy = svc.scoring.state.engine.policy
     clearance = _clearance(principal)
-    rows = _records(frame)
+    rows = _records(frame, "ratings")
     return {
         "as_of": day,
         "run_id": int(frame["run_id"].iloc[0]) if len(frame) else None,
@@ -277,6 +299,7 @@ def ratings(  # noqa: PLR0917 - FastAPI reads the query parameters from here
     response_model=OverrideResponse,
     status_code=201,
     response_model_exclude_unset=True,
+    responses=_problems(*_DECIDES),
 )
 def add_override(
     uscc: str, body: OverrideRequest, principal: Supervisor, svc: ServicesDep
@@ -290,7 +313,7 @@ def add_override(
         )
     start = body.effective_from or dt.datetime.now(dt.UTC).date()
     override_id, entry = record_override(
-        svc.audit, code, body.tier, body.reason, principal.name, start,
+        svc.audit, code, body.tier.value, body.reason, principal.name, start,
         body.effective_to,
     )  # fmt: skip
     svc.metrics.overrides.inc()
@@ -310,20 +333,18 @@ def add_override(
 
 
 # ------------------------------------------------------- data science
-@models_router.get("/v1/models", response_model=ModelsResponse)
+@models_router.get(
+    "/v1/models", response_model=ModelsResponse, responses=_problems(*_AUTH)
+)
 def models(principal: Reader, svc: ServicesDep) -> Any:
     """Describe the champion being served and every registered version."""
     from credit_engine.registry import registered_versions
 
-    rows = registered_versions(svc.settings)
-    for row in rows:
-        for k, v in list(row.items()):
-            if isinstance(v, float) and math.isnan(v):
-                row[k] = None
+    rows = to_jsonable(registered_versions(svc.settings), where="registered")
     return {"serving": svc.scoring.describe(), "registered": rows}
 
 
-@models_router.get("/v1/policy")
+@models_router.get("/v1/policy", responses=_problems(*_AUTH, 503))
 def policy(principal: Reader, svc: ServicesDep) -> dict[str, Any]:
     """Return the treatment policy and the rule sets in force at the serving date."""
     state = svc.scoring.state
@@ -334,8 +355,20 @@ def policy(principal: Reader, svc: ServicesDep) -> dict[str, Any]:
     }
 
 
-@operations.post("/v1/admin/reload", response_model=ReloadResponse)
-async def reload(request: Request, principal: Admin, svc: ServicesDep) -> Any:
+@operations.post(
+    "/v1/admin/reload",
+    response_model=ReloadResponse,
+    responses={
+        **_problems(*_AUTH),
+        503: {
+            "model": ReloadResponse,
+            "description": "The reload failed; the old model keeps serving",
+        },
+    },
+)
+async def reload(
+    request: Request, response: Response, principal: Admin, svc: ServicesDep
+) -> Any:
     """Load the current champion; in-flight requests finish on the old one."""
     ok = await asyncio.to_thread(request.app.state.reload)
     svc.audit.append(
@@ -347,7 +380,8 @@ async def reload(request: Request, principal: Admin, svc: ServicesDep) -> Any:
         "serving": svc.scoring.describe(),
         "error": svc.scoring.last_reload_error,
     }
-    return JSONResponse(body, status_code=200 if ok else 503)
+    response.status_code = 200 if ok else 503
+    return body
 
 
 # --------------------------------------------------------- operations
@@ -357,7 +391,15 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@operations.get("/readyz")
+@operations.get(
+    "/readyz",
+    responses={
+        503: {
+            "model": Problem,
+            "description": "No model loaded yet, or none could be loaded",
+        }
+    },
+)
 async def readyz(svc: ServicesDep) -> Response:
     """Answer 200 once a champion is loaded; 503 with the reason otherwise."""
     info = svc.scoring.describe()

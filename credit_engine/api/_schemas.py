@@ -12,6 +12,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from credit_engine.vocabulary import DecidedBy, Department, Tier
+
 __all__ = [
     "BatchScoreRequest",
     "BatchScoreResponse",
@@ -54,7 +56,9 @@ class ReasonPublic(_Out):
     department: str | None = None
     zh: str | None = None
     en: str | None = None
-    source: str | None = None
+    source: DecidedBy | None = Field(
+        default=None, description="Layer the reason comes from"
+    )
     detail: str | None = None
 
 
@@ -62,11 +66,14 @@ class FactPublic(_Out):
     """A statutory fact in force at the rating date."""
 
     code: str
-    department: str | None = None
+    department: Department | None = None
     rule_set: str
     since: dt.date
     until: dt.date | None = None
     detail: str | None = None
+    ceiling: Tier | None = Field(
+        default=None, description="Best tier the fact allows (none: no bound)"
+    )
 
 
 class DecisionPublic(_Out):
@@ -74,16 +81,20 @@ class DecisionPublic(_Out):
 
     uscc: str | None = None
     as_of: dt.date | None = None
-    tier: str | None = Field(default=None, description="Treatment tier A (best) .. D")
+    tier: Tier | None = Field(default=None, description="Treatment tier A (best) .. D")
     tier_label: dict[str, str] | None = None
     grade: str | None = Field(default=None, description="Master-scale grade G1..G7, GD")
     pd: float | None = Field(default=None, description="Calibrated 12-month PD")
     score: float | None = None
     in_default: bool | None = None
-    model_tier: str | None = None
-    statutory_ceiling: str | None = None
-    decided_by: str | None = Field(
-        default=None, description="STATUTORY, OVERRIDE, POLICY or MODEL"
+    model_tier: Tier | None = Field(
+        default=None, description="Tier the model's grade maps to"
+    )
+    statutory_ceiling: Tier | None = Field(
+        default=None, description="Best tier the statutory facts allow"
+    )
+    decided_by: DecidedBy | None = Field(
+        default=None, description="Layer that fixed the tier, strongest first"
     )
     override_id: int | None = None
     green_channel: bool | None = None
@@ -169,7 +180,7 @@ class OverrideRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    tier: str = Field(pattern=r"^[ABCD]$")
+    tier: Tier
     reason: str = Field(min_length=3, max_length=2000)
     effective_from: dt.date | None = Field(
         default=None, description="First day in force (default: today)"
@@ -184,7 +195,7 @@ class OverrideResponse(BaseModel):
 
     override_id: int
     uscc: str
-    tier: str
+    tier: Tier
     reason: str
     actor: str
     effective_from: dt.date

@@ -45,6 +45,7 @@ from credit_engine.exceptions import (
 from credit_engine.rating import RatingEngine
 from credit_engine.rules import statutory_facts
 from credit_engine.store import OperationalStore
+from credit_engine.vocabulary import Tier
 
 __all__ = ["RatedZone", "ScoringService", "ServedDecision", "ServingState", "rate_zone"]
 
@@ -238,8 +239,8 @@ class ScoringService:
                 return {}
             return {
                 usccs[0]: Override(
-                    int(row["override_id"]), str(row["tier"]), str(row["reason"]),
-                    str(row["actor"]),
+                    int(row["override_id"]), Tier(str(row["tier"])),
+                    str(row["reason"]), str(row["actor"]),
                 )
             }  # fmt: skip
         return overrides_by_uscc(self.store.overrides_in_force(as_of, usccs=usccs))

@@ -5,6 +5,10 @@ override > policy rules > model grade, then the green channel, measures
 (joint incentives and punishments), the inspection-rate factor and reasons
 with stable codes. The policy (``models/policies/<name>_v<N>.yaml``) is data,
 versioned apart from the models; see :func:`load_policy`.
+
+Tiers and deciding layers are :class:`credit_engine.vocabulary.Tier` and
+:class:`credit_engine.vocabulary.DecidedBy`: ``Decision.tier`` is a ``Tier``
+(ordered by rank, ``Tier.A < Tier.D``), ``Decision.decided_by`` a ``DecidedBy``.
 """
 
 from __future__ import annotations
@@ -20,14 +24,12 @@ from credit_engine.decisioning._decide import (
     Decision,
     DecisionContext,
     FactInForce,
-    Layer,
     Measure,
     ModelRating,
     Override,
     decide,
 )
 from credit_engine.decisioning._policy import (
-    TIERS,
     Condition,
     Disclosure,
     GreenChannelSpec,
@@ -37,13 +39,14 @@ from credit_engine.decisioning._policy import (
     PolicyRule,
     available_policies,
     load_policy,
-    tier_rank,
-    worst_tier,
 )
-from credit_engine.decisioning._reasons import Reason, ReasonCatalogue, ReasonCode
+from credit_engine.decisioning._reasons import (
+    Reason,
+    ReasonCatalogue,
+    ReasonCatalogueEntry,
+)
 
 __all__ = [
-    "TIERS",
     "Condition",
     "Decision",
     "DecisionContext",
@@ -51,7 +54,6 @@ __all__ = [
     "FactInForce",
     "GreenChannelSpec",
     "InspectionSpec",
-    "Layer",
     "Measure",
     "MeasureSpec",
     "ModelRating",
@@ -60,7 +62,7 @@ __all__ = [
     "PolicyRule",
     "Reason",
     "ReasonCatalogue",
-    "ReasonCode",
+    "ReasonCatalogueEntry",
     "available_policies",
     "decide",
     "decide_frame",
@@ -69,6 +71,4 @@ __all__ = [
     "model_ratings",
     "overrides_by_uscc",
     "policy_features",
-    "tier_rank",
-    "worst_tier",
 ]

@@ -18,6 +18,7 @@ from credit_engine.decisioning._decide import (
 )
 from credit_engine.decisioning._policy import Policy
 from credit_engine.exceptions import ConfigurationError
+from credit_engine.vocabulary import Tier
 
 __all__ = [
     "decide_frame",
@@ -48,6 +49,11 @@ def _opt_str(value: Any) -> str | None:
         if value is None or (not isinstance(value, str) and pd.isna(value))
         else str(value)
     )
+
+
+def _opt_tier(value: Any) -> Tier | None:
+    code = _opt_str(value)
+    return None if code is None else Tier(code)
 
 
 def facts_by_uscc(
@@ -89,7 +95,7 @@ def facts_by_uscc(
                 since=since,
                 until=_date(r.get("until")),
                 detail=_opt_str(r.get("detail")),
-                ceiling=_opt_str(r.get("ceiling")),
+                ceiling=_opt_tier(r.get("ceiling")),
                 joint_punishment=bool(r.get("joint_punishment", False)),
                 blocks_green_channel=bool(r.get("blocks_green_channel", False)),
                 favourable=bool(r.get("favourable", False)),
@@ -109,7 +115,10 @@ def overrides_by_uscc(overrides: pd.DataFrame) -> dict[str, Override]:
     records: list[dict[str, Any]] = overrides.to_dict("records")  # type: ignore[assignment]
     return {
         str(r["uscc"]): Override(
-            int(r["override_id"]), str(r["tier"]), str(r["reason"]), str(r["actor"])
+            int(r["override_id"]),
+            Tier(str(r["tier"])),
+            str(r["reason"]),
+            str(r["actor"]),
         )
         for r in records
     }

@@ -3,8 +3,9 @@
 Precedence is fixed here, not configurable (DOMAIN.md §8.3):
 statutory facts > supervisor override > policy rules > model grade.
 Each layer in turn may set the tier; the decision records the highest layer
-whose bound equals the final tier (``decided_by``), so that a tier can always
-be defended by the strongest ground it rests on.
+whose bound equals the final tier (``decided_by``, a
+:class:`~credit_engine.vocabulary.DecidedBy`), so that a tier can always be
+defended by the strongest ground it rests on.
 """
 
 from __future__ import annotations
@@ -13,38 +14,22 @@ import datetime as dt
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Any
 
-from credit_engine.decisioning._policy import (
-    Condition,
-    Disclosure,
-    Policy,
-    tier_rank,
-    worst_tier,
-)
+from credit_engine.decisioning._policy import Condition, Disclosure, Policy
 from credit_engine.decisioning._reasons import Reason, ReasonCatalogue
 from credit_engine.exceptions import ConfigurationError
+from credit_engine.vocabulary import DecidedBy, Tier
 
 __all__ = [
     "Decision",
     "DecisionContext",
     "FactInForce",
-    "Layer",
     "Measure",
     "ModelRating",
     "Override",
     "decide",
 ]
-
-
-class Layer(StrEnum):
-    """Decision layers, strongest first."""
-
-    STATUTORY = "STATUTORY"
-    OVERRIDE = "OVERRIDE"
-    POLICY = "POLICY"
-    MODEL = "MODEL"
 
 
 @dataclass(frozen=True)
@@ -61,8 +46,9 @@ class FactInForce:
         When it ends by law, if known (expiry of a list entry).
     detail : str or None
         Record details (reason code, list cause, Art. 22 item).
-    ceiling : str or None
-        Best tier the fact allows.
+    ceiling : Tier or None
+        Best tier the fact allows (a tier code such as ``"D"`` is accepted and
+        turned into a :class:`~credit_engine.vocabulary.Tier`).
     joint_punishment, blocks_green_channel, favourable : bool
         Effects defined by the rule set.
     inspection_factor_cap, inspection_min_rate : float or None
@@ -77,7 +63,7 @@ class FactInForce:
     since: dt.date
     until: dt.date | None = None
     detail: str | None = None
-    ceiling: str | None = None
+    ceiling: Tier | None = None
     joint_punishment: bool = False
     blocks_green_channel: bool = False
     favourable: bool = False
@@ -85,6 +71,10 @@ class FactInForce:
     inspection_min_rate: float | None = None
     zh: str = ""
     en: str = ""
+
+    def __post_init__(self) -> None:
+        if self.ceiling is not None and not isinstance(self.ceiling, Tier):
+            object.__setattr__(self, "ceiling", _tier(self.ceiling, "ceiling", self))
 
     @property
     def adverse(self) -> bool:
@@ -104,7 +94,7 @@ class FactInForce:
             "since": self.since.isoformat(),
             "until": self.until.isoformat() if self.until else None,
             "detail": self.detail,
-            "ceiling": self.ceiling,
+            "ceiling": None if self.ceiling is None else self.ceiling.value,
             "joint_punishment": self.joint_punishment,
             "blocks_green_channel": self.blocks_green_channel,
             "favourable": self.favourable,
@@ -126,12 +116,31 @@ class FactInForce:
 
 @dataclass(frozen=True)
 class Override:
-    """A supervisor's override in force (from the operational store)."""
+    """A supervisor's override in force (from the operational store).
+
+    ``tier`` accepts a tier code (``"A"``) and holds a
+    :class:`~credit_engine.vocabulary.Tier`.
+    """
 
     override_id: int
-    tier: str
+    tier: Tier
     reason: str
     actor: str
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.tier, Tier):
+            object.__setattr__(self, "tier", _tier(self.tier, "tier", self))
+
+
+def _tier(value: object, name: str, owner: object) -> Tier:
+    """Return ``value`` as a Tier, or say which field of what is not a tier."""
+    try:
+        return Tier(str(value))
+    except ValueError:
+        raise ValueError(
+            f"{type(owner).__name__}.{name} must be a tier, one of "
+            f"{list(Tier.values())}; got {value!r}."
+        ) from None
 
 
 @dataclass(frozen=True)
@@ -206,15 +215,15 @@ class Decision:
 
     uscc: str
     as_of: dt.date
-    tier: str
+    tier: Tier
     tier_label: dict[str, str]
     grade: str
     pd: float
     score: float
     in_default: bool
-    model_tier: str
-    statutory_ceiling: str | None
-    decided_by: Layer
+    model_tier: Tier
+    statutory_ceiling: Tier | None
+    decided_by: DecidedBy
     override_id: int | None
     green_channel: bool
     joint_punishment: bool
@@ -235,15 +244,15 @@ class Decision:
         return {
             "uscc": self.uscc,
             "as_of": self.as_of.isoformat(),
-            "tier": self.tier,
+            "tier": self.tier.value,
             "tier_label": dict(self.tier_label),
             "grade": self.grade,
             "pd": self.pd,
             "score": self.score,
             "in_default": self.in_default,
-            "model_tier": self.model_tier,
-            "statutory_ceiling": self.statutory_ceiling,
-            "decided_by": str(self.decided_by),
+            "model_tier": self.model_tier.value,
+            "statutory_ceiling": _code(self.statutory_ceiling),
+            "decided_by": self.decided_by.value,
             "override_id": self.override_id,
             "green_channel": self.green_channel,
             "joint_punishment": self.joint_punishment,
@@ -269,15 +278,15 @@ class Decision:
         return {
             "uscc": self.uscc,
             "as_of": self.as_of,
-            "tier": self.tier,
+            "tier": self.tier.value,
             "grade": self.grade,
             "pd": self.pd,
             "score": self.score,
             "in_default": self.in_default,
             "green_channel": self.green_channel,
-            "decided_by": str(self.decided_by),
-            "statutory_ceiling": self.statutory_ceiling,
-            "model_tier": self.model_tier,
+            "decided_by": self.decided_by.value,
+            "statutory_ceiling": _code(self.statutory_ceiling),
+            "model_tier": self.model_tier.value,
             "inspection_rate_factor": self.inspection_rate_factor,
             "joint_punishment": self.joint_punishment,
             "joint_incentive": self.joint_incentive,
@@ -302,6 +311,10 @@ class Decision:
         }
 
 
+def _code(tier: Tier | None) -> str | None:
+    return None if tier is None else tier.value
+
+
 _OPS = {
     "lt": lambda a, b: a < b,
     "le": lambda a, b: a <= b,
@@ -316,7 +329,7 @@ def _matches(
     codes: set[str],
     features: Mapping[str, float | None],
     *,
-    tier: str | None = None,
+    tier: Tier | None = None,
     green_channel: bool | None = None,
 ) -> bool:
     if cond.facts_any is not None and not any(c in codes for c in cond.facts_any):
@@ -335,10 +348,10 @@ def _matches(
 
 
 def _inspection(
-    policy: Policy, tier: str, facts: Sequence[FactInForce]
+    policy: Policy, tier: Tier, facts: Sequence[FactInForce]
 ) -> tuple[float, float]:
     spec = policy.inspection
-    factor = spec.factor_by_tier[tier]  # type: ignore[index]
+    factor = spec.factor_by_tier[tier]
     caps = [
         f.inspection_factor_cap for f in facts if f.inspection_factor_cap is not None
     ]
@@ -355,7 +368,7 @@ def _inspection(
 def _statutory_reasons(facts: Sequence[FactInForce]) -> list[Reason]:
     adverse = sorted(
         (f for f in facts if f.adverse),
-        key=lambda f: (-(tier_rank(f.ceiling) if f.ceiling else -1), f.code),
+        key=lambda f: (-(f.ceiling.rank if f.ceiling is not None else -1), f.code),
     )
     return [
         Reason(
@@ -363,7 +376,7 @@ def _statutory_reasons(facts: Sequence[FactInForce]) -> list[Reason]:
             f.department,
             f.zh,
             f.en,
-            "STATUTORY",
+            DecidedBy.STATUTORY.value,
             f"since {f.since.isoformat()}" + (f"; {f.detail}" if f.detail else ""),
         )
         for f in adverse
@@ -411,17 +424,17 @@ def decide(
         ) from exc
     codes = {f.code for f in facts}
 
-    tier: str = model_tier
-    layer = Layer.MODEL
+    tier = model_tier
+    layer = DecidedBy.MODEL
     fired = [r for r in policy.rules if _matches(r.when, codes, rating.features)]
-    policy_cap = worst_tier(r.ceiling for r in fired)
-    if policy_cap is not None and tier_rank(policy_cap) >= tier_rank(tier):
-        tier, layer = policy_cap, Layer.POLICY
+    policy_cap = Tier.worst(r.ceiling for r in fired)
+    if policy_cap is not None and policy_cap >= tier:
+        tier, layer = policy_cap, DecidedBy.POLICY
     if override is not None:
-        tier, layer = override.tier, Layer.OVERRIDE
-    ceiling = worst_tier(f.ceiling for f in facts)
-    if ceiling is not None and tier_rank(ceiling) >= tier_rank(tier):
-        tier, layer = ceiling, Layer.STATUTORY
+        tier, layer = override.tier, DecidedBy.OVERRIDE
+    ceiling = Tier.worst(f.ceiling for f in facts)
+    if ceiling is not None and ceiling >= tier:
+        tier, layer = ceiling, DecidedBy.STATUTORY
 
     gc = policy.green_channel
     green = (
@@ -446,12 +459,19 @@ def decide(
                 "ZONE",
                 override.reason,
                 override.reason,
-                "OVERRIDE",
+                DecidedBy.OVERRIDE.value,
                 f"override {override.override_id} by {override.actor}",
             )
         )
     reasons += [
-        Reason(r.code, "ZONE", r.zh, r.en, "POLICY", f"caps the tier at {r.ceiling}")
+        Reason(
+            r.code,
+            "ZONE",
+            r.zh,
+            r.en,
+            DecidedBy.POLICY.value,
+            f"caps the tier at {r.ceiling.value}",
+        )
         for r in fired
     ]
     reasons += context.catalogue.model_reasons(rating.reasons, policy.model_reasons)
@@ -460,7 +480,7 @@ def decide(
         uscc=uscc,
         as_of=context.as_of,
         tier=tier,
-        tier_label=policy.tiers[tier].model_dump(),  # type: ignore[index]
+        tier_label=policy.tiers[tier].model_dump(),
         grade=rating.grade,
         pd=float(rating.pd),
         score=float(rating.score),

@@ -19,9 +19,9 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from credit_engine.exceptions import ConfigurationError, PolicyNotFoundError
+from credit_engine.vocabulary import Tier
 
 __all__ = [
-    "TIERS",
     "Condition",
     "Disclosure",
     "GreenChannelSpec",
@@ -31,27 +31,9 @@ __all__ = [
     "PolicyRule",
     "available_policies",
     "load_policy",
-    "tier_rank",
-    "worst_tier",
 ]
 
-TIERS = ("A", "B", "C", "D")
-"""Treatment tiers, best first."""
-
-Tier = Literal["A", "B", "C", "D"]
-
 _FILE = re.compile(r"^(?P<name>[a-z][a-z0-9_]*)_v(?P<version>[0-9]+)\.yaml$")
-
-
-def tier_rank(tier: str) -> int:
-    """Rank of a tier: 0 for A (best) .. 3 for D (worst)."""
-    return TIERS.index(tier)
-
-
-def worst_tier(tiers: Iterable[str | None]) -> str | None:
-    """Return the worst of ``tiers`` (None entries ignored; None if none is left)."""
-    ranks = [tier_rank(t) for t in tiers if t is not None]
-    return TIERS[max(ranks)] if ranks else None
 
 
 class Disclosure(StrEnum):
@@ -81,7 +63,7 @@ class Condition(_Strict):
     feature, op, value : optional
         A feature of the rating row compared with ``value`` (a missing value
         never matches).
-    tiers : list of str, optional
+    tiers : list of Tier, optional
         The final tier is one of these (measures only).
     green_channel : bool, optional
         The decision's green-channel flag equals this (measures only).
@@ -131,7 +113,7 @@ class GreenChannelSpec(_Strict):
 
     requires_any_of: list[list[str]] = Field(min_length=1)
     grades: list[str] = Field(min_length=1)
-    tier: Tier = "A"
+    tier: Tier = Tier.A
 
 
 class InspectionSpec(_Strict):
@@ -142,8 +124,8 @@ class InspectionSpec(_Strict):
 
     @field_validator("factor_by_tier")
     @classmethod
-    def _every_tier(cls, value: dict[str, float]) -> dict[str, float]:
-        missing = [t for t in TIERS if t not in value]
+    def _every_tier(cls, value: dict[Tier, float]) -> dict[Tier, float]:
+        missing = [t.value for t in Tier if t not in value]
         if missing:
             raise ValueError(f"factor_by_tier lacks tiers {missing}")
         if any(v < 0 for v in value.values()):
@@ -164,7 +146,7 @@ class MeasureSpec(_Strict):
 
     @model_validator(mode="after")
     def _incentives_for_trusted_only(self) -> MeasureSpec:
-        if self.joint_incentive and self.when.tiers != ["A"]:
+        if self.joint_incentive and self.when.tiers != [Tier.A]:
             raise ValueError(
                 f"joint-incentive measure {self.code} must apply to tier A only "
                 "(when: {tiers: [A], ...})"
@@ -200,9 +182,9 @@ class Policy(_Strict):
 
     @model_validator(mode="after")
     def _consistent(self) -> Policy:
-        if self.grade_map.get("GD") != "D":
+        if self.grade_map.get("GD") is not Tier.D:
             raise ValueError("grade_map must map GD (in default) to tier D")
-        missing = [t for t in TIERS if t not in self.tiers]
+        missing = [t.value for t in Tier if t not in self.tiers]
         if missing:
             raise ValueError(f"tiers lacks labels for {missing}")
         unknown = [g for g in self.green_channel.grades if g not in self.grade_map]

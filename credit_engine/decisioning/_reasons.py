@@ -17,14 +17,20 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from credit_engine.exceptions import ConfigurationError
+from credit_engine.vocabulary import DecidedBy, Department
 
-__all__ = ["Reason", "ReasonCatalogue", "ReasonCode"]
+__all__ = ["Reason", "ReasonCatalogue", "ReasonCatalogueEntry"]
 
-DEPARTMENTS = ("CUSTOMS", "TAX", "SAFE", "SAMR", "CROSS")
+DEPARTMENTS = (*Department.values(), "CROSS")
+"""Departments a catalogue entry may name: the four, or ``CROSS`` for several."""
 
 
-class ReasonCode(BaseModel):
-    """One code of the catalogue."""
+class ReasonCatalogueEntry(BaseModel):
+    """One entry of the reason-code catalogue: a code, its department and texts.
+
+    Not to be confused with the quarantine reasons of :mod:`credit_engine.data`
+    (why ingestion set a record aside).
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -48,7 +54,9 @@ class Reason:
     zh, en : str
         Text in Chinese and English.
     source : str
-        ``STATUTORY`` (a fact in force) or ``MODEL`` (a model factor).
+        The layer it comes from, a :class:`~credit_engine.vocabulary.DecidedBy`
+        value: ``STATUTORY`` (a fact in force), ``OVERRIDE``, ``POLICY`` (a zone
+        rule) or ``MODEL`` (a model factor).
     detail : str or None
         The feature, or the fact's date and details.
     """
@@ -77,18 +85,20 @@ class ReasonCatalogue:
 
     Parameters
     ----------
-    views : mapping of str to ReasonCode
+    views : mapping of str to ReasonCatalogueEntry
         Code of each feature view.
-    features : mapping of str to ReasonCode
+    features : mapping of str to ReasonCatalogueEntry
         Finer codes of single features (``<view>__<feature>``).
     """
 
     def __init__(
-        self, views: Mapping[str, ReasonCode], features: Mapping[str, ReasonCode]
+        self,
+        views: Mapping[str, ReasonCatalogueEntry],
+        features: Mapping[str, ReasonCatalogueEntry],
     ) -> None:
         self.views = dict(views)
         self.features = dict(features)
-        seen: dict[str, ReasonCode] = {}
+        seen: dict[str, ReasonCatalogueEntry] = {}
         for entry in [*self.views.values(), *self.features.values()]:
             if entry.department not in DEPARTMENTS:
                 raise ConfigurationError(
@@ -109,8 +119,14 @@ class ReasonCatalogue:
         path = Path(definitions_dir) / "features" / "reason_codes.yaml"
         try:
             raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-            views = {k: ReasonCode(**v) for k, v in (raw.get("views") or {}).items()}
-            feats = {k: ReasonCode(**v) for k, v in (raw.get("features") or {}).items()}
+            views = {
+                k: ReasonCatalogueEntry(**v)
+                for k, v in (raw.get("views") or {}).items()
+            }
+            feats = {
+                k: ReasonCatalogueEntry(**v)
+                for k, v in (raw.get("features") or {}).items()
+            }
         except FileNotFoundError as exc:
             raise ConfigurationError(f"Reason-code catalogue missing: {path}") from exc
         except (yaml.YAMLError, ValidationError, AttributeError, TypeError) as exc:
@@ -119,7 +135,7 @@ class ReasonCatalogue:
             ) from exc
         return cls(views, feats)
 
-    def lookup(self, feature: str) -> ReasonCode:
+    def lookup(self, feature: str) -> ReasonCatalogueEntry:
         """Return the code of a model feature (by feature, else by its view).
 
         Raises
@@ -158,7 +174,12 @@ class ReasonCatalogue:
             seen.add(entry.code)
             out.append(
                 Reason(
-                    entry.code, entry.department, entry.zh, entry.en, "MODEL", feature
+                    entry.code,
+                    entry.department,
+                    entry.zh,
+                    entry.en,
+                    DecidedBy.MODEL.value,
+                    feature,
                 )
             )
         return out

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import enum
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -34,38 +33,13 @@ from credit_engine.decisioning import (
     load_policy,
 )
 from credit_engine.exceptions import AuditError
+from credit_engine.jsonable import to_jsonable
 from credit_engine.registry import LoadedModel, load_rating_model
 
 __all__ = ["ReplayResult", "decision_payload", "replay_decision"]
 
 _REL_TOL = 1e-9
 _ABS_TOL = 1e-12
-
-
-def _json_ready(value: Any, where: str = "payload") -> Any:  # noqa: PLR0911 - one exit per JSON kind
-    """Return ``value`` as plain JSON data: NaN and infinities become None."""
-    if value is None or isinstance(value, bool | str):
-        return value
-    if isinstance(value, enum.Enum):
-        return _json_ready(value.value, where)
-    if isinstance(value, np.generic):
-        return _json_ready(value.item(), where)
-    if isinstance(value, int):
-        return int(value)
-    if isinstance(value, float):
-        return float(value) if math.isfinite(value) else None
-    if isinstance(value, dt.date):  # datetimes included
-        return value.isoformat()
-    if isinstance(value, Mapping):
-        return {str(k): _json_ready(v, f"{where}.{k}") for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_json_ready(v, f"{where}[{i}]") for i, v in enumerate(value)]
-    if value is pd.NA or value is pd.NaT:
-        return None
-    raise TypeError(
-        f"{where} holds a {type(value).__name__} ({value!r}), which has no JSON "
-        "form; pass str, int, float, bool, None, lists and mappings."
-    )
 
 
 def decision_payload(
@@ -96,8 +70,10 @@ def decision_payload(
     -------
     dict
         ``{"decision": decision.to_dict(), "inputs": {"features", "model_rating",
-        "facts", "override"}}``, JSON-ready: NaN and infinities are None, numpy
-        scalars plain numbers, dates ISO strings.
+        "facts", "override"}}``, JSON-ready by
+        :func:`credit_engine.jsonable.to_jsonable`: NaN is None, infinities
+        ``"inf"``/``"-inf"`` (a replay re-rates them as infinities), numpy
+        scalars plain numbers, dates ISO strings, tiers and layers their codes.
 
     Raises
     ------
@@ -121,7 +97,7 @@ def decision_payload(
             "override": None if override is None else dataclasses.asdict(override),
         },
     }
-    ready: dict[str, Any] = _json_ready(payload)
+    ready: dict[str, Any] = to_jsonable(payload, where="payload")
     return ready
 
 
@@ -321,8 +297,8 @@ def replay_decision(
     )
     decision = decide(str(logged["uscc"]), rating, facts, override, context)
     rederived = {
-        "decision": _json_ready(decision.to_dict()),
-        "model_rating": _json_ready(
+        "decision": to_jsonable(decision.to_dict(), where="decision"),
+        "model_rating": to_jsonable(
             {
                 "grade": rating.grade,
                 "pd": rating.pd,

@@ -13,10 +13,8 @@ import pandas as pd
 
 from credit_engine.config import Settings
 from credit_engine.decisioning import (
-    TIERS,
     Decision,
     DecisionContext,
-    Layer,
     Policy,
     ReasonCatalogue,
     decide_frame,
@@ -35,6 +33,7 @@ from credit_engine.features import (
 from credit_engine.registry import LoadedModel, load_rating_model
 from credit_engine.rules import RuleBook, statutory_facts
 from credit_engine.store import OperationalStore, RatingRun
+from credit_engine.vocabulary import DecidedBy, Tier
 
 __all__ = ["RatingEngine", "RatingResult", "summarise"]
 
@@ -48,16 +47,17 @@ def summarise(as_of: dt.date, decisions: Sequence[Decision]) -> dict[str, Any]:
     -------
     dict
         ``{"as_of", "rated", "tiers": {"A": n, ...}, "green_channel": n,
-        "decided_by": {LAYER: n}}`` with every tier and layer present.
+        "decided_by": {LAYER: n}}`` with every tier (best first) and layer
+        (strongest first) present, keyed by their codes.
     """
     tiers = Counter(d.tier for d in decisions)
-    layers = Counter(str(d.decided_by) for d in decisions)
+    layers = Counter(d.decided_by for d in decisions)
     return {
         "as_of": as_of.isoformat(),
         "rated": len(decisions),
-        "tiers": {t: tiers.get(t, 0) for t in TIERS},
+        "tiers": {t.value: tiers.get(t, 0) for t in Tier},
         "green_channel": sum(d.green_channel for d in decisions),
-        "decided_by": {str(layer): layers.get(str(layer), 0) for layer in Layer},
+        "decided_by": {by.value: layers.get(by, 0) for by in DecidedBy},
     }
 
 

@@ -9,7 +9,9 @@ rating date; :func:`statutory_facts` turns the lake's records into the
 *statutory facts* in force at that date (a customs dishonest level, a tax D, a
 serious-list entry ...), point in time, each with the effects its rule set
 gives it: a ceiling on the treatment tier, joint punishment, exclusion from the
-green channel, bounds on the inspection rate.
+green channel, bounds on the inspection rate. A fact's department and ceiling
+are :class:`credit_engine.vocabulary.Department` and
+:class:`credit_engine.vocabulary.Tier`.
 
 The facts are the department's statutory categories and what the engine
 infers from their records; the ML risk score is advisory and never overrides
@@ -25,9 +27,7 @@ from credit_engine.rules._evaluate import (
     statutory_facts_sql,
 )
 from credit_engine.rules._spec import (
-    Ceiling,
     Certainty,
-    FactDepartment,
     FactSpec,
     Param,
     Regime,
@@ -37,9 +37,7 @@ from credit_engine.rules._spec import (
 __all__ = [
     "FACT_COLUMNS",
     "IMPLEMENTED_FACTS",
-    "Ceiling",
     "Certainty",
-    "FactDepartment",
     "FactSpec",
     "Param",
     "Regime",

@@ -17,11 +17,10 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from credit_engine.exceptions import ConfigurationError
+from credit_engine.vocabulary import Department, Tier
 
 __all__ = [
-    "Ceiling",
     "Certainty",
-    "FactDepartment",
     "FactSpec",
     "Param",
     "ParamValue",
@@ -46,24 +45,6 @@ class Regime(StrEnum):
     SAMR = "SAMR"
     REPAIR = "REPAIR"
     """NDRC cross-department credit repair: publicity periods used by the others."""
-
-
-class FactDepartment(StrEnum):
-    """Department whose records establish a fact."""
-
-    CUSTOMS = "CUSTOMS"
-    TAX = "TAX"
-    SAFE = "SAFE"
-    SAMR = "SAMR"
-
-
-class Ceiling(StrEnum):
-    """Best treatment tier a fact allows (``A`` best, ``D`` worst)."""
-
-    A = "A"
-    B = "B"
-    C = "C"
-    D = "D"
 
 
 class Certainty(StrEnum):
@@ -109,9 +90,9 @@ class FactSpec(BaseModel):
     ----------
     zh, en : str
         Text of the fact in Chinese and English (shown to supervisors).
-    department : FactDepartment
+    department : Department
         Department whose records establish it.
-    ceiling : Ceiling or None
+    ceiling : Tier or None
         Best treatment tier the fact allows; ``None`` for no bound.
     joint_punishment : bool
         The fact puts the enterprise on a legally grounded list subject to
@@ -135,8 +116,8 @@ class FactSpec(BaseModel):
 
     zh: str = Field(min_length=1)
     en: str = Field(min_length=1)
-    department: FactDepartment
-    ceiling: Ceiling | None
+    department: Department
+    ceiling: Tier | None
     joint_punishment: bool
     blocks_green_channel: bool
     favourable: bool

@@ -1,7 +1,9 @@
 """The API on the small zone: every endpoint, role and error, the audit log, the swap.
 
 Real components throughout: the champion from MLflow, the lake, SQLite, and for
-the swap a real uvicorn server on loopback hit from several threads.
+the swap a real uvicorn server on loopback hit from several threads. Every
+response any client here receives is checked against the committed OpenAPI
+document (status, media type and body schema; ``tests/openapi_conformance.py``).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from credit_engine.rating import RatingEngine
 from credit_engine.registry import CHAMPION, alias_version, mlflow_client, set_alias
 from credit_engine.store import OperationalStore
 from credit_engine.uscc import check_character
+from tests.openapi_conformance import OpenApiConformance
 
 pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("rating")]
 
@@ -56,10 +59,16 @@ def keys(store):
 
 
 @pytest.fixture(scope="module")
-def client(home, store, keys):
+def conformance():
+    """Checks each response against api/openapi.json (tests/openapi_conformance)."""
+    return OpenApiConformance()
+
+
+@pytest.fixture(scope="module")
+def client(home, store, keys, conformance):
     app = create_app(home, store=store)
     with TestClient(app) as c:
-        yield c
+        yield conformance.attach(c)
 
 
 def auth(keys, role):
@@ -299,7 +308,7 @@ def test_openapi_document_is_committed_and_current(home, store):
     )
 
 
-def test_no_model_means_503_with_the_reason(home, tmp_path, keys):
+def test_no_model_means_503_with_the_reason(home, tmp_path, keys, conformance):
     empty = home.model_copy(
         update={
             "mlflow_tracking_uri": f"sqlite:///{tmp_path / 'empty.db'}",
@@ -309,6 +318,7 @@ def test_no_model_means_503_with_the_reason(home, tmp_path, keys):
     store = OperationalStore.from_settings(empty)
     key = KeyStore(store).create("probe", "inspection_system", created_by="t")[1]
     with TestClient(create_app(empty, store=store)) as c:
+        conformance.attach(c)
         ready = c.get("/readyz")
         assert ready.status_code == 503
         assert "champion" in ready.json()["detail"]
@@ -328,7 +338,7 @@ def _free_port() -> int:
 
 
 def test_reload_swaps_without_failing_requests_and_survives_a_bad_load(
-    home, store, keys, usccs
+    home, store, keys, usccs, conformance
 ):
     import uvicorn
 
@@ -349,20 +359,28 @@ def test_reload_swaps_without_failing_requests_and_survives_a_bad_load(
             pass
         time.sleep(0.2)
     statuses: list[int] = []
+    nonconforming: list[str] = []
     stop = threading.Event()
+    probe = conformance.attach(httpx.Client(base_url=base))
 
     def hammer() -> None:
-        with httpx.Client(base_url=base, headers=auth(keys, "inspection_system")) as c:
+        scorer = httpx.Client(base_url=base, headers=auth(keys, "inspection_system"))
+        with conformance.attach(scorer) as c:
             while not stop.is_set():
-                statuses.append(
-                    c.post("/v1/scores", json={"uscc": usccs["plain"]}).status_code
-                )
+                try:
+                    r = c.post("/v1/scores", json={"uscc": usccs["plain"]})
+                except AssertionError as exc:  # off the OpenAPI document
+                    nonconforming.append(str(exc))
+                    return
+                statuses.append(r.status_code)
 
     workers = [threading.Thread(target=hammer) for _ in range(3)]
     for w in workers:
         w.start()
     try:
-        admin = httpx.Client(base_url=base, headers=auth(keys, "admin"), timeout=300)
+        admin = conformance.attach(
+            httpx.Client(base_url=base, headers=auth(keys, "admin"), timeout=300)
+        )
         ok = admin.post("/v1/admin/reload")
         assert ok.status_code == 200, ok.text
         assert ok.json()["reloaded"] is True
@@ -374,7 +392,7 @@ def test_reload_swaps_without_failing_requests_and_survives_a_bad_load(
             bad = admin.post("/v1/admin/reload")
             assert bad.status_code == 503
             assert "champion" in bad.json()["error"]
-            ready = httpx.get(f"{base}/readyz").json()
+            ready = probe.get("/readyz").json()
             assert ready["status"] == "ready"
             assert ready["model_version"] == version
             assert "reload failed" in ready["reason"]
@@ -382,13 +400,15 @@ def test_reload_swaps_without_failing_requests_and_survives_a_bad_load(
             set_alias(home, MODEL, CHAMPION, version, actor="tester", reason="restore")
         again = admin.post("/v1/admin/reload")
         assert again.status_code == 200
-        assert httpx.get(f"{base}/readyz").json()["reason"] is None
+        assert probe.get("/readyz").json()["reason"] is None
     finally:
         stop.set()
         for w in workers:
             w.join()
         server.should_exit = True
         thread.join(timeout=30)
+        probe.close()
+    assert not nonconforming, nonconforming[:3]
     assert statuses, "the request threads never ran"
     assert set(statuses) == {200}, sorted(set(statuses))
 

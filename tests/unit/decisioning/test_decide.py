@@ -12,13 +12,13 @@ from credit_engine.decisioning import (
     DecisionContext,
     Disclosure,
     FactInForce,
-    Layer,
     ModelRating,
     Override,
     ReasonCatalogue,
     decide,
     load_policy,
 )
+from credit_engine.vocabulary import DecidedBy, Tier
 
 AS_OF = dt.date(2026, 6, 30)
 USCC = "91350200MA2XYZ0001"
@@ -80,7 +80,7 @@ def rating(grade: str = "G1", **features: float | None) -> ModelRating:
 
 def test_model_grade_maps_to_tier_when_nothing_else_applies(context):
     d = decide(USCC, rating("G3"), [], None, context)
-    assert (d.tier, d.decided_by, d.model_tier) == ("B", Layer.MODEL, "B")
+    assert (d.tier, d.decided_by, d.model_tier) == ("B", DecidedBy.MODEL, "B")
     assert d.statutory_ceiling is None
     assert not d.green_channel
 
@@ -109,7 +109,7 @@ def test_green_channel_needs_every_group_and_the_top_band(context):
 def test_dishonest_or_serious_listed_never_a_nor_green_channel(context, adverse, grade):
     d = decide(USCC, rating(grade), [*TRUSTED, adverse], None, context)
     assert d.tier == "D"
-    assert d.decided_by == Layer.STATUTORY
+    assert d.decided_by == DecidedBy.STATUTORY
     assert not d.green_channel
     assert not d.joint_incentive
     assert d.reasons[0].code == adverse.code
@@ -119,25 +119,25 @@ def test_dishonest_or_serious_listed_never_a_nor_green_channel(context, adverse,
 def test_statutory_ceiling_beats_an_override(context):
     override = Override(7, "A", "Verified by on-site inspection", "supervisor-1")
     d = decide(USCC, rating("G5"), [DISHONEST], override, context)
-    assert (d.tier, d.decided_by) == ("D", Layer.STATUTORY)
+    assert (d.tier, d.decided_by) == ("D", DecidedBy.STATUTORY)
     assert d.override_id == 7
 
 
 def test_override_beats_policy_and_model_both_ways(context):
     up = Override(1, "A", "Appeal upheld", "supervisor-1")
     d = decide(USCC, rating("G6", samr_registration__age_years=0.5), [], up, context)
-    assert (d.tier, d.decided_by) == ("A", Layer.OVERRIDE)
+    assert (d.tier, d.decided_by) == ("A", DecidedBy.OVERRIDE)
     assert any(r.source == "OVERRIDE" and r.zh == "Appeal upheld" for r in d.reasons)
     down = Override(2, "C", "Smuggling case under investigation", "supervisor-2")
     d = decide(USCC, rating("G1"), TRUSTED, down, context)
-    assert (d.tier, d.decided_by) == ("C", Layer.OVERRIDE)
+    assert (d.tier, d.decided_by) == ("C", DecidedBy.OVERRIDE)
     assert not d.green_channel
 
 
 def test_policy_rule_caps_the_model_and_says_so(context):
     young = rating("G1", samr_registration__age_years=0.4)
     d = decide(USCC, young, TRUSTED, None, context)
-    assert (d.tier, d.decided_by) == ("B", Layer.POLICY)
+    assert (d.tier, d.decided_by) == ("B", DecidedBy.POLICY)
     assert not d.green_channel
     assert any(r.code == "POL-03" for r in d.reasons)
     # The rule does not fire on a missing age (unknown is not young).
@@ -145,12 +145,12 @@ def test_policy_rule_caps_the_model_and_says_so(context):
     assert decide(USCC, unknown, TRUSTED, None, context).tier == "A"
     # A fact-based rule: new taxpayers are not yet trusted.
     d = decide(USCC, rating("G1"), [fact("TAX_LEVEL_M")], None, context)
-    assert (d.tier, d.decided_by) == ("B", Layer.POLICY)
+    assert (d.tier, d.decided_by) == ("B", DecidedBy.POLICY)
 
 
 def test_worse_model_tier_is_not_attributed_to_a_looser_bound(context):
     d = decide(USCC, rating("G7"), [fact("SAFE_CLASS_B", ceiling="B")], None, context)
-    assert (d.tier, d.decided_by) == ("D", Layer.MODEL)
+    assert (d.tier, d.decided_by) == ("D", DecidedBy.MODEL)
     assert d.statutory_ceiling == "B"
 
 
@@ -243,3 +243,25 @@ def test_policy_refuses_joint_punishment_without_a_legal_list(context):
         context.policy.check_facts(known, grounded - {"SAMR_SERIOUS_LIST"})
     with pytest.raises(ConfigurationError, match="no rule set defines"):
         context.policy.check_facts(known - {"SAFE_CLASS_A"}, grounded)
+
+
+def test_tiers_and_layers_are_the_vocabulary_and_plain_codes_outside(context):
+    override = Override(3, "C", "Case under review", "supervisor-1")
+    assert override.tier is Tier.C
+    d = decide(USCC, rating("G7"), [DISHONEST], override, context)
+    assert (d.tier, d.model_tier, d.statutory_ceiling) == (Tier.D, Tier.D, Tier.D)
+    assert d.decided_by is DecidedBy.STATUTORY
+    assert DISHONEST.ceiling is Tier.D
+    # JSON and store rows carry the codes as plain strings.
+    for row in (d.to_dict(), d.to_record()):
+        for key in ("tier", "model_tier", "statutory_ceiling", "decided_by"):
+            assert type(row[key]) is str, key
+    assert d.to_dict()["facts"][0]["ceiling"] == "D"
+    assert FactInForce.from_dict(DISHONEST.to_dict()) == DISHONEST
+
+
+def test_a_tier_that_is_not_one_is_refused_naming_the_field():
+    with pytest.raises(ValueError, match=r"FactInForce.ceiling must be a tier.*'E'"):
+        fact("CUSTOMS_DISHONEST", ceiling="E")
+    with pytest.raises(ValueError, match=r"Override.tier must be a tier.*'Z'"):
+        Override(1, "Z", "reason", "actor")  # type: ignore[arg-type]

@@ -14,13 +14,13 @@ from credit_engine.exceptions import ConfigurationError
 from credit_engine.features import to_spark
 from credit_engine.rules import (
     IMPLEMENTED_FACTS,
-    Ceiling,
     Certainty,
     Regime,
     RuleBook,
     statutory_facts_sql,
 )
 from credit_engine.rules._sqlkit import TABLES
+from credit_engine.vocabulary import Tier
 
 ROOT = Settings().definitions_dir
 FULL_FACT = {
@@ -108,7 +108,7 @@ def test_fact_returns_the_definition_in_force(rulebook):
     assert cert.certainty is Certainty.U
     with pytest.raises(ConfigurationError, match=r"'CUSTOMS_CERT' is not defined .*"):
         rulebook.fact("CUSTOMS_CERT", dt.date(2026, 3, 31))
-    assert rulebook.fact("SAMR_SERIOUS_LIST", dt.date(2025, 1, 1)).ceiling is Ceiling.D
+    assert rulebook.fact("SAMR_SERIOUS_LIST", dt.date(2025, 1, 1)).ceiling is Tier.D
     assert rulebook.get("TAX_2025").param("d_retention_excluded_direct_d_codes") == [
         10,
         11,
