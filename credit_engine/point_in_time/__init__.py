@@ -9,9 +9,10 @@ The rule
 For a rating date ``as_of``:
 
 1. **Cutoff.** The cutoff is ``as_of + 1 day`` at 00:00 UTC, exclusive: the
-   end of the rating date. Every instant is compared in UTC, whatever the
-   session time zone (a literal computed in Python, :meth:`Cutoff.end_of`, or
-   the spine's per-row cutoff, :func:`spine_sql`, on a UTC session).
+   end of the rating date. For one rating date it is a UTC literal computed in
+   Python (:meth:`Cutoff.end_of`), right whatever the session time zone; for a
+   spine of rating rows it is computed per row in SQL (:func:`spine_sql`),
+   which needs a UTC session (the feature engine's connections are).
 2. **Known records.** A record counts if it was ingested before the cutoff
    (``ingested_at < cutoff``) and its time column, taken from its contract's
    kind (``event_ts`` for events, ``effective_from`` for states), is before

@@ -50,8 +50,8 @@ def uscc_filter(column: str, usccs: Sequence[str] | None) -> str | None:
 def cutoff_of(as_of: str) -> str:
     """Return the SQL cutoff of the rating dates in the DATE expression ``as_of``.
 
-    The session time zone must be UTC (:func:`credit_engine.features.connect`
-    sets it): the cast of a date to a timestamp with time zone is taken in it.
+    The session time zone must be UTC (the feature engine's connections are):
+    the cast of a date to a timestamp with time zone is taken in it.
 
     Examples
     --------

@@ -1,7 +1,7 @@
 """SQL building blocks of the rule layers: context, known records, fact rows.
 
 The records are read by the rule of :mod:`credit_engine.point_in_time` at the
-rating date's cutoff (:meth:`Context.cutoff`), with each table's time column and
+rating date's cutoff (:attr:`Context.cutoff`), with each table's time column and
 versioning taken from its contract. Every instant is a UTC literal computed in
 Python and every date is taken in UTC, so the SQL gives the same answer whatever
 the session time zone.
@@ -179,7 +179,7 @@ def known(
     table : str
         Contract table (read as ``t``).
     columns : list of str
-        Columns to return besides the key (``uscc``, ``source_record_id``).
+        Columns to return besides the contract key (``uscc, source_record_id``).
     where : str, optional
         Extra condition on the rows scanned, before the latest version is taken.
         It must not depend on columns a later version may change, unless
