@@ -21,6 +21,13 @@ from credit_engine.exceptions import DataContractError
 from credit_engine.features._registry import Definitions, ResolvedSet
 from credit_engine.features._sources import Sources
 from credit_engine.features._sql import compile_feature_sql
+from credit_engine.point_in_time import (
+    FIRST_KNOWN,
+    cutoff_of,
+    first_known,
+    known_enterprise,
+    sql_literal,
+)
 
 __all__ = [
     "LINEAGE_KEY",
@@ -50,7 +57,7 @@ def connect(
     con.execute("SET TimeZone = 'UTC'")
     con.execute(f"SET memory_limit = '{memory_limit}'")
     if spill_dir is not None:
-        con.execute(f"SET temp_directory = '{str(spill_dir).replace(chr(39), '')}'")
+        con.execute(f"SET temp_directory = {sql_literal(str(spill_dir))}")
     con.execute("SET preserve_insertion_order = false")
     if threads is not None:
         con.execute(f"SET threads = {int(threads)}")
@@ -164,8 +171,9 @@ def enterprise_spine(
 ) -> pd.DataFrame:
     """Every enterprise the zone knew at each ``as_of`` (via its state records).
 
-    An enterprise is known at ``as_of`` when any state record (registration,
-    level, class, list entry) about it had been ingested by the end of that day.
+    An enterprise is known at ``as_of`` when it is known to any state table
+    (registration, level, class, list entry) at that date's cutoff
+    (:mod:`credit_engine.point_in_time`, rule 5).
     """
     dates = sorted(set(as_of))
     states = sorted(
@@ -176,12 +184,10 @@ def enterprise_spine(
         sources.register(con, states)
         con.register("as_of_dates", pa.table({"as_of": pa.array(dates, pa.date32())}))
         union = " UNION ALL ".join(f"SELECT uscc, ingested_at FROM {n}" for n in states)
+        known = known_enterprise(f"f.{FIRST_KNOWN}", cutoff_of("d.as_of"))
         sql = (
-            "SELECT uscc, d.as_of FROM (SELECT uscc, min(ingested_at) AS first_known "
-            f"FROM ({union}) AS u GROUP BY uscc) AS f JOIN as_of_dates AS d "
-            "ON f.first_known < "
-            "CAST(d.as_of AS TIMESTAMP WITH TIME ZONE) + INTERVAL '1' DAY "
-            "ORDER BY uscc, d.as_of"
+            f"SELECT uscc, d.as_of FROM ({first_known(f'({union}) AS u')}) AS f "
+            f"JOIN as_of_dates AS d ON {known} ORDER BY uscc, d.as_of"
         )
         frame: pd.DataFrame = con.sql(sql).to_arrow_table().to_pandas()
     finally:

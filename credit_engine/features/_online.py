@@ -10,13 +10,13 @@ a parity test keeps the two equal.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from credit_engine.data import Lake
+from credit_engine.data import Lake, SourceContract
 from credit_engine.features._engine import build_feature_frame
 from credit_engine.features._registry import Definitions
 from credit_engine.features._sources import LakeSources
@@ -29,8 +29,11 @@ _META = "_online_store_meta"
 class _DatabaseSources:
     """Source tables already present in the online store's database."""
 
-    def __init__(self, lake_state: str) -> None:
+    def __init__(
+        self, lake_state: str, contracts: Mapping[str, SourceContract]
+    ) -> None:
         self._lake_state = lake_state
+        self.contracts = contracts
 
     def register(self, con: Any, tables: Iterable[str]) -> None:
         """Nothing to do: the tables live in the database."""
@@ -122,7 +125,7 @@ class OnlineFeatureStore:
                 spine,
                 feature_set,
                 definitions=self.definitions,
-                sources=_DatabaseSources(self.lake_state),
+                sources=_DatabaseSources(self.lake_state, self.definitions.contracts),
                 usccs=usccs,
                 con=cursor,
             )

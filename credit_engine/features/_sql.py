@@ -1,14 +1,10 @@
 """Compile a feature set to one point-in-time SQL query (DuckDB dialect).
 
 The query reads a spine table ``(uscc, as_of)`` and one table per source, named
-as the contract. For each spine row it uses only what was known by the end of
-``as_of`` (``cutoff = as_of + 1 day``, exclusive):
-
-* events count if ``event_ts < cutoff`` and ``ingested_at < cutoff`` and, per
-  feature, ``event_ts >= cutoff - window``;
-* of a versioned record, the latest version with ``ingested_at < cutoff`` is used;
-* a state spell is in force if ``effective_from < cutoff`` and
-  ``effective_to`` is null or ``>= cutoff`` in the latest version known.
+as the contract. Each spine row sees only what was known at its rating date, by
+the rule of :mod:`credit_engine.point_in_time` (cutoff per row, known records,
+latest versions, spells in force); a feature's window of ``N`` days further keeps
+the records whose time column is within ``N`` days before the cutoff.
 
 The SQL uses only constructs sqlglot transpiles to Spark SQL, so the same
 definitions run on a cluster.
@@ -33,14 +29,21 @@ from credit_engine.features._spec import (
     ViewKind,
 )
 from credit_engine.features._transforms import render_transform
+from credit_engine.point_in_time import (
+    FIRST_KNOWN,
+    Cutoff,
+    first_known,
+    known,
+    known_enterprise,
+    spell_in_force,
+    spine_sql,
+    sql_literal,
+)
 
 __all__ = ["compile_feature_sql", "to_spark"]
 
 SPINE = "_spine"
-
-
-def _lit(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
+CUTOFF = Cutoff.per_spine_row(SPINE)
 
 
 def _columns_of(sql: str | None) -> set[str]:
@@ -52,7 +55,7 @@ def _columns_of(sql: str | None) -> set[str]:
 def _since(column: str, days: int | None) -> str | None:
     if days is None:
         return None
-    return f"{column} >= _cutoff - INTERVAL '{days}' DAY"
+    return f"{column} >= {CUTOFF.days_before(days)}"
 
 
 def _and(*parts: str | None) -> str | None:
@@ -67,7 +70,9 @@ def _filtered(agg: str, cond: str | None) -> str:
 def _mapped(value: str, mapping: dict[str, float] | None) -> str:
     if not mapping:
         return value
-    whens = " ".join(f"WHEN {_lit(k)} THEN {float(v)!r}" for k, v in mapping.items())
+    whens = " ".join(
+        f"WHEN {sql_literal(k)} THEN {float(v)!r}" for k, v in mapping.items()
+    )
     return f"CASE {value} {whens} END"
 
 
@@ -89,15 +94,10 @@ class _ViewCompiler:
         usccs: Sequence[str] | None,
     ) -> None:
         self.view, self.specs, self.contract, self.usccs = view, specs, contract, usccs
-        self.time = "event_ts" if view.kind is ViewKind.EVENT else "effective_from"
+        self.time = contract.time_column
         self.k = f"k_{view.name}"
         self.v = f"v_{view.name}"
         self.p = f"p_{view.name}"
-
-    def _uscc_filter(self, column: str) -> str | None:
-        if self.usccs is None:
-            return None
-        return f"{column} IN ({', '.join(_lit(u) for u in self.usccs)})"
 
     def _value(self, spec: FeatureSpec) -> str:
         return spec.column if spec.column else f"({spec.expr})"
@@ -109,7 +109,7 @@ class _ViewCompiler:
 
     def known_cte(self) -> str:
         """Select the records known at each as_of (latest versions), in the window."""
-        needed = set(self.contract.key) | {self.time, "ingested_at"}
+        needed = {self.time, "ingested_at"}
         if self.view.kind is ViewKind.STATE:
             needed.add("effective_to")
         for s in self.specs:
@@ -117,38 +117,24 @@ class _ViewCompiler:
             needed |= _columns_of(s.expr) | _columns_of(s.where)
         needed |= _columns_of(self.view.where)
         needed -= {"uscc", "as_of"}
-        cols = ", ".join(f"r.{c}" for c in sorted(needed))
         windows = [
             s.window_days for s in self.specs if s.agg is not Aggregation.PRESENT
         ]
         lower = None
         if self.view.kind is ViewKind.EVENT and windows and None not in windows:
             lower = max(int(w) for w in windows if w is not None)
-        where = _and(
-            "r.ingested_at < s._cutoff",
-            f"r.{self.time} < s._cutoff",
-            f"r.{self.time} >= s._cutoff - INTERVAL '{lower}' DAY" if lower else None,
-            self._uscc_filter("r.uscc"),
+        records = known(
+            self.contract,
+            CUTOFF,
+            sorted(needed),
+            window_days=lower or None,
+            usccs=self.usccs,
         )
-        rank = ""
-        if self.contract.is_versioned:
-            keys = ", ".join(f"r.{k}" for k in self.contract.key if k != "uscc")
-            rank = (
-                f", row_number() OVER (PARTITION BY s.uscc, s.as_of, {keys} "
-                "ORDER BY r.ingested_at DESC) AS _rn"
-            )
-        inner = (
-            f"SELECT s.uscc, s.as_of, s._cutoff, {cols}{rank} "
-            f"FROM {SPINE} AS s JOIN {self.contract.name} AS r ON r.uscc = s.uscc "
-            f"WHERE {where}"
-        )
-        outer = _and("_rn = 1" if rank else None, self.view.where)
         active = ""
         if self.view.kind is ViewKind.STATE:
-            active = ", (effective_to IS NULL OR effective_to >= _cutoff) AS _active"
-        return f"SELECT *{active} FROM ({inner}) AS known" + (
-            f" WHERE {outer}" if outer else ""
-        )
+            active = f", ({spell_in_force(CUTOFF)}) AS _active"
+        where = f" WHERE ({self.view.where})" if self.view.where else ""
+        return f"SELECT *{active} FROM ({records}) AS known{where}"
 
     def aggregate(self, spec: FeatureSpec) -> str | None:  # noqa: PLR0911 -- one per agg
         """Aggregate expression over the known records (None if computed elsewhere)."""
@@ -210,12 +196,9 @@ class _ViewCompiler:
             s.agg is Aggregation.PRESENT for s in self.specs
         )
         if need_presence:
-            where = self._uscc_filter("uscc")
-            source = self.contract.name + (f" WHERE {where}" if where else "")
-            first = "SELECT uscc, min(ingested_at) AS _first_known"
-            ctes.append((self.p, f"{first} FROM {source} GROUP BY uscc"))
+            ctes.append((self.p, first_known(self.contract.name, usccs=self.usccs)))
             joins.append(f"LEFT JOIN {self.p} ON {self.p}.uscc = s.uscc")
-        known = f"({self.p}._first_known < s._cutoff)"
+        present = known_enterprise(f"{self.p}.{FIRST_KNOWN}", CUTOFF.on_spine().sql)
         aggs = {s.name: self.aggregate(s) for s in self.specs}
         computed = {n: a for n, a in aggs.items() if a is not None}
         has_shares = any(s.agg is Aggregation.MAX_SHARE_BY for s in self.specs)
@@ -236,7 +219,7 @@ class _ViewCompiler:
         for spec in self.specs:
             name = self.view.full_name(spec.name)
             if spec.agg is Aggregation.PRESENT:
-                selects[name] = f"(CASE WHEN {known} THEN 1 ELSE 0 END)"
+                selects[name] = f"(CASE WHEN {present} THEN 1 ELSE 0 END)"
                 continue
             if spec.agg is Aggregation.MAX_SHARE_BY:
                 cte = f"ms_{self.view.name}_{spec.name}"
@@ -250,7 +233,7 @@ class _ViewCompiler:
                 if spec.agg in COUNT_LIKE:
                     value = f"coalesce({value}, 0)"
             if self.view.missing is Missing.NULL:
-                value = f"(CASE WHEN {known} THEN {value} END)"
+                value = f"(CASE WHEN {present} THEN {value} END)"
             selects[name] = value
         return _ViewSql(ctes, joins, selects)
 
@@ -288,13 +271,7 @@ def compile_feature_sql(
             continue
         by_view.setdefault(ref.view.name, []).append(ref.spec)
         views[ref.view.name] = ref.view
-    ctes = [
-        (
-            SPINE,
-            f"SELECT uscc, as_of, CAST(as_of AS TIMESTAMP WITH TIME ZONE) + "
-            f"INTERVAL '1' DAY AS _cutoff FROM {spine_table}",
-        )
-    ]
+    ctes = [(SPINE, spine_sql(spine_table))]
     joins: list[str] = []
     base: dict[str, str] = {}
     for name in sorted(by_view):

@@ -9,8 +9,10 @@ rating date; :func:`statutory_facts` turns the lake's records into the
 *statutory facts* in force at that date (a customs dishonest level, a tax D, a
 serious-list entry ...), point in time, each with the effects its rule set
 gives it: a ceiling on the treatment tier, joint punishment, exclusion from the
-green channel, bounds on the inspection rate. A fact's department and ceiling
-are :class:`credit_engine.vocabulary.Department` and
+green channel, bounds on the inspection rate. :data:`REGIMES` declares each
+regime once: the facts the engine implements under it, their parameters and the
+function that compiles them to SQL. A fact's department and ceiling are
+:class:`credit_engine.vocabulary.Department` and
 :class:`credit_engine.vocabulary.Tier`.
 
 The facts are the department's statutory categories and what the engine
@@ -20,12 +22,13 @@ them (DOMAIN.md §8.3).
 
 from __future__ import annotations
 
-from credit_engine.rules._book import IMPLEMENTED_FACTS, RuleBook
+from credit_engine.rules._book import RuleBook
 from credit_engine.rules._evaluate import (
     FACT_COLUMNS,
     statutory_facts,
     statutory_facts_sql,
 )
+from credit_engine.rules._regimes import REGIMES, RegimeLayer, regime_layer
 from credit_engine.rules._spec import (
     Certainty,
     FactSpec,
@@ -36,13 +39,15 @@ from credit_engine.rules._spec import (
 
 __all__ = [
     "FACT_COLUMNS",
-    "IMPLEMENTED_FACTS",
+    "REGIMES",
     "Certainty",
     "FactSpec",
     "Param",
     "Regime",
+    "RegimeLayer",
     "RuleBook",
     "RuleSet",
+    "regime_layer",
     "statutory_facts",
     "statutory_facts_sql",
 ]

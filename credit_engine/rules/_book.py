@@ -12,7 +12,7 @@ import yaml
 from pydantic import ValidationError
 
 from credit_engine.exceptions import ConfigurationError
-from credit_engine.rules import _customs, _safe, _samr, _tax
+from credit_engine.rules._regimes import regime_layer
 from credit_engine.rules._spec import (
     FactSpec,
     Regime,
@@ -21,18 +21,8 @@ from credit_engine.rules._spec import (
     check_versions,
     describe,
 )
-from credit_engine.rules._sqlkit import REPAIR_PARAMS
 
-__all__ = ["IMPLEMENTED_FACTS", "RuleBook"]
-
-IMPLEMENTED_FACTS: dict[Regime, dict[str, dict[str, tuple[type, ...]]]] = {
-    Regime.CUSTOMS: _customs.FACTS,
-    Regime.TAX: _tax.FACTS,
-    Regime.SAFE: _safe.FACTS,
-    Regime.SAMR: _samr.FACTS,
-    Regime.REPAIR: {},
-}
-"""Fact codes the engine can establish per regime, with the parameters each needs."""
+__all__ = ["RuleBook"]
 
 
 def _read(path: Path) -> RuleSet:
@@ -75,7 +65,8 @@ class RuleBook:
     ConfigurationError
         If the versions of a regime overlap or leave a gap, a regime has no
         rule set, a rule set defines a fact the engine does not implement, or a
-        parameter a fact needs is missing or of the wrong type.
+        parameter a fact needs is missing or of the wrong type (see
+        :data:`~credit_engine.rules.REGIMES`).
 
     Examples
     --------
@@ -92,13 +83,10 @@ class RuleBook:
     def __init__(self, rule_sets: Iterable[RuleSet]) -> None:
         sets = sorted(rule_sets, key=lambda r: (r.regime.value, r.effective_from))
         check_versions(sets)
-        problems = [
-            line
-            for rs in sets
-            for line in check_fact_params(
-                rs, IMPLEMENTED_FACTS[rs.regime], REPAIR_PARAMS
-            )
-        ]
+        problems = []
+        for rs in sets:
+            layer = regime_layer(rs.regime)
+            problems += check_fact_params(rs, layer.facts, layer.params)
         if problems:
             raise ConfigurationError("Invalid rule book: " + "; ".join(problems) + ".")
         self._sets = tuple(sets)

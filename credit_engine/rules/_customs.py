@@ -99,6 +99,7 @@ def _level_ctes(ctx: Context) -> list[tuple[str, str]]:
             "cu_lv_now",
             in_force(
                 ctx,
+                "customs_credit_level",
                 "cu_lv_seq",
                 [
                     "credit_level",
@@ -152,23 +153,17 @@ def _bill_ctes(ctx: Context) -> list[tuple[str, str]]:
     spell), once for the latest known version of those bills.
     """
     first_day = ctx.integer("tax_overdue_days") + 1
-    where = " AND ".join(
-        c
-        for c in (
-            f"t.ingested_at < {ctx.cutoff}",
-            f"t.event_ts < {ctx.cutoff}",
-            f"t.due_date + {first_day} <= {ctx.day}",
-            f"(t.paid_date IS NULL OR t.paid_date > {ctx.day} "
-            f"OR t.paid_date - 1 >= t.due_date + {first_day})",
-            ctx.uscc_filter("t.uscc"),
-        )
-        if c
+    overdue = (
+        f"t.due_date + {first_day} <= {ctx.day} AND "
+        f"(t.paid_date IS NULL OR t.paid_date > {ctx.day} "
+        f"OR t.paid_date - 1 >= t.due_date + {first_day})"
     )
     return [
         (
             "cu_bill_keys",
-            "SELECT DISTINCT t.uscc, t.source_record_id FROM customs_tax_bill AS t "
-            f"WHERE {where}",
+            "SELECT DISTINCT * FROM ("
+            + known(ctx, "customs_tax_bill", [], where=overdue, every_version=True)
+            + ") AS v",
         ),
         (
             "cu_bill",
@@ -189,7 +184,7 @@ def _unpaid(ctx: Context, alias: str = "") -> str:
 
 def _pending_ctes(ctx: Context) -> list[tuple[str, str]]:
     lookback = ctx.integer("art22_lookback_days")
-    since = ctx.instant(lookback)
+    since = ctx.cutoff.days_before(lookback)
     tax_days = ctx.integer("tax_overdue_days")
     fine_days = ctx.integer("fine_overdue_days")
     fine_min = ctx.number("fine_overdue_min_cny")
@@ -210,16 +205,7 @@ def _pending_ctes(ctx: Context) -> list[tuple[str, str]]:
     exclude = ctx.as_of >= ctx.date("non_intentional_exclusion_from")
     counted = "(coalesce(r.is_customs_broker, false) OR NOT p.non_intentional)"
     after_status = "(l.status_from IS NULL OR p.event_ts >= l.status_from)"
-    decl_where = " AND ".join(
-        c
-        for c in (
-            f"d.ingested_at < {ctx.cutoff}",
-            f"d.event_ts < {ctx.cutoff}",
-            f"d.event_ts >= {since}",
-            ctx.uscc_filter("d.uscc"),
-        )
-        if c
-    )
+    declarations = known(ctx, "customs_declaration", [], window_days=lookback)
     return [
         (
             "cu_reg_k",
@@ -229,7 +215,10 @@ def _pending_ctes(ctx: Context) -> list[tuple[str, str]]:
                 ["is_customs_broker", "effective_from", "effective_to"],
             ),
         ),
-        ("cu_reg", in_force(ctx, "cu_reg_k", ["is_customs_broker"])),
+        (
+            "cu_reg",
+            in_force(ctx, "customs_registration", "cu_reg_k", ["is_customs_broker"]),
+        ),
         # Items 1 and 2: a smuggling case (crime or administrative penalty).
         (
             "cu_i12",
@@ -257,9 +246,8 @@ def _pending_ctes(ctx: Context) -> list[tuple[str, str]]:
         ),
         (
             "cu_decl",
-            "SELECT d.uscc, count(*) AS n FROM customs_declaration AS d "
-            f"SEMI JOIN cu_sv_cand AS c ON c.uscc = d.uscc WHERE {decl_where} "
-            "GROUP BY d.uscc",
+            f"SELECT d.uscc, count(*) AS n FROM ({declarations}) AS d "
+            "SEMI JOIN cu_sv_cand AS c ON c.uscc = d.uscc GROUP BY d.uscc",
         ),
         (
             "cu_sv_run",

@@ -4,20 +4,19 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pandas as pd
 import pyarrow as pa
 
+from credit_engine.data import SourceContract
 from credit_engine.features import Sources
+from credit_engine.point_in_time import sql_literal
 from credit_engine.rules._book import RuleBook
-from credit_engine.rules._customs import customs_sql
-from credit_engine.rules._safe import safe_sql
-from credit_engine.rules._samr import samr_sql
+from credit_engine.rules._regimes import REGIMES
 from credit_engine.rules._spec import Regime, RuleSet
-from credit_engine.rules._sqlkit import Context, FactSql, lit
-from credit_engine.rules._tax import tax_sql
+from credit_engine.rules._sqlkit import Context
 
 __all__ = ["FACT_COLUMNS", "statutory_facts", "statutory_facts_sql"]
 
@@ -40,13 +39,6 @@ FACT_COLUMNS = (
 )
 """Columns of :func:`statutory_facts`, in order."""
 
-_BUILDERS: tuple[tuple[Regime, Callable[[Context], FactSql]], ...] = (
-    (Regime.CUSTOMS, customs_sql),
-    (Regime.TAX, tax_sql),
-    (Regime.SAFE, safe_sql),
-    (Regime.SAMR, samr_sql),
-)
-
 
 def _sql_value(value: object, sql_type: str) -> str:
     if value is None:
@@ -55,7 +47,7 @@ def _sql_value(value: object, sql_type: str) -> str:
         return "true" if value else "false"
     if isinstance(value, float):
         return f"CAST({value!r} AS DOUBLE)"
-    return f"CAST({lit(str(value))} AS {sql_type})"
+    return f"CAST({sql_literal(str(value))} AS {sql_type})"
 
 
 def _effects(rule_sets: Sequence[RuleSet]) -> str:
@@ -86,7 +78,11 @@ def _effects(rule_sets: Sequence[RuleSet]) -> str:
 
 
 def statutory_facts_sql(
-    rulebook: RuleBook, as_of: dt.date, usccs: Sequence[str] | None = None
+    rulebook: RuleBook,
+    as_of: dt.date,
+    usccs: Sequence[str] | None = None,
+    *,
+    contracts: Mapping[str, SourceContract],
 ) -> tuple[str, tuple[str, ...]]:
     """Compile the facts in force at ``as_of`` to one DuckDB query.
 
@@ -98,6 +94,9 @@ def statutory_facts_sql(
         Rating date.
     usccs : sequence of str, optional
         Restrict every table scan to these enterprises.
+    contracts : mapping of str to SourceContract
+        Contracts of the tables (``load_contracts``): their time columns, keys
+        and versioning decide what is known at ``as_of``.
 
     Returns
     -------
@@ -116,9 +115,10 @@ def statutory_facts_sql(
     in_force = rulebook.in_force(as_of)
     repair = in_force[Regime.REPAIR.value]
     wanted = tuple(usccs) if usccs is not None else None
+    builders = [(r.regime, r.build) for r in REGIMES if r.build is not None]
     parts = [
-        build(Context(as_of, in_force[regime.value], repair, wanted))
-        for regime, build in _BUILDERS
+        build(Context(as_of, in_force[regime.value], repair, wanted, contracts))
+        for regime, build in builders
     ]
     selects = [s for p in parts for s in p.selects]
     if not selects:
@@ -126,7 +126,7 @@ def statutory_facts_sql(
     ctes = [c for p in parts for c in p.ctes]
     ctes.append(("_facts", " UNION ALL ".join(f"({s})" for s in selects)))
     with_clause = ",\n".join(f"{name} AS (\n  {body}\n)" for name, body in ctes)
-    effects = _effects([in_force[r.value] for r, _ in _BUILDERS])
+    effects = _effects([in_force[regime.value] for regime, _ in builders])
     sql = (
         f"WITH {with_clause}\n"
         "SELECT f.uscc, f.code, e.department, e.rule_set, f.since, f.until, "
@@ -174,17 +174,18 @@ def statutory_facts(
 ) -> pd.DataFrame:
     """Every statutory fact in force at the end of ``as_of``, point in time.
 
-    Runs one SQL query on DuckDB over the contract tables: only records known by
-    the end of ``as_of`` count (``ingested_at < as_of + 1 day``, UTC), the latest
-    known version of each record is used and a spell is in force if it started
-    before the cutoff and had not ended by it. Every number comes from the rule
-    sets in force at ``as_of``.
+    Runs one SQL query on DuckDB over the contract tables, reading them by the
+    rule of :mod:`credit_engine.point_in_time`: only records known by the end of
+    ``as_of`` count, each in its latest known version, and a spell counts while
+    in force at that cutoff. Every number comes from the rule sets in force at
+    ``as_of``.
 
     Parameters
     ----------
     sources : Sources
         Where the records are read (:class:`~credit_engine.features.LakeSources`,
-        :class:`~credit_engine.features.FrameSources`, an online store).
+        :class:`~credit_engine.features.FrameSources`, an online store), with
+        the tables' contracts (``sources.contracts``).
     as_of : datetime.date
         Rating date.
     rulebook : RuleBook
@@ -224,7 +225,9 @@ def statutory_facts(
     >>> statutory_facts(sources, dt.date(2026, 4, 1), rulebook=book).empty
     True
     """
-    sql, tables = statutory_facts_sql(rulebook, as_of, usccs)
+    sql, tables = statutory_facts_sql(
+        rulebook, as_of, usccs, contracts=sources.contracts
+    )
     if not sql or (usccs is not None and len(usccs) == 0):
         return _empty()
     with contextlib.ExitStack() as stack:

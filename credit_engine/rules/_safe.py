@@ -47,7 +47,10 @@ def safe_sql(ctx: Context) -> FactSql:
                 ["fx_class", "reason_code", "effective_from", "effective_to"],
             ),
         ),
-        ("sf_now", in_force(ctx, "sf_k", ["fx_class", "reason_code"])),
+        (
+            "sf_now",
+            in_force(ctx, "safe_classification", "sf_k", ["fx_class", "reason_code"]),
+        ),
     )
     selects = tuple(
         fact_row(

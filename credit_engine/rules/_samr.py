@@ -15,6 +15,7 @@ from __future__ import annotations
 from credit_engine.rules._sqlkit import (
     Context,
     FactSql,
+    active_spells,
     day_of,
     fact_row,
     in_force,
@@ -37,13 +38,6 @@ _CAUSES = "string_agg(DISTINCT cause, ';' ORDER BY cause)"
 
 def _spells(ctx: Context, table: str, columns: list[str]) -> str:
     return known(ctx, table, [*columns, "effective_from", "effective_to"])
-
-
-def _active(ctx: Context, cte: str) -> str:
-    return (
-        f"SELECT * FROM {cte} "
-        f"WHERE effective_to IS NULL OR effective_to >= {ctx.cutoff}"
-    )
 
 
 def samr_sql(ctx: Context) -> FactSql:
@@ -73,7 +67,7 @@ def samr_sql(ctx: Context) -> FactSql:
                 "sm_sl_on",
                 f"SELECT uscc, cause, {listed} AS listed, "
                 f"least({day_of('effective_to')}, {listed} + {days}) AS ends "
-                f"FROM ({_active(ctx, 'sm_sl')}) AS a "
+                f"FROM ({active_spells(ctx, 'sm_sl')}) AS a "
                 f"WHERE {ctx.day} < {listed} + {days}",
             ),
         ]
@@ -93,7 +87,7 @@ def samr_sql(ctx: Context) -> FactSql:
         tables.add("abnormal_list")
         ctes += [
             ("sm_ab", _spells(ctx, "abnormal_list", ["cause"])),
-            ("sm_ab_on", _active(ctx, "sm_ab")),
+            ("sm_ab_on", active_spells(ctx, "sm_ab")),
         ]
     if abnormal:
         selects.append(
@@ -126,7 +120,7 @@ def samr_sql(ctx: Context) -> FactSql:
         tables.add("samr_registration")
         ctes += [
             ("sm_reg_k", _spells(ctx, "samr_registration", ["status"])),
-            ("sm_reg", in_force(ctx, "sm_reg_k", ["status"])),
+            ("sm_reg", in_force(ctx, "samr_registration", "sm_reg_k", ["status"])),
         ]
         selects.append(
             fact_row(

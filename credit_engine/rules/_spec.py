@@ -279,7 +279,7 @@ def check_versions(rule_sets: Iterable[RuleSet]) -> None:
 def check_fact_params(
     rs: RuleSet,
     known: Mapping[str, Mapping[str, tuple[type, ...]]],
-    repair_params: Mapping[str, tuple[type, ...]],
+    required: Mapping[str, tuple[type, ...]],
 ) -> list[str]:
     """Problems of a rule set against what the engine implements.
 
@@ -290,8 +290,8 @@ def check_fact_params(
     known : mapping of str to mapping of str to tuple of type
         Fact codes the engine implements for ``rs.regime``, each with the
         parameters it needs and their accepted types.
-    repair_params : mapping of str to tuple of type
-        Parameters every REPAIR rule set must define.
+    required : mapping of str to tuple of type
+        Parameters every rule set of ``rs.regime`` must define.
 
     Returns
     -------
@@ -299,18 +299,15 @@ def check_fact_params(
         One line per problem (empty when the rule set is usable).
     """
     problems = []
-    if rs.regime is Regime.REPAIR:
-        needed: dict[str, tuple[type, ...]] = dict(repair_params)
-    else:
-        unknown = sorted(set(rs.facts) - set(known))
-        if unknown:
-            problems.append(
-                f"{rs.id}: the engine does not implement fact(s) {unknown}; "
-                f"{rs.regime.value} facts are {sorted(known)}"
-            )
-        needed = {}
-        for code in sorted(set(rs.facts) & set(known)):
-            needed.update(known[code])
+    unknown = sorted(set(rs.facts) - set(known))
+    if unknown:
+        problems.append(
+            f"{rs.id}: the engine does not implement fact(s) {unknown}; "
+            f"{rs.regime.value} facts are {sorted(known)}"
+        )
+    needed: dict[str, tuple[type, ...]] = dict(required)
+    for code in sorted(set(rs.facts) & set(known)):
+        needed.update(known[code])
     absent = sorted(n for n in needed if n not in rs.params)
     if absent:
         problems.append(f"{rs.id}: missing parameter(s) {absent}")

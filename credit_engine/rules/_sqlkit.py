@@ -1,77 +1,33 @@
-"""SQL building blocks of the rule layers: point in time, literals, fact rows.
+"""SQL building blocks of the rule layers: context, known records, fact rows.
 
-The conventions are the feature engine's (``credit_engine.features._sql``). For a
-rating date ``as_of`` only what was known by the end of that day counts:
-``cutoff = as_of + 1 day`` (exclusive, UTC).
-
-* events count if ``event_ts < cutoff`` and ``ingested_at < cutoff``;
-* of a versioned record (same ``uscc, source_record_id``) the latest version
-  with ``ingested_at < cutoff`` is used;
-* a state spell is in force if ``effective_from < cutoff`` and ``effective_to``
-  is null or ``>= cutoff`` in that latest version.
-
-Every instant is written as a UTC literal computed in Python and every date is
-taken in UTC, so the SQL gives the same answer whatever the session time zone.
+The records are read by the rule of :mod:`credit_engine.point_in_time` at the
+rating date's cutoff (:attr:`Context.cutoff`), with each table's time column and
+versioning taken from its contract. Every instant is a UTC literal computed in
+Python and every date is taken in UTC, so the SQL gives the same answer whatever
+the session time zone.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
+from credit_engine import point_in_time as pit
+from credit_engine.data import SourceContract
 from credit_engine.exceptions import ConfigurationError
 from credit_engine.rules._spec import RuleSet
 
 __all__ = [
-    "REPAIR_PARAMS",
-    "TABLES",
     "Context",
     "FactSql",
-    "TableInfo",
+    "active_spells",
     "day_of",
     "fact_row",
     "in_force",
     "known",
-    "lit",
 ]
-
-
-@dataclass(frozen=True)
-class TableInfo:
-    """Time semantics of a contract table the rules read."""
-
-    time_column: str
-    versioned: bool
-
-
-TABLES: dict[str, TableInfo] = {
-    "customs_credit_level": TableInfo("effective_from", versioned=True),
-    "customs_declaration": TableInfo("event_ts", versioned=False),
-    "customs_penalty": TableInfo("event_ts", versioned=True),
-    "customs_registration": TableInfo("effective_from", versioned=True),
-    "customs_tax_bill": TableInfo("event_ts", versioned=True),
-    "tax_credit_rating": TableInfo("effective_from", versioned=True),
-    "tax_registration": TableInfo("effective_from", versioned=True),
-    "tax_violation": TableInfo("event_ts", versioned=False),
-    "safe_classification": TableInfo("effective_from", versioned=True),
-    "abnormal_list": TableInfo("effective_from", versioned=True),
-    "samr_registration": TableInfo("effective_from", versioned=True),
-    "serious_violation_list": TableInfo("effective_from", versioned=True),
-}
-"""The tables the rule layers read, as their contracts declare them (a unit test
-keeps this in step with ``features/sources``)."""
-
-
-REPAIR_PARAMS: dict[str, tuple[type, ...]] = {
-    "serious_max_publicity_days": (int,),
-}
-"""Parameters every REPAIR rule set must define (used by the TAX and SAMR layers)."""
-
-
-def lit(text: str) -> str:
-    """Quote ``text`` as an SQL string literal."""
-    return "'" + text.replace("'", "''") + "'"
 
 
 def day_of(column: str) -> str:
@@ -106,12 +62,15 @@ class Context:
         The REPAIR rule set in force at ``as_of`` (publicity periods).
     usccs : tuple of str or None
         Restrict every table scan to these enterprises.
+    contracts : mapping of str to SourceContract
+        Contracts of the tables read (time column, key, versioning).
     """
 
     as_of: dt.date
     rules: RuleSet
     repair: RuleSet
     usccs: tuple[str, ...] | None
+    contracts: Mapping[str, SourceContract]
 
     def has(self, code: str) -> bool:
         """Whether the rule set in force defines fact ``code``."""
@@ -122,23 +81,27 @@ class Context:
         """``as_of`` as a DATE literal."""
         return f"DATE '{self.as_of.isoformat()}'"
 
-    def instant(self, days_before: int = 0) -> str:
-        """``cutoff - days_before`` days as a UTC TIMESTAMPTZ literal."""
-        moment = dt.datetime.combine(
-            self.as_of + dt.timedelta(days=1 - days_before), dt.time(), dt.UTC
-        )
-        return f"TIMESTAMPTZ '{moment.isoformat(sep=' ')}'"
-
     @property
-    def cutoff(self) -> str:
-        """The knowledge cutoff (end of ``as_of``, exclusive) as a literal."""
-        return self.instant(0)
+    def cutoff(self) -> pit.Cutoff:
+        """The knowledge cutoff of ``as_of`` (a UTC literal)."""
+        return pit.Cutoff.end_of(self.as_of)
 
-    def uscc_filter(self, column: str = "uscc") -> str | None:
-        """``column IN (...)`` for the requested enterprises, or ``None``."""
-        if self.usccs is None:
-            return None
-        return f"{column} IN ({', '.join(lit(u) for u in self.usccs)})"
+    def contract(self, table: str) -> SourceContract:
+        """Return the contract of ``table``.
+
+        Raises
+        ------
+        ConfigurationError
+            If no contract of that name was given.
+        """
+        try:
+            return self.contracts[table]
+        except KeyError:
+            raise ConfigurationError(
+                f"the {self.rules.regime.value} rules read table {table!r}, which "
+                f"has no contract among {sorted(self.contracts)}; pass the contracts "
+                "loaded from features/sources (load_contracts)."
+            ) from None
 
     def integer(self, name: str, *, repair: bool = False) -> int:
         """Return an integer parameter (days or years) of the rule set."""
@@ -194,11 +157,6 @@ class Context:
         return value
 
 
-def _where(*parts: str | None) -> str:
-    kept = [f"({p})" for p in parts if p]
-    return " AND ".join(kept) if kept else "true"
-
-
 def known(
     ctx: Context,
     table: str,
@@ -206,66 +164,64 @@ def known(
     *,
     where: str | None = None,
     keys_from: str | None = None,
+    window_days: int | None = None,
+    every_version: bool = False,
 ) -> str:
     """Select the records of ``table`` known at ``as_of`` (latest versions).
+
+    :func:`credit_engine.point_in_time.known` at the context's cutoff, for its
+    enterprises.
 
     Parameters
     ----------
     ctx : Context
-        Date and enterprise filter.
+        Date, contracts and enterprise filter.
     table : str
-        Contract table (see :data:`TABLES`).
+        Contract table (read as ``t``).
     columns : list of str
-        Columns to return besides ``uscc`` and ``source_record_id``.
+        Columns to return besides the contract key (``uscc, source_record_id``).
     where : str, optional
         Extra condition on the rows scanned, before the latest version is taken.
         It must not depend on columns a later version may change, unless
         ``keys_from`` is used to take the versions of the matching keys only.
     keys_from : str, optional
-        A CTE with ``uscc, source_record_id``: only those records are read.
+        A CTE with the key columns: only those records are read.
+    window_days : int, optional
+        Only records whose time column is at most this many days before the
+        cutoff.
+    every_version : bool, default=False
+        Keep every known version, not only the latest.
 
     Returns
     -------
     str
-        A SELECT of ``uscc, source_record_id`` and ``columns``.
+        A SELECT of the key and ``columns``.
     """
-    info = TABLES[table]
-    cols = ", ".join(["t.uscc", "t.source_record_id", *(f"t.{c}" for c in columns)])
-    cond = _where(
-        f"t.ingested_at < {ctx.cutoff}",
-        f"t.{info.time_column} < {ctx.cutoff}",
-        ctx.uscc_filter("t.uscc"),
-        where,
-    )
-    source = f"{table} AS t"
-    if keys_from is not None:
-        source += (
-            f" SEMI JOIN {keys_from} AS k ON k.uscc = t.uscc "
-            "AND k.source_record_id = t.source_record_id"
-        )
-    if not info.versioned:
-        return f"SELECT {cols} FROM {source} WHERE {cond}"
-    return (
-        f"SELECT {cols} FROM {source} WHERE {cond} "
-        "QUALIFY row_number() OVER (PARTITION BY t.uscc, t.source_record_id "
-        "ORDER BY t.ingested_at DESC) = 1"
+    return pit.known(
+        ctx.contract(table),
+        ctx.cutoff,
+        columns,
+        window_days=window_days,
+        where=where,
+        usccs=ctx.usccs,
+        keys_from=keys_from,
+        every_version=every_version,
     )
 
 
-def in_force(ctx: Context, known_cte: str, columns: list[str]) -> str:
-    """Select the spell in force per enterprise among those of ``known_cte``.
+def in_force(ctx: Context, table: str, known_cte: str, columns: list[str]) -> str:
+    """Select the spell of ``table`` in force per enterprise among ``known_cte``.
 
-    When several known spells are in force (a closing version not yet arrived),
-    the one that started last wins (ties: the larger record id), as the feature
-    engine's ``current`` aggregation does.
+    See :func:`credit_engine.point_in_time.in_force` (the spell that started
+    last wins; ties: the larger record id, as the feature engine's ``current``
+    aggregation does).
     """
-    cols = ", ".join(["uscc", "source_record_id", "effective_from", *columns])
-    return (
-        f"SELECT {cols}, effective_to FROM {known_cte} "
-        f"WHERE effective_to IS NULL OR effective_to >= {ctx.cutoff} "
-        "QUALIFY row_number() OVER (PARTITION BY uscc "
-        "ORDER BY effective_from DESC, source_record_id DESC) = 1"
-    )
+    return pit.in_force(ctx.contract(table), known_cte, ctx.cutoff, columns)
+
+
+def active_spells(ctx: Context, known_cte: str) -> str:
+    """Select every spell of ``known_cte`` still in force at the cutoff."""
+    return f"SELECT * FROM {known_cte} WHERE {pit.spell_in_force(ctx.cutoff)}"
 
 
 def fact_row(
@@ -284,7 +240,8 @@ def fact_row(
     ``uscc`` (one fact per enterprise).
     """
     sql = (
-        f"SELECT uscc, {lit(code)} AS code, CAST({since} AS DATE) AS since, "
+        f"SELECT uscc, {pit.sql_literal(code)} AS code, "
+        f"CAST({since} AS DATE) AS since, "
         f"CAST({until} AS DATE) AS until, CAST({detail} AS VARCHAR) AS detail "
         f"FROM {source}"
     )

@@ -69,7 +69,15 @@ def _rating_ctes(ctx: Context) -> list[tuple[str, str]]:
                 ],
             ),
         ),
-        ("tx_now", in_force(ctx, "tx_rt", ["rating_year", "level", "direct_d_code"])),
+        (
+            "tx_now",
+            in_force(
+                ctx,
+                "tax_credit_rating",
+                "tx_rt",
+                ["rating_year", "level", "direct_d_code"],
+            ),
+        ),
     ]
 
 
@@ -205,7 +213,7 @@ def tax_sql(ctx: Context) -> FactSql:
                     ["status", "effective_from", "effective_to"],
                 ),
             ),
-            ("tx_reg", in_force(ctx, "tx_reg_k", ["status"])),
+            ("tx_reg", in_force(ctx, "tax_registration", "tx_reg_k", ["status"])),
         ]
         selects.append(
             fact_row(

@@ -3,8 +3,9 @@
 A row ``(uscc, as_of)`` is labelled 1 when any adverse event of the model spec
 (customs dishonest status, a tax D or major violation, SAFE class C, an
 abnormal- or serious-list entry...) takes effect in ``(as_of, as_of + horizon]``,
-as the lake finally knows it (every version, whenever it arrived: outcomes are
-judged with hindsight). Rows whose outcome window runs past the lake's
+as the lake finally knows it: the latest version of every record, whenever it
+arrived (outcomes are judged with hindsight, the one exception to the rule of
+:mod:`credit_engine.point_in_time`). Rows whose outcome window runs past the lake's
 observation end are incomplete and dropped. Import-linter forbids the feature
 engine, decisioning and the API from importing this module.
 """
@@ -21,19 +22,10 @@ import pyarrow as pa
 from credit_engine.data import RecordKind, SourceContract
 from credit_engine.exceptions import ConfigurationError
 from credit_engine.features import Sources, check_expression
+from credit_engine.point_in_time import cutoff_of, latest_versions, sql_literal
 from credit_engine.training._spec import EventRule, LabelSpec
 
 __all__ = ["attach_labels", "event_sql", "observation_end"]
-
-
-def _latest_versions(contract: SourceContract) -> str:
-    key = ", ".join(contract.key) if contract.key else "source_record_id"
-    if not contract.is_versioned:
-        return contract.name
-    return (
-        f"(SELECT * FROM {contract.name} QUALIFY row_number() OVER "
-        f"(PARTITION BY {key} ORDER BY ingested_at DESC) = 1)"
-    )
 
 
 def event_sql(rule: EventRule, contract: SourceContract) -> str:
@@ -42,20 +34,20 @@ def event_sql(rule: EventRule, contract: SourceContract) -> str:
     For state tables with ``starts_only``, a record is an event only if the
     enterprise's previous spell was not adverse or ended before it started.
     """
-    latest = _latest_versions(contract)
-    code = rule.code.replace("'", "''")
+    latest = latest_versions(contract)
+    code = sql_literal(rule.code)
     if contract.kind is RecordKind.EVENT:
         return (
-            f"SELECT uscc, event_ts, '{code}' AS code FROM {latest} AS t "
+            f"SELECT uscc, event_ts, {code} AS code FROM {latest} AS t "
             f"WHERE ({rule.when})"
         )
     if not rule.starts_only:
         return (
-            f"SELECT uscc, effective_from AS event_ts, '{code}' AS code "
+            f"SELECT uscc, effective_from AS event_ts, {code} AS code "
             f"FROM {latest} AS t WHERE ({rule.when})"
         )
     return (
-        f"SELECT uscc, effective_from AS event_ts, '{code}' AS code FROM ("
+        f"SELECT uscc, effective_from AS event_ts, {code} AS code FROM ("
         f"SELECT uscc, effective_from, coalesce(({rule.when}), false) AS hit, "
         "lag(coalesce((" + rule.when + "), false)) OVER w AS prev_hit, "
         "lag(effective_to) OVER w AS prev_to "
@@ -142,7 +134,8 @@ def attach_labels(
         events = " UNION ALL ".join(
             event_sql(r, contracts[r.table]) for r in spec.events
         )
-        start = "CAST(s.as_of AS TIMESTAMP WITH TIME ZONE) + INTERVAL '1' DAY"
+        # The outcome window opens where the rating's knowledge ends: at the cutoff.
+        start = cutoff_of("s.as_of")
         sql = (
             f"WITH ev AS ({events}) "
             "SELECT s._row, min(ev.event_ts) AS event_ts, "

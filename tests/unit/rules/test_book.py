@@ -13,13 +13,13 @@ from credit_engine.config import Settings
 from credit_engine.exceptions import ConfigurationError
 from credit_engine.features import to_spark
 from credit_engine.rules import (
-    IMPLEMENTED_FACTS,
+    REGIMES,
     Certainty,
     Regime,
     RuleBook,
+    regime_layer,
     statutory_facts_sql,
 )
-from credit_engine.rules._sqlkit import TABLES
 from credit_engine.vocabulary import Tier
 
 ROOT = Settings().definitions_dir
@@ -89,11 +89,11 @@ def test_the_version_in_force_changes_on_its_effective_date(
     assert rulebook.in_force(dt.date.fromisoformat(as_of))["CUSTOMS"].id == customs
 
 
-def test_a_date_before_every_version_names_the_regime_and_the_date(rulebook):
+def test_a_date_before_every_version_names_the_regime_and_the_date(rulebook, contracts):
     with pytest.raises(ConfigurationError, match=r"No CUSTOMS rule set .* 2021-10-31"):
         rulebook.in_force(dt.date(2021, 10, 31))
     with pytest.raises(ConfigurationError, match=r"No REPAIR rule set .* 2023-04-30"):
-        statutory_facts_sql(rulebook, dt.date(2023, 4, 30))
+        statutory_facts_sql(rulebook, dt.date(2023, 4, 30), contracts=contracts)
     with pytest.raises(ConfigurationError, match="must be a datetime.date"):
         rulebook.in_force(dt.datetime(2025, 1, 1, tzinfo=dt.UTC))
 
@@ -126,7 +126,7 @@ def test_the_shipped_facts_and_effects_match_the_brief(rulebook):
         for rs in rulebook.in_force(on).values()
         for code, spec in rs.facts.items()
     }
-    assert set(f) == {c for facts in IMPLEMENTED_FACTS.values() for c in facts}
+    assert set(f) == {c for layer in REGIMES for c in layer.facts}
     joint = {c for c, s in f.items() if s.joint_punishment}
     assert joint == {
         "CUSTOMS_SERIOUS_DISHONEST",
@@ -179,12 +179,47 @@ def test_every_unconfirmed_number_is_a_parameter_with_its_certainty(rulebook):
     assert rulebook.get("REPAIR_NDRC58").facts == {}
 
 
-def test_the_tables_the_rules_read_match_their_contracts(contracts):
-    for name, info in TABLES.items():
-        contract = contracts[name]
-        assert contract.time_column == info.time_column, name
-        assert contract.is_versioned == info.versioned, name
-        assert list(contract.key) == ["uscc", "source_record_id"], name
+def test_the_tables_the_rules_read_are_read_by_their_contracts(rulebook, contracts):
+    """The rules take each table's time column and versioning from its contract."""
+    for as_of in (dt.date(2025, 6, 30), dt.date(2026, 4, 1)):
+        sql, tables = statutory_facts_sql(rulebook, as_of, contracts=contracts)
+        assert tables, as_of
+        for name in tables:
+            contract = contracts[name]
+            assert list(contract.key) == ["uscc", "source_record_id"], name
+            assert f"t.{contract.time_column} < TIMESTAMPTZ" in sql, name
+        versioned = [n for n in tables if contracts[n].is_versioned]
+        assert "customs_declaration" in tables
+        assert not contracts["customs_declaration"].is_versioned
+        assert versioned
+    without = {n: c for n, c in contracts.items() if n != "tax_credit_rating"}
+    with pytest.raises(
+        ConfigurationError,
+        match=r"TAX rules read table 'tax_credit_rating', which has no contract",
+    ):
+        statutory_facts_sql(rulebook, dt.date(2026, 4, 1), contracts=without)
+
+
+def test_each_regime_is_declared_once_with_its_builder_and_facts(rulebook):
+    assert [layer.regime for layer in REGIMES] == list(Regime)
+    for layer in REGIMES:
+        assert regime_layer(layer.regime) is layer
+        if layer.regime is Regime.REPAIR:
+            assert layer.build is None
+            assert layer.facts == {}
+            assert set(layer.params) == {"serious_max_publicity_days"}
+            continue
+        assert callable(layer.build), layer.regime
+        assert layer.params == {}, layer.regime
+        # Every fact a shipped rule set defines is one the layer implements.
+        shipped = {
+            code
+            for rs in rulebook.rule_sets
+            if rs.regime is layer.regime
+            for code in rs.facts
+        }
+        assert shipped <= set(layer.facts), layer.regime
+        assert all(code.startswith(layer.regime.value) for code in layer.facts)
 
 
 # ------------------------------------------------------------------- errors
@@ -317,7 +352,7 @@ def test_a_missing_or_mistyped_parameter_is_refused(tmp_path):
     )
 
 
-def test_a_bad_parameter_value_is_refused_when_compiled(tmp_path):
+def test_a_bad_parameter_value_is_refused_when_compiled(tmp_path, contracts):
     root = _copy(tmp_path)
     _edit(
         root,
@@ -329,7 +364,7 @@ def test_a_bad_parameter_value_is_refused_when_compiled(tmp_path):
         ConfigurationError,
         match=r"d_retention_scope' must be one of \['ANY', 'DIRECT_D_ONLY'\]",
     ):
-        statutory_facts_sql(book, dt.date(2025, 8, 1))
+        statutory_facts_sql(book, dt.date(2025, 8, 1), contracts=contracts)
 
 
 def test_file_names_follow_ids_and_every_regime_is_needed(tmp_path):
@@ -359,8 +394,10 @@ def test_duplicate_ids_are_refused(rulebook):
 
 
 @pytest.mark.parametrize("as_of", ["2025-06-30", "2026-04-01"])
-def test_the_compiled_sql_transpiles_to_spark(rulebook, as_of):
-    sql, _ = statutory_facts_sql(rulebook, dt.date.fromisoformat(as_of))
+def test_the_compiled_sql_transpiles_to_spark(rulebook, contracts, as_of):
+    sql, _ = statutory_facts_sql(
+        rulebook, dt.date.fromisoformat(as_of), contracts=contracts
+    )
     spark = to_spark(sql)
     assert "QUALIFY" not in spark.upper()
     assert "ROW_NUMBER()" in spark.upper()

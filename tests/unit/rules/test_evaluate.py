@@ -89,8 +89,10 @@ def test_a_given_connection_is_used_and_left_open(records):
     con.close()
 
 
-def test_the_query_reads_only_the_tables_it_needs(rulebook):
-    sql, tables = statutory_facts_sql(rulebook, dt.date(2026, 4, 1), ["X"])
+def test_the_query_reads_only_the_tables_it_needs(rulebook, contracts):
+    sql, tables = statutory_facts_sql(
+        rulebook, dt.date(2026, 4, 1), ["X"], contracts=contracts
+    )
     assert "customs_declaration" in tables
     assert "vat_invoice" not in tables
     assert "vat_invoice" not in sql
