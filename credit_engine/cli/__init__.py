@@ -234,14 +234,14 @@ def _print_ingest(report: Any) -> None:
     table.add_row("[bold]total", *(f"[bold]{v:,}" for v in totals))
     console.print(table)
     if reasons:
-        from credit_engine.data import ReasonCode
+        from credit_engine.data import QuarantineReason
 
         why = Table(title="Quarantine reasons (rows, all tables)")
         why.add_column("reason")
         why.add_column("rows", justify="right")
         why.add_column("meaning")
         for code, n in sorted(reasons.items(), key=lambda kv: -kv[1]):
-            why.add_row(code, f"{n:,}", ReasonCode(code).describe())
+            why.add_row(code, f"{n:,}", QuarantineReason(code).describe())
         console.print(why)
     for key in ("html_report", "data_docs"):
         if data.get(key):

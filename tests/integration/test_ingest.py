@@ -27,7 +27,7 @@ from credit_engine.config import Settings
 from credit_engine.data import (
     IngestReport,
     Lake,
-    ReasonCode,
+    QuarantineReason,
     SourceContract,
     ingest_batch,
 )
@@ -272,7 +272,7 @@ def test_all_reason_codes_are_covered_by_the_scenario(scenario):
     for report in (scenario["a"], scenario["b"]):
         for table in report.tables.values():
             seen |= set(table.reasons)
-    assert seen == {code.value for code in ReasonCode}
+    assert seen == {code.value for code in QuarantineReason}
 
 
 def test_counts_and_reasons_of_batch_a(scenario):
@@ -526,7 +526,7 @@ def test_html_report_and_data_docs_exist(scenario):
         assert name in html
     assert "<svg" in html
     assert "is not one of" in html  # sample rows
-    assert ReasonCode.KNOWN_BEFORE_EVENT.describe() in html
+    assert QuarantineReason.KNOWN_BEFORE_EVENT.describe() in html
     assert 'href="data_docs/index.html"' in html
     docs = Path(a.data_docs)
     assert (
