@@ -31,6 +31,7 @@ from credit_engine.data import (
     SourceContract,
     ingest_batch,
 )
+from credit_engine.data._lake import ingest_lock
 
 pytestmark = pytest.mark.integration
 
@@ -476,7 +477,9 @@ def test_lake_lists_exactly_the_committed_files(scenario):
     ]
     assert manifests[0].tables[DECL].quarantined == 11
     assert not any(settings.staging_dir.iterdir())
-    assert not (settings.lake_dir / ".lock").exists()
+    assert (settings.lake_dir / ".lock").read_text() == ""  # names no holder
+    with ingest_lock(settings.lake_dir):  # and is free
+        pass
 
 
 def test_json_report_has_the_agreed_shape(scenario):
