@@ -10,7 +10,7 @@ import typer
 from rich.json import JSON
 from rich.table import Table
 
-from credit_engine.cli._shared import (
+from credit_engine.cli._app import (
     HomeOption,
     app,
     console,

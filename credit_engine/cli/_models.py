@@ -3,24 +3,31 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
-import numpy as np
 import typer
-from rich.table import Table
 
-from credit_engine.cli._shared import (
+from credit_engine.cli._app import (
     HomeOption,
     app,
-    console,
-    err_console,
     friendly_errors,
     settings_for,
     write_json_report,
 )
+from credit_engine.cli._progress import RichProgress
+from credit_engine.cli._render_models import (
+    print_cross_validation,
+    print_gates,
+    print_promoted,
+    print_registered,
+    print_training,
+)
 from credit_engine.config import Settings
 
-_COLOURS = {"green": "green", "amber": "yellow", "red": "red", "empty": "dim"}
+if TYPE_CHECKING:
+    from credit_engine.registry import PromotionResult
+
+__all__ = ["evaluate", "models", "promote", "run_promotion", "train"]
 
 
 def _spec_names(settings: Settings, names: list[str] | None) -> list[str]:
@@ -37,10 +44,6 @@ def _registered_name(settings: Settings, name: str) -> str:
         spec = load_model_spec(settings.definitions_dir / "models", name)
         return spec.registered_name
     return name
-
-
-def _grades(colours: dict[str, str]) -> str:
-    return " ".join(f"[{_COLOURS.get(c, 'white')}]{g}[/]" for g, c in colours.items())
 
 
 # --------------------------------------------------------------------- train
@@ -63,64 +66,18 @@ def train(
     home: HomeOption = None,
 ) -> None:
     """Train, validate out of time and register models (aliased challenger)."""
+    from credit_engine.pipeline import train_models
+
     settings = settings_for(home)
-    results = run_training(settings, _spec_names(settings, model), snapshot)
+    results = train_models(
+        settings, _spec_names(settings, model), snapshot, progress=RichProgress()
+    )
     print_training(results)
     if report_json is not None:
         write_json_report(report_json, {"models": [r.to_json_dict() for r in results]})
 
 
-def run_training(
-    settings: Settings, names: list[str], snapshot: Path | None = None
-) -> list[Any]:
-    """Train each named spec, showing each step as it runs."""
-    from credit_engine.training import train_spec
-
-    results = []
-    for name in names:
-        with console.status(f"[bold]{name}[/]: starting") as status:
-
-            def step(text: str, name: str = name, status: Any = status) -> None:
-                status.update(f"[bold]{name}[/]: {text}")
-                err_console.log(f"{name}: {text}")
-
-            results.append(train_spec(name, settings, snapshot=snapshot, step=step))
-    return results
-
-
-def print_training(results: list[Any]) -> None:
-    """Print the out-of-time figures of trained models and their report paths."""
-    table = Table(title="Trained models (out-of-time figures)")
-    for column in ("model", "version", "AUC", "KS", "Brier", "PSI", "grades"):
-        table.add_column(column, justify="right" if column != "grades" else "left")
-    for result in results:
-        row = result.to_json_dict()
-        table.add_row(
-            row["registered_name"],
-            f"v{row['version']} (challenger)",
-            f"{row['auc']:.4f}",
-            f"{row['ks']:.4f}",
-            f"{row['brier']:.4f}",
-            f"{row['psi']:.4f}",
-            _grades(row["calibration"]),
-        )
-    console.print(table)
-    for result in results:
-        console.print(f"report: {result.report_dir / 'validation.html'}")
-
-
 # ------------------------------------------------------------------- promote
-def _print_gates(result: Any) -> None:
-    table = Table(title=f"Promotion gates: {result.name} v{result.version}")
-    table.add_column("gate")
-    table.add_column("result")
-    table.add_column("detail")
-    for gate in result.gates:
-        verdict = "[green]pass" if gate.passed else "[red]FAIL"
-        table.add_row(gate.gate, verdict, gate.detail)
-    console.print(table)
-
-
 @app.command()
 @friendly_errors
 def promote(
@@ -158,9 +115,10 @@ def run_promotion(
     reason: str = "",
     actor: str | None = None,
     force: bool = False,
-) -> Any:
+) -> PromotionResult:
     """Promote and print the gate table (also when refused, then re-raise)."""
     from credit_engine.exceptions import PromotionRefusedError
+    from credit_engine.registry import PromotionResult
     from credit_engine.registry import promote as promote_version
 
     registered = _registered_name(settings, name)
@@ -174,15 +132,11 @@ def run_promotion(
             force=force,
         )
     except PromotionRefusedError as exc:
-        if exc.result is not None:
-            _print_gates(exc.result)
+        if isinstance(exc.result, PromotionResult):
+            print_gates(exc.result)
         raise
-    _print_gates(result)
-    previous = result.previous_champion or "none"
-    console.print(
-        f"[bold green]promoted[/] {result.name} v{result.version} to champion "
-        f"(was {previous})"
-    )
+    print_gates(result)
+    print_promoted(result)
     return result
 
 
@@ -203,36 +157,10 @@ def models(
     )
 
     settings = settings_for(home)
-    table = Table(title="Registered models")
-    for column in ("model", "version", "aliases", "AUC", "KS", "PSI", "red", "run"):
-        table.add_column(column)
-    for row in registered_versions(settings):
-        table.add_row(
-            row["name"],
-            row["version"],
-            ", ".join(row["aliases"]) or "-",
-            f"{row['oot_auc']:.4f}",
-            f"{row['oot_ks']:.4f}",
-            f"{row['oot_psi']:.4f}",
-            f"{np.nan_to_num(row['oot_red_grades']):.0f}",
-            row["run_id"][:8],
-        )
-    console.print(table)
-    if history:
-        changes = Table(title="Alias history")
-        for column in ("at", "model", "alias", "from", "to", "actor", "reason"):
-            changes.add_column(column)
-        for change in alias_history(alias_history_path(settings)):
-            changes.add_row(
-                change.at,
-                change.model,
-                change.alias,
-                change.from_version or "-",
-                change.to_version,
-                change.actor,
-                change.reason,
-            )
-        console.print(changes)
+    print_registered(
+        registered_versions(settings),
+        alias_history(alias_history_path(settings)) if history else None,
+    )
 
 
 # ------------------------------------------------------------------ evaluate
@@ -293,23 +221,6 @@ def evaluate(
         rate=rate,
         rate_out=rate_out,
     )
-    rows = payload["target"]["rows"]
-    out = Table(title=f"Cross-validation ({folds} folds, {rows} rows)")
-    out.add_column("model")
-    if payload["target"]["kind"] == "binary":
-        out.add_column("AUC (pooled)", justify="right")
-        out.add_column("AUC per fold", justify="right")
-        for name, fig in payload["models"].items():
-            folds_text = " ".join(f"{v:.3f}" for v in fig["auc_folds"])
-            out.add_row(name, f"{fig['auc']:.4f}", folds_text)
-    else:
-        out.add_column("QW kappa", justify="right")
-        out.add_column("accuracy", justify="right")
-        for name, fig in payload["models"].items():
-            out.add_row(name, f"{fig['qwk']:.4f}", f"{fig['accuracy']:.4f}")
-    console.print(out)
-    if payload.get("rated"):
-        rated = payload["rated"]
-        console.print(f"rated {rated['rows']} rows: {rated['path']}")
+    print_cross_validation(payload, folds)
     if report_json is not None:
         write_json_report(report_json, payload)

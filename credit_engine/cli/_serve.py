@@ -9,13 +9,14 @@ from typing import Annotated
 
 import typer
 
-from credit_engine.cli._shared import (
+from credit_engine.cli._app import (
     HomeOption,
     app,
     console,
     friendly_errors,
     settings_for,
 )
+from credit_engine.cli._dates import date_option
 
 __all__ = ["openapi_document"]
 
@@ -44,13 +45,9 @@ def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.", min=1, max=65535)] = 8000,
     as_of: Annotated[
-        dt.datetime | None,
-        typer.Option(
-            "--as-of",
-            formats=["%Y-%m-%d"],
-            help="Serving date (default: today at each load).",
-        ),
-    ] = None,  # fmt: skip
+        dt.date | None,
+        date_option("--as-of", help="Serving date (default: today at each load)."),
+    ] = None,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
     home: HomeOption = None,
 ) -> None:
@@ -64,7 +61,7 @@ def serve(
     from credit_engine.api import create_app
 
     settings = settings_for(home)
-    application = create_app(settings, as_of=as_of.date() if as_of else None)
+    application = create_app(settings, as_of=as_of)
     console.print(
         f"serving on http://{host}:{port} (docs at /docs); engine home {settings.home}"
     )

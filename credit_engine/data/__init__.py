@@ -18,7 +18,7 @@ from credit_engine.data._contracts import (
 )
 from credit_engine.data._ingest import ingest_batch
 from credit_engine.data._lake import BatchManifest, Lake, TableCommit
-from credit_engine.data._reasons import ReasonCode
+from credit_engine.data._reasons import QuarantineReason
 from credit_engine.data._report import write_ingest_html
 from credit_engine.data._results import IngestReport, ProgressCallback, TableReport
 
@@ -32,7 +32,7 @@ __all__ = [
     "Lake",
     "ProgressCallback",
     "RangeRule",
-    "ReasonCode",
+    "QuarantineReason",
     "RecordKind",
     "SourceContract",
     "TableCommit",

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from credit_engine.data._contracts import ColumnType, SourceContract
-from credit_engine.data._reasons import ReasonCode
+from credit_engine.data._reasons import QuarantineReason
 from credit_engine.data._suites import CheckKind, plan_checks
 
 __all__ = ["TableOutcome", "classify_table", "connect"]
@@ -105,10 +105,10 @@ _QUOTE = "''''"  # SQL literal holding one single quote
 
 
 def _message(  # noqa: PLR0911 -- one sentence per reason code
-    contract: SourceContract, code: ReasonCode, column: str
+    contract: SourceContract, code: QuarantineReason, column: str
 ) -> str:
     """Return the SQL expression of the human sentence for one reason label."""
-    if code is ReasonCode.KEY_CONFLICT:
+    if code is QuarantineReason.KEY_CONFLICT:
         keys = ", ".join(contract.key)
         if not contract.is_versioned:
             return _lit(
@@ -124,24 +124,24 @@ def _message(  # noqa: PLR0911 -- one sentence per reason code
     spec = contract.column(column)
     name = _lit(column + " ")
     val = _value(contract, column)
-    if code is ReasonCode.MISSING_REQUIRED:
+    if code is QuarantineReason.MISSING_REQUIRED:
         return _lit(f"{column} is empty but required")
-    if code is ReasonCode.INVALID_TYPE:
+    if code is QuarantineReason.INVALID_TYPE:
         raw = f"json_extract_string(_raw_values, {_lit('$.' + column)})"
         tail = _lit(f"' is not a valid {spec.type.value}")
         return _concat(name, _QUOTE, raw, tail)
-    if code is ReasonCode.INVALID_USCC:
+    if code is QuarantineReason.INVALID_USCC:
         tail = " is not a valid USCC (length, characters or check character)"
         return f"coalesce(uscc_problem({column}), {_concat(name, val, _lit(tail))})"
-    if code is ReasonCode.UNKNOWN_CODE:
+    if code is QuarantineReason.UNKNOWN_CODE:
         allowed = ", ".join(spec.values or ())
         return _concat(name, val, _lit(f" is not one of {allowed}"))
-    if code in (ReasonCode.BELOW_MIN, ReasonCode.ABOVE_MAX):
-        kind = CheckKind.MIN if code is ReasonCode.BELOW_MIN else CheckKind.MAX
+    if code in (QuarantineReason.BELOW_MIN, QuarantineReason.ABOVE_MAX):
+        kind = CheckKind.MIN if code is QuarantineReason.BELOW_MIN else CheckKind.MAX
         word = "below the minimum" if kind is CheckKind.MIN else "above the maximum"
         bounds = _bounds(contract, column, kind)
         return _concat(name, val, _lit(f" is {word} {bounds}"))
-    if code is ReasonCode.BAD_FORMAT:
+    if code is QuarantineReason.BAD_FORMAT:
         return _concat(name, val, _lit(f" does not match {spec.pattern}"))
     other = contract.time_column
     return _concat(name, val, _lit(f" is before {other} "), _value(contract, other))
@@ -149,18 +149,18 @@ def _message(  # noqa: PLR0911 -- one sentence per reason code
 
 def key_conflict_label(contract: SourceContract) -> str:
     """Reason label of a key conflict, e.g. ``key_conflict:uscc,source_record_id``."""
-    return f"{ReasonCode.KEY_CONFLICT.value}:{','.join(contract.key)}"
+    return f"{QuarantineReason.KEY_CONFLICT.value}:{','.join(contract.key)}"
 
 
 def _reason_text_sql(contract: SourceContract) -> str:
-    labels: list[tuple[str, ReasonCode, str]] = [
+    labels: list[tuple[str, QuarantineReason, str]] = [
         (c.label, c.code, c.column) for c in plan_checks(contract)
     ]
     labels += [
-        (f"{ReasonCode.INVALID_TYPE.value}:{c}", ReasonCode.INVALID_TYPE, c)
+        (f"{QuarantineReason.INVALID_TYPE.value}:{c}", QuarantineReason.INVALID_TYPE, c)
         for c in contract.column_names
     ]
-    labels.append((key_conflict_label(contract), ReasonCode.KEY_CONFLICT, ""))
+    labels.append((key_conflict_label(contract), QuarantineReason.KEY_CONFLICT, ""))
     seen = dict.fromkeys(labels)
     branches = " ".join(
         f"WHEN {_lit(label)} THEN {_message(contract, code, column)}"

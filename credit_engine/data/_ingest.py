@@ -32,7 +32,7 @@ from credit_engine.data._read import (
     discover_inputs,
     iter_chunks,
 )
-from credit_engine.data._reasons import ReasonCode, reason_label
+from credit_engine.data._reasons import QuarantineReason, reason_label
 from credit_engine.data._report import write_ingest_html
 from credit_engine.data._results import IngestReport, ProgressCallback, TableReport
 from credit_engine.data._validate import SuiteRunner, reasons_list_array
@@ -48,9 +48,9 @@ __all__ = ["ingest_batch"]
 def _reasons_of(chunk: Chunk, failures: dict[str, npt.NDArray[np.int64]]) -> pa.Array:
     for column, mask in chunk.failed.items():
         rows = np.flatnonzero(mask).astype(np.int64)
-        failures[reason_label(ReasonCode.INVALID_TYPE, column)] = rows
+        failures[reason_label(QuarantineReason.INVALID_TYPE, column)] = rows
         # A value that failed to convert is null now but was not missing.
-        missing = reason_label(ReasonCode.MISSING_REQUIRED, column)
+        missing = reason_label(QuarantineReason.MISSING_REQUIRED, column)
         if missing in failures:
             failures[missing] = np.setdiff1d(failures[missing], rows)
     return reasons_list_array(chunk.num_rows, failures)

@@ -23,18 +23,15 @@ import json
 import os
 import shutil
 import socket
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from filelock import FileLock, Timeout
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from credit_engine.exceptions import IngestionError
 
 __all__ = ["BatchManifest", "Lake", "TableCommit", "ingest_lock"]
-
-_HELD: set[Path] = set()  # lock files held by this process
-_FRESH_SECONDS = 10.0
 
 COMMITS = "_commits"
 DUPLICATES = "_duplicates"
@@ -309,83 +306,75 @@ def _fsync(path: Path) -> None:
         os.close(fd)
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+def _record_holder(fd: int) -> None:
+    """Write who holds the lock into the (locked) lock file, for error messages."""
+    holder = json.dumps({"pid": os.getpid(), "host": socket.gethostname()})
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, holder.encode(), 0)
 
 
-def _holder(path: Path) -> tuple[object, object, bool]:
-    """Return ``(pid, host, live)`` of the process recorded in a lock file."""
+def _holder_text(path: Path) -> str:
+    """Return `` (pid N on HOST)`` from a held lock file, or ``""`` if unknown."""
     try:
-        age = time.time() - path.stat().st_mtime
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return None, None, False
-    except OSError:
-        text = ""
-    try:
-        holder = json.loads(text)
-    except ValueError:
-        holder = None
-    if not isinstance(holder, dict):
-        # Unreadable: a lock being written right now, or debris of a crash.
-        return None, None, age < _FRESH_SECONDS
-    pid, host = holder.get("pid"), holder.get("host")
-    if not isinstance(pid, int):
-        return pid, host, False
-    if host != socket.gethostname():
-        return pid, host, True  # cannot check another host's processes
-    if pid == os.getpid():
-        # Our own pid: live only if this process holds it (another thread);
-        # otherwise a previous process that had the same pid (containers).
-        return pid, host, path.resolve() in _HELD
-    return pid, host, _pid_alive(pid)
+        holder = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return ""
+    if not isinstance(holder, dict) or not isinstance(holder.get("pid"), int):
+        return ""
+    return f" (pid {holder['pid']} on {holder.get('host', 'an unknown host')})"
 
 
 @contextlib.contextmanager
 def ingest_lock(lake_dir: Path) -> Iterator[Path]:
-    """Hold ``<lake_dir>/.lock`` for the duration of an ingestion run.
+    """Hold the ingestion lock ``<lake_dir>/.lock`` for the duration of a run.
 
-    The lock file records the pid and host of its holder. A lock whose process
-    on this host is gone is stale and taken over.
+    The lock is an operating-system file lock (``flock``, through
+    :class:`filelock.FileLock`), taken without waiting. The kernel releases it
+    when its holder ends, however it ends, so a crashed run never leaves a
+    stale lock behind and nobody has to delete a file. The lock file itself
+    stays in place; while the lock is held it records the holder's pid and host
+    for the message another run gets. Another thread of the same process is
+    refused like another process.
+
+    Parameters
+    ----------
+    lake_dir : pathlib.Path
+        Root of the lake (created if missing).
+
+    Yields
+    ------
+    pathlib.Path
+        The lock file.
 
     Raises
     ------
     IngestionError
-        If another live ingestion holds the lock.
+        If another ingestion holds the lock, or the file system of the lake
+        offers no OS file locks.
     """
     lake_dir.mkdir(parents=True, exist_ok=True)
     path = lake_dir / LOCK
-    for _attempt in range(2):
+    lock = FileLock(path, fallback_to_soft=False, on_acquired=_record_holder)
+    try:
+        lock.acquire(blocking=False)
+    except Timeout:
+        raise IngestionError(
+            f"Another ingestion{_holder_text(path)} holds the lock {path}; wait "
+            "for it to finish, then run this ingestion again. The lock is released "
+            "by the operating system when that process ends, so there is no lock "
+            "file to delete."
+        ) from None
+    except OSError as exc:
+        raise IngestionError(
+            f"Could not take the ingestion lock {path}: {exc}. The lake must be on "
+            "a file system with OS file locks (flock), e.g. a local disk; move "
+            "CREDIT_ENGINE_HOME or the lake there."
+        ) from exc
+    try:
+        yield path
+    finally:
         try:
-            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-        except FileExistsError:
-            pid, host, live = _holder(path)
-            if live:
-                raise IngestionError(
-                    f"Another ingestion (pid {pid} on {host}) holds the lock "
-                    f"{path}; wait for it to finish. If no ingestion is running, "
-                    "delete the lock file."
-                ) from None
-            with contextlib.suppress(FileNotFoundError):
-                path.unlink()  # stale: its process is gone
-            continue
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump({"pid": os.getpid(), "host": socket.gethostname()}, handle)
-        _HELD.add(path.resolve())
-        try:
-            yield path
+            with contextlib.suppress(OSError):
+                path.write_bytes(b"")  # no holder recorded once released
         finally:
-            _HELD.discard(path.resolve())
-            with contextlib.suppress(FileNotFoundError):
-                path.unlink()
-        return
-    raise IngestionError(
-        f"Could not take the ingestion lock {path}: another process keeps "
-        "recreating it. Retry when no other ingestion is running."
-    )
+            lock.release()

@@ -1,4 +1,4 @@
-"""Reason codes: why a row was sent to quarantine.
+"""Quarantine reasons: why a row was sent to quarantine.
 
 A quarantined row carries one label ``"<code>:<column>"`` per problem found, e.g.
 ``"unknown_code:trade_mode"``; reports count rows per code.
@@ -8,17 +8,17 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-__all__ = ["ReasonCode", "reason_label"]
+__all__ = ["QuarantineReason", "reason_label"]
 
 
-class ReasonCode(StrEnum):
+class QuarantineReason(StrEnum):
     """Why a row was quarantined.
 
     Examples
     --------
-    >>> ReasonCode.UNKNOWN_CODE.describe()
+    >>> QuarantineReason.UNKNOWN_CODE.describe()
     'A code column holds a value outside the allowed list.'
-    >>> reason_label(ReasonCode.BELOW_MIN, "amount_cny")
+    >>> reason_label(QuarantineReason.BELOW_MIN, "amount_cny")
     'below_min:amount_cny'
     """
 
@@ -38,32 +38,34 @@ class ReasonCode(StrEnum):
         return _DESCRIPTIONS[self]
 
 
-_DESCRIPTIONS: dict[ReasonCode, str] = {
-    ReasonCode.MISSING_REQUIRED: "A required column is empty.",
-    ReasonCode.INVALID_TYPE: (
+_DESCRIPTIONS: dict[QuarantineReason, str] = {
+    QuarantineReason.MISSING_REQUIRED: "A required column is empty.",
+    QuarantineReason.INVALID_TYPE: (
         "A value cannot be converted to the column type (e.g. text in a number "
         "column, an impossible date); the original is kept in _raw_values."
     ),
-    ReasonCode.INVALID_USCC: (
+    QuarantineReason.INVALID_USCC: (
         "A Unified Social Credit Code fails the GB 32100-2015 length, character "
         "set or check-character test."
     ),
-    ReasonCode.UNKNOWN_CODE: "A code column holds a value outside the allowed list.",
-    ReasonCode.BELOW_MIN: "A number is below the minimum the contract allows.",
-    ReasonCode.ABOVE_MAX: "A number is above the maximum the contract allows.",
-    ReasonCode.BAD_FORMAT: "A value does not match the pattern of its column.",
-    ReasonCode.KNOWN_BEFORE_EVENT: (
+    QuarantineReason.UNKNOWN_CODE: (
+        "A code column holds a value outside the allowed list."
+    ),
+    QuarantineReason.BELOW_MIN: "A number is below the minimum the contract allows.",
+    QuarantineReason.ABOVE_MAX: "A number is above the maximum the contract allows.",
+    QuarantineReason.BAD_FORMAT: "A value does not match the pattern of its column.",
+    QuarantineReason.KNOWN_BEFORE_EVENT: (
         "ingested_at is earlier than event_ts: the zone cannot have known the "
         "record before it happened."
     ),
-    ReasonCode.INVALID_INTERVAL: "effective_to is earlier than effective_from.",
-    ReasonCode.KEY_CONFLICT: (
+    QuarantineReason.INVALID_INTERVAL: "effective_to is earlier than effective_from.",
+    QuarantineReason.KEY_CONFLICT: (
         "Another row with the same key (and the same ingested_at, in a versioned "
         "table) but different content was loaded first, in this batch or earlier."
     ),
 }
 
 
-def reason_label(code: ReasonCode, column: str) -> str:
+def reason_label(code: QuarantineReason, column: str) -> str:
     """Return the per-row label ``"<code>:<column>"`` stored in ``_reasons``."""
     return f"{code.value}:{column}"

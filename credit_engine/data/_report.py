@@ -8,7 +8,7 @@ from collections import Counter
 from importlib import resources
 from pathlib import Path
 
-from credit_engine.data._reasons import ReasonCode
+from credit_engine.data._reasons import QuarantineReason
 from credit_engine.data._results import IngestReport
 
 __all__ = ["write_ingest_html"]
@@ -82,7 +82,7 @@ def write_ingest_html(report: IngestReport, path: Path) -> Path:
         tables=tables,
         totals=totals,
         reason_totals=reason_totals,
-        descriptions={code.value: code.describe() for code in ReasonCode},
+        descriptions={code.value: code.describe() for code in QuarantineReason},
         chart=_reason_chart(reason_totals),
         docs_link=docs_link,
     )

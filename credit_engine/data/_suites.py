@@ -23,7 +23,7 @@ from credit_engine.data._contracts import (
     RecordKind,
     SourceContract,
 )
-from credit_engine.data._reasons import ReasonCode
+from credit_engine.data._reasons import QuarantineReason
 
 if TYPE_CHECKING:
     import great_expectations as gx
@@ -63,7 +63,7 @@ class Check:
         What is checked.
     column : str
         Checked column (``column_A`` for pair checks).
-    code : ReasonCode
+    code : QuarantineReason
         Reason recorded on failing rows.
     value_set : tuple of str, optional
         Allowed codes (``IN_SET``).
@@ -79,7 +79,7 @@ class Check:
 
     kind: CheckKind
     column: str
-    code: ReasonCode
+    code: QuarantineReason
     value_set: tuple[str, ...] | None = None
     bound: float | None = None
     when: str | None = None
@@ -132,15 +132,17 @@ def plan_checks(contract: SourceContract) -> list[Check]:
     for col in contract.columns:
         name = col.name
         if col.required:
-            checks.append(Check(CheckKind.NOT_NULL, name, ReasonCode.MISSING_REQUIRED))
+            checks.append(
+                Check(CheckKind.NOT_NULL, name, QuarantineReason.MISSING_REQUIRED)
+            )
         if col.type is ColumnType.USCC:
-            checks.append(Check(CheckKind.USCC, name, ReasonCode.INVALID_USCC))
+            checks.append(Check(CheckKind.USCC, name, QuarantineReason.INVALID_USCC))
         if col.values is not None:
             checks.append(
                 Check(
                     CheckKind.IN_SET,
                     name,
-                    ReasonCode.UNKNOWN_CODE,
+                    QuarantineReason.UNKNOWN_CODE,
                     value_set=col.values,
                 )
             )
@@ -150,7 +152,7 @@ def plan_checks(contract: SourceContract) -> list[Check]:
                     Check(
                         CheckKind.MIN,
                         name,
-                        ReasonCode.BELOW_MIN,
+                        QuarantineReason.BELOW_MIN,
                         bound=rule.min,
                         when=rule.when,
                     )
@@ -160,21 +162,26 @@ def plan_checks(contract: SourceContract) -> list[Check]:
                     Check(
                         CheckKind.MAX,
                         name,
-                        ReasonCode.ABOVE_MAX,
+                        QuarantineReason.ABOVE_MAX,
                         bound=rule.max,
                         when=rule.when,
                     )
                 )
         if col.pattern is not None:
             checks.append(
-                Check(CheckKind.REGEX, name, ReasonCode.BAD_FORMAT, regex=col.pattern)
+                Check(
+                    CheckKind.REGEX,
+                    name,
+                    QuarantineReason.BAD_FORMAT,
+                    regex=col.pattern,
+                )
             )
     if contract.kind is RecordKind.EVENT:
         checks.append(
             Check(
                 CheckKind.PAIR_GE,
                 KNOWLEDGE_TIME,
-                ReasonCode.KNOWN_BEFORE_EVENT,
+                QuarantineReason.KNOWN_BEFORE_EVENT,
                 other=EVENT_TIME,
             )
         )
@@ -183,7 +190,7 @@ def plan_checks(contract: SourceContract) -> list[Check]:
             Check(
                 CheckKind.PAIR_GE,
                 VALID_TO,
-                ReasonCode.INVALID_INTERVAL,
+                QuarantineReason.INVALID_INTERVAL,
                 other=VALID_FROM,
             )
         )

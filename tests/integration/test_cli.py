@@ -57,7 +57,8 @@ def test_simulate_then_ingest_with_home_from_the_environment(tmp_path, monkeypat
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["simulate", "--start", "2025-13-01"], "not a date in YYYY-MM-DD form"),
+        (["simulate", "--start", "2025-13-01"],
+         "'2025-13-01' is not a date; use YYYY-MM-DD"),
         (["simulate", "--start", "2025-01-01", "--end", "2024-01-01"],
          "end must be after start"),
         (["ingest", "does-not-exist"], "does-not-exist"),

@@ -27,10 +27,11 @@ from credit_engine.config import Settings
 from credit_engine.data import (
     IngestReport,
     Lake,
-    ReasonCode,
+    QuarantineReason,
     SourceContract,
     ingest_batch,
 )
+from credit_engine.data._lake import ingest_lock
 
 pytestmark = pytest.mark.integration
 
@@ -272,7 +273,7 @@ def test_all_reason_codes_are_covered_by_the_scenario(scenario):
     for report in (scenario["a"], scenario["b"]):
         for table in report.tables.values():
             seen |= set(table.reasons)
-    assert seen == {code.value for code in ReasonCode}
+    assert seen == {code.value for code in QuarantineReason}
 
 
 def test_counts_and_reasons_of_batch_a(scenario):
@@ -476,7 +477,9 @@ def test_lake_lists_exactly_the_committed_files(scenario):
     ]
     assert manifests[0].tables[DECL].quarantined == 11
     assert not any(settings.staging_dir.iterdir())
-    assert not (settings.lake_dir / ".lock").exists()
+    assert (settings.lake_dir / ".lock").read_text() == ""  # names no holder
+    with ingest_lock(settings.lake_dir):  # and is free
+        pass
 
 
 def test_json_report_has_the_agreed_shape(scenario):
@@ -526,7 +529,7 @@ def test_html_report_and_data_docs_exist(scenario):
         assert name in html
     assert "<svg" in html
     assert "is not one of" in html  # sample rows
-    assert ReasonCode.KNOWN_BEFORE_EVENT.describe() in html
+    assert QuarantineReason.KNOWN_BEFORE_EVENT.describe() in html
     assert 'href="data_docs/index.html"' in html
     docs = Path(a.data_docs)
     assert (

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import os
-import socket
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -19,6 +16,7 @@ from credit_engine.config import Settings
 from credit_engine.data import Lake, SourceContract, ingest_batch
 from credit_engine.data import _lake as lake_module
 from credit_engine.exceptions import DataContractError, IngestionError
+from tests.processes import ingest_lock_in_another_process
 
 pytestmark = pytest.mark.integration
 
@@ -216,11 +214,11 @@ def test_a_running_ingestion_holds_the_lock(tmp_path, write_valid):
     settings = Settings(home=tmp_path / "home")
     settings.lake_dir.mkdir(parents=True)
     lock = settings.lake_dir / ".lock"
-    holder = os.getppid()  # a live process that is not this one
-    lock.write_text(json.dumps({"pid": holder, "host": socket.gethostname()}))
-    with pytest.raises(IngestionError, match=rf"Another ingestion \(pid {holder} "):
-        ingest_batch(folder, settings)
-    assert lock.exists()
+    with ingest_lock_in_another_process(settings.lake_dir) as proc:
+        holder = proc.pid  # a live process that is not this one
+        with pytest.raises(IngestionError, match=rf"Another ingestion \(pid {holder} "):
+            ingest_batch(folder, settings)
+        assert lock.exists()
     assert_nothing_committed(settings)
 
 

@@ -29,7 +29,7 @@ def test_public_api_is_explicit():
         "Disclosure",
         "RecordKind",
         "load_contracts",
-        "ReasonCode",
+        "QuarantineReason",
         "ingest_batch",
         "IngestReport",
         "TableReport",

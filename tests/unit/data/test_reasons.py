@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from credit_engine.data import ReasonCode
+from credit_engine.data import QuarantineReason
 
 SPEC_CODES = [
     "missing_required",
@@ -19,10 +19,10 @@ SPEC_CODES = [
 
 
 def test_the_ten_reason_codes_of_the_spec():
-    assert [code.value for code in ReasonCode] == SPEC_CODES
+    assert [code.value for code in QuarantineReason] == SPEC_CODES
 
 
-@pytest.mark.parametrize("code", list(ReasonCode))
+@pytest.mark.parametrize("code", list(QuarantineReason))
 def test_every_code_has_a_one_line_description(code):
     text = code.describe()
     assert text.endswith(".")
@@ -31,5 +31,5 @@ def test_every_code_has_a_one_line_description(code):
 
 
 def test_codes_are_strings():
-    assert ReasonCode("unknown_code") is ReasonCode.UNKNOWN_CODE
-    assert f"{ReasonCode.BELOW_MIN}:amount" == "below_min:amount"
+    assert QuarantineReason("unknown_code") is QuarantineReason.UNKNOWN_CODE
+    assert f"{QuarantineReason.BELOW_MIN}:amount" == "below_min:amount"

@@ -6,7 +6,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from credit_engine.data import ReasonCode
+from credit_engine.data import QuarantineReason
 from credit_engine.data._suites import CheckKind, build_suite, plan_checks
 from credit_engine.data._validate import SuiteRunner
 from credit_engine.exceptions import IngestionError
@@ -127,5 +127,5 @@ def test_an_expectation_that_cannot_run_is_a_bug_not_a_pass(tmp_path, contracts)
 
 def test_reason_codes_used_by_checks_are_known(contracts):
     used = {c.code for contract in contracts.values() for c in plan_checks(contract)}
-    assert used <= set(ReasonCode)
-    assert ReasonCode.INVALID_TYPE not in used  # found by casting, not by GX
+    assert used <= set(QuarantineReason)
+    assert QuarantineReason.INVALID_TYPE not in used  # found by casting, not by GX

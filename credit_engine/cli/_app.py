@@ -1,4 +1,8 @@
-"""What every command module shares: the Typer app, consoles, options, errors."""
+"""The Typer app and what every command module shares: consoles, options, errors.
+
+Each command module (``_simulate``, ``_ingest``, ...) declares its commands on
+:data:`app`; ``credit_engine.cli`` imports them all.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ from typing import Annotated, Any, ParamSpec, TypeVar
 import typer
 from rich.console import Console
 
+from credit_engine import __version__
 from credit_engine.config import Settings
 from credit_engine.exceptions import CreditEngineError
 
@@ -46,6 +51,17 @@ HomeOption = Annotated[
         show_default=False,
     ),
 ]
+
+
+@app.callback(invoke_without_command=True)
+def _main(
+    version: Annotated[
+        bool, typer.Option("--version", help="Print the version.")
+    ] = False,
+) -> None:
+    if version:
+        console.print(__version__)
+        raise typer.Exit()
 
 
 def settings_for(home: Path | None) -> Settings:

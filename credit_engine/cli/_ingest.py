@@ -1,0 +1,33 @@
+"""Command ``ingest``: validate a batch, load good rows, quarantine the rest."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from credit_engine.cli._app import HomeOption, app, friendly_errors, settings_for
+from credit_engine.cli._progress import RichProgress
+from credit_engine.cli._render_records import print_ingest
+
+__all__ = ["ingest"]
+
+
+@app.command()
+@friendly_errors
+def ingest(
+    directory: Annotated[Path, typer.Argument(help="Folder with one file per table.")],
+    report_json: Annotated[
+        Path | None, typer.Option(help="Also write the JSON report here.")
+    ] = None,
+    home: HomeOption = None,
+) -> None:
+    """Validate a batch with Great Expectations; load good rows, quarantine the rest."""
+    from credit_engine.pipeline import ingest_records
+
+    settings = settings_for(home)
+    report = ingest_records(
+        settings, directory, report_json=report_json, progress=RichProgress()
+    )
+    print_ingest(report)

@@ -1,0 +1,185 @@
+"""The demo: the main job on the default zone, as one library call."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from credit_engine.pipeline._progress import PipelineProgress, SilentProgress
+from credit_engine.pipeline._results import (
+    DemoResult,
+    DemoStep,
+    RatingOutcome,
+    StepPhase,
+)
+from credit_engine.pipeline._steps import (
+    build_feature_snapshot,
+    check_ingestion,
+    ingest_records,
+    month_ends,
+    promote_challenger,
+    rate_enterprises,
+    simulate_records,
+    simulation_config,
+    train_models,
+)
+
+if TYPE_CHECKING:
+    from credit_engine.config import Settings
+
+__all__ = [
+    "DEMO_FEATURE_DATES",
+    "DEMO_FEATURE_SET",
+    "DEMO_RATING_DATES",
+    "DEMO_WINDOW",
+    "OnStep",
+    "run_demo",
+]
+
+DEMO_WINDOW = (dt.date(2023, 10, 1), dt.date(2026, 9, 30))
+"""First and last simulated day of the default zone."""
+
+DEMO_FEATURE_DATES = tuple(month_ends(dt.date(2024, 10, 31), 12))
+"""The twelve monthly rating dates of the training snapshot (Oct 2024 - Sep 2025)."""
+
+DEMO_FEATURE_SET = "credit_v1"
+"""Feature set of the training snapshot."""
+
+DEMO_RATING_DATES = (dt.date(2026, 3, 31), dt.date(2026, 6, 30))
+"""Last day under customs Order 251, and a quarter into Order 282."""
+
+_DIRTY_RATE = 0.01
+
+OnStep = Callable[[DemoStep, StepPhase, DemoResult], None]
+"""Called as ``on_step(step, phase, result)`` when a step starts and ends;
+``result`` holds everything done so far."""
+
+
+def _ignore(step: DemoStep, phase: StepPhase, result: DemoResult) -> None:
+    """Default ``on_step``: nobody is watching."""
+
+
+def run_demo(
+    settings: Settings,
+    *,
+    enterprises: int = 10_000,
+    seed: int = 20260401,
+    models: bool = True,
+    on_step: OnStep | None = None,
+    progress: PipelineProgress | None = None,
+) -> DemoResult:
+    """Run the main job on the default zone: simulate, ingest, features, models, rate.
+
+    1. Simulate ``enterprises`` enterprises over :data:`DEMO_WINDOW` into
+       ``HOME/zone/records`` (truth in ``HOME/zone/records_truth``).
+    2. Ingest them (JSON report ``HOME/reports/latest-ingest.json``) and check
+       the ingestion against the dirty rows the simulator injected (unless the
+       batch had been ingested before).
+    3. Build the ``credit_v1`` snapshot at :data:`DEMO_FEATURE_DATES` into
+       ``HOME/features/credit_v1_monthly.parquet``.
+    4. Train every model spec (registered as challenger).
+    5. Promote each challenger through its gates.
+    6. If nothing failed, rate every enterprise at both
+       :data:`DEMO_RATING_DATES` and count the tier migrations between them.
+
+    Steps 4-6 run only with ``models=True``. Failures of the self-check and
+    refused promotions are returned in the result (see
+    :attr:`DemoResult.ok` and :meth:`DemoResult.failures`); nothing is printed.
+
+    Parameters
+    ----------
+    settings : Settings
+        Engine settings; everything is written under ``settings.home``.
+    enterprises : int, default=10_000
+        Enterprises in the zone.
+    seed : int, default=20260401
+        Seed of the simulation.
+    models : bool, default=True
+        Train, promote and rate after the features.
+    on_step : callable, optional
+        ``on_step(step, phase, result)`` at the start and end of each step run.
+    progress : PipelineProgress, optional
+        Progress of the long steps.
+
+    Returns
+    -------
+    DemoResult
+        The typed result of every step run.
+
+    Raises
+    ------
+    CreditEngineError
+        If a step cannot run at all (bad settings, definitions, lake, ...).
+    """
+    notify = on_step or _ignore
+    shown = progress or SilentProgress()
+    result = DemoResult()
+
+    notify(DemoStep.SIMULATE, StepPhase.STARTED, result)
+    start, end = DEMO_WINDOW
+    config = simulation_config(
+        enterprises=enterprises, start=start, end=end, seed=seed,
+        dirty_rate=_DIRTY_RATE,
+    )  # fmt: skip
+    records = settings.home / "zone" / "records"
+    result.simulation = simulate_records(settings, config, out=records, progress=shown)
+    notify(DemoStep.SIMULATE, StepPhase.FINISHED, result)
+
+    notify(DemoStep.INGEST, StepPhase.STARTED, result)
+    result.ingest = ingest_records(
+        settings, records, report_json=settings.reports_dir / "latest-ingest.json",
+        progress=shown,
+    )  # fmt: skip
+    if not result.ingest.already_ingested:
+        result.self_check = check_ingestion(
+            settings, result.simulation.truth_dir, result.ingest
+        )
+    notify(DemoStep.INGEST, StepPhase.FINISHED, result)
+
+    notify(DemoStep.FEATURES, StepPhase.STARTED, result)
+    snapshot = settings.home / "features" / f"{DEMO_FEATURE_SET}_monthly.parquet"
+    result.features = build_feature_snapshot(
+        settings, list(DEMO_FEATURE_DATES), DEMO_FEATURE_SET, snapshot,
+        progress=shown,
+    )  # fmt: skip
+    notify(DemoStep.FEATURES, StepPhase.FINISHED, result)
+    if not models:
+        return result
+
+    from credit_engine.training import model_spec_names
+
+    notify(DemoStep.TRAIN, StepPhase.STARTED, result)
+    names = model_spec_names(settings.definitions_dir / "models")
+    result.trained = train_models(settings, names, snapshot, progress=shown)
+    notify(DemoStep.TRAIN, StepPhase.FINISHED, result)
+
+    notify(DemoStep.PROMOTE, StepPhase.STARTED, result)
+    result.promotions = [
+        promote_challenger(settings, t.registered.name, reason="demo: retrained")
+        for t in result.trained
+    ]
+    notify(DemoStep.PROMOTE, StepPhase.FINISHED, result)
+    if not result.ok:
+        return result
+
+    notify(DemoStep.RATE, StepPhase.STARTED, result)
+    result.rating = _rate_twice(settings, shown)
+    notify(DemoStep.RATE, StepPhase.FINISHED, result)
+    return result
+
+
+def _rate_twice(settings: Settings, progress: PipelineProgress) -> RatingOutcome:
+    """Step 6: rate at both demo dates; count the migrations between them."""
+    from credit_engine.store import OperationalStore
+
+    first_date, last_date = DEMO_RATING_DATES
+    first = rate_enterprises(settings, first_date, actor="demo", progress=progress)
+    last = rate_enterprises(settings, last_date, actor="demo", progress=progress)
+    matrix = OperationalStore.from_settings(settings).migration_matrix(
+        first_date, last_date
+    )
+    return RatingOutcome(
+        first_date=first_date, last_date=last_date, first=first, last=last,
+        migrations=matrix,
+    )  # fmt: skip

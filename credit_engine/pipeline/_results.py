@@ -1,0 +1,189 @@
+"""Typed results of the pipeline's steps and of the demo."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from enum import IntEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from credit_engine.data import IngestReport
+    from credit_engine.exceptions import CreditEngineError
+    from credit_engine.rating import RatingResult
+    from credit_engine.registry import PromotionResult
+    from credit_engine.simulation import SimulationSummary, ZoneAudit
+    from credit_engine.training import TrainedModel
+
+__all__ = [
+    "DemoResult",
+    "DemoStep",
+    "FeatureSnapshot",
+    "PromotionOutcome",
+    "RatingOutcome",
+    "StepPhase",
+]
+
+
+class DemoStep(IntEnum):
+    """The six steps of the demo, numbered in the order they run.
+
+    Examples
+    --------
+    >>> f"{DemoStep.FEATURES.value}/{len(DemoStep)} {DemoStep.FEATURES.title}"
+    '3/6 build point-in-time features (12 monthly rating dates)'
+    """
+
+    SIMULATE = 1
+    INGEST = 2
+    FEATURES = 3
+    TRAIN = 4
+    PROMOTE = 5
+    RATE = 6
+
+    @property
+    def title(self) -> str:
+        """What the step does, in a few words."""
+        return _TITLES[self]
+
+
+_TITLES: dict[DemoStep, str] = {
+    DemoStep.SIMULATE: "simulate the default zone",
+    DemoStep.INGEST: "ingest the department records",
+    DemoStep.FEATURES: "build point-in-time features (12 monthly rating dates)",
+    DemoStep.TRAIN: "train and validate the graded and risk models",
+    DemoStep.PROMOTE: "promote the challengers through the gates",
+    DemoStep.RATE: "rate every enterprise: statutory facts, policy, tiers",
+}
+
+
+class StepPhase(IntEnum):
+    """Whether a step's callback announces its start or its end."""
+
+    STARTED = 0
+    FINISHED = 1
+
+
+@dataclass(frozen=True)
+class FeatureSnapshot:
+    """A point-in-time feature snapshot written to Parquet.
+
+    Attributes
+    ----------
+    path : pathlib.Path
+        The Parquet file.
+    frame : pandas.DataFrame
+        Its content: ``uscc``, ``as_of`` and one column per feature.
+    lineage : dict
+        What the file's metadata records (feature set, definitions hash, lake
+        state, rating dates, rows).
+    """
+
+    path: Path
+    frame: pd.DataFrame
+    lineage: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class PromotionOutcome:
+    """The outcome of promoting one challenger, refused or not.
+
+    Attributes
+    ----------
+    name : str
+        Registered model name.
+    result : PromotionResult or None
+        Every gate's outcome; ``None`` if the promotion failed before the gates.
+    error : CreditEngineError or None
+        Why the champion alias was not moved; ``None`` when it was.
+    """
+
+    name: str
+    result: PromotionResult | None
+    error: CreditEngineError | None = None
+
+    @property
+    def promoted(self) -> bool:
+        """Whether the challenger became champion."""
+        return self.error is None
+
+
+@dataclass(frozen=True)
+class RatingOutcome:
+    """The demo's two rating runs and the tier migrations between them.
+
+    Attributes
+    ----------
+    first_date, last_date : datetime.date
+        The rating dates.
+    first, last : RatingResult
+        The runs at those dates.
+    migrations : pandas.DataFrame
+        Enterprises by tier at ``first_date`` (rows) and ``last_date`` (columns).
+    """
+
+    first_date: dt.date
+    last_date: dt.date
+    first: RatingResult
+    last: RatingResult
+    migrations: pd.DataFrame
+
+
+@dataclass
+class DemoResult:
+    """What the demo did, filled step by step (a step not run leaves its default).
+
+    Attributes
+    ----------
+    simulation : SimulationSummary or None
+        Step 1: tables and dirty rows written.
+    ingest : IngestReport or None
+        Step 2: counts per table and reason.
+    self_check : ZoneAudit or None
+        Step 2: the ingestion checked against the simulator's dirty rows;
+        ``None`` when the batch had been ingested before (nothing to check).
+    features : FeatureSnapshot or None
+        Step 3: the monthly snapshot and its lineage.
+    trained : list of TrainedModel
+        Step 4: one per model spec (empty with ``models=False``).
+    promotions : list of PromotionOutcome
+        Step 5: one per trained model.
+    rating : RatingOutcome or None
+        Step 6: run only when everything before succeeded.
+    """
+
+    simulation: SimulationSummary | None = None
+    ingest: IngestReport | None = None
+    self_check: ZoneAudit | None = None
+    features: FeatureSnapshot | None = None
+    trained: list[TrainedModel] = field(default_factory=list)
+    promotions: list[PromotionOutcome] = field(default_factory=list)
+    rating: RatingOutcome | None = None
+
+    @property
+    def self_check_ok(self) -> bool:
+        """Whether the ingestion passed its self-check (or had nothing to check)."""
+        return self.self_check is None or self.self_check.ok
+
+    @property
+    def ok(self) -> bool:
+        """Whether the self-check passed and every challenger was promoted."""
+        return self.self_check_ok and all(p.promoted for p in self.promotions)
+
+    def failures(self) -> list[str]:
+        """Describe what failed, one line each (empty when :attr:`ok`)."""
+        out = []
+        if not self.self_check_ok:
+            out.append(
+                "self-check failed: the ingestion did not catch exactly the dirty "
+                "rows the simulator injected"
+            )
+        out.extend(
+            f"{p.name} not promoted: {p.error.message}"
+            for p in self.promotions
+            if p.error is not None
+        )
+        return out

@@ -1,0 +1,264 @@
+"""The steps of the main job, each a library call that prints nothing.
+
+The CLI's commands (``simulate``, ``ingest``, ``features``, ``train``, ``rate``)
+and :func:`~credit_engine.pipeline.run_demo` all call these, so each step is
+written once. Heavy packages are imported inside the functions: importing this
+module stays cheap for ``credit-engine --help``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from credit_engine.exceptions import SimulationError
+from credit_engine.pipeline._progress import PipelineProgress, SilentProgress
+from credit_engine.pipeline._results import FeatureSnapshot, PromotionOutcome
+
+if TYPE_CHECKING:
+    from credit_engine.config import Settings
+    from credit_engine.data import IngestReport
+    from credit_engine.rating import RatingResult
+    from credit_engine.simulation import (
+        SimulationConfig,
+        SimulationSummary,
+        ZoneAudit,
+    )
+    from credit_engine.training import TrainedModel
+
+__all__ = [
+    "build_feature_snapshot",
+    "check_ingestion",
+    "ingest_records",
+    "month_ends",
+    "promote_challenger",
+    "rate_enterprises",
+    "simulate_records",
+    "simulation_config",
+    "train_models",
+]
+
+
+def simulation_config(
+    *,
+    enterprises: int,
+    start: dt.date,
+    end: dt.date,
+    seed: int,
+    dirty_rate: float,
+) -> SimulationConfig:
+    """Return the checked parameters of a simulation.
+
+    Raises
+    ------
+    SimulationError
+        Naming every parameter in error, e.g. ``window: ... end must be after
+        start``.
+    """
+    from pydantic import ValidationError
+
+    from credit_engine.simulation import SimulationConfig
+
+    try:
+        return SimulationConfig(
+            enterprises=enterprises, start=start, end=end, seed=seed,
+            dirty_rate=dirty_rate,
+        )  # fmt: skip
+    except ValidationError as exc:
+        msgs = "; ".join(
+            f"{'.'.join(map(str, e['loc'])) or 'window'}: {e['msg']}"
+            for e in exc.errors()
+        )
+        raise SimulationError(f"Invalid simulation parameters: {msgs}") from exc
+
+
+def simulate_records(
+    settings: Settings,
+    config: SimulationConfig,
+    *,
+    out: Path | None = None,
+    truth: Path | None = None,
+    progress: PipelineProgress | None = None,
+) -> SimulationSummary:
+    """Simulate a zone: every contract's table as Parquet, and its latent truth.
+
+    Parameters
+    ----------
+    settings : Settings
+        Engine settings (contracts, home).
+    config : SimulationConfig
+        See :func:`simulation_config`.
+    out : pathlib.Path, optional
+        Folder for the tables (default ``HOME/zone/records``).
+    truth : pathlib.Path, optional
+        Folder for the truth (default: ``out``'s sibling ``<name>_truth``).
+    progress : PipelineProgress, optional
+        Told how many enterprises are done.
+    """
+    from credit_engine.data import load_contracts
+    from credit_engine.simulation import simulate_zone
+
+    out_dir = out or settings.home / "zone" / "records"
+    truth_dir = truth or out_dir.with_name(out_dir.name + "_truth")
+    contracts = load_contracts(settings.sources_dir)
+    with (progress or SilentProgress()).simulation(config.enterprises) as update:
+        return simulate_zone(config, contracts, out_dir, truth_dir, progress=update)
+
+
+def ingest_records(
+    settings: Settings,
+    directory: Path,
+    *,
+    report_json: Path | None = None,
+    progress: PipelineProgress | None = None,
+) -> IngestReport:
+    """Validate a batch, load the good rows and quarantine the rest.
+
+    See :func:`credit_engine.data.ingest_batch`; ``report_json`` is its
+    ``report_path``.
+    """
+    from credit_engine.data import ingest_batch
+
+    with (progress or SilentProgress()).ingestion() as callback:
+        return ingest_batch(
+            directory, settings, progress=callback, report_path=report_json
+        )
+
+
+def check_ingestion(
+    settings: Settings, truth_dir: Path, report: IngestReport
+) -> ZoneAudit:
+    """Check an ingestion of simulated records against the dirty rows injected."""
+    from credit_engine.data import Lake
+    from credit_engine.simulation import audit_ingestion
+
+    return audit_ingestion(
+        truth_dir, Lake(settings.lake_dir, settings.quarantine_dir), report
+    )
+
+
+def build_feature_snapshot(
+    settings: Settings,
+    as_of: Sequence[dt.date],
+    feature_set: str,
+    out: Path,
+    *,
+    progress: PipelineProgress | None = None,
+) -> FeatureSnapshot:
+    """Build the point-in-time features of every enterprise at each date; write them.
+
+    Parameters
+    ----------
+    settings : Settings
+        Engine settings (definitions, lake).
+    as_of : sequence of datetime.date
+        Rating dates.
+    feature_set : str
+        Feature set under ``features/sets`` (e.g. ``credit_v1``).
+    out : pathlib.Path
+        Parquet file to write (lineage in its metadata).
+    progress : PipelineProgress, optional
+        Told when the spine and when the features are built.
+    """
+    from credit_engine.features import (
+        LakeSources,
+        build_feature_frame,
+        enterprise_spine,
+        load_definitions,
+        write_snapshot,
+    )
+
+    definitions = load_definitions(settings.definitions_dir)
+    resolved = definitions.resolve(feature_set)
+    sources = LakeSources.from_settings(settings, definitions.contracts)
+    with (progress or SilentProgress()).features(feature_set, 2) as advance:
+        spine = enterprise_spine(sources, definitions, as_of)
+        advance()
+        frame = build_feature_frame(
+            spine, resolved, definitions=definitions, sources=sources
+        )
+        advance()
+    lineage = write_snapshot(
+        frame, out, resolved=resolved, sources=sources, as_of=as_of
+    )
+    return FeatureSnapshot(path=out, frame=frame, lineage=lineage)
+
+
+def train_models(
+    settings: Settings,
+    names: Sequence[str],
+    snapshot: Path | None = None,
+    *,
+    progress: PipelineProgress | None = None,
+) -> list[TrainedModel]:
+    """Train each named model spec and register it as challenger, in order."""
+    from credit_engine.training import train_spec
+
+    shown = progress or SilentProgress()
+    results = []
+    for name in names:
+        with shown.training(name) as step:
+            results.append(train_spec(name, settings, snapshot=snapshot, step=step))
+    return results
+
+
+def promote_challenger(
+    settings: Settings, name: str, *, reason: str
+) -> PromotionOutcome:
+    """Promote the challenger of registered model ``name`` if its gates pass.
+
+    A refusal (or any engine error) is returned in the outcome, not raised.
+    """
+    from credit_engine.exceptions import CreditEngineError, PromotionRefusedError
+    from credit_engine.registry import PromotionResult, promote
+
+    try:
+        result = promote(settings, name, reason=reason)
+    except PromotionRefusedError as exc:
+        gates = exc.result if isinstance(exc.result, PromotionResult) else None
+        return PromotionOutcome(name=name, result=gates, error=exc)
+    except CreditEngineError as exc:
+        return PromotionOutcome(name=name, result=None, error=exc)
+    return PromotionOutcome(name=name, result=result)
+
+
+def rate_enterprises(
+    settings: Settings,
+    as_of: dt.date,
+    *,
+    policy: str = "zone",
+    policy_version: int | None = None,
+    actor: str = "cli",
+    progress: PipelineProgress | None = None,
+) -> RatingResult:
+    """Rate every enterprise known at ``as_of`` and record the run.
+
+    Loads a :class:`~credit_engine.rating.RatingEngine` (policy, rules,
+    champion) and rates; see :meth:`~credit_engine.rating.RatingEngine.rate`.
+    """
+    from credit_engine.rating import RatingEngine
+
+    with (progress or SilentProgress()).rating() as step:
+        engine = RatingEngine(
+            settings, policy_name=policy, policy_version=policy_version
+        )
+        return engine.rate(as_of, actor=actor, progress=step)
+
+
+def month_ends(first: dt.date, count: int) -> list[dt.date]:
+    """``count`` consecutive month ends starting with the month of ``first``.
+
+    Examples
+    --------
+    >>> [d.isoformat() for d in month_ends(dt.date(2024, 11, 5), 3)]
+    ['2024-11-30', '2024-12-31', '2025-01-31']
+    """
+    out = []
+    year, month = first.year, first.month
+    for _ in range(count):
+        nxt = dt.date(year + month // 12, month % 12 + 1, 1)
+        out.append(nxt - dt.timedelta(days=1))
+        year, month = nxt.year, nxt.month
+    return out
