@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
-from alembic.operations import ops
+from sqlalchemy.sql.naming import conv
 
 revision: str = "0001"
 down_revision: str | None = None
@@ -39,19 +39,81 @@ def _instant() -> sa.DateTime:
     return sa.DateTime(timezone=True)
 
 
-def baseline_metadata() -> sa.MetaData:
-    """Return the six tables exactly as release 0.1.0 declared them.
+def _tables() -> dict[str, list[sa.schema.SchemaItem]]:
+    """Columns, constraints and indexes of each table, new objects on each call.
 
-    Returns
-    -------
-    sqlalchemy.MetaData
-        ``rating_runs``, ``overrides``, ``decisions``, ``audit_log``,
-        ``audit_head`` and ``api_keys`` with their constraints and indexes.
+    In creation order (referenced tables first); within a table, constraints in
+    the order release 0.1.0 emitted them. Names are final (``conv``): the
+    naming convention of the target metadata must not prefix them again.
     """
-    metadata = sa.MetaData()
-    sa.Table(
-        "rating_runs",
-        metadata,
+    tables: dict[str, list[sa.schema.SchemaItem]] = {}
+    tables["api_keys"] = [
+        sa.Column("key_id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("name", sa.String(64), nullable=False),
+        sa.Column("role", sa.String(32), nullable=False),
+        sa.Column("key_prefix", sa.String(16), nullable=False),
+        sa.Column("key_hash", sa.CHAR(64), nullable=False),
+        sa.Column("created_at", _instant(), nullable=False),
+        sa.Column("created_by", sa.String(200), nullable=False),
+        sa.Column("revoked_at", _instant(), nullable=True),
+        sa.Column("revoked_by", sa.String(200), nullable=True),
+        sa.Column("last_used_at", _instant(), nullable=True),
+        sa.PrimaryKeyConstraint("key_id", name=conv("pk_api_keys")),
+        sa.CheckConstraint("length(name) > 0", name=conv("ck_api_keys_name")),
+        sa.CheckConstraint(f"role IN ({_ROLES})", name=conv("ck_api_keys_role")),
+        sa.CheckConstraint(
+            "length(created_by) > 0", name=conv("ck_api_keys_created_by")
+        ),
+        sa.UniqueConstraint("name", name=conv("uq_api_keys_name")),
+        sa.UniqueConstraint("key_hash", name=conv("uq_api_keys_key_hash")),
+    ]
+    tables["audit_head"] = [
+        sa.Column("head_id", sa.SmallInteger(), autoincrement=False, nullable=False),
+        sa.Column("seq", sa.BigInteger(), nullable=False),
+        sa.Column("entry_hash", sa.CHAR(64), nullable=False),
+        sa.PrimaryKeyConstraint("head_id", name=conv("pk_audit_head")),
+        sa.CheckConstraint("head_id = 1", name=conv("ck_audit_head_single_row")),
+        sa.CheckConstraint("seq >= 0", name=conv("ck_audit_head_seq")),
+    ]
+    tables["audit_log"] = [
+        sa.Column("seq", _big_id(), autoincrement=False, nullable=False),
+        sa.Column("recorded_at", _instant(), nullable=False),
+        sa.Column("kind", sa.String(64), nullable=False),
+        sa.Column("actor", sa.String(200), nullable=False),
+        sa.Column("subject", sa.String(200), nullable=True),
+        sa.Column("payload", sa.JSON(), nullable=False),
+        sa.Column("prev_hash", sa.CHAR(64), nullable=False),
+        sa.Column("entry_hash", sa.CHAR(64), nullable=False),
+        sa.PrimaryKeyConstraint("seq", name=conv("pk_audit_log")),
+        sa.CheckConstraint("seq >= 1", name=conv("ck_audit_log_seq")),
+        sa.CheckConstraint("length(kind) > 0", name=conv("ck_audit_log_kind")),
+        sa.CheckConstraint("length(actor) > 0", name=conv("ck_audit_log_actor")),
+        sa.Index(conv("ix_audit_log_kind_seq"), "kind", "seq"),
+        sa.Index(conv("ix_audit_log_subject_seq"), "subject", "seq"),
+    ]
+    tables["overrides"] = [
+        sa.Column("override_id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("uscc", sa.String(18), nullable=False),
+        sa.Column("tier", sa.String(1), nullable=False),
+        sa.Column("reason", sa.Text(), nullable=False),
+        sa.Column("actor", sa.String(128), nullable=False),
+        sa.Column("effective_from", sa.Date(), nullable=False),
+        sa.Column("effective_to", sa.Date(), nullable=True),
+        sa.Column("created_at", _instant(), nullable=False),
+        sa.Column("revoked_at", _instant(), nullable=True),
+        sa.Column("revoked_by", sa.String(128), nullable=True),
+        sa.Column("revoke_reason", sa.Text(), nullable=True),
+        sa.PrimaryKeyConstraint("override_id", name=conv("pk_overrides")),
+        sa.CheckConstraint(f"tier IN ({_TIERS})", name=conv("ck_overrides_tier")),
+        sa.CheckConstraint("length(reason) > 0", name=conv("ck_overrides_reason")),
+        sa.CheckConstraint("length(actor) > 0", name=conv("ck_overrides_actor")),
+        sa.CheckConstraint(
+            "effective_to IS NULL OR effective_to > effective_from",
+            name=conv("ck_overrides_interval"),
+        ),
+        sa.Index(conv("ix_overrides_uscc"), "uscc"),
+    ]
+    tables["rating_runs"] = [
         sa.Column("run_id", sa.Integer(), autoincrement=True, nullable=False),
         sa.Column("as_of", sa.Date(), nullable=False),
         sa.Column("started_at", _instant(), nullable=False),
@@ -65,40 +127,15 @@ def baseline_metadata() -> sa.MetaData:
         sa.Column("lake_state", sa.String(200), nullable=False),
         sa.Column("n_rated", sa.Integer(), nullable=False),
         sa.Column("summary", sa.JSON(), nullable=False),
-        sa.PrimaryKeyConstraint("run_id", name="pk_rating_runs"),
-        sa.CheckConstraint("n_rated >= 0", name="ck_rating_runs_n_rated"),
+        sa.PrimaryKeyConstraint("run_id", name=conv("pk_rating_runs")),
+        sa.CheckConstraint("n_rated >= 0", name=conv("ck_rating_runs_n_rated")),
         sa.CheckConstraint(
-            "finished_at >= started_at", name="ck_rating_runs_finished_after_start"
+            "finished_at >= started_at",
+            name=conv("ck_rating_runs_finished_after_start"),
         ),
-        sa.Index("ix_rating_runs_as_of", "as_of"),
-    )
-    sa.Table(
-        "overrides",
-        metadata,
-        sa.Column("override_id", sa.Integer(), autoincrement=True, nullable=False),
-        sa.Column("uscc", sa.String(18), nullable=False),
-        sa.Column("tier", sa.String(1), nullable=False),
-        sa.Column("reason", sa.Text(), nullable=False),
-        sa.Column("actor", sa.String(128), nullable=False),
-        sa.Column("effective_from", sa.Date(), nullable=False),
-        sa.Column("effective_to", sa.Date(), nullable=True),
-        sa.Column("created_at", _instant(), nullable=False),
-        sa.Column("revoked_at", _instant(), nullable=True),
-        sa.Column("revoked_by", sa.String(128), nullable=True),
-        sa.Column("revoke_reason", sa.Text(), nullable=True),
-        sa.PrimaryKeyConstraint("override_id", name="pk_overrides"),
-        sa.CheckConstraint(f"tier IN ({_TIERS})", name="ck_overrides_tier"),
-        sa.CheckConstraint("length(reason) > 0", name="ck_overrides_reason"),
-        sa.CheckConstraint("length(actor) > 0", name="ck_overrides_actor"),
-        sa.CheckConstraint(
-            "effective_to IS NULL OR effective_to > effective_from",
-            name="ck_overrides_interval",
-        ),
-        sa.Index("ix_overrides_uscc", "uscc"),
-    )
-    sa.Table(
-        "decisions",
-        metadata,
+        sa.Index(conv("ix_rating_runs_as_of"), "as_of"),
+    ]
+    tables["decisions"] = [
         sa.Column("decision_id", _big_id(), autoincrement=True, nullable=False),
         sa.Column("run_id", sa.Integer(), nullable=False),
         sa.Column("uscc", sa.String(18), nullable=False),
@@ -124,91 +161,58 @@ def baseline_metadata() -> sa.MetaData:
         sa.Column("policy_name", sa.String(200), nullable=False),
         sa.Column("policy_version", sa.Integer(), nullable=False),
         sa.Column("rule_sets", sa.JSON(), nullable=False),
-        sa.PrimaryKeyConstraint("decision_id", name="pk_decisions"),
-        sa.UniqueConstraint("run_id", "uscc", name="uq_decisions_run_id_uscc"),
-        sa.CheckConstraint(f"tier IN ({_TIERS})", name="ck_decisions_tier"),
-        sa.CheckConstraint(f"model_tier IN ({_TIERS})", name="ck_decisions_model_tier"),
+        sa.PrimaryKeyConstraint("decision_id", name=conv("pk_decisions")),
+        sa.UniqueConstraint("run_id", "uscc", name=conv("uq_decisions_run_id_uscc")),
+        sa.CheckConstraint(f"tier IN ({_TIERS})", name=conv("ck_decisions_tier")),
         sa.CheckConstraint(
-            f"statutory_ceiling IS NULL OR statutory_ceiling IN ({_TIERS})",
-            name="ck_decisions_statutory_ceiling",
+            f"model_tier IN ({_TIERS})", name=conv("ck_decisions_model_tier")
         ),
         sa.CheckConstraint(
-            f"decided_by IN ({_DECIDED_BY})", name="ck_decisions_decided_by"
+            f"statutory_ceiling IS NULL OR statutory_ceiling IN ({_TIERS})",
+            name=conv("ck_decisions_statutory_ceiling"),
+        ),
+        sa.CheckConstraint(
+            f"decided_by IN ({_DECIDED_BY})", name=conv("ck_decisions_decided_by")
         ),
         sa.ForeignKeyConstraint(
             ["run_id"],
             ["rating_runs.run_id"],
-            name="fk_decisions_run_id_rating_runs",
+            name=conv("fk_decisions_run_id_rating_runs"),
             ondelete="CASCADE",
         ),
         sa.ForeignKeyConstraint(
             ["override_id"],
             ["overrides.override_id"],
-            name="fk_decisions_override_id_overrides",
+            name=conv("fk_decisions_override_id_overrides"),
         ),
-        sa.Index("ix_decisions_as_of_uscc", "as_of", "uscc"),
-        sa.Index("ix_decisions_uscc_as_of", "uscc", "as_of"),
-    )
-    sa.Table(
-        "audit_log",
-        metadata,
-        sa.Column("seq", _big_id(), autoincrement=False, nullable=False),
-        sa.Column("recorded_at", _instant(), nullable=False),
-        sa.Column("kind", sa.String(64), nullable=False),
-        sa.Column("actor", sa.String(200), nullable=False),
-        sa.Column("subject", sa.String(200), nullable=True),
-        sa.Column("payload", sa.JSON(), nullable=False),
-        sa.Column("prev_hash", sa.CHAR(64), nullable=False),
-        sa.Column("entry_hash", sa.CHAR(64), nullable=False),
-        sa.PrimaryKeyConstraint("seq", name="pk_audit_log"),
-        sa.CheckConstraint("seq >= 1", name="ck_audit_log_seq"),
-        sa.CheckConstraint("length(kind) > 0", name="ck_audit_log_kind"),
-        sa.CheckConstraint("length(actor) > 0", name="ck_audit_log_actor"),
-        sa.Index("ix_audit_log_kind_seq", "kind", "seq"),
-        sa.Index("ix_audit_log_subject_seq", "subject", "seq"),
-    )
-    sa.Table(
-        "audit_head",
-        metadata,
-        sa.Column("head_id", sa.SmallInteger(), autoincrement=False, nullable=False),
-        sa.Column("seq", sa.BigInteger(), nullable=False),
-        sa.Column("entry_hash", sa.CHAR(64), nullable=False),
-        sa.PrimaryKeyConstraint("head_id", name="pk_audit_head"),
-        sa.CheckConstraint("head_id = 1", name="ck_audit_head_single_row"),
-        sa.CheckConstraint("seq >= 0", name="ck_audit_head_seq"),
-    )
-    sa.Table(
-        "api_keys",
-        metadata,
-        sa.Column("key_id", sa.Integer(), autoincrement=True, nullable=False),
-        sa.Column("name", sa.String(64), nullable=False),
-        sa.Column("role", sa.String(32), nullable=False),
-        sa.Column("key_prefix", sa.String(16), nullable=False),
-        sa.Column("key_hash", sa.CHAR(64), nullable=False),
-        sa.Column("created_at", _instant(), nullable=False),
-        sa.Column("created_by", sa.String(200), nullable=False),
-        sa.Column("revoked_at", _instant(), nullable=True),
-        sa.Column("revoked_by", sa.String(200), nullable=True),
-        sa.Column("last_used_at", _instant(), nullable=True),
-        sa.PrimaryKeyConstraint("key_id", name="pk_api_keys"),
-        sa.CheckConstraint("length(name) > 0", name="ck_api_keys_name"),
-        sa.CheckConstraint(f"role IN ({_ROLES})", name="ck_api_keys_role"),
-        sa.CheckConstraint("length(created_by) > 0", name="ck_api_keys_created_by"),
-        sa.UniqueConstraint("name", name="uq_api_keys_name"),
-        sa.UniqueConstraint("key_hash", name="uq_api_keys_key_hash"),
-    )
+        sa.Index(conv("ix_decisions_as_of_uscc"), "as_of", "uscc"),
+        sa.Index(conv("ix_decisions_uscc_as_of"), "uscc", "as_of"),
+    ]
+    return tables
+
+
+def baseline_metadata() -> sa.MetaData:
+    """Return the six tables exactly as release 0.1.0 declared them.
+
+    Returns
+    -------
+    sqlalchemy.MetaData
+        ``api_keys``, ``audit_head``, ``audit_log``, ``overrides``,
+        ``rating_runs`` and ``decisions`` with their constraints and indexes.
+    """
+    metadata = sa.MetaData()
+    for name, items in _tables().items():
+        sa.Table(name, metadata, *items)
     return metadata
 
 
 def upgrade() -> None:
     """Create the six tables and their indexes."""
-    for table in baseline_metadata().sorted_tables:
-        op.invoke(ops.CreateTableOp.from_table(table))
-        for index in sorted(table.indexes, key=lambda ix: str(ix.name)):
-            op.invoke(ops.CreateIndexOp.from_index(index))
+    for name, items in _tables().items():
+        op.create_table(name, *items)
 
 
 def downgrade() -> None:
     """Drop the six tables (and every row in them)."""
-    for table in reversed(baseline_metadata().sorted_tables):
-        op.drop_table(table.name)
+    for name in reversed(_tables()):
+        op.drop_table(name)
