@@ -227,8 +227,22 @@ def upgrade_schema(engine: Engine) -> None:
         from alembic import command
 
         with _schema_lock(engine) as conn:
+            _refuse_unknown_revisions(conn)
             _adopt_unversioned_store(conn)
             command.upgrade(alembic_config(conn), "head")
+
+
+def _refuse_unknown_revisions(conn: Connection) -> None:
+    known = {script.revision for script in _scripts().walk_revisions()}
+    unknown = [head for head in _current_heads(conn) if head not in known]
+    if unknown:
+        raise StoreError(
+            f"The operational store at {safe_url(conn.engine.url)} is at schema "
+            f"revision {', '.join(unknown)}, which this version of credit-engine "
+            f"does not know (its newest is {head_revision()}): a newer release "
+            "migrated it. Run that release (or newer) against this database; "
+            "nothing was changed."
+        )
 
 
 @contextlib.contextmanager

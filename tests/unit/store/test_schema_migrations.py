@@ -321,3 +321,15 @@ def test_every_table_is_on_the_metadata_without_importing_audit_or_auth():
 def test_backend_of_fixture_urls():
     assert backend_of("sqlite:///x.db") == "sqlite"
     assert backend_of("postgresql+psycopg://ce@db/x") == "postgresql"
+
+
+def test_a_store_migrated_by_a_newer_release_is_refused_untouched(store):
+    with store.engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = '9999'"))
+    with pytest.raises(
+        StoreError,
+        match=r"is at schema revision 9999, which this version of credit-engine does "
+        r"not know \(its newest is 0001\): a newer release migrated it",
+    ):
+        store.create_schema()
+    assert current_revision(store.engine) == "9999"
