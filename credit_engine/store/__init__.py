@@ -72,6 +72,7 @@ from credit_engine.store._decisions import (
 from credit_engine.store._engine import normalize_url
 from credit_engine.store._migrations import (
     BASELINE_REVISION,
+    SCHEMA_REVISION,
     SchemaRevision,
     alembic_config,
     current_revision,
@@ -109,6 +110,7 @@ __all__ = [
     "OPTIONAL_COLUMNS",
     "REQUIRED_COLUMNS",
     "RUN_COLUMNS",
+    "SCHEMA_REVISION",
     "DecisionRepository",
     "NoRatingsError",
     "OperationalStore",

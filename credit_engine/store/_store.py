@@ -189,10 +189,11 @@ class OperationalStore:
         ...             "91110000600037341L", "D", "fraud case 117", "officer.li",
         ...             dt.date(2025, 9, 1),
         ...         )
-        ...         uow.overrides.override_in_force(
-        ...             "91110000600037341L", dt.date(2025, 9, 1)
-        ...         ) is None  # created today: not known on that date
-        True
+        ...         # Seen inside the transaction, by every repository of it.
+        ...         len(uow.overrides.overrides_of("91110000600037341L"))
+        ...     store.overrides_of("91110000600037341L")["override_id"].tolist()
+        1
+        [1]
         """
         with open_unit_of_work(
             self.engine, action, immediate=immediate, durable=durable

@@ -20,6 +20,7 @@ from credit_engine.auth import KeyStore
 from credit_engine.exceptions import StoreError
 from credit_engine.store import (
     BASELINE_REVISION,
+    SCHEMA_REVISION,
     OperationalStore,
     alembic_config,
     current_revision,
@@ -28,7 +29,6 @@ from credit_engine.store import (
     revision_history,
     schema_differences,
 )
-from credit_engine.store._migrations import SCHEMA_REVISION
 from tests.store_backends import REPO_ROOT
 from tests.unit.store.factories import decision, make_run
 from tests.unit.store.schema_helpers import (
