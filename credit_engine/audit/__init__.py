@@ -6,8 +6,9 @@ as an :class:`AuditEntry` to the ``audit_log`` table, hash-chained:
 actor, subject, payload})``, ``seq`` strictly consecutive from 1, and a single
 ``audit_head`` row updated in the same transaction. :meth:`AuditLog.verify`
 recomputes the chain and names every edited, deleted, inserted or reordered
-entry. Importing this package registers the two tables on
-:data:`credit_engine.store.metadata`.
+entry. The two tables (``audit_log``, ``audit_head``) are declared with every
+other table of the operational store in :mod:`credit_engine.store` and created
+by its migrations; :class:`AuditLog` writes through the store's unit of work.
 
 Floats: the payload column is ``JSON`` (text as sent) on both backends, and the
 payload is normalised through canonical JSON before hashing, so a payload reads

@@ -22,15 +22,12 @@ from credit_engine.audit._chain import (
 from credit_engine.audit._schema import GENESIS_HASH, HEAD_ID, audit_head, audit_log
 from credit_engine.audit._verify import AuditVerification, verify_log
 from credit_engine.exceptions import AuditEntryNotFoundError, AuditError
-from credit_engine.store import OperationalStore
+from credit_engine.store import OperationalStore, UnitOfWork
 from credit_engine.store._engine import sqlite_file, translate_errors
 
 __all__ = ["AuditLog", "AuditTransaction"]
 
 _MAX_PAGE = 10_000
-# How long a SQLite writer waits for another process's write lock (a rating run
-# writes 100,000 decisions in one transaction) before giving up.
-_SQLITE_BUSY_MS = 30_000
 
 _LOCKS: dict[str, threading.Lock] = {}
 _LOCKS_GUARD = threading.Lock()
@@ -83,19 +80,25 @@ def _entry(row: Row[Any]) -> AuditEntry:
 class AuditTransaction:
     """An open write transaction on the audit log, holding its write lock.
 
-    Obtained from :meth:`AuditLog.transaction`; other writes made through
-    :attr:`connection` commit or roll back together with the appended entries.
+    Obtained from :meth:`AuditLog.transaction`; it is a unit of work of the
+    operational store: the business rows written through its repositories
+    (:attr:`unit_of_work`) or its :attr:`connection` commit or roll back
+    together with the appended entries.
 
     Attributes
     ----------
+    unit_of_work : credit_engine.store.UnitOfWork
+        The store's repositories in this transaction (``unit_of_work.overrides``
+        ...).
     connection : sqlalchemy.Connection
-        The transaction's connection (write the business rows through it).
+        The transaction's connection (write other business rows through it).
     entries : list of AuditEntry
         Entries appended so far in this transaction.
     """
 
-    def __init__(self, connection: Connection, seq: int, entry_hash: str) -> None:
-        self.connection = connection
+    def __init__(self, unit_of_work: UnitOfWork, seq: int, entry_hash: str) -> None:
+        self.unit_of_work = unit_of_work
+        self.connection: Connection = unit_of_work.connection
         self.entries: list[AuditEntry] = []
         self._seq = seq
         self._hash = entry_hash
@@ -175,7 +178,9 @@ class AuditLog:
     Parameters
     ----------
     store : OperationalStore
-        Where the log lives; its tables are created if missing (idempotent).
+        Where the log lives; its schema is brought up to date
+        (:meth:`OperationalStore.create_schema`, idempotent) and the head row
+        created if missing.
     durable : bool, default=True
         Wait for each commit to reach the disk. ``False`` trades the last
         commits before a power loss (never the chain's consistency: entries
@@ -321,38 +326,30 @@ class AuditLog:
         lock = self._lock if self._lock is not None else contextlib.nullcontext()
         with (
             lock,
-            translate_errors(self.store.engine, "append to the audit log"),
-            self.store.engine.connect() as conn,
+            self.store.unit_of_work(
+                "append to the audit log", immediate=True, durable=self.durable
+            ) as uow,
         ):
-            restore = self._begin_write(conn)
-            try:
-                head = conn.execute(
-                    select(audit_head.c.seq, audit_head.c.entry_hash)
+            conn = uow.connection
+            head = conn.execute(
+                select(audit_head.c.seq, audit_head.c.entry_hash)
+                .where(audit_head.c.head_id == HEAD_ID)
+                .with_for_update()
+            ).first()
+            if head is None:
+                raise AuditError(
+                    "The audit log's head row is missing, so nothing can be "
+                    "appended safely; run `credit-engine audit verify` and "
+                    "investigate before writing again."
+                )
+            tx = AuditTransaction(uow, int(head.seq), str(head.entry_hash))
+            yield tx
+            if tx.entries:
+                conn.execute(
+                    update(audit_head)
                     .where(audit_head.c.head_id == HEAD_ID)
-                    .with_for_update()
-                ).first()
-                if head is None:
-                    raise AuditError(
-                        "The audit log's head row is missing, so nothing can be "
-                        "appended safely; run `credit-engine audit verify` and "
-                        "investigate before writing again."
-                    )
-                tx = AuditTransaction(conn, int(head.seq), str(head.entry_hash))
-                yield tx
-                if tx.entries:
-                    conn.execute(
-                        update(audit_head)
-                        .where(audit_head.c.head_id == HEAD_ID)
-                        .values(seq=tx.head[0], entry_hash=tx.head[1])
-                    )
-                conn.commit()
-            except BaseException:
-                conn.rollback()
-                raise
-            finally:
-                if restore is not None:
-                    conn.exec_driver_sql(restore)
-                    conn.commit()
+                    .values(seq=tx.head[0], entry_hash=tx.head[1])
+                )
 
     # ----------------------------------------------------------------- reads
     def get(self, seq: int) -> AuditEntry:
@@ -493,9 +490,9 @@ class AuditLog:
 
     # --------------------------------------------------------------- helpers
     def _ensure_schema(self) -> None:
+        self.store.create_schema()
         engine = self.store.engine
-        with translate_errors(engine, "create the audit-log tables"):
-            audit_log.metadata.create_all(engine, tables=[audit_log, audit_head])
+        with translate_errors(engine, "create the audit log's head"):
             with engine.connect() as conn:
                 present = conn.execute(
                     select(audit_head.c.head_id).where(audit_head.c.head_id == HEAD_ID)
@@ -513,24 +510,6 @@ class AuditLog:
                     conn.commit()
                 except IntegrityError:  # another process created it first
                     conn.rollback()
-
-    def _begin_write(self, conn: Connection) -> str | None:
-        """Start the write transaction with the lock; return a statement to undo."""
-        if not self._sqlite:
-            if not self.durable:
-                conn.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
-            return None
-        dbapi = conn.connection
-        if not dbapi.info.get("ce_audit_busy"):
-            conn.exec_driver_sql(f"PRAGMA busy_timeout = {_SQLITE_BUSY_MS}")
-            dbapi.info["ce_audit_busy"] = True
-        restore = None
-        if not self.durable:
-            level = conn.exec_driver_sql("PRAGMA synchronous").scalar()
-            conn.exec_driver_sql("PRAGMA synchronous = NORMAL")
-            restore = f"PRAGMA synchronous = {int(level or 2)}"
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
-        return restore
 
     @contextlib.contextmanager
     def _snapshot(self) -> Iterator[Connection]:

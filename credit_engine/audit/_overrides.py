@@ -22,7 +22,9 @@ def record_override(  # noqa: PLR0917 - mirrors OperationalStore.add_override
     """Record a supervisor override and its audit entry atomically.
 
     Both commit in one transaction of the operational store, or neither does:
-    an override can never exist without its entry in the audit log.
+    an override can never exist without its entry in the audit log. The
+    override is written by the store's override repository in the audit
+    log's unit of work (:meth:`AuditLog.transaction`).
 
     Parameters
     ----------
@@ -44,10 +46,9 @@ def record_override(  # noqa: PLR0917 - mirrors OperationalStore.add_override
         If the audit log cannot be appended to (nothing is written).
     """
     with log.transaction() as tx:
-        override_id = log.store.add_override(
-            uscc, tier, reason, actor, effective_from, effective_to,
-            connection=tx.connection,
-        )  # fmt: skip
+        override_id = tx.unit_of_work.overrides.add_override(
+            uscc, tier, reason, actor, effective_from, effective_to
+        )
         entry = tx.append(
             "override",
             actor,

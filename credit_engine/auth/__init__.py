@@ -4,8 +4,8 @@ A key is ``ce_`` + 32 random bytes (URL-safe base64); the store keeps its
 SHA-256 and its first 8 characters only. :class:`KeyStore` creates, lists,
 revokes and authenticates keys (with a short in-process cache); every creation
 and revocation is appended to the audit log (:mod:`credit_engine.audit`).
-Importing this package registers the ``api_keys`` table on
-:data:`credit_engine.store.metadata`.
+The ``api_keys`` table and the roles are declared with every other table of the
+operational store in :mod:`credit_engine.store` and created by its migrations.
 
 Examples
 --------

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from cachetools import TTLCache
 from sqlalchemy import Connection, Row, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
@@ -204,15 +205,17 @@ class KeyStore:
     ``key_revoked``; the payload never holds the key or its hash).
 
     The cache: a valid key is remembered in this process for ``cache_ttl``
-    seconds (keyed by its hash), so a hot API path makes no database round
-    trip per request. A revocation through this object takes effect
-    immediately here; in other processes it takes effect within
-    ``cache_ttl`` seconds. Unknown and revoked keys are never cached.
+    seconds (keyed by its hash, in a :class:`cachetools.TTLCache` of at most
+    10,000 keys), so a hot API path makes no database round trip per request.
+    A revocation through this object takes effect immediately here; in other
+    processes it takes effect within ``cache_ttl`` seconds. Unknown and
+    revoked keys are never cached.
 
     Parameters
     ----------
     store : OperationalStore
-        Where the keys live; the table is created if missing (idempotent).
+        Where the keys live; its schema is brought up to date
+        (:meth:`OperationalStore.create_schema`, idempotent).
     audit : AuditLog, optional
         Where key events are logged (default: the store's audit log).
     cache_ttl : float, default=5.0
@@ -254,10 +257,15 @@ class KeyStore:
         self.cache_ttl = float(cache_ttl)
         self.clock = clock
         self.touch_interval = touch_interval
-        self._cache: dict[str, tuple[float, ApiKeyInfo]] = {}
+        # Valid keys only, by hash; TTLCache is not thread-safe: every access
+        # holds the lock.
+        self._cache: TTLCache[str, ApiKeyInfo] | None = (
+            TTLCache(maxsize=_CACHE_MAX, ttl=self.cache_ttl, timer=clock)
+            if self.cache_ttl > 0
+            else None
+        )
         self._cache_lock = threading.Lock()
-        with translate_errors(store.engine, "create the api_keys table"):
-            api_keys.metadata.create_all(store.engine, tables=[api_keys])
+        store.create_schema()
 
     def __repr__(self) -> str:
         return f"KeyStore({self.store!r})"
@@ -404,8 +412,9 @@ class KeyStore:
                 recorded_at=now,
             )
             key_hash = found.key_hash
-        with self._cache_lock:
-            self._cache.pop(key_hash, None)
+        if self._cache is not None:
+            with self._cache_lock:
+                self._cache.pop(key_hash, None)
         return dataclasses.replace(_info(found), revoked_at=now, revoked_by=by.strip())
 
     # ----------------------------------------------------------------- reads
@@ -433,12 +442,11 @@ class KeyStore:
                 "characters, as `credit-engine keys create` printed it."
             )
         digest = hash_key(key)
-        now = self.clock()
-        if self.cache_ttl > 0:
+        if self._cache is not None:
             with self._cache_lock:
                 cached = self._cache.get(digest)
-            if cached is not None and cached[0] > now:
-                return cached[1]
+            if cached is not None:
+                return cached
         with (
             translate_errors(self.store.engine, "check an API key"),
             self.store.engine.connect() as conn,
@@ -458,11 +466,11 @@ class KeyStore:
             )
         info = _info(row)
         self._touch(info)
-        if self.cache_ttl > 0:
+        if self._cache is not None:
             with self._cache_lock:
-                if len(self._cache) >= _CACHE_MAX:
-                    self._evict(now)
-                self._cache[digest] = (now + self.cache_ttl, info)
+                # A full cache drops expired entries first, then the least
+                # recently used one.
+                self._cache[digest] = info
         return info
 
     def get(self, name_or_id: str | int) -> ApiKeyInfo:
@@ -508,8 +516,9 @@ class KeyStore:
 
     def clear_cache(self) -> None:
         """Forget every cached authentication (the next ones hit the database)."""
-        with self._cache_lock:
-            self._cache.clear()
+        if self._cache is not None:
+            with self._cache_lock:
+                self._cache.clear()
 
     # --------------------------------------------------------------- helpers
     @staticmethod
@@ -524,13 +533,6 @@ class KeyStore:
         elif not isinstance(name_or_id, str):
             return None
         return conn.execute(select(api_keys).where(column == value)).first()
-
-    def _evict(self, now: float) -> None:
-        expired = [h for h, (until, _) in self._cache.items() if until <= now]
-        for digest in expired:
-            del self._cache[digest]
-        if len(self._cache) >= _CACHE_MAX:  # all fresh: drop the oldest
-            del self._cache[next(iter(self._cache))]
 
     def _touch(self, info: ApiKeyInfo) -> None:
         if self.touch_interval is None:

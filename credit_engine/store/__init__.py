@@ -1,11 +1,47 @@
-"""The operational store: rating runs, decisions and manual overrides.
+"""The operational store: rating runs, decisions, overrides, audit log, API keys.
 
 One SQLAlchemy code path serves SQLite (the default, a file under the engine home)
 and PostgreSQL (production, through psycopg 3). A rating run and all its
 decisions are written in one transaction; recording another run for the same
 rating date supersedes the earlier one in every query. Overrides are
 point-in-time: what was in force at a date is what was known by the end of that
-day. Later stages add their tables (audit log, API keys) to :data:`metadata`.
+day.
+
+Schema
+------
+Every table of the store (``rating_runs``, ``decisions``, ``overrides``,
+``audit_log``, ``audit_head``, ``api_keys``) is declared once, on
+:data:`metadata`; the audit and auth packages import theirs from here. Alembic
+migrations shipped in the package (``credit_engine/store/migrations``, driven
+from code by :func:`alembic_config`, no ``alembic.ini``) bring a database to it:
+:meth:`OperationalStore.create_schema`, which every command and the API call at
+start, runs ``upgrade head`` under a lock, and stamps a store made by release
+0.1.0 at the baseline revision first. To change the schema, change
+:mod:`credit_engine.store._schema` and add a revision (``rev_id`` the next
+four-digit number; see :func:`alembic_config`); the tests check that the
+revisions produce exactly :data:`metadata` on both backends.
+
+Repositories and the unit of work
+---------------------------------
+Three repositories hold the queries: :class:`RatingRunRepository` (record a run
+with its decisions, list runs and dates), :class:`DecisionRepository` (decisions
+at a date, latest decision, history, migration matrix, counts, override rate)
+and :class:`OverrideRepository` (add, revoke, in force at a date, history).
+None of them opens a connection or commits: each works on the connection of a
+:class:`UnitOfWork`, which is one transaction. So several repositories, and
+other writers such as the audit log, can commit together or not at all::
+
+    with store.unit_of_work("record an override") as uow:
+        override_id = uow.overrides.add_override(uscc, "D", reason, actor, day)
+        uow.connection.execute(other_table.insert(), row)   # same transaction
+    # committed here; rolled back if the block raised
+
+:class:`OperationalStore` is the facade the rest of the engine uses: each of its
+methods opens a unit of work (reads: a connection rolled back at the end) and
+delegates to one repository. The audit log opens its transactions through
+:meth:`OperationalStore.unit_of_work` (``immediate=True``), and
+:func:`credit_engine.audit.record_override` writes the override through that
+unit of work's :class:`OverrideRepository`.
 
 Examples
 --------
@@ -34,36 +70,72 @@ from credit_engine.store._decisions import (
     RatingRun,
 )
 from credit_engine.store._engine import normalize_url
+from credit_engine.store._migrations import (
+    BASELINE_REVISION,
+    SCHEMA_REVISION,
+    SchemaRevision,
+    alembic_config,
+    current_revision,
+    head_revision,
+    revision_history,
+    schema_differences,
+    upgrade_schema,
+)
 from credit_engine.store._overrides import IN_FORCE_COLUMNS
+from credit_engine.store._repo_decisions import DecisionRepository
+from credit_engine.store._repo_overrides import OverrideRepository
+from credit_engine.store._repo_runs import RatingRunRepository
 from credit_engine.store._schema import (
-    DECIDED_BY,
-    TIERS,
+    AUDIT_HEAD_ID,
+    NAMING_CONVENTION,
+    Role,
     UTCDateTime,
+    api_keys,
+    audit_head,
+    audit_log,
     decisions,
     metadata,
     overrides,
     rating_runs,
 )
 from credit_engine.store._store import OperationalStore
+from credit_engine.store._unit_of_work import UnitOfWork
 
 __all__ = [
-    "DECIDED_BY",
+    "AUDIT_HEAD_ID",
+    "BASELINE_REVISION",
     "DECISION_COLUMNS",
     "IN_FORCE_COLUMNS",
+    "NAMING_CONVENTION",
     "OPTIONAL_COLUMNS",
     "REQUIRED_COLUMNS",
     "RUN_COLUMNS",
-    "TIERS",
+    "SCHEMA_REVISION",
+    "DecisionRepository",
     "NoRatingsError",
     "OperationalStore",
     "OverrideError",
     "OverrideNotFoundError",
+    "OverrideRepository",
     "RatingRun",
+    "RatingRunRepository",
+    "Role",
+    "SchemaRevision",
     "StoreError",
     "UTCDateTime",
+    "UnitOfWork",
+    "alembic_config",
+    "api_keys",
+    "audit_head",
+    "audit_log",
+    "current_revision",
     "decisions",
+    "head_revision",
     "metadata",
     "normalize_url",
     "overrides",
     "rating_runs",
+    "revision_history",
+    "schema_differences",
+    "upgrade_schema",
 ]

@@ -1,24 +1,21 @@
 """Rating runs and their decisions: validation and conversion to insertable rows.
 
-Validation is lazy: every problem of a decisions frame is collected (with counts
-and up to five examples) and reported in one :class:`StoreError`. Conversion works
-column by column, so that 100,000 decisions become plain dicts in well under a
-second.
+Validation is lazy: a pandera schema (:mod:`credit_engine.store._decision_schema`)
+collects every problem of a decisions frame (with counts and up to five examples),
+reported in one :class:`StoreError`. Conversion works column by column, so that
+100,000 decisions become plain dicts in about a second.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pandas as pd
 
 from credit_engine.exceptions import StoreError
-from credit_engine.store._schema import DECIDED_BY, TIERS
-from credit_engine.uscc import valid_uscc_mask
 
 __all__ = [
     "DECISION_COLUMNS",
@@ -27,6 +24,7 @@ __all__ = [
     "RUN_COLUMNS",
     "RatingRun",
     "decision_rows",
+    "is_str_mapping",
     "run_row",
 ]
 
@@ -183,7 +181,7 @@ class RatingRun:
             problems.append(
                 f"policy_version must be an int, got {self.policy_version!r}"
             )
-        if not _is_str_mapping(self.rule_sets):
+        if not is_str_mapping(self.rule_sets):
             problems.append(
                 "rule_sets must map regime names to rule-set ids (str to str), "
                 f"got {self.rule_sets!r}"
@@ -199,7 +197,8 @@ class RatingRun:
         object.__setattr__(self, "summary", dict(self.summary))
 
 
-def _is_str_mapping(value: object) -> bool:
+def is_str_mapping(value: object) -> bool:
+    """Return whether ``value`` maps strings to strings (a ``rule_sets`` value)."""
     return isinstance(value, Mapping) and all(
         isinstance(k, str) and isinstance(v, str) for k, v in value.items()
     )
@@ -225,25 +224,6 @@ def run_row(run: RatingRun, n_rated: int) -> dict[str, Any]:
     return row
 
 
-class _Problems:
-    """Collects validation failures, each with a count and a few examples."""
-
-    def __init__(self) -> None:
-        self.items: list[str] = []
-
-    def check(self, series: pd.Series, bad: pd.Series, what: str) -> None:
-        count = int(bad.sum())
-        if count:
-            examples = series[bad].head(_MAX_EXAMPLES).tolist()
-            rows = series.index[bad][:_MAX_EXAMPLES].tolist()
-            self.items.append(
-                f"{what}: {count} row(s), e.g. {examples!r} at rows {rows}"
-            )
-
-    def add(self, message: str) -> None:
-        self.items.append(message)
-
-
 def _frame(decisions: pd.DataFrame | Sequence[Mapping[str, Any]]) -> pd.DataFrame:
     if isinstance(decisions, pd.DataFrame):
         return decisions.reset_index(drop=True)
@@ -255,144 +235,55 @@ def _frame(decisions: pd.DataFrame | Sequence[Mapping[str, Any]]) -> pd.DataFram
     return pd.DataFrame.from_records(list(decisions))
 
 
-def _strings(
-    frame: pd.DataFrame, name: str, allowed: tuple[str, ...] | None, problems: _Problems
-) -> list[Any]:
-    series = frame[name]
-    missing = series.isna()
-    problems.check(series, missing, f"{name} is missing")
-    if allowed is not None:
-        bad = ~missing & ~series.isin(allowed)
-        problems.check(series, bad, f"{name} must be one of {list(allowed)}")
-    else:
-        bad = ~missing & ~series.map(lambda v: isinstance(v, str) and v != "")
-        problems.check(series, bad, f"{name} must be a non-empty string")
-    return series.tolist()
-
-
-def _optional_strings(
-    frame: pd.DataFrame, name: str, allowed: tuple[str, ...], problems: _Problems
-) -> list[Any]:
+def _optional(frame: pd.DataFrame, name: str) -> list[Any]:
     if name not in frame:
         return [None] * len(frame)
     series = frame[name]
-    missing = series.isna()
-    problems.check(
-        series,
-        ~missing & ~series.isin(allowed),
-        f"{name} must be null or one of {list(allowed)}",
-    )
-    return [None if m else v for v, m in zip(series.tolist(), missing, strict=True)]
-
-
-def _floats(
-    frame: pd.DataFrame,
-    name: str,
-    valid: Callable[[pd.Series], pd.Series],
-    rule: str,
-    problems: _Problems,
-) -> list[Any]:
-    series = frame[name]
-    numbers = pd.to_numeric(series, errors="coerce").astype("float64")
-    missing = numbers.isna()
-    problems.check(series, missing, f"{name} must be a number (not null)")
-    problems.check(series, ~missing & ~valid(numbers), f"{name} must be {rule}")
-    return numbers.tolist()
-
-
-def _booleans(frame: pd.DataFrame, name: str, problems: _Problems) -> list[Any]:
-    series = frame[name]
-    if series.dtype == bool:
-        return series.tolist()
-    ok = series.map(pd.api.types.is_bool).astype(bool)
-    problems.check(series, ~ok, f"{name} must be True or False")
-    return [bool(v) if b else None for v, b in zip(series.tolist(), ok, strict=True)]
-
-
-def _json_lists(
-    frame: pd.DataFrame, name: str, item: type, problems: _Problems
-) -> list[Any]:
-    values: list[Any] = []
-    bad: list[bool] = []
-    for value in frame[name].tolist():
-        converted = _as_list(value)
-        ok = converted is not None and all(isinstance(v, item) for v in converted)
-        values.append(converted)
-        bad.append(not ok)
-    kind = "strings" if item is str else "dicts"
-    problems.check(
-        frame[name],
-        pd.Series(bad, index=frame.index),
-        f"{name} must be a list of {kind}",
-    )
-    return values
-
-
-def _as_list(value: object) -> list[Any] | None:
-    # Parquet round trips turn lists into numpy arrays; accept those and tuples.
-    if isinstance(value, list):
-        return value
-    if isinstance(value, tuple):
-        return list(value)
-    to_list = getattr(value, "tolist", None)
-    if callable(to_list) and not isinstance(value, str | bytes):
-        converted = to_list()
-        return converted if isinstance(converted, list) else None
-    return None
-
-
-def _override_ids(frame: pd.DataFrame, problems: _Problems) -> list[Any]:
-    if "override_id" not in frame:
-        return [None] * len(frame)
-    series = frame["override_id"]
-    numbers = pd.to_numeric(series, errors="coerce").astype("float64")
-    missing = series.isna()
-    bad = ~missing & (numbers.isna() | (numbers % 1 != 0))
-    problems.check(series, bad, "override_id must be null or an integer")
     return [
-        None if m or math.isnan(v) or v % 1 else int(v)
-        for v, m in zip(numbers.tolist(), missing.tolist(), strict=True)
+        None if m else v for v, m in zip(series.tolist(), series.isna(), strict=True)
     ]
 
 
-def _run_values(
-    frame: pd.DataFrame, run: RatingRun, problems: _Problems
-) -> dict[str, list[Any]]:
+def _booleans(series: pd.Series) -> list[Any]:
+    if series.dtype == bool:
+        return series.tolist()
+    return [bool(v) for v in series.tolist()]
+
+
+def _values(frame: pd.DataFrame, run: RatingRun) -> dict[str, list[Any]]:
+    """Convert a valid decisions frame column by column (run columns filled in)."""
+    from credit_engine.store._decision_schema import as_list, numbers
+
     n = len(frame)
-    values: dict[str, list[Any]] = {}
-    if "as_of" in frame:
-        dates = pd.to_datetime(frame["as_of"], errors="coerce")
-        bad = dates.isna() | (dates.dt.date != run.as_of)
-        problems.check(
-            frame["as_of"], bad, f"as_of must equal the run's as_of {run.as_of}"
-        )
+    values: dict[str, list[Any]] = {
+        name: frame[name].tolist() for name in ("uscc", "tier", "grade", "decided_by")
+    }
+    for name in ("pd", "score", "inspection_rate_factor"):
+        values[name] = numbers(frame[name]).tolist()
+    for name in ("in_default", "green_channel", "joint_punishment", "joint_incentive"):
+        values[name] = _booleans(frame[name])
+    values["statutory_ceiling"] = _optional(frame, "statutory_ceiling")
+    values["model_tier"] = frame["model_tier"].tolist()
+    for name in ("measures", "reasons", "facts"):
+        values[name] = [as_list(v) for v in frame[name].tolist()]
+    values["override_id"] = [
+        None if v is None else int(float(v)) for v in _optional(frame, "override_id")
+    ]
     values["as_of"] = [run.as_of] * n
     for name in ("model_name", "model_version", "policy_name"):
-        if name in frame:
-            values[name] = _strings(frame, name, None, problems)
-        else:
-            values[name] = [getattr(run, name)] * n
-    if "policy_version" in frame:
-        series = frame["policy_version"]
-        numbers = pd.to_numeric(series, errors="coerce")
-        bad = numbers.isna() | (numbers % 1 != 0)
-        problems.check(series, bad, "policy_version must be an integer")
-        values["policy_version"] = [
-            None if b else int(v)
-            for v, b in zip(numbers.tolist(), bad.tolist(), strict=True)
-        ]
-    else:
-        values["policy_version"] = [run.policy_version] * n
-    if "rule_sets" in frame:
-        series = frame["rule_sets"]
-        bad = ~series.map(_is_str_mapping).astype(bool)
-        problems.check(series, bad, "rule_sets must map regime to rule-set id")
-        values["rule_sets"] = [
-            dict(v) if not b else None
-            for v, b in zip(series.tolist(), bad.tolist(), strict=True)
-        ]
-    else:
-        values["rule_sets"] = [dict(run.rule_sets)] * n
+        values[name] = (
+            frame[name].tolist() if name in frame else [getattr(run, name)] * n
+        )
+    values["policy_version"] = (
+        [int(v) for v in numbers(frame["policy_version"]).tolist()]
+        if "policy_version" in frame
+        else [run.policy_version] * n
+    )
+    values["rule_sets"] = (
+        [dict(v) for v in frame["rule_sets"].tolist()]
+        if "rule_sets" in frame
+        else [dict(run.rule_sets)] * n
+    )
     return values
 
 
@@ -439,73 +330,17 @@ def decision_rows(
             f"has the columns {list(REQUIRED_COLUMNS)}, optionally "
             f"{list(OPTIONAL_COLUMNS + RUN_COLUMNS)}; rename or drop the others."
         )
-    problems = _Problems()
-    uscc = frame["uscc"]
-    problems.check(
-        uscc,
-        ~pd.Series(valid_uscc_mask(uscc), index=frame.index),
-        "uscc is not a valid GB 32100 code",
-    )
-    problems.check(
-        uscc,
-        uscc.duplicated(keep="first") & uscc.notna(),
-        "uscc appears more than once in the run",
-    )
-    values: dict[str, list[Any]] = {
-        "uscc": uscc.tolist(),
-        "tier": _strings(frame, "tier", TIERS, problems),
-        "grade": _strings(frame, "grade", None, problems),
-        "pd": _floats(
-            frame, "pd", lambda s: s.between(0.0, 1.0), "in [0, 1]", problems
-        ),
-        "score": _floats(
-            frame, "score", lambda s: s.abs() < math.inf, "finite", problems
-        ),
-        "in_default": _booleans(frame, "in_default", problems),
-        "green_channel": _booleans(frame, "green_channel", problems),
-        "decided_by": _strings(frame, "decided_by", DECIDED_BY, problems),
-        "statutory_ceiling": _optional_strings(
-            frame, "statutory_ceiling", TIERS, problems
-        ),
-        "model_tier": _strings(frame, "model_tier", TIERS, problems),
-        "inspection_rate_factor": _floats(
-            frame,
-            "inspection_rate_factor",
-            lambda s: s.between(0.0, math.inf),
-            ">= 0",
-            problems,
-        ),
-        "joint_punishment": _booleans(frame, "joint_punishment", problems),
-        "joint_incentive": _booleans(frame, "joint_incentive", problems),
-        "measures": _json_lists(frame, "measures", str, problems),
-        "reasons": _json_lists(frame, "reasons", str, problems),
-        "facts": _json_lists(frame, "facts", dict, problems),
-        "override_id": _override_ids(frame, problems),
-    }
-    grade = frame["grade"]
-    problems.check(
-        grade,
-        grade.map(lambda v: isinstance(v, str) and len(v) > 4).astype(bool),
-        "grade must have at most 4 characters",
-    )
-    by_override = (frame["decided_by"] == "OVERRIDE").to_numpy(bool)
-    no_id = pd.Series(
-        [
-            b and v is None
-            for b, v in zip(by_override, values["override_id"], strict=True)
-        ],
-        index=frame.index,
-    )
-    problems.check(
-        frame["uscc"], no_id, "decided_by is OVERRIDE but override_id is missing"
-    )
-    values.update(_run_values(frame, run, problems))
-    if problems.items:
+    # pandera costs a second to import: only the rating job needs it.
+    from credit_engine.store._decision_schema import problems
+
+    found = problems(frame, run.as_of)
+    if found:
         raise StoreError(
             f"Cannot record {len(frame)} decisions for {run.as_of}: "
-            + "; ".join(problems.items)
+            + "; ".join(found)
             + ". Fix the decisions frame; nothing was written."
         )
+    values = _values(frame, run)
     names = list(values)
     return [
         dict(zip(names, row, strict=True)) for row in zip(*values.values(), strict=True)

@@ -16,8 +16,9 @@ from typing import Any
 from sqlalchemy import Select, bindparam, func, or_, select
 
 from credit_engine.exceptions import OverrideError
-from credit_engine.store._schema import TIERS, overrides
+from credit_engine.store._schema import overrides
 from credit_engine.uscc import validate_uscc
+from credit_engine.vocabulary import Tier
 
 __all__ = [
     "IN_FORCE_COLUMNS",
@@ -112,8 +113,8 @@ def override_row(
     """
     validate_uscc(uscc)
     problems: list[str] = []
-    if tier not in TIERS:
-        problems.append(f"tier must be one of {list(TIERS)}, got {tier!r}")
+    if tier not in Tier.values():
+        problems.append(f"tier must be one of {list(Tier.values())}, got {tier!r}")
     require_text(reason, "reason", problems)
     require_text(actor, "actor", problems)
     if not _is_date(effective_from):

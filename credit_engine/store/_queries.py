@@ -10,11 +10,21 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Row, Subquery, case, exists, func, select
+from sqlalchemy import (
+    Connection,
+    CursorResult,
+    Row,
+    Subquery,
+    case,
+    exists,
+    func,
+    select,
+)
 
 from credit_engine.exceptions import NoRatingsError, StoreError
 from credit_engine.store._decisions import DECISION_COLUMNS
-from credit_engine.store._schema import TIERS, decisions, overrides, rating_runs
+from credit_engine.store._schema import decisions, overrides, rating_runs
+from credit_engine.vocabulary import Tier
 
 __all__ = [
     "IN_CHUNK",
@@ -26,6 +36,7 @@ __all__ = [
     "latest_run_id",
     "latest_runs",
     "migration_cells",
+    "new_id",
     "rating_dates",
     "select_decisions",
     "uscc_chunks",
@@ -36,6 +47,24 @@ IN_CHUNK = 1_000
 
 _SHOWN_DATES = 12
 _SHOWN_IDS = 5
+
+
+def new_id(result: CursorResult[Any]) -> int:
+    """Return the integer primary key of the row an ``INSERT`` just wrote.
+
+    Parameters
+    ----------
+    result : sqlalchemy.CursorResult
+        The result of a single-row insert.
+
+    Returns
+    -------
+    int
+    """
+    key = result.inserted_primary_key
+    if key is None:  # pragma: no cover - every table has an integer key
+        raise StoreError("the database returned no primary key; this is a bug")
+    return int(key[0])
 
 
 def decision_columns() -> tuple[Any, ...]:
@@ -144,8 +173,10 @@ def check_query(tier: str | None, limit: int | None, offset: int) -> None:
         Listing every invalid argument.
     """
     problems = []
-    if tier is not None and tier not in TIERS:
-        problems.append(f"tier must be one of {list(TIERS)} or None, got {tier!r}")
+    if tier is not None and tier not in Tier.values():
+        problems.append(
+            f"tier must be one of {list(Tier.values())} or None, got {tier!r}"
+        )
     if limit is not None and (
         isinstance(limit, bool) or not isinstance(limit, int) or limit < 0
     ):

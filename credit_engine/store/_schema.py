@@ -1,18 +1,29 @@
-"""Tables of the operational store in SQLAlchemy Core, for SQLite and PostgreSQL.
+"""Every table of the operational store, in SQLAlchemy Core, for SQLite and PostgreSQL.
+
+This module is the one place the store's schema is declared: rating runs,
+decisions and overrides (this package), the audit log and its head
+(:mod:`credit_engine.audit`) and the API keys (:mod:`credit_engine.auth`). Those
+packages import their tables from :mod:`credit_engine.store`; the Alembic
+revisions under ``credit_engine/store/migrations`` bring a database to it.
 
 Only portable types are used: ``JSON`` for lists and dicts, ``Date`` for rating
 dates, :class:`UTCDateTime` (``DateTime(timezone=True)``, always aware UTC) for
 instants, ``Float``, ``String``, ``Boolean`` and integer keys. Allowed values
-(tiers, deciders) are CHECK constraints generated from the same constants the
-Python validation uses.
+(tiers, deciding layers, roles) are CHECK constraints generated from the same
+enums the Python validation uses (:mod:`credit_engine.vocabulary`, :class:`Role`).
+Every constraint and index is named by :data:`NAMING_CONVENTION`, so that
+migrations address them identically on both backends. Changing anything here
+needs a new revision: see :mod:`credit_engine.store`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
+    CHAR,
     JSON,
     BigInteger,
     Boolean,
@@ -26,6 +37,7 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    SmallInteger,
     String,
     Table,
     Text,
@@ -33,41 +45,53 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
+from credit_engine.vocabulary import DecidedBy, Tier, sql_in
+
 __all__ = [
-    "DECIDED_BY",
-    "TIERS",
+    "AUDIT_HEAD_ID",
+    "NAMING_CONVENTION",
+    "Role",
     "UTCDateTime",
+    "api_keys",
+    "audit_head",
+    "audit_log",
     "decisions",
     "metadata",
     "overrides",
     "rating_runs",
 ]
 
-TIERS: tuple[str, ...] = ("A", "B", "C", "D")
-"""Treatment tiers, best first."""
+NAMING_CONVENTION: dict[str, str] = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+"""How constraints and indexes are named (deterministic across backends)."""
 
-DECIDED_BY: tuple[str, ...] = ("STATUTORY", "OVERRIDE", "POLICY", "MODEL")
-"""What fixed a decision's tier: a statutory ceiling, a manual override, the
-treatment policy or the model grade alone."""
+metadata = MetaData(naming_convention=NAMING_CONVENTION)
+"""The store's tables: all six, whichever packages are imported."""
 
-# Named constraints keep future Alembic migrations deterministic across backends.
-metadata = MetaData(
-    naming_convention={
-        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
-        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-        "ck": "ck_%(table_name)s_%(constraint_name)s",
-        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-        "pk": "pk_%(table_name)s",
-    }
-)
-"""The store's tables; later stages add audit-log and API-key tables to it."""
+AUDIT_HEAD_ID = 1
+"""Key of the single row of ``audit_head``."""
 
 
-def _in(column: str, values: tuple[str, ...]) -> str:
-    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+class Role(StrEnum):
+    """What an API key may do (the API checks the role per route)."""
+
+    SUPERVISOR = "supervisor"
+    """Zone supervisors: read decisions, record and revoke overrides."""
+    INSPECTION_SYSTEM = "inspection_system"
+    """Customs and department systems: score enterprises, read tiers."""
+    DATA_SCIENTIST = "data_scientist"
+    """Model owners: models, monitoring, the audit log."""
+    ADMIN = "admin"
+    """Operators: keys, model reloads, everything else."""
 
 
-# SQLite only auto-increments a column declared exactly INTEGER PRIMARY KEY.
+# SQLite only auto-increments a column declared exactly INTEGER PRIMARY KEY (and
+# makes it the rowid: no second index to maintain).
 _BigId = BigInteger().with_variant(Integer(), "sqlite")
 
 
@@ -114,6 +138,7 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
         return value.astimezone(dt.UTC)
 
 
+# ------------------------------------------------------------- rating runs
 rating_runs = Table(
     "rating_runs",
     metadata,
@@ -135,6 +160,7 @@ rating_runs = Table(
 )
 """One row per rating run: what was rated, when, by whom and with what."""
 
+# --------------------------------------------------------------- overrides
 overrides = Table(
     "overrides",
     metadata,
@@ -149,7 +175,7 @@ overrides = Table(
     Column("revoked_at", UTCDateTime, nullable=True),
     Column("revoked_by", String(128), nullable=True),
     Column("revoke_reason", Text, nullable=True),
-    CheckConstraint(_in("tier", TIERS), name="tier"),
+    CheckConstraint(sql_in("tier", Tier.values()), name="tier"),
     CheckConstraint("length(reason) > 0", name="reason"),
     CheckConstraint("length(actor) > 0", name="actor"),
     CheckConstraint(
@@ -162,6 +188,7 @@ overrides = Table(
 ``revoked_at``, ``revoked_by`` and ``revoke_reason``) so that past decisions stay
 explainable."""
 
+# --------------------------------------------------------------- decisions
 decisions = Table(
     "decisions",
     metadata,
@@ -204,15 +231,75 @@ decisions = Table(
     UniqueConstraint("run_id", "uscc"),
     Index(None, "as_of", "uscc"),
     Index(None, "uscc", "as_of"),
-    CheckConstraint(_in("tier", TIERS), name="tier"),
-    CheckConstraint(_in("model_tier", TIERS), name="model_tier"),
+    CheckConstraint(sql_in("tier", Tier.values()), name="tier"),
+    CheckConstraint(sql_in("model_tier", Tier.values()), name="model_tier"),
     CheckConstraint(
-        f"statutory_ceiling IS NULL OR {_in('statutory_ceiling', TIERS)}",
+        f"statutory_ceiling IS NULL OR {sql_in('statutory_ceiling', Tier.values())}",
         name="statutory_ceiling",
     ),
-    CheckConstraint(_in("decided_by", DECIDED_BY), name="decided_by"),
+    CheckConstraint(sql_in("decided_by", DecidedBy.values()), name="decided_by"),
 )
 """One row per enterprise per rating run: tier, grade, PD, measures and why.
 
 The model, policy and rule-set identifiers are repeated on every row so that a
 decision explains itself without its run."""
+
+# --------------------------------------------------------------- audit log
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("seq", _BigId, primary_key=True, autoincrement=False),
+    Column("recorded_at", UTCDateTime, nullable=False),
+    Column("kind", String(64), nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("subject", String(200), nullable=True),
+    # JSON (not JSONB) keeps the text as sent: floats read back identically on
+    # both backends (tested), so the hash is recomputed from the decoded payload.
+    Column("payload", JSON, nullable=False),
+    Column("prev_hash", CHAR(64), nullable=False),
+    Column("entry_hash", CHAR(64), nullable=False),
+    CheckConstraint("seq >= 1", name="seq"),
+    CheckConstraint("length(kind) > 0", name="kind"),
+    CheckConstraint("length(actor) > 0", name="actor"),
+    Index(None, "subject", "seq"),
+    Index(None, "kind", "seq"),
+)
+"""The audit log's hash-chained entries, one row per ``seq`` (1, 2, 3 ... without
+gaps): what happened, to whom, by whom, when (see :mod:`credit_engine.audit`)."""
+
+audit_head = Table(
+    "audit_head",
+    metadata,
+    Column("head_id", SmallInteger, primary_key=True, autoincrement=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("entry_hash", CHAR(64), nullable=False),
+    CheckConstraint(f"head_id = {AUDIT_HEAD_ID}", name="single_row"),
+    CheckConstraint("seq >= 0", name="seq"),
+)
+"""The newest ``seq`` of the audit log and its ``entry_hash``: one row
+(``head_id`` = :data:`AUDIT_HEAD_ID`; ``seq`` 0 for an empty log), updated in
+the same transaction as every append, so that deleting the newest entries is
+detected too."""
+
+# ---------------------------------------------------------------- API keys
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("key_id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(64), nullable=False, unique=True),
+    Column("role", String(32), nullable=False),
+    Column("key_prefix", String(16), nullable=False),
+    Column("key_hash", CHAR(64), nullable=False, unique=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("created_by", String(200), nullable=False),
+    Column("revoked_at", UTCDateTime, nullable=True),
+    Column("revoked_by", String(200), nullable=True),
+    Column("last_used_at", UTCDateTime, nullable=True),
+    CheckConstraint("length(name) > 0", name="name"),
+    CheckConstraint(sql_in("role", [str(r) for r in Role]), name="role"),
+    CheckConstraint("length(created_by) > 0", name="created_by"),
+)
+"""API keys: name, role and the SHA-256 of the key, never the key itself.
+
+A revoked key keeps its row (and its name) so that audit entries naming it stay
+unambiguous (see :mod:`credit_engine.auth`)."""

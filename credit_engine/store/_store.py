@@ -1,67 +1,35 @@
-"""The operational store: rating runs, decisions and overrides over SQLAlchemy."""
+"""The operational store's facade: one object, three repositories, one engine."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 
 import pandas as pd
-from sqlalchemy import URL, Connection, CursorResult, Engine, func, select, update
-from sqlalchemy.exc import DBAPIError, StatementError
+from sqlalchemy import URL, Connection, Engine
 
-from credit_engine.exceptions import OverrideError, OverrideNotFoundError, StoreError
-from credit_engine.store._decisions import RatingRun, decision_rows, run_row
+from credit_engine.store._decisions import RatingRun
 from credit_engine.store._engine import (
     create_store_engine,
     normalize_url,
     safe_url,
     sqlite_file,
-    translate_errors,
 )
-from credit_engine.store._frames import (
-    DECISION_DTYPES,
-    OVERRIDE_DTYPES,
-    RUN_DTYPES,
-    to_frame,
+from credit_engine.store._migrations import upgrade_schema
+from credit_engine.store._repo_overrides import OverrideRepository
+from credit_engine.store._unit_of_work import (
+    UnitOfWork,
+    open_reader,
+    open_unit_of_work,
 )
-from credit_engine.store._overrides import (
-    end_of_day,
-    in_force_query,
-    one_in_force_query,
-    override_row,
-    require_text,
-)
-from credit_engine.store._queries import (
-    as_date,
-    check_override_refs,
-    check_query,
-    count_overrides,
-    decision_columns,
-    latest_run_id,
-    latest_runs,
-    migration_cells,
-    rating_dates,
-    select_decisions,
-    uscc_chunks,
-)
-from credit_engine.store._schema import TIERS, metadata, overrides, rating_runs
-from credit_engine.store._schema import decisions as decisions_table
 
 if TYPE_CHECKING:
     from credit_engine.config import Settings
 
 __all__ = ["OperationalStore"]
-
-_INSERT_CHUNK = 10_000
-
-
-def _new_id(result: CursorResult[Any]) -> int:
-    key = result.inserted_primary_key
-    if key is None:  # pragma: no cover - every table has an integer key
-        raise StoreError("the database returned no primary key; this is a bug")
-    return int(key[0])
 
 
 class OperationalStore:
@@ -70,6 +38,12 @@ class OperationalStore:
     The same code runs on both backends through SQLAlchemy Core. Every write is
     one transaction; every query has a deterministic order. Instants are stored
     and returned as timezone-aware UTC, rating dates as ``DATE``.
+
+    This is the facade callers use: each method opens a unit of work (one
+    connection, one transaction) and delegates to a repository
+    (:class:`RatingRunRepository`, :class:`DecisionRepository`,
+    :class:`OverrideRepository`). To write through several repositories, or
+    beside them, in one transaction, use :meth:`unit_of_work`.
 
     Parameters
     ----------
@@ -83,7 +57,7 @@ class OperationalStore:
     Attributes
     ----------
     engine : sqlalchemy.Engine
-        The engine (later stages add their own tables to :data:`metadata`).
+        The engine.
     url : sqlalchemy.engine.URL
         The normalized URL.
 
@@ -149,19 +123,82 @@ class OperationalStore:
         self.dispose()
 
     def create_schema(self) -> None:
-        """Create the missing tables and indexes (idempotent).
+        """Bring the database to the current schema with its migrations (idempotent).
+
+        Runs Alembic's ``upgrade head`` (see :func:`upgrade_schema`): nothing
+        but one read when the database is already current; otherwise under a
+        lock, so that processes starting together migrate it once. A store
+        created by release 0.1.0 (no ``alembic_version`` table) is checked,
+        stamped at the baseline revision and upgraded, its data kept.
 
         Raises
         ------
         StoreError
-            If the database cannot be reached or refuses the DDL.
+            If the database cannot be reached, refuses the DDL, or holds tables
+            of the store that match neither a revision nor release 0.1.0.
         """
-        with translate_errors(self.engine, "create the schema"):
-            metadata.create_all(self.engine)
+        upgrade_schema(self.engine)
 
     def dispose(self) -> None:
         """Close every pooled connection; the store reconnects if used again."""
         self.engine.dispose()
+
+    @contextlib.contextmanager
+    def unit_of_work(
+        self,
+        action: str = "write to the store",
+        *,
+        immediate: bool = False,
+        durable: bool = True,
+    ) -> Iterator[UnitOfWork]:
+        """Open one transaction that several repositories write in together.
+
+        Parameters
+        ----------
+        action : str, default="write to the store"
+            What the transaction does, for error messages ("Could not <action>
+            in the operational store at ...").
+        immediate : bool, default=False
+            On SQLite, take the database write lock at once (``BEGIN
+            IMMEDIATE``, waiting up to 30 s for another writer) rather than at
+            the first write: for read-then-write transactions that must
+            serialise, like the audit log's appends.
+        durable : bool, default=True
+            ``False`` commits without waiting for the disk (SQLite
+            ``synchronous=NORMAL``, PostgreSQL ``synchronous_commit = off``).
+
+        Yields
+        ------
+        UnitOfWork
+            Its repositories (``runs``, ``decisions``, ``overrides``) and its
+            ``connection``; committed when the block ends, rolled back if it
+            raises.
+
+        Raises
+        ------
+        StoreError
+            If the database fails (the transaction is rolled back).
+
+        Examples
+        --------
+        >>> import datetime as dt
+        >>> with OperationalStore("sqlite://") as store:
+        ...     store.create_schema()
+        ...     with store.unit_of_work("record an override") as uow:
+        ...         oid = uow.overrides.add_override(
+        ...             "91110000600037341L", "D", "fraud case 117", "officer.li",
+        ...             dt.date(2025, 9, 1),
+        ...         )
+        ...         # Seen inside the transaction, by every repository of it.
+        ...         len(uow.overrides.overrides_of("91110000600037341L"))
+        ...     store.overrides_of("91110000600037341L")["override_id"].tolist()
+        1
+        [1]
+        """
+        with open_unit_of_work(
+            self.engine, action, immediate=immediate, durable=durable
+        ) as uow:
+            yield uow
 
     # ------------------------------------------------------------------ runs
     def record_run(
@@ -198,40 +235,8 @@ class OperationalStore:
             written) or the database refuses the rows (e.g. an ``override_id``
             that does not exist).
         """
-        if not isinstance(run, RatingRun):
-            raise StoreError(
-                f"run must be a RatingRun, got {type(run).__name__}; build one with "
-                "credit_engine.store.RatingRun(...)."
-            )
-        rows = decision_rows(run, decisions)
-        with (
-            translate_errors(self.engine, f"record the rating run of {run.as_of}"),
-            self.engine.begin() as conn,
-        ):
-            check_override_refs(conn, rows)
-            try:
-                result = conn.execute(rating_runs.insert(), run_row(run, len(rows)))
-                run_id = _new_id(result)
-                for start in range(0, len(rows), _INSERT_CHUNK):
-                    chunk = rows[start : start + _INSERT_CHUNK]
-                    for row in chunk:
-                        row["run_id"] = run_id
-                    conn.execute(decisions_table.insert(), chunk)
-            except (TypeError, ValueError, StatementError) as exc:
-                # Raised while encoding parameters (JSON in the driver for
-                # PostgreSQL, in SQLAlchemy for SQLite); the transaction rolls back.
-                cause = exc.orig if isinstance(exc, StatementError) else exc
-                if isinstance(exc, DBAPIError) or not isinstance(
-                    cause, TypeError | ValueError
-                ):
-                    raise
-                raise StoreError(
-                    f"Cannot record the rating run of {run.as_of}: a value could not "
-                    f"be encoded ({cause}). JSON columns (facts, summary) take str, "
-                    "int, float, bool, None, lists and dicts: convert dates and "
-                    "numpy scalars first. Nothing was written."
-                ) from exc
-        return run_id
+        with self.unit_of_work("record a rating run") as uow:
+            return uow.runs.record_run(run, decisions)
 
     def rating_dates(self) -> list[dt.date]:
         """Return every rating date with at least one run, oldest first.
@@ -240,8 +245,8 @@ class OperationalStore:
         -------
         list of datetime.date
         """
-        with translate_errors(self.engine, "list rating dates"), self._read() as conn:
-            return rating_dates(conn)
+        with open_reader(self.engine, "list rating dates") as uow:
+            return uow.runs.rating_dates()
 
     def runs(self) -> pd.DataFrame:
         """Return every rating run, oldest ``run_id`` first.
@@ -254,11 +259,8 @@ class OperationalStore:
             ``policy_version``, ``rule_sets``, ``lake_state``, ``n_rated``,
             ``summary``.
         """
-        stmt = select(*(rating_runs.c[name] for name in RUN_DTYPES)).order_by(
-            rating_runs.c.run_id
-        )
-        with translate_errors(self.engine, "list rating runs"), self._read() as conn:
-            return to_frame(conn.execute(stmt).all(), RUN_DTYPES)
+        with open_reader(self.engine, "list rating runs") as uow:
+            return uow.runs.runs()
 
     # ------------------------------------------------------------- decisions
     def decisions_at(
@@ -305,20 +307,15 @@ class OperationalStore:
         StoreError
             If a filter or paging argument is invalid.
         """
-        as_of = as_date(as_of, "as_of")
-        check_query(tier, limit, offset)
-        chunks = uscc_chunks(usccs)
-        with translate_errors(self.engine, "read decisions"), self._read() as conn:
-            rows = select_decisions(
-                conn,
-                latest_run_id(conn, as_of),
-                chunks=chunks,
+        with open_reader(self.engine, "read decisions") as uow:
+            return uow.decisions.decisions_at(
+                as_of,
+                usccs=usccs,
                 tier=tier,
                 green_channel=green_channel,
                 limit=limit,
                 offset=offset,
             )
-        return to_frame(rows, DECISION_DTYPES)
 
     def latest_decision(self, uscc: str) -> dict[str, Any] | None:
         """Return the most recent decision on one enterprise, or ``None``.
@@ -337,17 +334,8 @@ class OperationalStore:
             Column name to value (dates as :class:`datetime.date`, JSON columns
             decoded), or ``None`` if the enterprise was never rated.
         """
-        latest = latest_runs()
-        stmt = (
-            select(*decision_columns())
-            .join(latest, decisions_table.c.run_id == latest.c.run_id)
-            .where(decisions_table.c.uscc == uscc)
-            .order_by(decisions_table.c.as_of.desc(), decisions_table.c.run_id.desc())
-            .limit(1)
-        )
-        with translate_errors(self.engine, "read a decision"), self._read() as conn:
-            row = conn.execute(stmt).first()
-        return None if row is None else dict(row._mapping)
+        with open_reader(self.engine, "read a decision") as uow:
+            return uow.decisions.latest_decision(uscc)
 
     def decision_history(self, uscc: str) -> pd.DataFrame:
         """Return one enterprise's decisions, one per rating date, oldest first.
@@ -364,15 +352,8 @@ class OperationalStore:
             enterprise, with the columns of :meth:`decisions_at`; empty if it
             was never rated.
         """
-        latest = latest_runs()
-        stmt = (
-            select(*decision_columns())
-            .join(latest, decisions_table.c.run_id == latest.c.run_id)
-            .where(decisions_table.c.uscc == uscc)
-            .order_by(decisions_table.c.as_of)
-        )
-        with translate_errors(self.engine, "read a history"), self._read() as conn:
-            return to_frame(conn.execute(stmt).all(), DECISION_DTYPES)
+        with open_reader(self.engine, "read a history") as uow:
+            return uow.decisions.decision_history(uscc)
 
     def migration_matrix(self, from_date: dt.date, to_date: dt.date) -> pd.DataFrame:
         """Count enterprises by tier at ``from_date`` against tier at ``to_date``.
@@ -397,21 +378,8 @@ class OperationalStore:
         NoRatingsError
             If either date has no run; the message lists the dates that do.
         """
-        from_date = as_date(from_date, "from_date")
-        to_date = as_date(to_date, "to_date")
-        with translate_errors(self.engine, "compute migrations"), self._read() as conn:
-            cells = migration_cells(
-                conn, latest_run_id(conn, from_date), latest_run_id(conn, to_date)
-            )
-        matrix = pd.DataFrame(
-            0,
-            index=pd.Index([*TIERS, "new"], name="from"),
-            columns=pd.Index([*TIERS, "gone"], name="to"),
-            dtype="int64",
-        )
-        for from_tier, to_tier, count in cells:
-            matrix.loc[from_tier, to_tier] = count
-        return matrix
+        with open_reader(self.engine, "compute migrations") as uow:
+            return uow.decisions.migration_matrix(from_date, to_date)
 
     def override_rate(self, as_of: dt.date) -> float:
         """Return the share of the latest run's decisions fixed by an override.
@@ -432,10 +400,27 @@ class OperationalStore:
         NoRatingsError
             If no run was recorded for ``as_of``.
         """
-        as_of = as_date(as_of, "as_of")
-        with translate_errors(self.engine, "count overrides"), self._read() as conn:
-            total, overridden = count_overrides(conn, latest_run_id(conn, as_of))
-        return float(overridden) / total if total else 0.0
+        with open_reader(self.engine, "count overrides") as uow:
+            return uow.decisions.override_rate(as_of)
+
+    def count_decisions(
+        self,
+        as_of: dt.date,
+        *,
+        tier: str | None = None,
+        green_channel: bool | None = None,
+    ) -> int:
+        """Count the decisions of the latest run of ``as_of`` matching the filters.
+
+        Raises
+        ------
+        NoRatingsError
+            If no run was recorded for ``as_of``.
+        """
+        with open_reader(self.engine, "count decisions") as uow:
+            return uow.decisions.count_decisions(
+                as_of, tier=tier, green_channel=green_channel
+            )
 
     # ------------------------------------------------------------- overrides
     def add_override(  # noqa: PLR0917 - the call reads as the override's record
@@ -473,7 +458,8 @@ class OperationalStore:
         connection : sqlalchemy.Connection, optional
             Write within this open transaction (e.g. the audit log's, so that
             the override and its audit entry commit together); default: a
-            transaction of its own.
+            transaction of its own. New code: ``uow.overrides.add_override``
+            in a :meth:`unit_of_work`.
 
         Returns
         -------
@@ -488,24 +474,16 @@ class OperationalStore:
             If the tier is unknown, the reason or actor is empty, or
             ``effective_to`` is not after ``effective_from``.
         """
-        row = override_row(
-            uscc=uscc,
-            tier=tier,
-            reason=reason,
-            actor=actor,
-            effective_from=effective_from,
-            effective_to=effective_to,
-            created_at=created_at,
-        )
         if connection is not None:
-            with translate_errors(self.engine, f"add an override for {uscc}"):
-                return _new_id(connection.execute(overrides.insert(), row))
-        with (
-            translate_errors(self.engine, f"add an override for {uscc}"),
-            self.engine.begin() as conn,
-        ):
-            result = conn.execute(overrides.insert(), row)
-            return _new_id(result)
+            return OverrideRepository(connection).add_override(
+                uscc, tier, reason, actor, effective_from, effective_to,
+                created_at=created_at,
+            )  # fmt: skip
+        with self.unit_of_work(f"add an override for {uscc}") as uow:
+            return uow.overrides.add_override(
+                uscc, tier, reason, actor, effective_from, effective_to,
+                created_at=created_at,
+            )  # fmt: skip
 
     def revoke_override(
         self,
@@ -538,53 +516,9 @@ class OperationalStore:
             If ``actor`` or ``reason`` is empty, ``revoked_at`` is naive or before
             the override's creation, or the override was already revoked.
         """
-        problems: list[str] = []
-        require_text(actor, "actor", problems)
-        require_text(reason, "reason", problems)
-        if revoked_at is None:
-            revoked_at = dt.datetime.now(dt.UTC)
-        elif not isinstance(revoked_at, dt.datetime) or revoked_at.utcoffset() is None:
-            problems.append(f"revoked_at must be timezone-aware, got {revoked_at!r}")
-        if problems:
-            raise OverrideError(
-                f"Cannot revoke override {override_id}: " + "; ".join(problems) + "."
-            )
-        o = overrides.c
-        with (
-            translate_errors(self.engine, f"revoke override {override_id}"),
-            self.engine.begin() as conn,
-        ):
-            current = conn.execute(
-                select(o.created_at, o.revoked_at, o.revoked_by).where(
-                    o.override_id == override_id
-                )
-            ).first()
-            if current is None:
-                raise OverrideNotFoundError(
-                    f"No override with override_id={override_id!r}; list the "
-                    "overrides in force with OperationalStore.overrides_in_force()."
-                )
-            created, revoked, revoked_by = current
-            if revoked is not None:
-                raise OverrideError(
-                    f"Override {override_id} was already revoked at "
-                    f"{revoked.isoformat()} by {revoked_by}; add a new override "
-                    "instead of revoking it twice."
-                )
-            if revoked_at < created:
-                raise OverrideError(
-                    f"Cannot revoke override {override_id} before it was created: "
-                    f"got revoked_at={revoked_at.isoformat()}, created_at="
-                    f"{created.isoformat()}."
-                )
-            conn.execute(
-                update(overrides)
-                .where(o.override_id == override_id, o.revoked_at.is_(None))
-                .values(
-                    revoked_at=revoked_at,
-                    revoked_by=actor.strip(),
-                    revoke_reason=reason.strip(),
-                )
+        with self.unit_of_work(f"revoke override {override_id}") as uow:
+            uow.overrides.revoke_override(
+                override_id, actor, reason, revoked_at=revoked_at
             )
 
     def override_in_force(self, uscc: str, as_of: dt.date) -> dict[str, Any] | None:
@@ -593,36 +527,8 @@ class OperationalStore:
         The same point-in-time rules as :meth:`overrides_in_force`, without a
         DataFrame: the scoring API calls this on every request.
         """
-        as_of = as_date(as_of, "as_of")
-        with translate_errors(self.engine, "read overrides"), self._read() as conn:
-            params = {"uscc": uscc, "as_of": as_of, "cutoff": end_of_day(as_of)}
-            row = conn.execute(one_in_force_query(), params).mappings().first()
-        return dict(row) if row is not None else None
-
-    def count_decisions(
-        self,
-        as_of: dt.date,
-        *,
-        tier: str | None = None,
-        green_channel: bool | None = None,
-    ) -> int:
-        """Count the decisions of the latest run of ``as_of`` matching the filters.
-
-        Raises
-        ------
-        NoRatingsError
-            If no run was recorded for ``as_of``.
-        """
-        as_of = as_date(as_of, "as_of")
-        check_query(tier, None, 0)
-        c = decisions_table.c
-        with translate_errors(self.engine, "count decisions"), self._read() as conn:
-            stmt = select(func.count()).where(c.run_id == latest_run_id(conn, as_of))
-            if tier is not None:
-                stmt = stmt.where(c.tier == tier)
-            if green_channel is not None:
-                stmt = stmt.where(c.green_channel.is_(bool(green_channel)))
-            return int(conn.scalar(stmt) or 0)
+        with open_reader(self.engine, "read overrides") as uow:
+            return uow.overrides.override_in_force(uscc, as_of)
 
     def overrides_of(self, uscc: str) -> pd.DataFrame:
         """Every override ever recorded for ``uscc`` (revoked ones too), oldest first.
@@ -632,11 +538,8 @@ class OperationalStore:
         pandas.DataFrame
             The columns of the ``overrides`` table.
         """
-        o = overrides.c
-        stmt = select(overrides).where(o.uscc == uscc).order_by(o.override_id)
-        with translate_errors(self.engine, "read overrides"), self._read() as conn:
-            rows = conn.execute(stmt).mappings().all()
-        return pd.DataFrame([dict(r) for r in rows], columns=list(overrides.c.keys()))
+        with open_reader(self.engine, "read overrides") as uow:
+            return uow.overrides.overrides_of(uscc)
 
     def overrides_in_force(
         self, as_of: dt.date, *, usccs: Sequence[str] | None = None
@@ -663,19 +566,5 @@ class OperationalStore:
             ``effective_from``, ``effective_to``, ``created_at``; one row per
             enterprise, ordered by ``uscc``.
         """
-        as_of = as_date(as_of, "as_of")
-        chunks = uscc_chunks(usccs)
-        with translate_errors(self.engine, "read overrides"), self._read() as conn:
-            if chunks is None:
-                rows = list(conn.execute(in_force_query(as_of, None)).all())
-            else:
-                rows = [
-                    row
-                    for chunk in chunks
-                    for row in conn.execute(in_force_query(as_of, chunk)).all()
-                ]
-        return to_frame(rows, OVERRIDE_DTYPES)
-
-    # --------------------------------------------------------------- helpers
-    def _read(self) -> Connection:
-        return self.engine.connect()
+        with open_reader(self.engine, "read overrides") as uow:
+            return uow.overrides.overrides_in_force(as_of, usccs=usccs)

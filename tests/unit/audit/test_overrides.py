@@ -9,6 +9,7 @@ from sqlalchemy import delete
 
 from credit_engine.audit import AuditLog, audit_head, record_override
 from credit_engine.exceptions import AuditError, OverrideError
+from credit_engine.store import OperationalStore
 from credit_engine.uscc import check_character
 
 USCC = "91350200MA2XYW000" + check_character("91350200MA2XYW000")
@@ -37,3 +38,30 @@ def test_no_override_without_its_audit_entry(log: AuditLog):
     with pytest.raises(AuditError, match="head row is missing"):
         record_override(log, USCC, "C", "Smuggling probe", "sup", DAY)
     assert log.store.overrides_in_force(DAY).empty
+
+
+def test_the_override_is_written_by_the_unit_of_work_not_the_facade(
+    log: AuditLog, monkeypatch: pytest.MonkeyPatch
+):
+    def facade_not_used(*args: object, **kwargs: object) -> int:
+        raise AssertionError("record_override must use the unit of work")
+
+    monkeypatch.setattr(OperationalStore, "add_override", facade_not_used)
+    override_id, entry = record_override(log, USCC, "B", "Appeal", "sup", DAY)
+    assert entry.payload["override_id"] == override_id
+    assert log.store.overrides_of(USCC)["override_id"].tolist() == [override_id]
+
+
+def test_the_audit_transaction_is_a_unit_of_work_of_the_store(log: AuditLog):
+    with log.transaction() as tx:
+        assert tx.connection is tx.unit_of_work.connection
+        oid = tx.unit_of_work.overrides.add_override(
+            USCC, "A", "Trusted trader", "sup", DAY
+        )
+        tx.append("override", "sup", {"override_id": oid}, subject=USCC)
+        # Visible inside the transaction, through another repository method.
+        assert tx.unit_of_work.overrides.overrides_of(USCC)["override_id"].tolist() == [
+            oid
+        ]
+    assert log.store.overrides_in_force(DAY)["override_id"].tolist() == [oid]
+    assert log.verify().ok

@@ -246,3 +246,53 @@ def test_require_role_names_the_needed_and_held_roles(keys):
     ) as caught:
         require_role(info, Role.SUPERVISOR, Role.ADMIN)
     assert (caught.value.http_status, caught.value.code) == (403, "forbidden")
+
+
+def test_failed_authentications_are_never_cached(keys, store, clock):
+    _, key = keys.create("gw", "admin", created_by="ops")
+    keys.revoke("gw", by="ops")
+    unknown = "ce_" + "B" * 43
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    from sqlalchemy import event
+
+    event.listen(store.engine, "before_cursor_execute", record)
+    try:
+        for _ in range(2):
+            with pytest.raises(AuthenticationError, match="revoked"):
+                keys.authenticate(key)
+            with pytest.raises(AuthenticationError, match="no such key"):
+                keys.authenticate(unknown)
+    finally:
+        event.remove(store.engine, "before_cursor_execute", record)
+    assert len(statements) == 4  # every attempt asked the database
+
+
+def test_threads_share_the_cache_safely(keys, store):
+    import threading
+
+    _, key = keys.create("gw", "inspection_system", created_by="ops")
+    keys.authenticate(key)
+    errors: list[BaseException] = []
+    names: list[str] = []
+
+    def work() -> None:
+        try:
+            for _ in range(200):
+                names.append(keys.authenticate(key).name)
+                if len(names) % 97 == 0:
+                    keys.clear_cache()  # some requests go to the database
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert set(names) == {"gw"}
+    assert len(names) == 800
