@@ -1,100 +1,73 @@
 """``credit-engine db``: the operational store's schema revision (Alembic).
 
-Self-contained on purpose: :func:`register` adds the ``db`` group to any Typer
-app, so the command modules can be reorganised without touching it.
+Every command migrates the store to the current schema when it opens it; these
+commands show where a store stands and migrate it on purpose (e.g. before a
+deployment, with a production ``CREDIT_ENGINE_DATABASE_URL``).
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Annotated
-
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from credit_engine.config import Settings
-from credit_engine.exceptions import CreditEngineError
+from credit_engine.cli._app import (
+    HomeOption,
+    app,
+    console,
+    friendly_errors,
+    settings_for,
+)
 
-__all__ = ["register"]
+__all__: list[str] = []
 
-_HomeOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--home",
-        help="Engine home (the default database lives there). "
-        "Default: $CREDIT_ENGINE_HOME or ./.credit-engine",
-        show_default=False,
-    ),
-]
-
-
-def _settings(home: Path | None) -> Settings:
-    return Settings(home=home) if home is not None else Settings()
+db_app = typer.Typer(
+    help="The operational store's schema: migrate it, show its revision.",
+    no_args_is_help=True,
+)
+app.add_typer(db_app, name="db")
 
 
-def _fail(exc: CreditEngineError) -> typer.Exit:
-    Console(stderr=True).print(f"[bold red]error[/] ({exc.code}): {exc.message}")
-    return typer.Exit(code=2)
+@db_app.command("upgrade")
+@friendly_errors
+def upgrade(home: HomeOption = None) -> None:
+    """Bring the store to the current schema (as every command does at start)."""
+    from credit_engine.store import OperationalStore, current_revision, safe_url
+
+    with OperationalStore.from_settings(settings_for(home)) as store:
+        revision = current_revision(store.engine)
+        console.print(f"{safe_url(store.url)}: at {revision} (head)")
 
 
-def register(app: typer.Typer) -> None:
-    """Add the ``db`` command group (``upgrade``, ``current``, ``history``) to ``app``.
-
-    Parameters
-    ----------
-    app : typer.Typer
-        The ``credit-engine`` application.
-    """
-    db_app = typer.Typer(
-        help="The operational store's schema: migrate it, show its revision.",
-        no_args_is_help=True,
+@db_app.command("current")
+@friendly_errors
+def current(home: HomeOption = None) -> None:
+    """Show the store's revision without changing anything."""
+    from credit_engine.store import (
+        OperationalStore,
+        current_revision,
+        head_revision,
+        safe_url,
     )
 
-    @db_app.command("upgrade")
-    def upgrade(home: _HomeOption = None) -> None:
-        """Bring the store to the current schema (as every command does at start)."""
-        from credit_engine.store import OperationalStore, current_revision
+    with OperationalStore(settings_for(home).database_url) as store:
+        revision = current_revision(store.engine)
+        where = safe_url(store.url)
+    head = head_revision()
+    if revision is None:
+        state = "no revision (empty, or made by release 0.1.0)"
+    elif revision == head:
+        state = f"{revision} (head)"
+    else:
+        state = f"{revision}; head is {head}: run `credit-engine db upgrade`"
+    console.print(f"{where}: {state}")
 
-        try:
-            with OperationalStore.from_settings(_settings(home)) as store:
-                revision = current_revision(store.engine)
-                Console().print(f"{store.url.render_as_string()}: at {revision} (head)")
-        except CreditEngineError as exc:
-            raise _fail(exc) from exc
 
-    @db_app.command("current")
-    def current(home: _HomeOption = None) -> None:
-        """Show the store's revision without changing anything."""
-        from credit_engine.store import (
-            OperationalStore,
-            current_revision,
-            head_revision,
-        )
+@db_app.command("history")
+def history() -> None:
+    """List the schema revisions, oldest first."""
+    from credit_engine.store import revision_history
 
-        try:
-            with OperationalStore(_settings(home).database_url) as store:
-                revision = current_revision(store.engine)
-                where = store.url.render_as_string()
-        except CreditEngineError as exc:
-            raise _fail(exc) from exc
-        head = head_revision()
-        if revision is None:
-            state = "no revision (empty, or made by release 0.1.0)"
-        elif revision == head:
-            state = f"{revision} (head)"
-        else:
-            state = f"{revision}; head is {head}: run `credit-engine db upgrade`"
-        Console().print(f"{where}: {state}")
-
-    @db_app.command("history")
-    def history() -> None:
-        """List the schema revisions, oldest first."""
-        from credit_engine.store import revision_history
-
-        table = Table("revision", "follows", "what it does")
-        for item in revision_history():
-            table.add_row(item.revision, item.down_revision or "-", item.message)
-        Console().print(table)
-
-    app.add_typer(db_app, name="db")
+    table = Table("revision", "follows", "what it does")
+    for item in revision_history():
+        table.add_row(item.revision, item.down_revision or "-", item.message)
+    console.print(table)

@@ -69,7 +69,7 @@ from credit_engine.store._decisions import (
     RUN_COLUMNS,
     RatingRun,
 )
-from credit_engine.store._engine import normalize_url
+from credit_engine.store._engine import normalize_url, safe_url
 from credit_engine.store._migrations import (
     BASELINE_REVISION,
     SCHEMA_REVISION,
@@ -133,6 +133,7 @@ __all__ = [
     "head_revision",
     "metadata",
     "normalize_url",
+    "safe_url",
     "overrides",
     "rating_runs",
     "revision_history",

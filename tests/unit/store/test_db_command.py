@@ -1,4 +1,4 @@
-"""``credit-engine db upgrade|current|history``, on a Typer app of its own."""
+"""``credit-engine db upgrade|current|history``."""
 
 from __future__ import annotations
 
@@ -6,21 +6,14 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from credit_engine.cli._db import register
+from credit_engine.cli import app as credit_engine_app
 from credit_engine.store import head_revision
 from tests.unit.store.schema_helpers import load_release_store
 
 
 @pytest.fixture
 def app() -> typer.Typer:
-    cli = typer.Typer()
-
-    @cli.callback()
-    def main() -> None:
-        """Stand-in for the credit-engine app."""
-
-    register(cli)
-    return cli
+    return credit_engine_app
 
 
 def test_current_then_upgrade_then_current(app, tmp_path):
