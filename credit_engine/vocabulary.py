@@ -25,9 +25,9 @@ __all__ = ["DecidedBy", "Department", "Tier", "sql_in"]
 
 
 class Tier(StrEnum):
-    """Treatment tier, ``A`` (best: most trusted) to ``D`` (worst).
+    """Treatment tier, from A (most trusted: lightest supervision) to D (least).
 
-    Tiers order from best to worst: ``Tier.A < Tier.D``. ``rank`` is 0 for ``A``.
+    In code, tiers order from best to worst (``Tier.A < Tier.D``) by their rank.
     """
 
     A = "A"
@@ -88,9 +88,9 @@ _TIER_ORDER: tuple[Tier, ...] = tuple(Tier)
 class DecidedBy(StrEnum):
     """The layer that fixed a decision's tier, strongest first.
 
-    Precedence is statutory > override > policy > model (DOMAIN.md §8.3):
-    a statutory ceiling binds an override, an override binds the zone policy,
-    and the model grade decides alone only when nothing binds it.
+    Precedence is statutory > override > policy > model: a statutory ceiling
+    binds an override, an override binds the zone policy, and the model grade
+    decides alone only when nothing binds it.
     """
 
     STATUTORY = "STATUTORY"
