@@ -1,0 +1,104 @@
+"""Model monitoring: stability, back-testing, estimated performance, overrides.
+
+Pure functions over frames of stored decisions (the operational store's
+``decisions`` table), outcomes and features, returning typed results; no store,
+no MLflow, no CLI. What credit-risk monitoring uses (ANCHORS.md §4.3) with the
+IRB validation practice of ANCHORS.md §6:
+
+- stability: PSI of the PD and of the grades on frozen development bins, CSI
+  per feature against :class:`FeatureReference` (missing values in a bin of
+  their own);
+- back-testing of matured cohorts (``as_of + horizon <= observation_end``):
+  one-sided binomial and Jeffreys tests per grade (ECB instructions), the ECB
+  test of the current AUC against the AUC at initial validation (DeLong
+  standard error), grade HHI against initial validation (ECB CV test), grade
+  and tier migration with the ECB migration-matrix stability test;
+- performance estimated from calibrated PDs while outcomes are not yet known
+  (label delay): expected default rate and AUC with intervals, and the
+  realised figures beside them once matured;
+- overrides: rate, direction and performance of overridden enterprises.
+
+Every threshold is data (``models/monitoring/thresholds.yaml``, loaded by
+:func:`load_thresholds`). :func:`monitor_model` runs one model,
+:func:`monitor_overrides` the overrides, :func:`build_report` gathers them into
+a :class:`MonitoringReport` with an overall status; :func:`render_html` and
+:func:`write_report` render and write it.
+
+Importing this package is cheap: pandas, scipy, matplotlib, Jinja and YAML are
+imported only when a function needs them.
+"""
+
+from __future__ import annotations
+
+from credit_engine.monitoring._features import (
+    FeatureReference,
+    build_feature_references,
+)
+from credit_engine.monitoring._lights import (
+    LIGHTS,
+    cap_light,
+    count_light,
+    freshness_light,
+    level_light,
+    ratio_light,
+    worst_light,
+)
+from credit_engine.monitoring._reference import GradeScaleLike, ModelReference
+from credit_engine.monitoring._stability import (
+    CsiResult,
+    FeatureDrift,
+    PsiPoint,
+    bin_shares,
+    feature_csi,
+    feature_stability,
+    psi_from_shares,
+)
+from credit_engine.monitoring._thresholds import (
+    BacktestThresholds,
+    ConcentrationThresholds,
+    DataThresholds,
+    EstimationThresholds,
+    MigrationThresholds,
+    ModelPart,
+    MonitoringThresholds,
+    OverrideThresholds,
+    StabilityThresholds,
+    StatusRule,
+    TestThresholds,
+    load_thresholds,
+    parse_thresholds,
+)
+
+__all__ = [
+    "LIGHTS",
+    "BacktestThresholds",
+    "ConcentrationThresholds",
+    "CsiResult",
+    "DataThresholds",
+    "EstimationThresholds",
+    "FeatureDrift",
+    "FeatureReference",
+    "GradeScaleLike",
+    "MigrationThresholds",
+    "ModelPart",
+    "ModelReference",
+    "MonitoringThresholds",
+    "OverrideThresholds",
+    "PsiPoint",
+    "StabilityThresholds",
+    "StatusRule",
+    "TestThresholds",
+    "bin_shares",
+    "build_feature_references",
+    "cap_light",
+    "count_light",
+    "feature_csi",
+    "feature_stability",
+    "freshness_light",
+    "level_light",
+    "load_thresholds",
+    "parse_thresholds",
+    "psi_from_shares",
+    "ratio_light",
+    "worst_light",
+]
