@@ -30,6 +30,30 @@ imported only when a function needs them.
 
 from __future__ import annotations
 
+from credit_engine.monitoring._backtest import (
+    CohortBacktest,
+    ConcentrationChange,
+    GradeBacktest,
+    backtest_cohort,
+    concentration_change,
+    hhi_change_test,
+)
+from credit_engine.monitoring._cohorts import (
+    DECISION_COLUMNS,
+    OUTCOME_COLUMNS,
+    OVERRIDE_COLUMNS,
+    is_matured,
+)
+from credit_engine.monitoring._discrimination import (
+    AucTest,
+    auc_change_test,
+    delong_auc,
+    expected_auc,
+)
+from credit_engine.monitoring._estimation import (
+    PerformanceEstimate,
+    estimate_performance,
+)
 from credit_engine.monitoring._features import (
     FeatureReference,
     build_feature_references,
@@ -42,6 +66,20 @@ from credit_engine.monitoring._lights import (
     level_light,
     ratio_light,
     worst_light,
+)
+from credit_engine.monitoring._migration import (
+    MigrationMatrix,
+    MigrationSummary,
+    migration_counts,
+    migration_matrix,
+    migration_stability_test,
+    migration_summary,
+)
+from credit_engine.monitoring._overrides import (
+    OverrideCohort,
+    OverrideMonitoring,
+    OverridePerformance,
+    monitor_overrides,
 )
 from credit_engine.monitoring._reference import GradeScaleLike, ModelReference
 from credit_engine.monitoring._stability import (
@@ -70,33 +108,59 @@ from credit_engine.monitoring._thresholds import (
 )
 
 __all__ = [
+    "DECISION_COLUMNS",
     "LIGHTS",
+    "OUTCOME_COLUMNS",
+    "OVERRIDE_COLUMNS",
+    "AucTest",
     "BacktestThresholds",
+    "CohortBacktest",
+    "ConcentrationChange",
     "ConcentrationThresholds",
     "CsiResult",
     "DataThresholds",
     "EstimationThresholds",
     "FeatureDrift",
     "FeatureReference",
+    "GradeBacktest",
     "GradeScaleLike",
+    "MigrationMatrix",
+    "MigrationSummary",
     "MigrationThresholds",
     "ModelPart",
     "ModelReference",
     "MonitoringThresholds",
+    "OverrideCohort",
+    "OverrideMonitoring",
+    "OverridePerformance",
     "OverrideThresholds",
+    "PerformanceEstimate",
     "PsiPoint",
     "StabilityThresholds",
     "StatusRule",
     "TestThresholds",
+    "auc_change_test",
+    "backtest_cohort",
     "bin_shares",
     "build_feature_references",
     "cap_light",
+    "concentration_change",
     "count_light",
+    "delong_auc",
+    "estimate_performance",
+    "expected_auc",
     "feature_csi",
     "feature_stability",
     "freshness_light",
+    "hhi_change_test",
+    "is_matured",
     "level_light",
     "load_thresholds",
+    "migration_counts",
+    "migration_matrix",
+    "migration_stability_test",
+    "migration_summary",
+    "monitor_overrides",
     "parse_thresholds",
     "psi_from_shares",
     "ratio_light",
