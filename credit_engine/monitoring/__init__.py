@@ -38,6 +38,7 @@ from credit_engine.monitoring._backtest import (
     concentration_change,
     hhi_change_test,
 )
+from credit_engine.monitoring._build import build_report
 from credit_engine.monitoring._cohorts import (
     DECISION_COLUMNS,
     OUTCOME_COLUMNS,
@@ -58,6 +59,7 @@ from credit_engine.monitoring._features import (
     FeatureReference,
     build_feature_references,
 )
+from credit_engine.monitoring._html import render_html, write_report
 from credit_engine.monitoring._lights import (
     LIGHTS,
     cap_light,
@@ -75,6 +77,7 @@ from credit_engine.monitoring._migration import (
     migration_stability_test,
     migration_summary,
 )
+from credit_engine.monitoring._monitor import monitor_model
 from credit_engine.monitoring._overrides import (
     OverrideCohort,
     OverrideMonitoring,
@@ -82,6 +85,19 @@ from credit_engine.monitoring._overrides import (
     monitor_overrides,
 )
 from credit_engine.monitoring._reference import GradeScaleLike, ModelReference
+from credit_engine.monitoring._report import (
+    MODEL_KEYS,
+    REPORT_KEYS,
+    AucSummary,
+    BacktestSummary,
+    CohortSummary,
+    EstimationSummary,
+    GradeStability,
+    MigrationResult,
+    ModelMonitoring,
+    MonitoringReport,
+    ScoreStability,
+)
 from credit_engine.monitoring._stability import (
     CsiResult,
     FeatureDrift,
@@ -110,25 +126,35 @@ from credit_engine.monitoring._thresholds import (
 __all__ = [
     "DECISION_COLUMNS",
     "LIGHTS",
+    "MODEL_KEYS",
     "OUTCOME_COLUMNS",
     "OVERRIDE_COLUMNS",
+    "REPORT_KEYS",
+    "AucSummary",
     "AucTest",
+    "BacktestSummary",
     "BacktestThresholds",
     "CohortBacktest",
+    "CohortSummary",
     "ConcentrationChange",
     "ConcentrationThresholds",
     "CsiResult",
     "DataThresholds",
+    "EstimationSummary",
     "EstimationThresholds",
     "FeatureDrift",
     "FeatureReference",
     "GradeBacktest",
     "GradeScaleLike",
+    "GradeStability",
     "MigrationMatrix",
+    "MigrationResult",
     "MigrationSummary",
     "MigrationThresholds",
+    "ModelMonitoring",
     "ModelPart",
     "ModelReference",
+    "MonitoringReport",
     "MonitoringThresholds",
     "OverrideCohort",
     "OverrideMonitoring",
@@ -136,6 +162,7 @@ __all__ = [
     "OverrideThresholds",
     "PerformanceEstimate",
     "PsiPoint",
+    "ScoreStability",
     "StabilityThresholds",
     "StatusRule",
     "TestThresholds",
@@ -143,6 +170,7 @@ __all__ = [
     "backtest_cohort",
     "bin_shares",
     "build_feature_references",
+    "build_report",
     "cap_light",
     "concentration_change",
     "count_light",
@@ -160,9 +188,12 @@ __all__ = [
     "migration_matrix",
     "migration_stability_test",
     "migration_summary",
+    "monitor_model",
     "monitor_overrides",
     "parse_thresholds",
     "psi_from_shares",
     "ratio_light",
+    "render_html",
     "worst_light",
+    "write_report",
 ]
