@@ -29,7 +29,11 @@ __all__ = [
 ]
 
 DECISION_COLUMNS: tuple[str, ...] = ("uscc", "as_of", "pd", "grade", "in_default")
-"""Columns :func:`monitor_model` needs; ``tier`` adds the tier migration."""
+"""Columns :func:`monitor_model` needs; ``tier`` adds the tier migration.
+
+The store's ``decisions`` table has them all; its ``score`` (points) is not
+needed: PSI, AUC and estimates use the PD, on whose bins the development
+distribution was frozen."""
 
 OVERRIDE_COLUMNS: tuple[str, ...] = (
     "uscc",

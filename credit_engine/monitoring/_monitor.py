@@ -149,6 +149,11 @@ def monitor_model(
     previous cohort. Rows in default (``in_default``) are counted but not
     monitored (except as the default grade in the migration matrix).
 
+    The "score" of the score PSI, the AUC and the estimates is the ``pd``
+    column: the frozen development bins of ``validation.json`` are bins of the
+    PD, and the points ``score`` is a decreasing function of it (same ranking),
+    so the ``score`` column is not needed.
+
     Parameters
     ----------
     cohorts : pandas.DataFrame
@@ -162,8 +167,9 @@ def monitor_model(
     thresholds : MonitoringThresholds
         Every threshold (``models/monitoring/thresholds.yaml``).
     seed : int
-        Seed of the Monte Carlo draws; the same inputs and seed give the same
-        result.
+        Non-negative seed of the Monte Carlo draws; cohort ``as_of`` draws from
+        ``SeedSequence([seed, as_of.toordinal()])``, so the same inputs and seed
+        give the same result whatever the other cohorts.
     outcomes : pandas.DataFrame or None, default=None
         ``uscc, as_of, y`` of matured rows; outcomes of immature cohorts are
         ignored (not yet observable).
