@@ -167,8 +167,10 @@ def _firing_rows(
         seen.add((uscc, signal))
         if priority is None:
             problems.append(f"row {i}: priority must be a finite number")
-        if not isinstance(rec.get("evidence"), Mapping):
+        evidence = rec.get("evidence")
+        if not isinstance(evidence, Mapping):
             problems.append(f"row {i}: evidence must be a dict")
+            evidence = {}
         if tier is not None and tier not in Tier.values():
             problems.append(f"row {i}: tier must be one of {list(Tier.values())}")
         rows.append(
@@ -176,7 +178,7 @@ def _firing_rows(
                 "uscc": uscc,
                 "signal": signal,
                 "priority": priority,
-                "evidence": dict(rec.get("evidence") or {}),
+                "evidence": dict(evidence),
                 "tier": tier,
                 "grade": _text(rec.get("grade")),
                 "pd": _finite(rec.get("pd")),
