@@ -62,9 +62,9 @@ def test_refused_moves_write_nothing(log: AuditLog, warning_id: int):
     head = log.head()
     with pytest.raises(WarningTransitionError, match="closed by sup.li"):
         acknowledge_warning(log, warning_id, "sup.wang")
-    with pytest.raises(WarningTransitionError):
+    with pytest.raises(WarningTransitionError, match="never moves again"):
         close_warning(log, warning_id, "sup.wang", "again")
-    with pytest.raises(EarlyWarningNotFoundError):
+    with pytest.raises(EarlyWarningNotFoundError, match="No warning with id 404"):
         acknowledge_warning(log, 404, "sup.wang")
     assert log.head() == head
 

@@ -93,11 +93,12 @@ def tables(defs) -> dict[str, pd.DataFrame]:
         {"uscc": RING, "field": "LEGAL_REP", "event_ts": ts("2025-08-15"),
          "ingested_at": ts("2025-08-16")}
     ]  # fmt: skip
+    burst = [f"2025-09-{d:02d}" for d in range(2, 14, 2)]  # six in 60 days
     declarations = [
         {"uscc": DORMANT, "event_ts": ts(day), "ingested_at": ts(day, 20),
          "ie_flag": "E", "trade_mode": "0110", "value_cny": 80_000.0,
          "gross_weight_kg": 500.0}
-        for day in ["2024-06-03", "2024-07-08"] + [f"2025-09-{d:02d}" for d in range(2, 14, 2)]
+        for day in ["2024-06-03", "2024-07-08", *burst]
     ]  # fmt: skip
     listed = [
         {"uscc": QUIET, "cause": "UNREACHABLE", "effective_from": ts("2025-09-01"),
@@ -241,7 +242,8 @@ def test_a_grade_jump_needs_two_stored_runs_and_two_grades(
 
 def test_ranking_sums_weights_per_enterprise_then_pd():
     frame = pd.DataFrame(
-        {"uscc": ["a", "b", "b", "c", "d"], "signal": ["EW-04", "EW-02", "EW-05", "EW-04", "EW-04"],
+        {"uscc": ["a", "b", "b", "c", "d"],
+         "signal": ["EW-04", "EW-02", "EW-05", "EW-04", "EW-04"],
          "weight": [3.0, 1.5, 1.5, 3.0, 3.0], "pd": [0.01, 0.5, 0.5, np.nan, 0.2]}
     )  # fmt: skip
     ranked = rank_enterprises(frame)
@@ -252,7 +254,8 @@ def test_ranking_sums_weights_per_enterprise_then_pd():
 
 def test_grades_as_numbers():
     assert [grade_notch(g) for g in ("G1", "G7", "GD")] == [1.0, 7.0, 8.0]
-    assert np.isnan(grade_notch("A")) and np.isnan(grade_notch(None))
+    assert np.isnan(grade_notch("A"))
+    assert np.isnan(grade_notch(None))
 
 
 def test_the_engine_home_setup_evaluates_an_empty_lake(tmp_path):

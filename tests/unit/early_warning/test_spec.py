@@ -49,7 +49,7 @@ def test_the_shipped_signals_load_against_their_feature_set(columns):
     assert all(kinds[c] is FeatureRuleSignal for c in book.codes[2:])
     assert signal_book_versions(ROOT) == [1]
     for s in book.signals:
-        assert s.name.zh and s.name.en and s.explanation.zh and s.explanation.en
+        assert all((s.name.zh, s.name.en, s.explanation.zh, s.explanation.en))
 
 
 def test_the_seven_required_patterns_are_there():
@@ -111,7 +111,7 @@ def test_an_unknown_feature_is_named_with_the_set(tmp_path, columns):
     raw = shipped()
     raw["signals"][3]["when"][0]["feature"] = "ew_refunds__claimed_7d"
     root = write_book(tmp_path, raw)
-    with pytest.raises(ConfigurationError) as err:
+    with pytest.raises(ConfigurationError, match="unknown feature") as err:
         load_signal_book(root, feature_columns=columns)
     message = str(err.value)
     assert "signal EW-04: unknown feature 'ew_refunds__claimed_7d'" in message

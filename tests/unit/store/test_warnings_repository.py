@@ -175,9 +175,14 @@ def test_bad_queries_are_refused_with_the_allowed_values(store, kwargs, match):
 
 
 def test_malformed_firings_are_refused_whole(store):
-    rows = [fire(U1, "EW-04"), fire(U1, "EW-04"), {**fire(U2, "EW-02"), "priority": None},
-            {**fire(U3, "EW-02"), "evidence": "text"}, fire(U3, "EW-05", tier="Z")]  # fmt: skip
-    with pytest.raises(EarlyWarningError) as err:
+    rows = [
+        fire(U1, "EW-04"),
+        fire(U1, "EW-04"),
+        {**fire(U2, "EW-02"), "priority": None},
+        {**fire(U3, "EW-02"), "evidence": "text"},
+        fire(U3, "EW-05", tier="Z"),
+    ]
+    with pytest.raises(EarlyWarningError, match="Cannot record warnings") as err:
         record(store, OCT, rows)
     message = str(err.value)
     assert "fires EW-04 twice" in message
