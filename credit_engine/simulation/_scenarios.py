@@ -292,8 +292,12 @@ def _format_errors(where: str, exc: ValidationError) -> str:
         if loc and loc[0] in SCENARIO_KINDS:
             loc = loc[1:]
         got = err.get("input")
-        shown = "" if isinstance(got, dict) else f" (got {got!r})"
-        lines.append(f"  - {'.'.join(loc) or '(top level)'}: {err['msg']}{shown}")
+        msg = err["msg"]
+        if err["type"] == "value_error":  # our own messages say what they got
+            msg, shown = msg.removeprefix("Value error, "), ""
+        else:
+            shown = "" if isinstance(got, dict) else f" (got {got!r})"
+        lines.append(f"  - {'.'.join(loc) or '(top level)'}: {msg}{shown}")
     more = len(exc.errors()) - 8
     if more > 0:
         lines.append(f"  ... and {more} more")
