@@ -93,13 +93,21 @@ def simulate(
             help="Folder for the latent truth. Default: OUT's sibling '<name>_truth'"
         ),
     ] = None,
+    scenario: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Scenario to apply: a name in scenarios/ (e.g. refund_ring) or a "
+            "YAML file; repeat for several."
+        ),
+    ] = None,
     home: HomeOption = None,
 ) -> None:
     """Simulate a synthetic zone and write every contract's table as Parquet."""
     settings = _settings(home)
     summary = _run_simulation(
-        settings, enterprises, start, end, seed, dirty_rate, out, truth
-    )
+        settings, enterprises, start, end, seed, dirty_rate, out, truth,
+        scenarios=tuple(scenario or ()),
+    )  # fmt: skip
     _print_simulation(summary)
 
 
@@ -121,12 +129,14 @@ def _run_simulation(
     dirty_rate: float,
     out: Path | None,
     truth: Path | None,
+    *,
+    scenarios: tuple[str, ...] = (),
 ) -> Any:
     from pydantic import ValidationError
 
     from credit_engine.data import load_contracts
     from credit_engine.exceptions import SimulationError
-    from credit_engine.simulation import SimulationConfig, simulate_zone
+    from credit_engine.simulation import SimulationConfig, load_scenario, simulate_zone
 
     try:
         config = SimulationConfig(
@@ -142,11 +152,14 @@ def _run_simulation(
     out_dir = out or settings.home / "zone" / "records"
     truth_dir = truth or out_dir.with_name(out_dir.name + "_truth")
     contracts = load_contracts(settings.sources_dir)
+    loaded = [load_scenario(s, definitions_dir=settings.definitions_dir)
+              for s in scenarios]  # fmt: skip
     with _progress() as progress:
         task = progress.add_task("simulate", total=enterprises)
         summary = simulate_zone(
             config, contracts, out_dir, truth_dir,
             progress=lambda done, total: progress.update(task, completed=done),
+            scenarios=loaded,
         )  # fmt: skip
     return summary
 
