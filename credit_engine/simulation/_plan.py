@@ -37,7 +37,7 @@ from credit_engine.simulation._scenarios import (
     Scenario,
     SectorShock,
 )
-from credit_engine.simulation._types import BoolArray, FloatArray, IntArray
+from credit_engine.simulation._types import BoolArray, FloatArray, IntArray, ObjectArray
 
 __all__ = ["SCENARIO_TRUTH_SCHEMA", "RingPlan", "ScenarioPlan"]
 
@@ -259,6 +259,9 @@ class ScenarioPlan:
                     "its start into the window"
                 )
         self.shocks = [s for s in self.scenarios if isinstance(s, SectorShock)]
+        self.shocked = {
+            str(shock.name): self._sector_members(shock, pop) for shock in self.shocks
+        }
         rings = [s for s in self.scenarios if isinstance(s, RefundRing)]
         if len(rings) > 1:
             raise SimulationError(
@@ -276,6 +279,11 @@ class ScenarioPlan:
         }
 
     # ------------------------------------------------------------ shocks
+    def _sector_members(self, shock: SectorShock, pop: Population) -> IntArray:
+        """Zone indices of the sector's enterprises founded by the end."""
+        in_sector = pop.sector == ref.SECTORS.index(shock.sector)
+        return np.flatnonzero(in_sector & (pop.established_day <= self.grid.end_day))
+
     def _shock_part(self, shock: SectorShock, part: Population) -> ShockPart:
         profile = self.shock_profile(shock)
         return ShockPart(
@@ -340,8 +348,10 @@ class ScenarioPlan:
         return [json.loads(s.model_dump_json()) for s in self.scenarios]
 
     def summary(self) -> dict[str, dict[str, int]]:
-        """Return counts per scenario: ring members, rows withheld and delayed."""
-        out: dict[str, dict[str, int]] = {}
+        """Return counts per scenario (shocked enterprises, members, rows)."""
+        out: dict[str, dict[str, int]] = {
+            name: {"enterprises": len(idx)} for name, idx in self.shocked.items()
+        }
         for (name, _), (withheld, delayed) in self.outage_counts.items():
             entry = out.setdefault(name, {"records_withheld": 0, "records_delayed": 0})
             entry["records_withheld"] += withheld
@@ -362,10 +372,7 @@ class ScenarioPlan:
         """
         parts: list[dict[str, Any]] = []
         for shock in self.shocks:
-            idx = np.flatnonzero(
-                (pop.sector == ref.SECTORS.index(shock.sector))
-                & (pop.established_day <= self.grid.end_day)
-            )
+            idx = self.shocked[str(shock.name)]
             parts.append(
                 {
                     "scenario": shock.name,
@@ -436,7 +443,7 @@ def _dates(days: IntArray) -> pa.Array:
 
 def _first_facts(
     idx: IntArray, since: IntArray, pop: Population, adverse: pa.Table, end_day: int
-) -> tuple[IntArray, list[str | None]]:
+) -> tuple[IntArray, ObjectArray]:
     """First adverse event of each enterprise on or after ``since`` (by ``end``)."""
     k = len(idx)
     a_idx = pd.Index(pop.uscc).get_indexer(adverse["uscc"].to_numpy()).astype(np.int64)
@@ -448,12 +455,13 @@ def _first_facts(
     order = np.lexsort((a_day[keep], a_idx[keep]))
     a_idx, a_day, a_kind = a_idx[keep][order], a_day[keep][order], a_kind[keep][order]
     if not len(a_idx):
-        return np.full(k, NO_DAY, dtype=np.int64), [None] * k
+        return np.full(k, NO_DAY, dtype=np.int64), np.full(k, None, dtype=object)
     key = a_idx * 1_000_000 + a_day
     pos = np.minimum(np.searchsorted(key, idx * 1_000_000 + since), len(key) - 1)
     found = (a_idx[pos] == idx) & (a_day[pos] >= since)
     day = np.where(found, a_day[pos], NO_DAY)
-    kinds = [str(a_kind[p]) if f else None for p, f in zip(pos, found, strict=True)]
+    kinds = np.full(k, None, dtype=object)
+    kinds[found] = a_kind[pos[found]]
     return day, kinds
 
 

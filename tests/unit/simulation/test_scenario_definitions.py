@@ -241,3 +241,5 @@ def test_same_seed_and_scenarios_give_byte_identical_files(tmp_path, contracts):
     assert _digest(runs[0].truth_dir) == _digest(runs[1].truth_dir)
     assert "scenarios.parquet" in _digest(runs[0].truth_dir)
     assert runs[0].scenarios["refund_ring"] == {"members": 8}
+    assert runs[0].scenarios["sector_shock"]["enterprises"] > 0
+    assert set(runs[0].scenarios["feed"]) == {"records_withheld", "records_delayed"}
