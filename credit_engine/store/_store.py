@@ -568,3 +568,73 @@ class OperationalStore:
         """
         with open_reader(self.engine, "read overrides") as uow:
             return uow.overrides.overrides_in_force(as_of, usccs=usccs)
+
+    # -- zone statistics (issue 12): decisions of several dates, all overrides -
+    def decisions_between(
+        self,
+        start: dt.date,
+        end: dt.date,
+        *,
+        columns: Sequence[str],
+        known_before: dt.datetime | None = None,
+        joint_punishment: bool | None = None,
+    ) -> pd.DataFrame:
+        """Return some columns of the latest run of every rating date in a range.
+
+        One query for all dates (the zone statistics read twelve monthly runs
+        of 100,000 enterprises at once), selecting only the columns asked for.
+
+        Parameters
+        ----------
+        start, end : datetime.date
+            First and last rating date (inclusive).
+        columns : sequence of str
+            Columns of the ``decisions`` table besides ``as_of`` and ``uscc``
+            (always returned first).
+        known_before : datetime.datetime, optional
+            Only runs finished before this aware instant count (a report's
+            knowledge cutoff); the latest of those is each date's run.
+        joint_punishment : bool, optional
+            Only decisions with (``True``) or without (``False``) joint
+            punishment.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``as_of``, ``uscc`` and ``columns``, ordered by date and USCC; the
+            dtypes of :meth:`decisions_at`. Empty if no date in the range has
+            a run.
+
+        Raises
+        ------
+        StoreError
+            If a column is not a decision column or ``known_before`` is naive.
+        """
+        with open_reader(self.engine, "read decisions") as uow:
+            return uow.decisions.decisions_between(
+                start,
+                end,
+                columns=columns,
+                known_before=known_before,
+                joint_punishment=joint_punishment,
+            )
+
+    def list_overrides(
+        self, *, created_before: dt.datetime | None = None
+    ) -> pd.DataFrame:
+        """Return every override recorded (revoked ones too), oldest first.
+
+        Parameters
+        ----------
+        created_before : datetime.datetime, optional
+            Only overrides created before this aware instant.
+
+        Returns
+        -------
+        pandas.DataFrame
+            The columns of the ``overrides`` table.
+        """
+        with open_reader(self.engine, "read overrides") as uow:
+            return uow.overrides.list_overrides(created_before=created_before)
+
+    # -- end zone statistics ---------------------------------------------------
