@@ -40,10 +40,9 @@ def _blanked(table: StatTable, guard: str, min_cell: int) -> pd.Series:
     if not groups or not primary.any():
         return primary
     mask = primary.copy()
-    for _, index in table.frame.groupby(
-        groups, sort=False, dropna=False
-    ).groups.items():
-        rows = pd.Index(index)
+    group = table.frame.groupby(groups, sort=False, dropna=False).ngroup()
+    for gid in group[primary].unique():
+        rows = group.index[group == gid]
         if int(primary.loc[rows].sum()) != 1:
             continue
         others = counts.loc[rows][(counts.loc[rows] > 0) & ~primary.loc[rows]]

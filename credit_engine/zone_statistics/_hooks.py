@@ -44,7 +44,7 @@ import pandas as pd
 from credit_engine.exceptions import ReportError
 
 if TYPE_CHECKING:
-    from sqlalchemy import Engine
+    from sqlalchemy import Engine, MetaData
 
 __all__ = [
     "CLOSED_STATUSES",
@@ -80,13 +80,17 @@ FreshnessSource = Callable[[dt.date], pd.DataFrame]
 """``(knowledge_date) -> frame`` of freshness figures, shown as it is."""
 
 
-def store_warning_source(engine: Engine) -> WarningSource | None:
+def store_warning_source(
+    engine: Engine, metadata: MetaData | None = None
+) -> WarningSource | None:
     """Return a :data:`WarningSource` over the store's ``warnings`` table, if declared.
 
     Parameters
     ----------
     engine : sqlalchemy.Engine
         The operational store's engine.
+    metadata : sqlalchemy.MetaData, optional
+        Where the table is declared; default :data:`credit_engine.store.metadata`.
 
     Returns
     -------
@@ -99,8 +103,10 @@ def store_warning_source(engine: Engine) -> WarningSource | None:
     ReportError
         When called, if the table lacks one of the expected columns.
     """
-    from credit_engine.store import metadata
+    if metadata is None:
+        from credit_engine.store import metadata as store_metadata
 
+        metadata = store_metadata
     table = metadata.tables.get(WARNINGS_TABLE)
     if table is None:
         return None
