@@ -171,22 +171,30 @@ class DecisionRepository:
                 f"known_before must be timezone-aware, got {known_before!r}; pass "
                 "e.g. datetime.datetime(2026, 7, 1, tzinfo=datetime.UTC)."
             )
-        names = list(dict.fromkeys(["as_of", "uscc", *columns]))
+        names = [n for n in dict.fromkeys(["uscc", *columns]) if n != "as_of"]
+        dtypes = {name: DECISION_DTYPES[name] for name in names}
         runs = select(
             rating_runs.c.as_of, func.max(rating_runs.c.run_id).label("run_id")
         ).where(rating_runs.c.as_of >= start, rating_runs.c.as_of <= end)
         if known_before is not None:
             runs = runs.where(rating_runs.c.finished_at < known_before)
-        latest = runs.group_by(rating_runs.c.as_of).subquery("latest_runs")
+        runs = runs.group_by(rating_runs.c.as_of).order_by(rating_runs.c.as_of)
         c = decisions.c
-        stmt = select(*(c[name] for name in names)).join(
-            latest, c.run_id == latest.c.run_id
-        )
-        if joint_punishment is not None:
-            stmt = stmt.where(c.joint_punishment.is_(bool(joint_punishment)))
-        stmt = stmt.order_by(c.as_of, c.uscc)
+        frames = []
         with translate_errors(self.connection.engine, "read decisions"):
-            rows = self.connection.execute(stmt).all()
-        return to_frame(rows, {name: DECISION_DTYPES[name] for name in names})
+            # One query per run: the date is a constant, not decoded per row.
+            for as_of, run_id in self.connection.execute(runs).all():
+                stmt = select(*(c[name] for name in names)).where(c.run_id == run_id)
+                if joint_punishment is not None:
+                    stmt = stmt.where(c.joint_punishment.is_(bool(joint_punishment)))
+                rows = self.connection.execute(stmt.order_by(c.uscc)).all()
+                frame = to_frame(rows, dtypes)
+                frame.insert(0, "as_of", pd.Series([as_of] * len(frame), dtype=object))
+                frames.append(frame)
+        if not frames:
+            empty = to_frame([], dtypes)
+            empty.insert(0, "as_of", pd.Series([], dtype=object))
+            return empty
+        return pd.concat(frames, ignore_index=True)
 
     # -- end zone statistics ---------------------------------------------------

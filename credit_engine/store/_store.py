@@ -581,29 +581,22 @@ class OperationalStore:
     ) -> pd.DataFrame:
         """Return some columns of the latest run of every rating date in a range.
 
-        One query for all dates (the zone statistics read twelve monthly runs
-        of 100,000 enterprises at once), selecting only the columns asked for.
-
         Parameters
         ----------
         start, end : datetime.date
             First and last rating date (inclusive).
         columns : sequence of str
-            Columns of the ``decisions`` table besides ``as_of`` and ``uscc``
-            (always returned first).
+            ``decisions`` columns besides ``as_of`` and ``uscc`` (returned first).
         known_before : datetime.datetime, optional
             Only runs finished before this aware instant count (a report's
-            knowledge cutoff); the latest of those is each date's run.
+            knowledge cutoff); each date's run is the latest of those.
         joint_punishment : bool, optional
-            Only decisions with (``True``) or without (``False``) joint
-            punishment.
+            Only decisions with (``True``) or without joint punishment.
 
         Returns
         -------
         pandas.DataFrame
-            ``as_of``, ``uscc`` and ``columns``, ordered by date and USCC; the
-            dtypes of :meth:`decisions_at`. Empty if no date in the range has
-            a run.
+            Ordered by date and USCC, dtypes as :meth:`decisions_at`.
 
         Raises
         ------

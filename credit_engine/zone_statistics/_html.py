@@ -38,6 +38,7 @@ class _Cell:
 class _Grid:
     header: list[_Cell]
     rows: list[list[_Cell]]
+    caption: str = ""
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,7 @@ class _Display:
     rows: list[list[_Cell]]
     tidy: _Grid | None
     empty: bool
+    caption: str = ""
 
 
 def _text(value: Any, column: str) -> _Cell:
@@ -92,9 +94,7 @@ def _pivot(table: StatTable, periods: Sequence[str]) -> _Grid:
         index=index, columns="period", values=measure, aggfunc="sum", sort=False
     )
     wide = wide.reindex(columns=[p for p in periods if p in wide.columns])
-    header = [_Cell(c) for c in index] + [
-        _Cell(f"{p} {measure}", num=True) for p in wide.columns
-    ]
+    header = [_Cell(c) for c in index] + [_Cell(str(p), num=True) for p in wide.columns]
     rows = []
     for keys, values in wide.iterrows():
         key_cells = [
@@ -104,7 +104,7 @@ def _pivot(table: StatTable, periods: Sequence[str]) -> _Grid:
             key_cells
             + [_text(None if pd.isna(v) else float(v), measure) for v in values]
         )
-    return _Grid(header, rows)
+    return _Grid(header, rows, caption=f"{measure} per period; every figure below.")
 
 
 def _matrix(table: StatTable) -> _Grid:
@@ -120,12 +120,14 @@ def _matrix(table: StatTable) -> _Grid:
         .astype("int64")
     )
     title = f"{last['from_as_of'].iloc[0]} → {last['to_as_of'].iloc[0]}"
-    header = [_Cell(title)] + [_Cell(str(c), num=True) for c in wide.columns]
+    header = [_Cell("from \\ to")] + [_Cell(str(c), num=True) for c in wide.columns]
     rows = [
         [_Cell(str(i))] + [_text(int(v), "enterprises") for v in row]
         for i, row in wide.iterrows()
     ]
-    return _Grid(header, rows)
+    return _Grid(
+        header, rows, caption=f"Enterprises by tier, {title}; every pair below."
+    )
 
 
 def _display(table: StatTable, periods: Sequence[str]) -> _Display:
@@ -139,7 +141,14 @@ def _display(table: StatTable, periods: Sequence[str]) -> _Display:
     else:
         shown, folded = _pivot(table, periods), tidy
     return _Display(
-        table.name, table.title, table.note, shown.header, shown.rows, folded, False
+        table.name,
+        table.title,
+        table.note,
+        shown.header,
+        shown.rows,
+        folded,
+        False,
+        shown.caption,
     )
 
 

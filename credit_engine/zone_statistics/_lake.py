@@ -78,6 +78,7 @@ LAKE_TABLES: tuple[str, ...] = (
 """Tables the figures read (the presence by department reads every table)."""
 
 _IN_BUSINESS = "IN_BUSINESS"
+_STATE_TABLES = ("samr_registration", "customs_registration")
 
 
 def register_periods(con: Any, periods: Sequence[Period]) -> None:
@@ -115,11 +116,8 @@ def query_frame(con: Any, sql: str) -> pd.DataFrame:
     for column in frame.columns:
         series = frame[column]
         if pd.api.types.is_datetime64_dtype(series) and series.dt.tz is None:
-            frame[column] = pd.Series(
-                [None if pd.isna(v) else v.date() for v in series],
-                index=frame.index,
-                dtype=object,
-            )
+            dates = series.dt.date.astype(object)
+            frame[column] = dates.where(series.notna(), None)
     return frame
 
 
@@ -270,17 +268,44 @@ class LakeQueries:
             f"JOIN _periods AS p ON {present}"
         )
 
-    def prepare(self, con: Any) -> None:
-        """Materialise the per-period attributes the sections share.
+    def declared_sql(self) -> str:
+        """SELECT declarations per ``period, uscc, trade_mode, direction``.
 
-        Temp tables ``_registered (period, uscc)``, ``_roles (period, uscc,
-        cbec_role)`` and ``_presence (period, uscc, department)``.
+        Each enterprise's declarations of the period (known at the knowledge
+        cutoff), counted and summed (``declarations``, ``value_cny``): the one
+        scan of the largest table the figures need.
         """
+        decl = self.events(
+            "customs_declaration", ["ie_flag", "trade_mode", "value_cny"]
+        )
+        return (
+            f"SELECT d.period, d.uscc, {self.mode_sql('d.trade_mode')} AS trade_mode, "
+            "CASE d.ie_flag WHEN 'E' THEN 'export' ELSE 'import' END AS direction, "
+            "count(*) AS declarations, sum(d.value_cny) AS value_cny "
+            f"FROM ({decl}) AS d GROUP BY ALL"
+        )
+
+    def prepare(self, con: Any) -> None:
+        """Materialise what the sections share, reading each source once.
+
+        The state tables read at every stock date (SAMR and customs
+        registrations, small) are copied into memory first; then temp tables
+        ``_registered (period, uscc)``, ``_roles (period, uscc, cbec_role)``,
+        ``_presence (period, uscc, department)`` and ``_declared (period,
+        uscc, trade_mode, direction, declarations, value_cny)``.
+        """
+        for name in _STATE_TABLES:
+            con.execute(
+                f"CREATE OR REPLACE TEMP TABLE _mem_{name} AS SELECT * FROM {name}"
+            )
+            con.execute(f"DROP VIEW IF EXISTS {name}")
+            con.execute(f"CREATE TEMP VIEW {name} AS SELECT * FROM _mem_{name}")
         con.execute(
             f"CREATE OR REPLACE TEMP TABLE _registered AS {self.registered_sql()}"
         )
         con.execute(f"CREATE OR REPLACE TEMP TABLE _roles AS {self.roles_sql()}")
         con.execute(f"CREATE OR REPLACE TEMP TABLE _presence AS {self.presence_sql()}")
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _declared AS {self.declared_sql()}")
 
     def _role(self, alias: str) -> str:
         return f"coalesce({alias}.cbec_role, {sql_literal(NO_CUSTOMS_ROLE)})"
@@ -313,8 +338,7 @@ class LakeQueries:
             f"WHERE g.status IN ({exits})"
         )
         active_sql = (
-            "SELECT DISTINCT d.period, d.uscc FROM "
-            f"({self.events('customs_declaration', [])}) AS d "
+            "SELECT DISTINCT d.period, d.uscc FROM _declared AS d "
             "SEMI JOIN _registered AS r ON r.period = d.period AND r.uscc = d.uscc"
         )
         flags = " UNION ALL ".join(
@@ -370,24 +394,17 @@ class LakeQueries:
             ``trade_mode_direction``, ``district``, ``cbec_role``) and the
             other breakdown columns are null.
         """
-        decl = self.events(
-            "customs_declaration", ["ie_flag", "trade_mode", "value_cny"]
-        )
         return query_frame(
             con,
             f"""
             WITH d AS (
-                SELECT d.period, d.uscc, d.value_cny,
-                       {self.mode_sql("d.trade_mode")} AS trade_mode,
-                       CASE d.ie_flag WHEN 'E' THEN 'export' ELSE 'import' END
-                           AS direction,
-                       {district_sql("d.uscc")} AS district,
+                SELECT d.*, {district_sql("d.uscc")} AS district,
                        {self._role("r")} AS cbec_role
-                FROM ({decl}) AS d
+                FROM _declared AS d
                 LEFT JOIN _roles AS r ON r.period = d.period AND r.uscc = d.uscc
             )
             SELECT period, trade_mode, direction, district, cbec_role,
-                   count(*) AS declarations, sum(value_cny) AS value_cny,
+                   sum(declarations) AS declarations, sum(value_cny) AS value_cny,
                    count(DISTINCT uscc) AS enterprises,
                    CASE grouping(trade_mode, direction, district, cbec_role)
                         WHEN 15 THEN 'total' WHEN 7 THEN 'trade_mode'
@@ -483,11 +500,18 @@ class LakeQueries:
         con.unregister("_rated_frame")
         con.execute(f"CREATE OR REPLACE TEMP TABLE _spine AS {spine_sql('_rated')}")
         contract = self.contracts["customs_declaration"]
+        days = sorted(set(spine["as_of"]))
+        # Only declarations some window can hold (a plain event-time range;
+        # the per-row window and knowledge cutoff are known()'s).
+        earliest = days[0] - dt.timedelta(days=364) if days else self.knowledge_date
+        latest = days[-1] + dt.timedelta(days=1) if days else self.knowledge_date
         decl = known(
             contract,
             Cutoff.per_spine_row("_spine"),
             ["trade_mode", "value_cny"],
             window_days=365,
+            where=f"t.event_ts >= {_day_start(earliest)} "
+            f"AND t.event_ts < {_day_start(latest)}",
         )
         return query_frame(
             con,

@@ -143,7 +143,8 @@ class Section:
     key : str
         One of :data:`SECTION_KEYS`.
     tables : tuple of StatTable
-        The section's tables (possibly with no rows).
+        The section's tables (possibly with no rows), kept rounded
+        (:meth:`StatTable.rounded`: money to the cent, shares to 4 decimals).
     available : bool, default=True
         ``False`` when the data the section needs is not there (no warnings
         table, no freshness monitor); ``note`` says why.

@@ -64,7 +64,7 @@ def test_the_html_has_every_section_with_charts_and_tables(report, written):
         assert f'id="{key}"' in html
         assert section.title.split(" (")[0] in html
     for table in report.tables():
-        assert f'id="{table.name}"' in html
+        assert f'id="table-{table.name}"' in html
     assert html.count("data:image/png;base64,") >= 7
     assert "Knowledge cutoff: 2026-07-15" in html
     assert "No data-freshness figures" in html
