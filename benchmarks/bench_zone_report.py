@@ -1,7 +1,8 @@
 """Benchmark: the zone statistics report (``credit-engine report zone``) of a home.
 
-Times, over ``--repeat`` rounds, the computation of the report
-(:func:`credit_engine.zone_statistics.zone_report_from_settings`: the lake
+Times (wall clock, and the process's CPU time over all threads, the steadier
+figure on a shared machine), over ``--repeat`` rounds, the computation of the
+report (:func:`credit_engine.zone_statistics.zone_report_from_settings`: the lake
 sections, one DuckDB query each, and the decisions of every rating date in the
 range) per step, and the writing of its HTML (with charts), JSON and CSV files.
 
@@ -21,6 +22,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import platform
 import statistics
 import tempfile
@@ -86,7 +88,9 @@ def add_monthly_ratings(settings: Settings, start: dt.date, end: dt.date) -> int
                 (frame["ingested_at"] < cutoff) & (frame["effective_from"] < cutoff)
             ]
             usccs = sorted(set(known["uscc"]))
-            finished = dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time(2), dt.UTC)
+            finished = dt.datetime.combine(
+                as_of + dt.timedelta(days=1), dt.time(2), dt.UTC
+            )
             run = RatingRun(
                 as_of=as_of, started_at=finished - dt.timedelta(minutes=5),
                 finished_at=finished, actor="bench_zone_report", model_name="bench",
@@ -115,28 +119,40 @@ def main() -> None:
     if args.monthly_ratings:
         started = time.perf_counter()
         added = add_monthly_ratings(settings, args.start, args.end)
-        print(f"monthly ratings: {added} runs added in {time.perf_counter() - started:.1f} s")
+        spent = time.perf_counter() - started
+        print(f"monthly ratings: {added} runs added in {spent:.1f} s")
     reference = load_reference(settings.definitions_dir)
-    builds, writes, steps = [], [], {s: [] for s in BUILD_STEPS}
+    builds, writes, cpu_builds, cpu_writes = [], [], [], []
+    steps: dict[str, list[float]] = {s: [] for s in BUILD_STEPS}
     report = None
     for round_ in range(args.repeat):
         marks: list[tuple[str, float]] = []
-        started = time.perf_counter()
+
+        def mark(step: str, marks: list[tuple[str, float]] = marks) -> None:
+            marks.append((step, time.perf_counter()))
+
+        started, cpu_started = time.perf_counter(), time.process_time()
         report = zone_report_from_settings(
             settings, start=args.start, end=args.end, period=args.period,
-            progress=lambda step: marks.append((step, time.perf_counter())),
+            progress=mark,
         )  # fmt: skip
-        built = time.perf_counter()
+        built, cpu_built = time.perf_counter(), time.process_time()
         previous = started
         for step, moment in marks:
             steps[step].append(moment - previous)
             previous = moment
         with tempfile.TemporaryDirectory(prefix="bench_zone_") as folder:
             write_zone_report(report, folder, reference=reference)
-        written = time.perf_counter()
+        written, cpu_written = time.perf_counter(), time.process_time()
         builds.append(built - started)
         writes.append(written - built)
-        print(f"round {round_ + 1}: build {builds[-1]:.1f} s, write {writes[-1]:.1f} s")
+        cpu_builds.append(cpu_built - cpu_started)
+        cpu_writes.append(cpu_written - cpu_built)
+        print(
+            f"round {round_ + 1}: build {builds[-1]:.1f} s "
+            f"(CPU {cpu_builds[-1]:.1f} s), write {writes[-1]:.1f} s "
+            f"(CPU {cpu_writes[-1]:.1f} s)"
+        )
     assert report is not None
     enterprises = report.table("enterprises").frame
     declarations = report.table("declarations").frame
@@ -153,6 +169,9 @@ def main() -> None:
         "decisions_in_periods": int(rated["rated"].sum()),
         "build_median_s": round(statistics.median(builds), 2),
         "write_median_s": round(statistics.median(writes), 2),
+        "build_cpu_median_s": round(statistics.median(cpu_builds), 2),
+        "write_cpu_median_s": round(statistics.median(cpu_writes), 2),
+        "load_average": [round(x, 1) for x in os.getloadavg()],
         "steps_median_s": {
             s: round(statistics.median(v), 2) for s, v in steps.items() if v
         },

@@ -55,6 +55,7 @@ __all__ = ["BUILD_STEPS", "DecisionReader", "build_zone_report", "jp_prefix_name
 BUILD_STEPS: tuple[str, ...] = ("prepare", *SECTION_KEYS)
 """The steps :func:`build_zone_report` reports to its ``progress`` callback."""
 
+_LAKE_SECTIONS = ("enterprises", "declarations", "refunds", "forex")
 _DECISION_SECTIONS = (
     "tiers",
     "green_channel",
@@ -136,29 +137,18 @@ class _Builder:
         self.reference = reference
         self.cutoff = cutoff
 
-    def lake_sections(self) -> list[tuple[str, Callable[[], Section]]]:
+    def lake_section(self, key: str) -> Section:
+        """Compute one of the sections of the lake (:data:`_LAKE_SECTIONS`)."""
         lake, con, periods, ref = self.lake, self.con, self.periods, self.reference
-        return [
-            (
-                "enterprises",
-                lambda: Section(
-                    "enterprises",
-                    enterprise_tables(lake.enterprises(con), periods, ref),
-                ),
-            ),
-            (
-                "declarations",
-                lambda: Section(
-                    "declarations",
-                    declaration_tables(lake.declarations(con), periods, ref),
-                ),
-            ),
-            (
-                "refunds",
-                lambda: Section("refunds", refund_tables(lake.refunds(con), periods)),
-            ),
-            ("forex", lambda: Section("forex", forex_tables(lake.forex(con)))),
-        ]
+        if key == "enterprises":
+            tables = enterprise_tables(lake.enterprises(con), periods, ref)
+        elif key == "declarations":
+            tables = declaration_tables(lake.declarations(con), periods, ref)
+        elif key == "refunds":
+            tables = refund_tables(lake.refunds(con), periods)
+        else:
+            tables = forex_tables(lake.forex(con))
+        return Section(key, tables)
 
     def decision_sections(
         self, reader: DecisionReader, names: PunishmentNamer
@@ -304,8 +294,8 @@ def build_zone_report(  # noqa: PLR0913 - each source is a separate, optional in
         sections: list[Section] = []
         lake.prepare(connection)
         report_progress("prepare")
-        for key, step in builder.lake_sections():
-            sections.append(step())
+        for key in _LAKE_SECTIONS:
+            sections.append(builder.lake_section(key))
             report_progress(key)
         rating_dates: list[dt.date] = []
         if decisions is None:

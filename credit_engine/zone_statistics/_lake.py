@@ -402,18 +402,28 @@ class LakeQueries:
                        {self._role("r")} AS cbec_role
                 FROM _declared AS d
                 LEFT JOIN _roles AS r ON r.period = d.period AND r.uscc = d.uscc
+            ),
+            -- Per enterprise first, then count rows: no count(DISTINCT)
+            -- inside grouping sets, which is what costs at 100,000 enterprises.
+            per_enterprise AS (
+                SELECT period, trade_mode, direction, district, cbec_role,
+                       sum(declarations) AS declarations, sum(value_cny) AS value_cny,
+                       grouping(trade_mode, direction, district, cbec_role) AS g
+                FROM d
+                GROUP BY GROUPING SETS ((period, uscc), (period, trade_mode, uscc),
+                                        (period, direction, uscc),
+                                        (period, trade_mode, direction, uscc),
+                                        (period, district, uscc),
+                                        (period, cbec_role, uscc))
             )
             SELECT period, trade_mode, direction, district, cbec_role,
                    sum(declarations) AS declarations, sum(value_cny) AS value_cny,
-                   count(DISTINCT uscc) AS enterprises,
-                   CASE grouping(trade_mode, direction, district, cbec_role)
-                        WHEN 15 THEN 'total' WHEN 7 THEN 'trade_mode'
-                        WHEN 11 THEN 'direction' WHEN 3 THEN 'trade_mode_direction'
-                        WHEN 13 THEN 'district' ELSE 'cbec_role' END AS grouping
-            FROM d
-            GROUP BY GROUPING SETS ((period), (period, trade_mode), (period, direction),
-                                    (period, trade_mode, direction), (period, district),
-                                    (period, cbec_role))
+                   count(*) AS enterprises,
+                   CASE g WHEN 15 THEN 'total' WHEN 7 THEN 'trade_mode'
+                          WHEN 11 THEN 'direction' WHEN 3 THEN 'trade_mode_direction'
+                          WHEN 13 THEN 'district' ELSE 'cbec_role' END AS grouping
+            FROM per_enterprise
+            GROUP BY period, g, trade_mode, direction, district, cbec_role
             """,
         )
 
@@ -433,13 +443,20 @@ class LakeQueries:
         return query_frame(
             con,
             f"""
-            SELECT period, status, count(*) AS claims,
-                   count(DISTINCT uscc) AS enterprises,
+            WITH per_enterprise AS (
+                SELECT period, status, grouping(status) AS g, count(*) AS claims,
+                       sum(export_value_cny) AS export_value_cny,
+                       sum(refund_claimed_cny) AS refund_claimed_cny,
+                       sum(refund_approved_cny) AS refund_approved_cny
+                FROM ({claims}) AS c
+                GROUP BY GROUPING SETS ((period, uscc), (period, status, uscc))
+            )
+            SELECT period, status, sum(claims) AS claims, count(*) AS enterprises,
                    sum(export_value_cny) AS export_value_cny,
                    sum(refund_claimed_cny) AS refund_claimed_cny,
                    coalesce(sum(refund_approved_cny), 0) AS refund_approved_cny
-            FROM ({claims}) AS c
-            GROUP BY GROUPING SETS ((period), (period, status))
+            FROM per_enterprise
+            GROUP BY period, g, status
             """,
         )
 
@@ -458,14 +475,21 @@ class LakeQueries:
         return query_frame(
             con,
             f"""
+            WITH per_enterprise AS (
+                SELECT period, direction, count(*) AS transactions,
+                       sum(amount_usd) AS amount_usd,
+                       sum(CASE WHEN is_goods_trade THEN amount_usd ELSE 0 END)
+                           AS goods_trade_usd
+                FROM ({fx}) AS x
+                GROUP BY period, direction, uscc
+            )
             SELECT period,
                    CASE direction WHEN 'IN' THEN 'received' ELSE 'paid' END
                        AS direction,
-                   count(*) AS transactions, count(DISTINCT uscc) AS enterprises,
+                   sum(transactions) AS transactions, count(*) AS enterprises,
                    sum(amount_usd) AS amount_usd,
-                   sum(CASE WHEN is_goods_trade THEN amount_usd ELSE 0 END)
-                       AS goods_trade_usd
-            FROM ({fx}) AS x
+                   sum(goods_trade_usd) AS goods_trade_usd
+            FROM per_enterprise
             GROUP BY ALL
             """,
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import pandas as pd
@@ -11,6 +12,7 @@ from credit_engine.zone_statistics import (
     SECTION_KEYS,
     WARNING_COLUMNS,
     build_zone_report,
+    render_html,
     report_payload,
     suppress_small_cells,
     write_zone_report,
@@ -103,3 +105,17 @@ def test_a_report_cannot_start_after_its_knowledge_date(mini_zone):
             mini_zone, start=START, end=END, knowledge_date=START.replace(year=2025,
             month=12, day=31),
         )  # fmt: skip
+
+
+def test_a_range_without_ratings_or_records_still_renders(mini_zone, rated_store):
+    quiet = build_zone_report(
+        mini_zone, start=dt.date(2026, 4, 1), end=dt.date(2026, 5, 31),
+        knowledge_date=KNOWN, decisions=rated_store,
+    )  # fmt: skip
+    assert quiet.table("tiers").frame.empty
+    assert "No rating run" in quiet.sections["tiers"].note
+    assert quiet.table("migrations").frame.empty
+    assert quiet.table("declarations").frame["declarations"].tolist() == [0, 0]
+    html = render_html(quiet)
+    assert html.count("No figures in this range.") >= 5
+    json.dumps(report_payload(quiet), allow_nan=False)
