@@ -34,6 +34,7 @@ __all__ = [
     "PermissionDeniedError",
     "PolicyNotFoundError",
     "PromotionRefusedError",
+    "ReportError",
     "ServiceUnavailableError",
     "SimulationError",
     "StoreError",
@@ -297,3 +298,14 @@ class WarningTransitionError(EarlyWarningError):
 
     code = "warning_transition_refused"
     http_status = 409
+
+
+# -- zone statistics (issue 12) ------------------------------------------------
+class ReportError(CreditEngineError, ValueError):
+    """A report cannot be produced as asked: bad range, period or reference data."""
+
+    code = "invalid_report_request"
+    http_status = 422
+
+
+# -- end zone statistics -------------------------------------------------------

@@ -81,6 +81,7 @@ def simulate_records(
     out: Path | None = None,
     truth: Path | None = None,
     progress: PipelineProgress | None = None,
+    scenarios: Sequence[str] = (),
 ) -> SimulationSummary:
     """Simulate a zone: every contract's table as Parquet, and its latent truth.
 
@@ -96,15 +97,23 @@ def simulate_records(
         Folder for the truth (default: ``out``'s sibling ``<name>_truth``).
     progress : PipelineProgress, optional
         Told how many enterprises are done.
+    scenarios : sequence of str, default=()
+        Scenarios to apply: names in ``scenarios/`` (e.g. ``refund_ring``) or
+        paths of scenario YAML files (docs/simulator.md, "Scenarios").
     """
     from credit_engine.data import load_contracts
-    from credit_engine.simulation import simulate_zone
+    from credit_engine.simulation import load_scenario, simulate_zone
 
     out_dir = out or settings.home / "zone" / "records"
     truth_dir = truth or out_dir.with_name(out_dir.name + "_truth")
     contracts = load_contracts(settings.sources_dir)
+    loaded = [
+        load_scenario(s, definitions_dir=settings.definitions_dir) for s in scenarios
+    ]
     with (progress or SilentProgress()).simulation(config.enterprises) as update:
-        return simulate_zone(config, contracts, out_dir, truth_dir, progress=update)
+        return simulate_zone(
+            config, contracts, out_dir, truth_dir, progress=update, scenarios=loaded
+        )
 
 
 def ingest_records(

@@ -16,6 +16,7 @@ from typing import Any
 import pandas as pd
 
 from credit_engine.exceptions import StoreError
+from credit_engine.store._cell_values import as_list, is_str_mapping, numbers
 
 __all__ = [
     "DECISION_COLUMNS",
@@ -197,13 +198,6 @@ class RatingRun:
         object.__setattr__(self, "summary", dict(self.summary))
 
 
-def is_str_mapping(value: object) -> bool:
-    """Return whether ``value`` maps strings to strings (a ``rule_sets`` value)."""
-    return isinstance(value, Mapping) and all(
-        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
-    )
-
-
 def run_row(run: RatingRun, n_rated: int) -> dict[str, Any]:
     """Return the ``rating_runs`` row of ``run`` (without ``run_id``).
 
@@ -252,8 +246,6 @@ def _booleans(series: pd.Series) -> list[Any]:
 
 def _values(frame: pd.DataFrame, run: RatingRun) -> dict[str, list[Any]]:
     """Convert a valid decisions frame column by column (run columns filled in)."""
-    from credit_engine.store._decision_schema import as_list, numbers
-
     n = len(frame)
     values: dict[str, list[Any]] = {
         name: frame[name].tolist() for name in ("uscc", "tier", "grade", "decided_by")

@@ -9,6 +9,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import Connection, func, select
 
+from credit_engine.exceptions import StoreError
 from credit_engine.store._engine import translate_errors
 from credit_engine.store._frames import DECISION_DTYPES, to_frame
 from credit_engine.store._queries import (
@@ -22,7 +23,7 @@ from credit_engine.store._queries import (
     select_decisions,
     uscc_chunks,
 )
-from credit_engine.store._schema import decisions
+from credit_engine.store._schema import decisions, rating_runs
 from credit_engine.vocabulary import Tier
 
 __all__ = ["DecisionRepository"]
@@ -145,3 +146,55 @@ class DecisionRepository:
         with translate_errors(conn.engine, "count overrides"):
             total, overridden = count_overrides(conn, latest_run_id(conn, as_of))
         return float(overridden) / total if total else 0.0
+
+    # -- zone statistics (issue 12): decisions of several rating dates ---------
+    def decisions_between(
+        self,
+        start: dt.date,
+        end: dt.date,
+        *,
+        columns: Sequence[str],
+        known_before: dt.datetime | None = None,
+        joint_punishment: bool | None = None,
+    ) -> pd.DataFrame:
+        """Return some columns of the latest run of every rating date in a range."""
+        start = as_date(start, "start")
+        end = as_date(end, "end")
+        unknown = [c for c in columns if c not in DECISION_DTYPES]
+        if unknown:
+            raise StoreError(
+                f"Unknown decision columns {unknown[:5]}; choose among "
+                f"{list(DECISION_DTYPES)}."
+            )
+        if known_before is not None and known_before.utcoffset() is None:
+            raise StoreError(
+                f"known_before must be timezone-aware, got {known_before!r}; pass "
+                "e.g. datetime.datetime(2026, 7, 1, tzinfo=datetime.UTC)."
+            )
+        names = [n for n in dict.fromkeys(["uscc", *columns]) if n != "as_of"]
+        dtypes = {name: DECISION_DTYPES[name] for name in names}
+        runs = select(
+            rating_runs.c.as_of, func.max(rating_runs.c.run_id).label("run_id")
+        ).where(rating_runs.c.as_of >= start, rating_runs.c.as_of <= end)
+        if known_before is not None:
+            runs = runs.where(rating_runs.c.finished_at < known_before)
+        runs = runs.group_by(rating_runs.c.as_of).order_by(rating_runs.c.as_of)
+        c = decisions.c
+        frames = []
+        with translate_errors(self.connection.engine, "read decisions"):
+            # One query per run: the date is a constant, not decoded per row.
+            for as_of, run_id in self.connection.execute(runs).all():
+                stmt = select(*(c[name] for name in names)).where(c.run_id == run_id)
+                if joint_punishment is not None:
+                    stmt = stmt.where(c.joint_punishment.is_(bool(joint_punishment)))
+                rows = self.connection.execute(stmt.order_by(c.uscc)).all()
+                frame = to_frame(rows, dtypes)
+                frame.insert(0, "as_of", pd.Series([as_of] * len(frame), dtype=object))
+                frames.append(frame)
+        if not frames:
+            empty = to_frame([], dtypes)
+            empty.insert(0, "as_of", pd.Series([], dtype=object))
+            return empty
+        return pd.concat(frames, ignore_index=True)
+
+    # -- end zone statistics ---------------------------------------------------

@@ -570,3 +570,66 @@ class OperationalStore(WarningReads):
         """
         with open_reader(self.engine, "read overrides") as uow:
             return uow.overrides.overrides_in_force(as_of, usccs=usccs)
+
+    # -- zone statistics (issue 12): decisions of several dates, all overrides -
+    def decisions_between(
+        self,
+        start: dt.date,
+        end: dt.date,
+        *,
+        columns: Sequence[str],
+        known_before: dt.datetime | None = None,
+        joint_punishment: bool | None = None,
+    ) -> pd.DataFrame:
+        """Return some columns of the latest run of every rating date in a range.
+
+        Parameters
+        ----------
+        start, end : datetime.date
+            First and last rating date (inclusive).
+        columns : sequence of str
+            ``decisions`` columns besides ``as_of`` and ``uscc`` (returned first).
+        known_before : datetime.datetime, optional
+            Only runs finished before this aware instant count (a report's
+            knowledge cutoff); each date's run is the latest of those.
+        joint_punishment : bool, optional
+            Only decisions with (``True``) or without joint punishment.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Ordered by date and USCC, dtypes as :meth:`decisions_at`.
+
+        Raises
+        ------
+        StoreError
+            If a column is not a decision column or ``known_before`` is naive.
+        """
+        with open_reader(self.engine, "read decisions") as uow:
+            return uow.decisions.decisions_between(
+                start,
+                end,
+                columns=columns,
+                known_before=known_before,
+                joint_punishment=joint_punishment,
+            )
+
+    def list_overrides(
+        self, *, created_before: dt.datetime | None = None
+    ) -> pd.DataFrame:
+        """Return every override recorded (revoked ones too), oldest first.
+
+        Parameters
+        ----------
+        created_before : datetime.datetime, optional
+            Only overrides created before this aware instant.
+
+        Returns
+        -------
+        pandas.DataFrame
+            The columns of the ``overrides`` table.
+        """
+        with open_reader(self.engine, "read overrides") as uow:
+            return uow.overrides.list_overrides(created_before=created_before)
+
+    # -- end zone statistics ---------------------------------------------------
