@@ -18,6 +18,8 @@ from credit_engine.pipeline._progress import PipelineProgress, SilentProgress
 from credit_engine.pipeline._results import FeatureSnapshot, PromotionOutcome
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from credit_engine.config import Settings
     from credit_engine.data import IngestReport
     from credit_engine.rating import RatingResult
@@ -34,7 +36,9 @@ __all__ = [
     "ingest_records",
     "month_ends",
     "promote_challenger",
+    "rate_dates",
     "rate_enterprises",
+    "registered_model_names",
     "simulate_records",
     "simulation_config",
     "train_models",
@@ -224,6 +228,17 @@ def promote_challenger(
     return PromotionOutcome(name=name, result=result)
 
 
+def registered_model_names(settings: Settings) -> list[str]:
+    """Return the registered names of the model specs under ``models/``, in order."""
+    from credit_engine.training import load_model_spec, model_spec_names
+
+    folder = settings.definitions_dir / "models"
+    return [
+        load_model_spec(folder, name).registered_name
+        for name in model_spec_names(folder)
+    ]
+
+
 def rate_enterprises(
     settings: Settings,
     as_of: dt.date,
@@ -231,12 +246,16 @@ def rate_enterprises(
     policy: str = "zone",
     policy_version: int | None = None,
     actor: str = "cli",
+    shadow: bool = False,
     progress: PipelineProgress | None = None,
 ) -> RatingResult:
     """Rate every enterprise known at ``as_of`` and record the run.
 
     Loads a :class:`~credit_engine.rating.RatingEngine` (policy, rules,
     champion) and rates; see :meth:`~credit_engine.rating.RatingEngine.rate`.
+    With ``shadow``, the champion and challenger of every model spec (other
+    than the serving version) also rate the same inputs, recorded as shadow
+    runs (:meth:`~credit_engine.rating.RatingEngine.shadow_models`).
     """
     from credit_engine.rating import RatingEngine
 
@@ -244,7 +263,45 @@ def rate_enterprises(
         engine = RatingEngine(
             settings, policy_name=policy, policy_version=policy_version
         )
-        return engine.rate(as_of, actor=actor, progress=step)
+        models = (
+            engine.shadow_models(registered_model_names(settings)) if shadow else []
+        )
+        return engine.rate(as_of, actor=actor, progress=step, shadow=models)
+
+
+def rate_dates(
+    settings: Settings,
+    dates: Sequence[dt.date],
+    *,
+    policy: str = "zone",
+    policy_version: int | None = None,
+    actor: str = "cli",
+    shadow: bool = False,
+    features: pd.DataFrame | None = None,
+    keep_decisions: bool = False,
+    progress: PipelineProgress | None = None,
+) -> list[RatingResult]:
+    """Rate every enterprise at several dates and record the runs (oldest first).
+
+    One engine for all dates, and one feature query per batch of dates (see
+    :func:`credit_engine.rating.rate_dates`); ``features`` (e.g. the training
+    snapshot) spares the query for the dates it covers. ``shadow`` as in
+    :func:`rate_enterprises`. Decisions are kept in the results only with
+    ``keep_decisions`` (otherwise their summaries).
+    """
+    from credit_engine.rating import RatingEngine
+
+    with (progress or SilentProgress()).rating() as step:
+        engine = RatingEngine(
+            settings, policy_name=policy, policy_version=policy_version
+        )
+        models = (
+            engine.shadow_models(registered_model_names(settings)) if shadow else []
+        )
+        return engine.rate_dates(
+            dates, actor=actor, shadow=models, features=features, progress=step,
+            keep_decisions=keep_decisions,
+        )  # fmt: skip
 
 
 def month_ends(first: dt.date, count: int) -> list[dt.date]:
