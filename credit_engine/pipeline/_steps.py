@@ -29,12 +29,14 @@ if TYPE_CHECKING:
         ZoneAudit,
     )
     from credit_engine.training import TrainedModel
+    from credit_engine.watch import MonitoringOutcome
 
 __all__ = [
     "build_feature_snapshot",
     "check_ingestion",
     "ingest_records",
     "month_ends",
+    "monitor_models",
     "promote_challenger",
     "rate_dates",
     "rate_enterprises",
@@ -213,13 +215,30 @@ def promote_challenger(
 ) -> PromotionOutcome:
     """Promote the challenger of registered model ``name`` if its gates pass.
 
-    A refusal (or any engine error) is returned in the outcome, not raised.
+    The challenger's shadow runs are read from the store for the
+    ``min_shadow_days`` gate. A refusal (or any engine error) is returned in
+    the outcome, not raised.
     """
     from credit_engine.exceptions import CreditEngineError, PromotionRefusedError
-    from credit_engine.registry import PromotionResult, promote
+    from credit_engine.registry import (
+        CHALLENGER,
+        PromotionResult,
+        alias_version,
+        promote,
+    )
+    from credit_engine.store import OperationalStore
+    from credit_engine.watch import shadow_period
 
     try:
-        result = promote(settings, name, reason=reason)
+        challenger = alias_version(settings, name, CHALLENGER)
+        shadow = (
+            None
+            if challenger is None
+            else shadow_period(
+                OperationalStore.from_settings(settings), name, challenger
+            )
+        )
+        result = promote(settings, name, reason=reason, shadow=shadow)
     except PromotionRefusedError as exc:
         gates = exc.result if isinstance(exc.result, PromotionResult) else None
         return PromotionOutcome(name=name, result=gates, error=exc)
@@ -302,6 +321,24 @@ def rate_dates(
             dates, actor=actor, shadow=models, features=features, progress=step,
             keep_decisions=keep_decisions,
         )  # fmt: skip
+
+
+def monitor_models(
+    settings: Settings,
+    as_of: dt.date,
+    *,
+    report_json: Path | None = None,
+    features: pd.DataFrame | None = None,
+) -> MonitoringOutcome:
+    """Monitor every model's champion and challenger at ``as_of``; write and log it.
+
+    See :func:`credit_engine.watch.monitor` (default options: the latest 24
+    cohorts, the report under ``HOME/reports/monitoring/<as_of>/``, logged to
+    MLflow against each champion).
+    """
+    from credit_engine.watch import monitor
+
+    return monitor(settings, as_of, report_json=report_json, features=features)
 
 
 def month_ends(first: dt.date, count: int) -> list[dt.date]:

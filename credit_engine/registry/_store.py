@@ -303,7 +303,9 @@ def registered_versions(settings: Settings) -> list[dict[str, Any]]:
     list of dict
         ``name``, ``version``, ``aliases``, ``run_id`` and the run's
         ``oot_auc``, ``oot_ks``, ``oot_psi``, ``oot_red_grades`` (NaN if not
-        logged), by name then version.
+        logged), ``monitoring_status`` and ``monitoring_as_of`` of the latest
+        monitoring run logged against it (``None`` if never monitored), by
+        name then version.
     """
     client = mlflow_client(settings)
     out: list[dict[str, Any]] = []
@@ -326,6 +328,10 @@ def registered_versions(settings: Settings) -> list[dict[str, Any]]:
                     **{
                         key: float(metrics.get(key, float("nan")))
                         for key in ("oot_auc", "oot_ks", "oot_psi", "oot_red_grades")
+                    },
+                    **{
+                        key: (mv.tags or {}).get(key)
+                        for key in ("monitoring_status", "monitoring_as_of")
                     },
                 }
             )

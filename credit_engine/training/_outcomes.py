@@ -21,11 +21,14 @@ from credit_engine.training._spec import ModelSpec
 
 if TYPE_CHECKING:
     from credit_engine.config import Settings
+    from credit_engine.features import Definitions
 
 __all__ = ["cohort_outcomes", "outcome_observation_end"]
 
 
-def outcome_observation_end(spec: ModelSpec, settings: Settings) -> dt.date | None:
+def outcome_observation_end(
+    spec: ModelSpec, settings: Settings, *, definitions: Definitions | None = None
+) -> dt.date | None:
     """Last day the engine home's lake has outcome records for (``spec``'s label).
 
     A cohort rated at ``as_of`` is matured when ``as_of + horizon_days`` is on
@@ -37,13 +40,15 @@ def outcome_observation_end(spec: ModelSpec, settings: Settings) -> dt.date | No
         Gives the label's event tables.
     settings : Settings
         The engine home (lake, definitions).
+    definitions : Definitions, optional
+        Already loaded definitions (default: loaded from ``settings``).
 
     Returns
     -------
     datetime.date or None
         ``None`` when the event tables are empty.
     """
-    definitions = load_definitions(settings.definitions_dir)
+    definitions = definitions or load_definitions(settings.definitions_dir)
     sources = LakeSources.from_settings(settings, definitions.contracts)
     return lake_observation_end(spec.label, definitions.contracts, sources)
 
@@ -54,6 +59,7 @@ def cohort_outcomes(
     settings: Settings,
     *,
     observed_until: dt.date,
+    definitions: Definitions | None = None,
 ) -> pd.DataFrame:
     """Label rated enterprises with ``spec``'s outcome definition.
 
@@ -68,6 +74,8 @@ def cohort_outcomes(
     observed_until : datetime.date
         Last day outcomes count as observed: rows whose window ends after it
         are dropped (not matured).
+    definitions : Definitions, optional
+        Already loaded definitions (default: loaded from ``settings``).
 
     Returns
     -------
@@ -92,7 +100,7 @@ def cohort_outcomes(
             {"uscc": [], "as_of": [], "y": pd.Series([], dtype="int64"),
              "event_code": []}
         )  # fmt: skip
-    definitions = load_definitions(settings.definitions_dir)
+    definitions = definitions or load_definitions(settings.definitions_dir)
     sources = LakeSources.from_settings(settings, definitions.contracts)
     labelled = attach_labels(
         keys,
