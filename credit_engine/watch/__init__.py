@@ -11,6 +11,9 @@ package feeds it from the engine home and files the result:
   JSON report under ``HOME/reports/monitoring/<as_of>/`` and logs it to MLflow
   against each champion (:func:`credit_engine.registry.log_monitoring`);
 - :func:`findings` lists the amber and red items of a report, worst first;
+- :func:`monitor_series` runs the report as of every date of a period, for the
+  false-alarm rate of a healthy zone (:func:`alarm_rate`) and how soon a
+  shock is seen (:func:`first_alarm`);
 - :func:`shadow_period` and :func:`compare_shadow` read a challenger's shadow
   runs: the period the ``min_shadow_days`` promotion gate judges, and its
   tier-agreement matrix with the champion.
@@ -36,6 +39,12 @@ from credit_engine.watch._monitor import (
     report_folder,
     thresholds_path,
 )
+from credit_engine.watch._series import (
+    SeriesPoint,
+    alarm_rate,
+    first_alarm,
+    monitor_series,
+)
 from credit_engine.watch._shadow import SHADOW_COLUMNS, compare_shadow, shadow_period
 from credit_engine.watch._versions import (
     CHALLENGER_SUFFIX,
@@ -54,10 +63,14 @@ __all__ = [
     "FreshnessProvider",
     "ModelInCharge",
     "MonitoringOutcome",
+    "SeriesPoint",
+    "alarm_rate",
     "compare_shadow",
     "findings",
+    "first_alarm",
     "models_in_charge",
     "monitor",
+    "monitor_series",
     "report_folder",
     "shadow_period",
     "thresholds_path",
