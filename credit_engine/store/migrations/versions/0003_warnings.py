@@ -9,7 +9,7 @@ of the CHECK constraints are literal: this revision is frozen.
 Downgrading drops both tables and every warning in them.
 
 Revision ID: 0003_warnings
-Revises: 0001
+Revises: 0004_shadow_runs
 Create Date: 2026-12-05
 """
 
@@ -20,7 +20,7 @@ from alembic import op
 from sqlalchemy.sql.naming import conv
 
 revision: str = "0003_warnings"
-down_revision: str | None = "0001"
+down_revision: str | None = "0004_shadow_runs"
 branch_labels: str | None = None
 depends_on: str | None = None
 
