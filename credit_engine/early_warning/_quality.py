@@ -9,6 +9,9 @@ simulator's truth (:func:`load_truth`):
   the simulator's refund fraudsters); a second figure also counts an enterprise
   whose true adverse event followed its first warning within 12 months (the
   warning was right even if it is not in the scheme);
+* **recall**: the share of the targets caught (a warning from the scheme start
+  on, inside the period), and the share caught *ahead* of any statutory fact
+  (first warning before the first adverse statutory fact, or no fact yet);
 * **lead time**: for each target caught (a warning from its scheme start on)
   whose first statutory fact is known, the days from its first warning to that
   fact; the median, and the share of at least 60 days.
@@ -211,6 +214,15 @@ class Quality:
         Targets with a warning on or after their scheme start.
     caught_in_top : int
         Targets among the top N.
+    recall : float
+        ``caught / targets`` (0.0 without targets).
+    caught_ahead : int
+        Targets caught whose first warning came strictly before their first
+        statutory fact, or who have none known.
+    recall_ahead : float
+        ``caught_ahead / targets``.
+    precision_warned : float
+        Share of all the enterprises warned in the period that are targets.
     median_lead_days : float
         Median days from a caught target's first warning to its first
         statutory fact (NaN if none can be measured).
@@ -236,6 +248,10 @@ class Quality:
     median_lead_days: float
     lead_days: list[int]
     share_lead_60: float
+    recall: float
+    caught_ahead: int
+    recall_ahead: float
+    precision_warned: float
     by_signal: dict[str, dict[str, int]] = field(default_factory=dict)
     queue: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
 
@@ -256,6 +272,10 @@ class Quality:
             "targets": self.targets,
             "caught": self.caught,
             "caught_in_top": self.caught_in_top,
+            "recall": round(self.recall, 4),
+            "caught_ahead_of_statutory": self.caught_ahead,
+            "recall_ahead_of_statutory": round(self.recall_ahead, 4),
+            "precision_warned": round(self.precision_warned, 4),
             "median_lead_days": None if np.isnan(lead) else float(lead),
             "lead_days_measured": len(self.lead_days),
             "share_lead_at_least_60_days": round(self.share_lead_60, 4),
@@ -314,6 +334,10 @@ def warning_quality(history: pd.DataFrame, truth: Truth, *, top: int = 100) -> Q
     firsts = warned[keep.to_numpy(dtype=bool)].groupby("uscc")["as_of"].min()
     statutory = targets["first_statutory_date"].reindex(firsts.index)
     measured = statutory.notna()
+    ahead = int((~measured).sum()) + sum(
+        w < s for w, s in zip(firsts[measured], statutory[measured], strict=True)
+    )
+    n_targets = len(targets)
     lead = [
         (s - w).days for w, s in zip(firsts[measured], statutory[measured], strict=True)
     ]
@@ -332,12 +356,16 @@ def warning_quality(history: pd.DataFrame, truth: Truth, *, top: int = 100) -> Q
         precision_at_top_adverse=float(
             (head["target"] | head["adverse_12m"]).sum() / n
         ),
-        targets=len(targets),
+        targets=n_targets,
         caught=len(firsts),
         caught_in_top=int(head["target"].sum()),
         median_lead_days=float(np.median(lead)) if lead else float("nan"),
         lead_days=sorted(int(x) for x in lead),
         share_lead_60=float(np.mean([x >= 60 for x in lead])) if lead else 0.0,  # noqa: PLR2004
+        recall=len(firsts) / n_targets if n_targets else 0.0,
+        caught_ahead=ahead,
+        recall_ahead=ahead / n_targets if n_targets else 0.0,
+        precision_warned=float(queue["target"].mean()) if len(queue) else 0.0,
         by_signal=dict(sorted(by_signal.items())),
         queue=queue,
     )

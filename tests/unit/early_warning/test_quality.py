@@ -69,9 +69,27 @@ def test_precision_and_lead_time_against_a_ring(ring_truth):
     assert q.median_lead_days == 47.0
     assert q.share_lead_60 == 0.5
     assert q.by_signal["EW-04"] == {"enterprises": 2, "targets": 2}
+    assert q.recall == pytest.approx(2 / 3)
+    assert (q.caught_ahead, q.recall_ahead) == (2, pytest.approx(2 / 3))
+    assert q.precision_warned == pytest.approx(2 / 5)
     summary = q.summary()
     assert summary["dates"] == ["2025-06-30", "2025-12-31"]
     assert summary["median_lead_days"] == 47.0
+    assert summary["recall"] == 0.6667
+    assert summary["caught_ahead_of_statutory"] == 2
+
+
+def test_a_first_warning_after_the_fact_is_caught_but_not_ahead(ring_truth):
+    h = history(
+        [
+            (D(2026, 2, 28), "m1", "EW-02", 1.5, 0.1),  # the fact came 2026-02-01
+            (D(2025, 8, 31), "m2", "EW-04", 3.0, 0.1),  # no fact known: ahead
+        ]
+    )
+    q = warning_quality(h, load_truth(ring_truth), top=2)
+    assert (q.caught, q.caught_ahead) == (2, 1)
+    assert q.lead_days == [-27]
+    assert q.recall_ahead == pytest.approx(1 / 3)
 
 
 def test_without_a_ring_the_refund_fraudsters_are_the_targets(tmp_path):
@@ -98,6 +116,7 @@ def test_no_measurable_lead_is_nan_not_zero(ring_truth):
     assert np.isnan(q.median_lead_days)
     assert q.summary()["median_lead_days"] is None
     assert q.precision_at_top == 0.0
+    assert (q.recall, q.recall_ahead, q.precision_warned) == (0.0, 0.0, 0.0)
 
 
 def test_a_folder_without_truth_is_named(tmp_path):
