@@ -16,7 +16,7 @@ from tests.processes import REPO_ROOT
 HELP_ORDER = [
     "simulate", "ingest", "demo", "features", "contracts", "uscc", "adapt-cumcm",
     "train", "promote", "models", "evaluate", "rate", "migrations", "override",
-    "monitor", "serve", "openapi", "report", "keys", "audit", "db",
+    "monitor", "warnings", "serve", "openapi", "report", "keys", "audit", "db",
 ]  # fmt: skip
 
 
