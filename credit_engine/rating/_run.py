@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 import time
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,6 +31,15 @@ from credit_engine.features import (
     enterprise_spine,
     load_definitions,
 )
+from credit_engine.freshness import (
+    FreshnessPolicy,
+    FreshnessReport,
+    StaleSource,
+    Watermarks,
+    assess_freshness,
+    load_freshness_policy,
+    source_watermarks,
+)
 from credit_engine.registry import LoadedModel, load_rating_model
 from credit_engine.rules import RuleBook, statutory_facts
 from credit_engine.store import OperationalStore, RatingRun
@@ -39,6 +49,9 @@ __all__ = ["RatingEngine", "RatingResult", "summarise"]
 
 Progress = Callable[[str], None]
 
+_CACHED_DATES = 16
+"""Watermarks kept per engine (data state and date); each is one small query."""
+
 
 def summarise(as_of: dt.date, decisions: Sequence[Decision]) -> dict[str, Any]:
     """Count a run's decisions as ``credit-engine rate --report-json`` writes them.
@@ -47,17 +60,21 @@ def summarise(as_of: dt.date, decisions: Sequence[Decision]) -> dict[str, Any]:
     -------
     dict
         ``{"as_of", "rated", "tiers": {"A": n, ...}, "green_channel": n,
-        "decided_by": {LAYER: n}}`` with every tier (best first) and layer
-        (strongest first) present, keyed by their codes.
+        "decided_by": {LAYER: n}, "stale_sources": {TABLE: n}}`` with every
+        tier (best first) and layer (strongest first) present, keyed by their
+        codes; ``stale_sources`` counts the decisions marked with each stale
+        table (empty when every required source was current).
     """
     tiers = Counter(d.tier for d in decisions)
     layers = Counter(d.decided_by for d in decisions)
+    stale = Counter(s.table for d in decisions for s in d.stale_sources)
     return {
         "as_of": as_of.isoformat(),
         "rated": len(decisions),
         "tiers": {t.value: tiers.get(t, 0) for t in Tier},
         "green_channel": sum(d.green_channel for d in decisions),
         "decided_by": {by.value: layers.get(by, 0) for by in DecidedBy},
+        "stale_sources": dict(sorted(stale.items())),
     }
 
 
@@ -75,12 +92,16 @@ class RatingResult:
         :func:`summarise` of the decisions.
     timings : dict of str to float
         Seconds per step.
+    freshness : FreshnessReport or None
+        The sources' freshness at the rating date (its stale sources mark
+        every decision).
     """
 
     run_id: int | None
     decisions: list[Decision]
     summary: dict[str, Any]
     timings: dict[str, float] = field(default_factory=dict)
+    freshness: FreshnessReport | None = None
 
 
 class RatingEngine:
@@ -98,6 +119,20 @@ class RatingEngine:
         Rating model to use (default: the champion of the model the policy names).
     store : OperationalStore, optional
         Where decisions are recorded (default: ``settings.database_url``).
+    sources : Sources, optional
+        Where the records are read (default: the engine home's committed
+        lake); e.g. a :class:`~credit_engine.features.FrameSources` of a
+        simulated zone.
+
+    Notes
+    -----
+    Freshness is checked at every rating date (``features/freshness.yaml``):
+    when a required source is stale, every decision is marked with it
+    (``Decision.stale_sources``, reason ``DATA-STALE``), the rule layers count
+    no missing record of it past its watermark, and the model grades what the
+    lake knew at the :func:`~credit_engine.freshness.knowledge_date` (the last
+    day every stale source still delivered), so that stale data can only fail
+    to assert, never worsen a decision.
     """
 
     def __init__(
@@ -108,9 +143,18 @@ class RatingEngine:
         policy_version: int | None = None,
         model: LoadedModel | None = None,
         store: OperationalStore | None = None,
+        sources: Sources | None = None,
     ) -> None:
         self.settings = settings
+        self._sources = sources
+        self._watermarks: OrderedDict[tuple[str, dt.date | None], Watermarks] = (
+            OrderedDict()
+        )
+        self._watermarks_lock = threading.Lock()
         self.definitions = load_definitions(settings.definitions_dir)
+        self.freshness_policy: FreshnessPolicy = load_freshness_policy(
+            settings.definitions_dir, self.definitions.contracts
+        )
         self.policy: Policy = load_policy(
             settings.definitions_dir, policy_name, policy_version
         )
@@ -132,17 +176,62 @@ class RatingEngine:
         self.store = store or OperationalStore.from_settings(settings)
 
     def sources(self) -> Sources:
-        """Return the engine home's committed lake."""
+        """Return where the records are read (the engine home's committed lake)."""
+        if self._sources is not None:
+            return self._sources
         return LakeSources.from_settings(self.settings, self.definitions.contracts)
 
+    def watermarks(self, as_of: dt.date | None = None) -> Watermarks:
+        """Return what the sources knew of each table by the end of ``as_of``.
+
+        Cached per data state (the lake's commit markers) and date: a rating
+        run, the serving state and the API's requests for a past date share
+        one computation.
+        """
+        sources = self.sources()
+        key = (sources.lineage(), as_of)
+        with self._watermarks_lock:
+            found = self._watermarks.get(key)
+            if found is not None:
+                self._watermarks.move_to_end(key)
+                return found
+        found = source_watermarks(sources, as_of)
+        with self._watermarks_lock:
+            self._watermarks[key] = found
+            while len(self._watermarks) > _CACHED_DATES:
+                self._watermarks.popitem(last=False)
+        return found
+
+    def freshness(self, as_of: dt.date) -> FreshnessReport:
+        """Return every table's freshness at ``as_of``, by what was known then."""
+        return assess_freshness(self.watermarks(as_of), self.freshness_policy, as_of)
+
     def features(
-        self, as_of: dt.date, *, usccs: Sequence[str] | None = None
+        self,
+        as_of: dt.date,
+        *,
+        usccs: Sequence[str] | None = None,
+        knowledge: dt.date | None = None,
     ) -> pd.DataFrame:
-        """Feature rows of every enterprise known at ``as_of`` (or of ``usccs``)."""
+        """Feature rows of every enterprise known at ``as_of`` (or of ``usccs``).
+
+        Parameters
+        ----------
+        as_of : datetime.date
+            Rating date: the enterprises known then are rated.
+        usccs : sequence of str, optional
+            Only these enterprises.
+        knowledge : datetime.date, optional
+            Compute the features from what was known at this earlier date
+            instead (the knowledge date of a rating on stale sources, see
+            :meth:`freshness`); the rows' ``as_of`` column says so.
+        """
         sources = self.sources()
         spine = enterprise_spine(sources, self.definitions, [as_of])
         if usccs is not None:
             spine = spine[spine["uscc"].isin(list(usccs))]
+        if knowledge is not None and knowledge < as_of:
+            spine = spine.assign(as_of=knowledge)
         return build_feature_frame(
             spine,
             self.feature_set,
@@ -151,8 +240,26 @@ class RatingEngine:
             usccs=None if usccs is None else list(usccs),
         )
 
-    def context(self, as_of: dt.date) -> DecisionContext:
-        """Return what is fixed for a run at ``as_of``: policy, versions, catalogue."""
+    def facts(
+        self, as_of: dt.date, *, usccs: Sequence[str] | None = None
+    ) -> pd.DataFrame:
+        """Statutory facts in force at ``as_of``, absence counted to the watermarks."""
+        return statutory_facts(
+            self.sources(),
+            as_of,
+            rulebook=self.rulebook,
+            usccs=usccs,
+            watermarks=self.watermarks(as_of).instants(),
+        )
+
+    def context(
+        self, as_of: dt.date, stale: Sequence[StaleSource] = ()
+    ) -> DecisionContext:
+        """Return what is fixed for a run at ``as_of``: policy, versions, catalogue.
+
+        ``stale`` are the stale sources every decision of the run is marked
+        with (:attr:`FreshnessReport.stale_sources`).
+        """
         return DecisionContext(
             as_of=as_of,
             policy=self.policy,
@@ -160,6 +267,7 @@ class RatingEngine:
             model_name=self.loaded.name,
             model_version=str(self.loaded.version),
             rule_sets=self.rulebook.versions(as_of),
+            stale_sources=tuple(stale),
         )
 
     def decide(
@@ -169,6 +277,7 @@ class RatingEngine:
         *,
         facts: pd.DataFrame | None = None,
         timings: dict[str, float] | None = None,
+        stale: Sequence[StaleSource] | None = None,
     ) -> list[Decision]:
         """Decide every row of a feature frame at ``as_of`` (no storing).
 
@@ -182,6 +291,9 @@ class RatingEngine:
             Statutory facts (default: computed from the lake).
         timings : dict, optional
             Filled with the seconds of each step.
+        stale : sequence of StaleSource, optional
+            Stale sources to mark every decision with (default: those of
+            :meth:`freshness` at ``as_of``).
         """
         clock = timings if timings is not None else {}
         start = time.perf_counter()
@@ -195,20 +307,17 @@ class RatingEngine:
         clock["model"] = time.perf_counter() - start
 
         start = time.perf_counter()
+        if stale is None:
+            stale = self.freshness(as_of).stale_sources
         if facts is None:
             usccs = features["uscc"].tolist()
-            facts = statutory_facts(
-                self.sources(),
-                as_of,
-                rulebook=self.rulebook,
-                usccs=None if len(usccs) > 1000 else usccs,
-            )
+            facts = self.facts(as_of, usccs=None if len(usccs) > 1000 else usccs)
         grouped = facts_by_uscc(facts)
         overrides = overrides_by_uscc(self.store.overrides_in_force(as_of))
         clock["facts"] = time.perf_counter() - start
 
         start = time.perf_counter()
-        decisions = decide_frame(rated, grouped, overrides, self.context(as_of))
+        decisions = decide_frame(rated, grouped, overrides, self.context(as_of, stale))
         clock["decide"] = time.perf_counter() - start
         return decisions
 
@@ -276,12 +385,17 @@ class RatingEngine:
         say = progress or (lambda _step: None)
         started_at = dt.datetime.now(dt.UTC)
         timings: dict[str, float] = {}
+        say("freshness")
+        start = time.perf_counter()
+        freshness = self.freshness(as_of)
+        stale = freshness.stale_sources
+        timings["freshness"] = time.perf_counter() - start
         say("features")
         start = time.perf_counter()
-        features = self.features(as_of, usccs=usccs)
+        features = self.features(as_of, usccs=usccs, knowledge=freshness.knowledge_date)
         timings["features"] = time.perf_counter() - start
         say("model, statutory facts and decisions")
-        decisions = self.decide(features, as_of, timings=timings)
+        decisions = self.decide(features, as_of, timings=timings, stale=stale)
         run_id = None
         if store is None:
             store = usccs is None
@@ -290,4 +404,6 @@ class RatingEngine:
             start = time.perf_counter()
             run_id = self.record(as_of, decisions, actor=actor, started_at=started_at)
             timings["store"] = time.perf_counter() - start
-        return RatingResult(run_id, decisions, summarise(as_of, decisions), timings)
+        return RatingResult(
+            run_id, decisions, summarise(as_of, decisions), timings, freshness
+        )
