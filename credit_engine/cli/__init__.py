@@ -25,6 +25,7 @@ from credit_engine.cli import (
     _cumcm,
     _models,
     _rating,
+    _freshness,
     _serve,
     _admin,
     _db,
@@ -37,7 +38,7 @@ __all__ = ["app", "main"]
 
 _COMMAND_MODULES = (
     _simulate, _ingest, _demo, _features, _contracts, _uscc, _cumcm, _models,
-    _rating, _serve, _admin, _db,
+    _rating, _freshness, _serve, _admin, _db,
 )  # fmt: skip
 """The modules that declare the commands, in their order in ``--help``."""
 
