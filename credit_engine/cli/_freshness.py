@@ -49,19 +49,9 @@ def freshness(
     allowed lag. The freshness date is the latest date at which no required
     table is stale: `serve` serves it by default.
     """
-    from credit_engine.data import Lake, load_contracts
-    from credit_engine.freshness import (
-        assess_freshness,
-        lake_watermarks,
-        load_freshness_policy,
-    )
+    from credit_engine.freshness import lake_freshness
 
-    settings = settings_for(home)
-    contracts = load_contracts(settings.sources_dir)
-    policy = load_freshness_policy(settings.definitions_dir, contracts)
-    lake = Lake(settings.lake_dir, settings.quarantine_dir)
-    marks = lake_watermarks(lake, contracts, as_of)
-    report = assess_freshness(marks, policy, as_of or dt.datetime.now(dt.UTC).date())
+    report = lake_freshness(settings_for(home), as_of)
     print_freshness(report)
     if report_json is not None:
         write_json_report(report_json, report.to_dict())

@@ -25,6 +25,13 @@ def _day(day: dt.date | None) -> str:
     return "-" if day is None else day.isoformat()
 
 
+def _delivery(table: Any) -> str:
+    """Return the date of a table's last delivery; † when its carrier gave it."""
+    day = _day(table.delivered.date() if table.delivered else None)
+    carried = table.delivered_with is not None and table.delivered != table.watermark
+    return day + ("†" if carried else "")
+
+
 def _status(value: str) -> str:
     return f"[{_STYLE.get(value, '')}]{value}[/]"
 
@@ -58,7 +65,7 @@ def print_freshness(report: Any) -> None:
             cells = [
                 (t.table + ("" if t.required else " (optional)"), True),
                 (_status(t.status.value), True),
-                (_day(t.watermark.date() if t.watermark else None), True),
+                (_delivery(t), True),
                 (_day(t.latest_event_at.date() if t.latest_event_at else None), wide),
                 (f"{t.rows:,}", wide),
                 (f"{'-' if t.age_days is None else t.age_days}/{lag}", True),
@@ -71,11 +78,12 @@ def print_freshness(report: Any) -> None:
     console.print(tables)
     console.print(
         "[dim]delivered: latest ingested_at (UTC date) of the table's records "
-        "known; event: latest event or effective time; * the allowed lag is a "
-        "convention of the zone[/]"
+        "known; † of the table it is delivered with (a quiet table, "
+        "features/freshness.yaml delivered_with); event: latest event or "
+        "effective time; * the allowed lag is a convention of the zone[/]"
     )
     departments = Table(title="Per department (the worst of its required tables)")
-    for name in ("department", "status", "oldest latest-ingested", "stale tables"):
+    for name in ("department", "status", "oldest delivery", "stale tables"):
         departments.add_column(name)
     for d in report.departments.values():
         departments.add_row(

@@ -13,7 +13,9 @@ looks like a bill never paid). This package says how current each table is:
   allowed lag, department defaults, conventions marked;
 * :func:`assess_freshness`: per table fresh, late or stale at a date, per
   department the worst, overall the worst; :func:`freshness_date`: the latest
-  date at which no required table is stale.
+  date at which no required table is stale; :func:`lake_freshness`: all of it
+  for an engine home; :func:`freshness_lights`: per table green/amber/red for
+  the monitoring report.
 
 Rating at a date where a required table is stale marks every decision with its
 :class:`StaleSource` entries; the rule layers assert no fact from the silence
@@ -39,6 +41,7 @@ from credit_engine.freshness._assess import (
     freshness_lights,
     knowledge_date,
 )
+from credit_engine.freshness._home import lake_freshness
 from credit_engine.freshness._policy import (
     POLICY_FILE,
     Cadence,
@@ -76,6 +79,7 @@ __all__ = [
     "freshness_date",
     "freshness_lights",
     "knowledge_date",
+    "lake_freshness",
     "lake_watermarks",
     "load_freshness_policy",
     "source_watermarks",

@@ -151,9 +151,17 @@ class TableFreshness:
     table, department : str, Department
         The table and its department.
     status : FreshnessStatus
-        fresh, late or stale.
+        fresh, late or stale, judged by ``delivered``.
     watermark : datetime.datetime or None
-        Latest ``ingested_at`` known at the knowledge date.
+        Latest ``ingested_at`` of the table's records known at the knowledge
+        date.
+    delivered : datetime.datetime or None
+        Its last delivery: ``watermark``, or the later of it and the
+        watermark of the table it is delivered with (``delivered_with``). The
+        age and status are judged by it, and the silence of the table is
+        evidence up to it.
+    delivered_with : str or None
+        The dense table whose deliveries carry this quiet one.
     latest_event_at : datetime.datetime or None
         Latest valid time known.
     rows : int
@@ -191,13 +199,15 @@ class TableFreshness:
     convention: bool
     batches: int | None = None
     last_batch_at: dt.datetime | None = None
+    delivered: dt.datetime | None = None
+    delivered_with: str | None = None
 
     def stale_source(self) -> StaleSource:
         """Return this table as a decision's stale-source mark."""
         return StaleSource(
             self.table,
             self.department.value,
-            self.watermark,
+            self.delivered,
             self.age_days,
             self.allowed_lag_days,
         )
@@ -279,6 +289,14 @@ class FreshnessReport:
         """What the model may grade at :attr:`at` (see :func:`knowledge_date`)."""
         return knowledge_date(self.stale_sources, self.at)
 
+    def evidence(self) -> dict[str, dt.datetime | None]:
+        """Table to its last delivery: how far its silence is evidence.
+
+        What the rule layers take as watermarks
+        (``statutory_facts(..., watermarks=report.evidence())``).
+        """
+        return {name: t.delivered for name, t in self.tables.items()}
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (``freshness --report-json``)."""
         data = {
@@ -301,6 +319,8 @@ class FreshnessReport:
                     "department": t.department.value,
                     "status": t.status.value,
                     "watermark": t.watermark,
+                    "delivered": t.delivered,
+                    "delivered_with": t.delivered_with,
                     "latest_event_at": t.latest_event_at,
                     "rows": t.rows,
                     "age_days": t.age_days,
@@ -320,8 +340,30 @@ class FreshnessReport:
         return ready
 
 
-def _table(mark: TableWatermark, policy: SourcePolicy, at: dt.date) -> TableFreshness:
-    day = mark.watermark_date
+def _delivered(
+    watermarks: Watermarks, policy: FreshnessPolicy, table: str
+) -> dt.datetime | None:
+    """Return a table's last delivery: its own watermark or its carrier's."""
+    own = watermarks.tables[table].latest_ingested_at
+    carrier = policy[table].delivered_with
+    if carrier is None or carrier not in watermarks.tables:
+        return own
+    moments = [own, watermarks.tables[carrier].latest_ingested_at]
+    known = [m for m in moments if m is not None]
+    return max(known, default=None)
+
+
+def _day(moment: dt.datetime | None) -> dt.date | None:
+    return None if moment is None else moment.astimezone(dt.UTC).date()
+
+
+def _table(
+    mark: TableWatermark,
+    policy: SourcePolicy,
+    at: dt.date,
+    delivered: dt.datetime | None,
+) -> TableFreshness:
+    day = _day(delivered)
     if day is None:
         status = FreshnessStatus.STALE
         age = expected = since = None
@@ -351,15 +393,18 @@ def _table(mark: TableWatermark, policy: SourcePolicy, at: dt.date) -> TableFres
         convention=policy.convention,
         batches=mark.batches,
         last_batch_at=mark.last_batch_at,
+        delivered=delivered,
+        delivered_with=policy.delivered_with,
     )
 
 
 def freshness_date(watermarks: Watermarks, policy: FreshnessPolicy) -> dt.date | None:
     """Return the lake's freshness date: the latest date no required table is stale.
 
-    For every required table, its watermark date (the UTC date of its latest
-    ``ingested_at`` known) plus its allowed lag is the last day it is not
-    stale; the freshness date is the earliest of these. Rating or serving on
+    For every required table, the UTC date of its last delivery (its latest
+    ``ingested_at`` known, or its carrier's if later, see
+    :attr:`SourcePolicy.delivered_with`) plus its allowed lag is the last day
+    it is not stale; the freshness date is the earliest of these. Rating or serving on
     or before it marks no decision; after it, at least one required table is
     stale and every decision carries it.
 
@@ -381,16 +426,23 @@ def freshness_date(watermarks: Watermarks, policy: FreshnessPolicy) -> dt.date |
     ConfigurationError
         If a table of the watermarks has no policy entry.
     """
-    ends = []
-    for name, mark in watermarks.tables.items():
+    ends = _ends(watermarks, policy)
+    if any(end is None for end in ends.values()):
+        return None
+    return min((e for e in ends.values() if e is not None), default=None)
+
+
+def _ends(watermarks: Watermarks, policy: FreshnessPolicy) -> dict[str, dt.date | None]:
+    """Map each required table to its last day not stale (None: never delivered)."""
+    ends: dict[str, dt.date | None] = {}
+    for name in watermarks.tables:
         rule = policy[name]
-        if not rule.required:
-            continue
-        day = mark.watermark_date
-        if day is None:
-            return None
-        ends.append(day + dt.timedelta(days=rule.allowed_lag_days))
-    return min(ends, default=None)
+        if rule.required:
+            day = _day(_delivered(watermarks, policy, name))
+            ends[name] = (
+                None if day is None else day + dt.timedelta(rule.allowed_lag_days)
+            )
+    return ends
 
 
 def assess_freshness(
@@ -418,7 +470,7 @@ def assess_freshness(
         If a table of the watermarks has no policy entry.
     """
     tables = {
-        name: _table(mark, policy[name], at)
+        name: _table(mark, policy[name], at, _delivered(watermarks, policy, name))
         for name, mark in sorted(watermarks.tables.items())
     }
     departments = {}
@@ -427,7 +479,7 @@ def assess_freshness(
         if not own:
             continue
         required = [t for t in own if t.required]
-        marks = [t.watermark for t in required if t.watermark is not None]
+        marks = [t.delivered for t in required if t.delivered is not None]
         departments[department] = DepartmentFreshness(
             department=department,
             status=FreshnessStatus.worst(t.status for t in required),
@@ -481,6 +533,7 @@ def freshness_lights(report: FreshnessReport) -> dict[str, dict[str, Any]]:
             "allowed_lag_days": t.allowed_lag_days,
             "cadence": t.cadence.value,
             "watermark": t.watermark,
+            "delivered": t.delivered,
             "expected_next_delivery": t.expected_next,
             "stale_since": t.stale_since,
             "required": t.required,
@@ -531,28 +584,22 @@ def default_serving_date(
     >>> default_serving_date(marks, policy, dt.date(2026, 12, 4))[0]
     datetime.date(2026, 10, 3)
     """
-    never = sorted(
-        name
-        for name, mark in watermarks.tables.items()
-        if policy[name].required and mark.latest_ingested_at is None
-    )
+    all_ends = _ends(watermarks, policy)
+    never = sorted(name for name, end in all_ends.items() if end is None)
     if never:
         return today, (
             f"today: the lake has no freshness date, required tables {never} were "
             "never delivered (decisions are marked with them)"
         )
-    ends = {
-        name: mark.watermark_date + dt.timedelta(days=policy[name].allowed_lag_days)
-        for name, mark in watermarks.tables.items()
-        if policy[name].required and mark.watermark_date is not None
-    }
+    ends = {name: end for name, end in all_ends.items() if end is not None}
     if not ends:
         return today, "today: no required table in the freshness policy"
     bound = min(ends, key=lambda n: (ends[n], n))
     mark = watermarks.tables[bound]
     detail = (
         f"{bound} ({mark.department.value}) last delivered "
-        f"{mark.watermark_date}, {policy[bound].allowed_lag_days} days allowed"
+        f"{_day(_delivered(watermarks, policy, bound))}, "
+        f"{policy[bound].allowed_lag_days} days allowed"
     )
     if ends[bound] >= today:
         return today, (

@@ -118,6 +118,7 @@ class _TableEntry(_Entry):
     allowed_lag_days: _Days | None = None
     convention: Annotated[bool | None, Field(strict=True)] = None
     required: Annotated[bool, Field(strict=True)] = True
+    delivered_with: Annotated[str | None, Field(min_length=1, strict=True)] = None
     note: _Note
 
 
@@ -149,6 +150,11 @@ class SourcePolicy:
         bounds the freshness date. ``False`` only reports it.
     note : str
         Why these numbers.
+    delivered_with : str or None
+        A quiet table that comes in the same delivery as this (dense) table of
+        its department: a day without a new record of it is not a day without
+        a delivery, so its last delivery is the later of its own latest
+        record and this table's. ``None``: judged by its own records.
     """
 
     table: str
@@ -158,6 +164,7 @@ class SourcePolicy:
     convention: bool
     required: bool
     note: str
+    delivered_with: str | None = None
 
 
 @dataclass(frozen=True)
@@ -268,6 +275,7 @@ class FreshnessPolicy:
                     f"{default.cadence.value} cadence's longest gap "
                     f"({default.cadence.max_gap_days} days)"
                 )
+        problems += _carrier_problems(sources)
         if problems:
             raise ConfigurationError(
                 f"Invalid freshness policy {where}:\n"
@@ -309,7 +317,35 @@ def _resolve(
         convention=convention,
         required=entry.required,
         note=entry.note,
+        delivered_with=entry.delivered_with,
     )
+
+
+def _carrier_problems(sources: Mapping[str, SourcePolicy]) -> list[str]:
+    """Check that each carrier is a table of the same department, uncarried."""
+    problems = []
+    for name, rule in sources.items():
+        carrier = rule.delivered_with
+        if carrier is None:
+            continue
+        if carrier not in sources:
+            problems.append(
+                f"tables.{name}: delivered_with {carrier!r} is not a table of the "
+                "policy"
+            )
+        elif sources[carrier].department is not rule.department:
+            problems.append(
+                f"tables.{name}: delivered_with {carrier!r} belongs to "
+                f"{sources[carrier].department.value}, not {rule.department.value}; "
+                "a delivery carries one department's tables"
+            )
+        elif sources[carrier].delivered_with is not None or carrier == name:
+            problems.append(
+                f"tables.{name}: delivered_with {carrier!r}, which is itself "
+                "delivered with another table; name a table judged by its own "
+                "records"
+            )
+    return problems
 
 
 def load_freshness_policy(

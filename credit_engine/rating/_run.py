@@ -243,13 +243,17 @@ class RatingEngine:
     def facts(
         self, as_of: dt.date, *, usccs: Sequence[str] | None = None
     ) -> pd.DataFrame:
-        """Statutory facts in force at ``as_of``, absence counted to the watermarks."""
+        """Statutory facts in force at ``as_of``, absence counted to the deliveries.
+
+        A fact inferred from missing records counts a table's silence up to its
+        last delivery known at ``as_of`` (:meth:`FreshnessReport.evidence`).
+        """
         return statutory_facts(
             self.sources(),
             as_of,
             rulebook=self.rulebook,
             usccs=usccs,
-            watermarks=self.watermarks(as_of).instants(),
+            watermarks=self.freshness(as_of).evidence(),
         )
 
     def context(

@@ -20,6 +20,7 @@ from credit_engine.exceptions import ConfigurationError
 from credit_engine.rules._spec import RuleSet
 
 __all__ = [
+    "NOTHING_SAID",
     "Context",
     "FactSql",
     "active_spells",
@@ -28,6 +29,10 @@ __all__ = [
     "in_force",
     "known",
 ]
+
+
+NOTHING_SAID = "DATE '1900-01-01'"
+"""The evidence day of a feed that has delivered nothing: before any record."""
 
 
 def day_of(column: str) -> str:
@@ -65,10 +70,12 @@ class Context:
     contracts : mapping of str to SourceContract
         Contracts of the tables read (time column, key, versioning).
     watermarks : mapping of str to datetime or None, optional
-        Watermark (latest ``ingested_at`` known at ``as_of``) per table, as
-        :func:`credit_engine.freshness.lake_watermarks` computes it; tables
-        not given are measured in SQL by
-        :func:`credit_engine.point_in_time.watermark_day`.
+        How far each table's silence is evidence at ``as_of``: its last
+        delivery known then (:meth:`credit_engine.freshness.FreshnessReport.evidence`,
+        which counts a quiet table's carrier feed), or its own latest
+        ``ingested_at`` (:meth:`credit_engine.freshness.Watermarks.instants`).
+        Tables not given are measured in SQL by
+        :func:`credit_engine.point_in_time.watermark_day` (their own records).
     """
 
     as_of: dt.date
@@ -98,8 +105,9 @@ class Context:
         A fact inferred from a missing record (no payment version: unpaid; no
         removal: still listed) holds only as far as the feed has spoken: up to
         the UTC date of its watermark, and never past ``as_of``. With several
-        tables, the earliest. ``NULL`` (nothing holds) when a table has
-        delivered nothing yet.
+        tables, the earliest. A table that has delivered nothing yet has said
+        nothing: its day is :data:`NOTHING_SAID`, before any record, so that
+        nothing inferred from its silence holds.
 
         Examples
         --------
@@ -120,10 +128,13 @@ class Context:
     def _watermark_day(self, table: str) -> str:
         contract = self.contract(table)
         if self.watermarks is None or table not in self.watermarks:
-            return pit.watermark_day(contract, self.cutoff)
+            # least() skips NULLs: a table with no record must not vanish.
+            return (
+                f"coalesce({pit.watermark_day(contract, self.cutoff)}, {NOTHING_SAID})"
+            )
         moment = self.watermarks[table]
         if moment is None:
-            return "CAST(NULL AS DATE)"
+            return NOTHING_SAID
         return f"DATE '{moment.astimezone(dt.UTC).date().isoformat()}'"
 
     def contract(self, table: str) -> SourceContract:
