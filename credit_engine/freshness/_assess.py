@@ -503,13 +503,20 @@ def assess_freshness(
     )
 
 
+def _light(table: TableFreshness) -> str:
+    """Return a table's light: by its status, an optional table at most amber."""
+    light = table.status.light
+    return "amber" if light == "red" and not table.required else light
+
+
 def freshness_lights(report: FreshnessReport) -> dict[str, dict[str, Any]]:
     """Freshness per table for the monitoring report's ``data`` section.
 
     Each table's light is its status against its own cadence and allowed lag
     (fresh green, late amber, stale red), not one age band for all tables: a
     daily feed five days old is stale while a yearly publication five months
-    old is on time.
+    old is on time. An optional table (``required: false``) is at most amber:
+    it marks no decision, so it does not turn the report red.
 
     Parameters
     ----------
@@ -526,7 +533,7 @@ def freshness_lights(report: FreshnessReport) -> dict[str, dict[str, Any]]:
     """
     out = {
         name: {
-            "status": t.status.light,
+            "status": _light(t),
             "freshness": t.status.value,
             "department": t.department.value,
             "age_days": t.age_days,

@@ -162,7 +162,11 @@ def test_monitoring_lights_follow_each_table_s_own_cadence():
     lights = freshness_lights(assess_freshness(LAKE, POLICY, D(2026, 10, 2)))
     assert lights["customs_tax_bill"]["status"] == "amber"  # late
     assert lights["customs_credit_level"]["status"] == "green"
-    assert lights["samr_change"]["status"] == "red"
+    # An optional table marks no decision: stale, it is amber, not red.
+    assert lights["samr_change"]["freshness"] == "stale"
+    assert lights["samr_change"]["status"] == "amber"
+    later = freshness_lights(assess_freshness(LAKE, POLICY, D(2026, 10, 20)))
+    assert later["customs_tax_bill"]["status"] == "red"  # required and stale
     assert lights["tax_filing"] == {
         "status": "green",
         "freshness": "fresh",

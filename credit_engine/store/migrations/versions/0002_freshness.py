@@ -9,7 +9,7 @@ revision were rated before freshness was checked and read as an empty list.
 Downgrading drops the column and the marks in it.
 
 Revision ID: 0002_freshness
-Revises: 0001
+Revises: 0004_shadow_runs
 Create Date: 2026-12-04
 """
 
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0002_freshness"
-down_revision: str | None = "0001"
+down_revision: str | None = "0004_shadow_runs"
 branch_labels: str | None = None
 depends_on: str | None = None
 
