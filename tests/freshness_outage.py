@@ -115,7 +115,9 @@ def check_outage(
     Returns
     -------
     dict
-        ``rated``, ``item_at_stop`` (enterprises with the table's Art. 22 item
+        ``rated``, ``knowledge_lag_days`` (days between the stop day and the
+        knowledge date the model graded; 0 when the stopped feed bounds it),
+        ``item_at_stop`` (enterprises with the table's Art. 22 item
         at the stop day), ``item_outage`` (through the outage),
         ``item_complete`` (complete lake at ``at``), ``not_asserted`` (items
         of the complete lake the outage could not see), ``tiers_better`` and
@@ -129,14 +131,19 @@ def check_outage(
     assert through.freshness is not None
     stale = {s.table for s in through.freshness.stale_sources}
     assert zone.table in stale, stale
-    assert through.freshness.knowledge_date == zone.stop
+    # The model grades what was known before the stopped feed fell silent.
+    knowledge = through.freshness.knowledge_date
+    assert knowledge <= zone.stop, (knowledge, zone.stop)
     for d in through.decisions:
         assert zone.table in {s.table for s in d.stale_sources}, d.uscc
         assert d.reasons[0].code == "DATA-STALE", d.uscc
     # No fact inferred from the stopped table's silence past its watermark:
     # what the outage asserts, the complete lake asserted at the stop day.
     item = ABSENCE_ITEMS.get(zone.table)
-    figures = {"rated": len(through.decisions)}
+    figures = {
+        "rated": len(through.decisions),
+        "knowledge_lag_days": (zone.stop - knowledge).days,
+    }
     if item is not None:
         stop_items, out_items = _items(at_stop, item), _items(through, item)
         complete_items = _items(known, item)

@@ -79,6 +79,7 @@ def test_a_stopped_bill_feed_asserts_nothing_past_its_watermark(
     # The test has teeth: the complete lake does see bills that became overdue
     # after the feed stopped, which the outage cannot assert.
     assert figures["not_asserted"] > 0, figures
+    assert figures["knowledge_lag_days"] == 0, figures  # the bills bound it
     assert figures["item_outage"] <= figures["item_at_stop"]
     assert figures["rated"] > 500
 
