@@ -578,33 +578,3 @@ class RatingEngine:
             role=RunRole.SHADOW,
             freshness=freshness,
         )
-
-    def rate_dates(
-        self,
-        dates: Sequence[dt.date],
-        *,
-        actor: str = "cli",
-        shadow: Sequence[LoadedModel] = (),
-        features: pd.DataFrame | None = None,
-        rows_per_query: int | None = None,
-        progress: Progress | None = None,
-        keep_decisions: bool = False,
-        keep_features: bool = False,
-    ) -> list[RatingResult]:
-        """Rate every enterprise at several dates, one feature query for many.
-
-        See :func:`credit_engine.rating.rate_dates`.
-        """
-        from credit_engine.rating._many import rate_dates
-
-        return rate_dates(
-            self,
-            dates,
-            actor=actor,
-            shadow=shadow,
-            features=features,
-            rows_per_query=rows_per_query,
-            progress=progress,
-            keep_decisions=keep_decisions,
-            keep_features=keep_features,
-        )
