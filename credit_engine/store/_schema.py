@@ -258,6 +258,12 @@ decisions = Table(
     Column("policy_name", String(200), nullable=False),
     Column("policy_version", Integer, nullable=False),
     Column("rule_sets", JSON, nullable=False),
+    # --- data freshness (revision 0002_freshness) ---------------------------
+    # The stale sources a decision rests on ({table, department, watermark,
+    # age_days, allowed_lag_days} each); NULL on rows written before 0002,
+    # read as an empty list.
+    Column("stale_sources", JSON, nullable=True),
+    # --- end data freshness --------------------------------------------------
     # One decision per enterprise per run; its index also serves run_id lookups.
     UniqueConstraint("run_id", "uscc"),
     Index(None, "as_of", "uscc"),
