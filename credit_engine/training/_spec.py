@@ -73,12 +73,18 @@ class MasterScaleSpec(BaseModel):
     Grade bands are quantiles of out-of-fold development PDs (``oof_folds``
     folds by enterprise); each grade's PD is the Jeffreys posterior quantile
     ``conservatism`` of its out-of-fold default rate, floored at ``pd_floor``.
+    With ``in_sample_dates`` > 0 the grade PD is also at least the Jeffreys
+    quantile of the default rate of the final model's own PDs on the latest
+    ``in_sample_dates`` development dates: enterprises the model has seen
+    (rated again at later dates, as out of time and in production) and
+    enterprises it has not (out of fold) are both covered.
     """
 
     model_config = _FROZEN
 
     cumulative_shares: tuple[float, ...] = (0.15, 0.35, 0.55, 0.72, 0.85, 0.94)
     oof_folds: int = Field(default=3, ge=2)
+    in_sample_dates: int = Field(default=0, ge=0)
     conservatism: float = Field(default=0.5, gt=0, lt=1)
     pd_floor: float = Field(default=0.0003, ge=0, lt=1)
 
