@@ -4,11 +4,14 @@
 12-month outcome labels (``_labels`` is the only code that looks past
 ``as_of``), splits out of time by rating date, fits the spec's model family,
 fits its master scale, validates it and registers it as ``challenger``.
-:func:`cross_validate_labels` evaluates the families on labels a user brings.
+:func:`cross_validate_labels` evaluates the families on labels a user brings
+(:func:`encode_target` reads the target, :func:`plan_columns` a plain table's
+columns).
 """
 
 from __future__ import annotations
 
+from credit_engine.training._columns import ColumnPlan, plan_columns
 from credit_engine.training._dataset import (
     ModellingTable,
     build_modelling_table,
@@ -27,10 +30,12 @@ from credit_engine.training._spec import (
     GateSpec,
     LabelSpec,
     ModelSpec,
+    TuningSpec,
     load_model_spec,
     model_spec_names,
 )
 from credit_engine.training._splits import out_of_time_mask
+from credit_engine.training._targets import TargetEncoding, encode_target
 from credit_engine.training._train import (
     TrainedModel,
     default_snapshot_path,
@@ -39,6 +44,7 @@ from credit_engine.training._train import (
 )
 
 __all__ = [
+    "ColumnPlan",
     "EvaluationResult",
     "EventRule",
     "FittedModel",
@@ -46,11 +52,14 @@ __all__ = [
     "LabelSpec",
     "ModelSpec",
     "ModellingTable",
+    "TargetEncoding",
     "TrainedModel",
+    "TuningSpec",
     "attach_labels",
     "build_modelling_table",
     "cross_validate_labels",
     "default_snapshot_path",
+    "encode_target",
     "fit_and_rate",
     "fit_and_validate",
     "git_sha",
@@ -58,6 +67,7 @@ __all__ = [
     "make_estimator",
     "model_spec_names",
     "out_of_time_mask",
+    "plan_columns",
     "read_snapshot",
     "target_kind",
     "train_spec",

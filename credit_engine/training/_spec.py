@@ -18,6 +18,7 @@ __all__ = [
     "GateSpec",
     "LabelSpec",
     "ModelSpec",
+    "TuningSpec",
     "load_model_spec",
     "model_spec_names",
 ]
@@ -89,6 +90,31 @@ class MasterScaleSpec(BaseModel):
     pd_floor: float = Field(default=0.0003, ge=0, lt=1)
 
 
+class TuningSpec(BaseModel):
+    """A small grid ``evaluate`` searches for the LightGBM family on plain tables.
+
+    The spec's own parameters are always a candidate; the grid adds at most
+    ``budget - 1`` more (a seeded sample of a larger grid), scored by pooled
+    out-of-fold AUC on the calibration folds of each training set, so the
+    search never sees the rows it is evaluated on. ``train`` fits the spec's
+    reviewed parameters, never the grid.
+
+    Parameters
+    ----------
+    grid : dict
+        Booster parameter -> values to try (``n_estimators``, ``learning_rate``,
+        ``num_leaves``, ``min_child_samples``, ``subsample``,
+        ``colsample_bytree``, ``reg_lambda``).
+    budget : int
+        Largest number of candidates, the spec's own included.
+    """
+
+    model_config = _FROZEN
+
+    grid: dict[str, tuple[Any, ...]] = Field(default_factory=dict)
+    budget: int = Field(default=4, ge=1, le=16)
+
+
 class GateSpec(BaseModel):
     """Promotion gates: a challenger becomes champion only if all pass.
 
@@ -129,6 +155,7 @@ class ModelSpec(BaseModel):
     default_state: tuple[str, ...] = ()
     split: SplitSpec = SplitSpec()
     params: dict[str, Any] = Field(default_factory=dict)
+    tuning: TuningSpec | None = None
     scaling: PdoScaling = PdoScaling()
     master_scale: MasterScaleSpec = MasterScaleSpec()
     validation: ValidationPolicy = ValidationPolicy()
