@@ -13,7 +13,8 @@ _ZOO = Path(__file__).resolve().parents[3] / "benchmarks" / "_zoo.py"
 
 def _load_zoo() -> ModuleType:
     spec = importlib.util.spec_from_file_location("credit_engine_zoo", _ZOO)
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

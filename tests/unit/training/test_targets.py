@@ -54,7 +54,7 @@ def test_a_declared_order_wins_and_reports_values_no_row_holds():
 
 
 def test_an_order_missing_a_value_is_refused_naming_the_value_and_the_fix():
-    with pytest.raises(DataContractError) as caught:
+    with pytest.raises(DataContractError, match="does not list") as caught:
         _encode(["low", "high", "medium"], order=["low", "high"])
     message = str(caught.value)
     assert "['medium']" in message
