@@ -190,8 +190,10 @@ def _grades_frame(n: int = 240, seed: int = 5) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     x = rng.normal(size=(n, 4))
     score = x[:, 0] + 0.5 * x[:, 1] + rng.normal(scale=0.5, size=n)
-    scale = np.asarray(["AAA", "AA", "A", "BBB", "BB", "B", "D"], dtype=object)
-    cuts = np.quantile(score, [0.1, 0.25, 0.45, 0.65, 0.85, 0.99])
+    scale = np.asarray(["AAA", "AA", "A", "BBB", "BB", "B"], dtype=object)
+    cuts = np.quantile(score, [0.1, 0.25, 0.45, 0.65, 0.85])
+    grades = scale[np.searchsorted(cuts, score)]
+    grades[np.argsort(score)[-2:]] = "D"  # two defaulted: too few for 3 folds
     frame = pd.DataFrame(x, columns=["a", "b", "c", "d"])
     frame["region"] = rng.choice(["north", "south", "east"], n)
     frame["opened"] = pd.Timestamp("2020-01-01") + pd.to_timedelta(
@@ -202,7 +204,7 @@ def _grades_frame(n: int = 240, seed: int = 5) -> pd.DataFrame:
     frame["empty"] = np.nan
     frame["constant"] = 7
     frame["firm"] = [f"F{i // 2}" for i in range(n)]
-    frame["rating"] = scale[np.searchsorted(cuts, score)]
+    frame["rating"] = grades
     return frame
 
 
@@ -222,7 +224,7 @@ def test_text_grades_rare_ones_merged_columns_listed_and_predictions_kept(tmp_pa
     assert result.exit_code == 0, result.output
     text = _text(result.output)
     assert "order from rating scale" in text
-    assert "merged D" in text  # 2 rows of D: too few for 3 folds
+    assert "merged D (2 rows, too few for the folds) into B" in text
     assert "client_id" in text
     assert "identifier" in text
     assert "all values missing" in text
