@@ -25,6 +25,7 @@ from credit_engine.training._evaluate import (
 )
 from credit_engine.training._fit import FittedModel, fit_and_validate, make_estimator
 from credit_engine.training._labels import attach_labels
+from credit_engine.training._outcomes import cohort_outcomes, outcome_observation_end
 from credit_engine.training._spec import (
     EventRule,
     GateSpec,
@@ -37,6 +38,8 @@ from credit_engine.training._spec import (
 from credit_engine.training._splits import out_of_time_mask
 from credit_engine.training._targets import TargetEncoding, encode_target
 from credit_engine.training._train import (
+    FEATURE_REFERENCES_KEY,
+    VALIDATION_JSON_ARTIFACT,
     TrainedModel,
     default_snapshot_path,
     git_sha,
@@ -44,6 +47,8 @@ from credit_engine.training._train import (
 )
 
 __all__ = [
+    "FEATURE_REFERENCES_KEY",
+    "VALIDATION_JSON_ARTIFACT",
     "ColumnPlan",
     "EvaluationResult",
     "EventRule",
@@ -57,6 +62,7 @@ __all__ = [
     "TuningSpec",
     "attach_labels",
     "build_modelling_table",
+    "cohort_outcomes",
     "cross_validate_labels",
     "default_snapshot_path",
     "encode_target",
@@ -67,6 +73,7 @@ __all__ = [
     "make_estimator",
     "model_spec_names",
     "out_of_time_mask",
+    "outcome_observation_end",
     "plan_columns",
     "read_snapshot",
     "target_kind",
