@@ -194,9 +194,11 @@ def run_demo(
     notify(DemoStep.RATE, StepPhase.FINISHED, result)
 
     notify(DemoStep.MONITOR, StepPhase.STARTED, result)
+    from credit_engine.rating import rate_dates as rating_dates
+
     with shown.rating() as say:
-        cohorts = engine.rate_dates(
-            DEMO_COHORT_DATES, actor="demo", shadow=shadow,
+        cohorts = rating_dates(
+            engine, DEMO_COHORT_DATES, actor="demo", shadow=shadow,
             features=_snapshot_frame(result), keep_features=True, progress=say,
         )  # fmt: skip
     outcome = monitor_models(settings, DEMO_MONITOR_DATE, features=cohorts[-1].features)
@@ -215,9 +217,11 @@ def _rate_twice(
     engine: RatingEngine, shadow: list[LoadedModel], say: Callable[[str], None]
 ) -> RatingOutcome:
     """Step 6: rate at both demo dates; count the migrations between them."""
+    from credit_engine.rating import rate_dates as rating_dates
+
     first_date, last_date = DEMO_RATING_DATES
-    first, last = engine.rate_dates(
-        DEMO_RATING_DATES, actor="demo", shadow=shadow, keep_decisions=True,
+    first, last = rating_dates(
+        engine, DEMO_RATING_DATES, actor="demo", shadow=shadow, keep_decisions=True,
         progress=say,
     )  # fmt: skip
     matrix = engine.store.migration_matrix(first_date, last_date)

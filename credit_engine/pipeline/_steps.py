@@ -318,6 +318,7 @@ def rate_dates(
     ``keep_decisions`` (otherwise their summaries).
     """
     from credit_engine.rating import RatingEngine
+    from credit_engine.rating import rate_dates as rating_dates
 
     with (progress or SilentProgress()).rating() as step:
         engine = RatingEngine(
@@ -326,8 +327,8 @@ def rate_dates(
         models = (
             engine.shadow_models(registered_model_names(settings)) if shadow else []
         )
-        return engine.rate_dates(
-            dates, actor=actor, shadow=models, features=features, progress=step,
+        return rating_dates(
+            engine, dates, actor=actor, shadow=models, features=features, progress=step,
             keep_decisions=keep_decisions,
         )  # fmt: skip
 

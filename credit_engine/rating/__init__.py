@@ -6,8 +6,8 @@ at the rating date, rates them, derives the statutory facts, applies overrides
 and the policy (:mod:`credit_engine.decisioning`) and records the run; with
 shadow models (:meth:`RatingEngine.shadow_models`) it also records what each
 would have decided, as shadow runs that are never served.
-:meth:`RatingEngine.rate_dates` rates several dates with one feature query per
-batch of dates (:func:`rate_dates`).
+:func:`rate_dates` rates several dates with one feature query per batch of
+dates.
 """
 
 from __future__ import annotations
