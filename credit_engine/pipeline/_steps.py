@@ -18,8 +18,11 @@ from credit_engine.pipeline._progress import PipelineProgress, SilentProgress
 from credit_engine.pipeline._results import FeatureSnapshot, PromotionOutcome
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from credit_engine.config import Settings
     from credit_engine.data import IngestReport
+    from credit_engine.features import ResolvedSet
     from credit_engine.rating import RatingResult
     from credit_engine.simulation import (
         SimulationConfig,
@@ -121,18 +124,23 @@ def ingest_records(
     directory: Path,
     *,
     report_json: Path | None = None,
+    mapping: Path | None = None,
     progress: PipelineProgress | None = None,
 ) -> IngestReport:
     """Validate a batch, load the good rows and quarantine the rest.
 
     See :func:`credit_engine.data.ingest_batch`; ``report_json`` is its
-    ``report_path``.
+    ``report_path``, ``mapping`` a source mapping for a foreign layout.
     """
     from credit_engine.data import ingest_batch
 
     with (progress or SilentProgress()).ingestion() as callback:
         return ingest_batch(
-            directory, settings, progress=callback, report_path=report_json
+            directory,
+            settings,
+            mapping=mapping,
+            progress=callback,
+            report_path=report_json,
         )
 
 
@@ -154,6 +162,7 @@ def build_feature_snapshot(
     feature_set: str,
     out: Path,
     *,
+    known_enterprises: str | None = None,
     progress: PipelineProgress | None = None,
 ) -> FeatureSnapshot:
     """Build the point-in-time features of every enterprise at each date; write them.
@@ -161,38 +170,117 @@ def build_feature_snapshot(
     Parameters
     ----------
     settings : Settings
-        Engine settings (definitions, lake).
+        Engine settings (definitions, lake, ``known_enterprises``).
     as_of : sequence of datetime.date
         Rating dates.
     feature_set : str
         Feature set under ``features/sets`` (e.g. ``credit_v1``).
     out : pathlib.Path
         Parquet file to write (lineage in its metadata).
+    known_enterprises : {"auto", "registration", "any_record"}, optional
+        How enterprises become known (default: ``settings.known_enterprises``).
     progress : PipelineProgress, optional
         Told when the spine and when the features are built.
+
+    Returns
+    -------
+    FeatureSnapshot
+        The snapshot, its lineage (with ``known_enterprises``, records per
+        source known at the last date and ``empty_sources``) and warnings: the
+        snapshot is empty, a source of the set gives nothing, features are
+        null for every enterprise.
     """
     from credit_engine.features import (
         LakeSources,
         build_feature_frame,
         enterprise_spine,
         load_definitions,
+        source_record_counts,
         write_snapshot,
     )
 
     definitions = load_definitions(settings.definitions_dir)
     resolved = definitions.resolve(feature_set)
     sources = LakeSources.from_settings(settings, definitions.contracts)
-    with (progress or SilentProgress()).features(feature_set, 2) as advance:
-        spine = enterprise_spine(sources, definitions, as_of)
+    rule = known_enterprises or settings.known_enterprises
+    with (progress or SilentProgress()).features(feature_set, 3) as advance:
+        spine = enterprise_spine(sources, definitions, as_of, known_from=rule)
         advance()
         frame = build_feature_frame(
             spine, resolved, definitions=definitions, sources=sources
         )
         advance()
+        counts = source_record_counts(sources, definitions, resolved, max(as_of))
+        advance()
+    empty_sources = sorted(t for t, n in counts.items() if n == 0)
     lineage = write_snapshot(
-        frame, out, resolved=resolved, sources=sources, as_of=as_of
+        frame,
+        out,
+        resolved=resolved,
+        sources=sources,
+        as_of=as_of,
+        extra={
+            "known_enterprises": spine.attrs.get("known_from", rule),
+            "source_records": counts,
+            "empty_sources": empty_sources,
+        },
     )
-    return FeatureSnapshot(path=out, frame=frame, lineage=lineage)
+    warnings = _snapshot_warnings(frame, rule, spine.attrs.get("known_from", rule),
+                                  counts, resolved, as_of)  # fmt: skip
+    return FeatureSnapshot(path=out, frame=frame, lineage=lineage, warnings=warnings)
+
+
+def _snapshot_warnings(
+    frame: pd.DataFrame,
+    asked: str,
+    used: str,
+    counts: dict[str, int],
+    resolved: ResolvedSet,
+    as_of: Sequence[dt.date],
+) -> tuple[str, ...]:
+    last = max(as_of).isoformat()
+    out = []
+    if frame.empty:
+        hint = (
+            "ingest a registration table (samr_registration, tax_registration ...) "
+            "or build with --known-enterprises any_record"
+            if used == "registration"
+            else "ingest records known by those dates, or check --as-of"
+        )
+        out.append(
+            f"the snapshot is EMPTY: no enterprise is known at "
+            f"{', '.join(d.isoformat() for d in sorted(set(as_of)))} "
+            f"(enterprises known from: {used}); {hint}."
+        )
+    elif asked == "auto" and used == "any_record":
+        out.append(
+            "no registration records: enterprises are known from any record "
+            "(known_enterprises auto)."
+        )
+    views: dict[str, list[str]] = {}
+    for ref in resolved.needed:
+        if ref.view.source:
+            views.setdefault(str(ref.view.source), []).append(ref.view.name)
+    for table in sorted(t for t, n in counts.items() if n == 0):
+        names = ", ".join(sorted(set(views.get(table, []))))
+        out.append(
+            f"source {table} contributes no record known at {last}: the features "
+            f"of {names} are unknown (or zero) for every enterprise; ingest it or "
+            "use a feature set without it."
+        )
+    if not frame.empty:
+        values = frame.drop(columns=["uscc", "as_of"])
+        all_null = [c for c in values.columns if values[c].isna().all()]
+        constant = [
+            c for c in values.columns if c not in all_null and values[c].nunique() <= 1
+        ]
+        if all_null or constant:
+            out.append(
+                f"{len(all_null)} of {values.shape[1]} features are null for every "
+                f"enterprise and {len(constant)} take one value only; a model can "
+                f"use {values.shape[1] - len(all_null) - len(constant)}."
+            )
+    return tuple(out)
 
 
 def train_models(

@@ -140,7 +140,12 @@ class RatingEngine:
     ) -> pd.DataFrame:
         """Feature rows of every enterprise known at ``as_of`` (or of ``usccs``)."""
         sources = self.sources()
-        spine = enterprise_spine(sources, self.definitions, [as_of])
+        spine = enterprise_spine(
+            sources,
+            self.definitions,
+            [as_of],
+            known_from=self.settings.known_enterprises,
+        )
         if usccs is not None:
             spine = spine[spine["uscc"].isin(list(usccs))]
         return build_feature_frame(

@@ -16,7 +16,7 @@ from tests.processes import REPO_ROOT
 HELP_ORDER = [
     "simulate", "ingest", "demo", "features", "contracts", "uscc", "adapt-cumcm",
     "train", "promote", "models", "evaluate", "rate", "migrations", "override",
-    "serve", "openapi", "keys", "audit", "db",
+    "serve", "openapi", "keys", "audit", "db", "mapping",
 ]  # fmt: skip
 
 
