@@ -9,6 +9,9 @@ pays for it:
   contest CSVs (decompressed, same format) through ``data/cumcm2020c/mapping.yaml``
   (pseudo-USCCs, file-name values, a value map with a conditional case, date
   parsing in a time zone, repeated invoice numbers numbered, known-at rule).
+* ``cumcm-parquet``: the same invoices as shipped: the adapter's Parquet batch
+  against the contest's gzip CSVs through the mapping (for information: the
+  formats differ).
 * ``tax``: the simulated ``tax_filing`` table of a zone, as a contract-layout CSV
   and as a foreign CSV a tax bureau might send: GBK, Chinese headers, 征收项目
   names, amounts in 万元, dates 2024年3月5日, local knowledge times, anonymised
@@ -132,7 +135,7 @@ def _compare(
     }
 
 
-def _cumcm_batches(root: Path) -> tuple[Path, Path]:
+def _cumcm_batches(root: Path) -> tuple[Path, Path, Path]:
     from credit_engine.adapters import convert_cumcm
 
     out = root / "cumcm"
@@ -145,7 +148,7 @@ def _cumcm_batches(root: Path) -> tuple[Path, Path]:
     for path in sorted(CUMCM.glob("attach*_invoices.csv.gz")):
         with gzip.open(path, "rb") as src, (foreign / path.name[:-3]).open("wb") as dst:
             shutil.copyfileobj(src, dst)
-    return contract, foreign
+    return contract, foreign, batch.records_dir
 
 
 def _tax_batches(home: Path, root: Path) -> tuple[Path, Path, Path]:
@@ -210,7 +213,7 @@ def main() -> None:
     parser.add_argument("--zone-home", type=Path, default=None,
                         help="Engine home of an ingested simulated zone (tax case).")  # fmt: skip
     parser.add_argument("--repeats", type=int, default=2)
-    parser.add_argument("--cases", default="cumcm,tax")
+    parser.add_argument("--cases", default="cumcm,tax,cumcm-parquet")
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
     import great_expectations  # noqa: F401 -- imported once, outside the timings
@@ -220,12 +223,17 @@ def main() -> None:
     try:
         cases = args.cases.split(",")
         if "cumcm" in cases:
-            contract, foreign = _cumcm_batches(root)
+            contract, foreign, parquet = _cumcm_batches(root)
             mapping = root / "cumcm" / "mapping.yaml"  # the same, on plain CSV
             text = (CUMCM / "mapping.yaml").read_text(encoding="utf-8")
             mapping.write_text(text.replace(".csv.gz", ".csv"), encoding="utf-8")
             results.append(_compare("cumcm", "vat_invoice", (contract, foreign),
                                     mapping, root, args.repeats))  # fmt: skip
+        if "cumcm-parquet" in cases:
+            # As shipped: the adapter's Parquet against the contest's gzip CSVs.
+            parquet = _cumcm_batches(root)[2] if "cumcm" not in cases else parquet
+            results.append(_compare("cumcm-parquet", "vat_invoice", (parquet, CUMCM),
+                                    CUMCM / "mapping.yaml", root, args.repeats))  # fmt: skip
         if "tax" in cases and args.zone_home is not None:
             contract, foreign, mapping = _tax_batches(args.zone_home, root)
             results.append(_compare("tax", "tax_filing", (contract, foreign), mapping,

@@ -126,6 +126,8 @@ class KnownAt(BaseModel):
         expression whose first group is parsed with ``format``.
     ``constant``
         The instant ``at`` (ISO 8601; without an offset, in the time zone).
+
+    ``not_before`` names a contract column the result is never earlier than.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -139,6 +141,7 @@ class KnownAt(BaseModel):
     format: str | None = None
     at: str | None = None
     timezone: str | None = None
+    not_before: str | None = None
 
     @model_validator(mode="after")
     def _check(self) -> KnownAt:
@@ -206,7 +209,9 @@ class ColumnMapping(BaseModel):
     parsing for the contract type (``date`` formats with ``timezone`` and
     ``end_of_day``; ``format`` to write a parsed date as text; ``scale``,
     ``percent`` and ``thousands`` for numbers), ``default`` when the source is
-    empty, and ``repeats`` (number repeated ids).
+    empty, ``repeats`` (number repeated ids) and ``not_before`` (a time never
+    earlier than another contract column's: a tax line filed before its due
+    date, the record's time, is known from the due date on).
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -233,6 +238,7 @@ class ColumnMapping(BaseModel):
     thousands: str | None = None
     default: Scalar | None = None
     repeats: Repeats | None = None
+    not_before: str | None = None
 
     @field_validator("date", mode="before")
     @classmethod

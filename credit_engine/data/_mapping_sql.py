@@ -404,6 +404,28 @@ def _group_source(target: TargetMapping) -> tuple[str, str, list[str]]:
     )
 
 
+def _not_before(
+    specs: dict[str, ColumnMapping], target: TargetMapping, contract: SourceContract
+) -> list[tuple[str, str]]:
+    """Raise times to the column they may not precede (then read as ``_l6``)."""
+    pairs = {n: s.not_before for n, s in specs.items() if s.not_before}
+    if target.known_at is not None and target.known_at.not_before:
+        pairs["ingested_at"] = target.known_at.not_before
+    if not pairs:
+        return []
+    replaced = ", ".join(
+        f"greatest({_cast_time(contract, n)}, {_cast_time(contract, other)}) "
+        f"AS {ident('c_' + n)}"
+        for n, other in pairs.items()
+    )
+    return [("_l6", f"SELECT * REPLACE ({replaced}) FROM _l6b")]
+
+
+def _cast_time(contract: SourceContract, name: str) -> str:
+    typ = "DATE" if contract.column(name).type is ColumnType.DATE else "TIMESTAMPTZ"
+    return f"TRY_CAST({ident('c_' + name)} AS {typ})"
+
+
 def _derived_levels(
     compiler: _Compiler, rules: dict[str, KnownAt]
 ) -> list[tuple[str, str]]:
@@ -529,6 +551,7 @@ def compile_target(
         outputs.append(f"{ref} AS {ident(name)}")
     origins = "".join(", " + e for e in levels["s"])
     joins = "".join(" " + j for j in compiler.joins)
+    late = _not_before(specs, target, contract)
     ctes = [
         ("_l1", f"SELECT n.*, {group_cols}{origins} FROM _src AS n{group_from}{where}"),
         (
@@ -539,7 +562,11 @@ def compile_target(
         ("_l4", _select(levels["p"], "_l3")),
         ("_l5", _select([*levels["c"], *flag_cols], "_l4")),
         *derived_levels,
-        ("_l6", _select(raw_cols, derived_levels[-1][0] if derived_levels else "_l5")),
+        (
+            "_l6b" if late else "_l6",
+            _select(raw_cols, derived_levels[-1][0] if derived_levels else "_l5"),
+        ),
+        *late,
         *numbering,
     ]
     selected = [*outputs, *(f"_f{k}, _r{k}" for k in range(len(flags)))]

@@ -150,6 +150,9 @@ def _check_target(
         problems += [
             f"{at}.known_at: {p}"
             for p in _check_derive(target, contract, "ingested_at", target.known_at)
+            + _check_not_before(
+                target, contract, "ingested_at", target.known_at.not_before
+            )
         ]
     missing = [c for c in contract.required_columns if c not in _provided(target)]
     if missing:
@@ -258,6 +261,7 @@ def _check_column(  # noqa: PLR0912 -- one check per option
             problems.append(f"{label}: {problem}")
     if spec.derive is not None:
         problems += _check_derive(target, contract, name, spec.derive)
+    problems += _check_not_before(target, contract, name, spec.not_before)
     if spec.repeats is not None:
         if typ not in _TEXT:
             problems.append("repeats numbers identifiers; the column is not text")
@@ -309,4 +313,25 @@ def _check_derive(
             if ref in rules and ref not in seen:
                 seen.add(ref)
                 todo.append(ref)
+    return problems
+
+
+def _check_not_before(
+    target: TargetMapping, contract: SourceContract, name: str, other: str | None
+) -> list[str]:
+    if other is None:
+        return []
+    if other not in contract.column_names:
+        return [
+            f"not_before names column {other!r}, which the contract does not "
+            f"have.{close_names(other, contract.column_names)}"
+        ]
+    problems = []
+    if other not in _provided(target) and not (
+        other in target.columns and target.columns[other].derive is not None
+    ):
+        problems.append(f"not_before reads {other!r}, which is not mapped")
+    kinds = {contract.column(c).type for c in (name, other)}
+    if not kinds <= set(_TEMPORAL):
+        problems.append("not_before compares dates or times; both columns must be")
     return problems

@@ -281,8 +281,8 @@ def source_record_counts(
         counts = {}
         for name in tables:
             sql = known(definitions.contracts[name], cutoff)
-            row = con.sql(f"SELECT count(*) FROM ({sql}) AS k").fetchone()
-            counts[name] = int(row[0]) if row else 0
+            rows = con.sql(f"SELECT count(*) FROM ({sql}) AS k").fetchall()
+            counts[name] = int(rows[0][0]) if rows else 0
     finally:
         con.close()
     return counts

@@ -261,12 +261,16 @@ def _snapshot_warnings(
     for ref in resolved.needed:
         if ref.view.source:
             views.setdefault(str(ref.view.source), []).append(ref.view.name)
-    for table in sorted(t for t, n in counts.items() if n == 0):
-        names = ", ".join(sorted(set(views.get(table, []))))
+    empty = sorted(t for t, n in counts.items() if n == 0)
+    if empty:
+        listed = "; ".join(
+            f"{t} ({', '.join(sorted(set(views.get(t, []))))})" for t in empty
+        )
         out.append(
-            f"source {table} contributes no record known at {last}: the features "
-            f"of {names} are unknown (or zero) for every enterprise; ingest it or "
-            "use a feature set without it."
+            f"{len(empty)} of the {len(counts)} sources of the set contribute no "
+            f"record known at {last}, so the features of their views are unknown "
+            f"(or zero) for every enterprise: {listed}. Ingest them, or use a "
+            "feature set without them."
         )
     if not frame.empty:
         values = frame.drop(columns=["uscc", "as_of"])
