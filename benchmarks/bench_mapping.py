@@ -57,7 +57,8 @@ version: 1
 name: bench-tax
 timezone: Asia/Shanghai
 crosswalks:
-  taxpayers: {file: crosswalk.csv, id: 纳税人编号, uscc: 统一社会信用代码, encoding: gbk}
+  taxpayers:
+    {file: crosswalk.csv, id: 纳税人编号, uscc: 统一社会信用代码, encoding: gbk}
 sources:
   - name: lines
     files: "纳税申报*.csv"
@@ -67,10 +68,13 @@ sources:
         columns:
           uscc: {column: 纳税人编号, crosswalk: taxpayers}
           source_record_id: 申报序号
-          event_ts: {column: 申报期限, date: "%Y年%m月%d日", timezone: UTC}  # as the simulator times due dates
+          # Due dates, at midnight UTC as the simulator times them
+          event_ts: {column: 申报期限, date: "%Y年%m月%d日", timezone: UTC}
           period: 所属期
           tax_type: {column: 征收项目, values: {vocabulary: tax_category}}
-          filing_status: {column: 申报状态, values: {按期申报: ON_TIME, 逾期申报: LATE, 未申报: OVERDUE}}
+          filing_status:
+            column: 申报状态
+            values: {按期申报: ON_TIME, 逾期申报: LATE, 未申报: OVERDUE}
           filed_date: {column: 申报日期, date: "%Y年%m月%d日"}
           sales_domestic_cny: {column: 境内销售额(万元), scale: 10000}
           sales_export_cny: {column: 出口销售额(万元), scale: 10000}
@@ -100,9 +104,13 @@ def _lake_rows(settings: Settings, table: str) -> pa.Table:
 
 
 def _compare(
-    name: str, table: str, batches: tuple[Path, Path], mapping: Path, root: Path,
+    name: str,
+    table: str,
+    batches: tuple[Path, Path],
+    mapping: Path,
+    root: Path,
     repeats: int,
-) -> dict[str, Any]:  # fmt: skip
+) -> dict[str, Any]:
     contract: list[float] = []
     mapped: list[float] = []
     reports: dict[str, Any] = {}
@@ -157,18 +165,30 @@ def _tax_batches(home: Path, root: Path) -> tuple[Path, Path, Path]:
     settings = Settings(home=home)
     lake = Lake(settings.lake_dir, settings.quarantine_dir)
     columns = [
-        "uscc", "source_record_id", "event_ts", "period", "tax_type", "filing_status",
-        "filed_date", "sales_domestic_cny", "sales_export_cny", "payable_cny",
-        "paid_cny", "ingested_at",
-    ]  # fmt: skip
+        "uscc",
+        "source_record_id",
+        "event_ts",
+        "period",
+        "tax_type",
+        "filing_status",
+        "filed_date",
+        "sales_domestic_cny",
+        "sales_export_cny",
+        "payable_cny",
+        "paid_cny",
+        "ingested_at",
+    ]
     table = pa.concat_tables(
         [pq.read_table(f, columns=columns) for f in lake.table_files("tax_filing")]
     )
     contract = root / "tax" / "contract"
     contract.mkdir(parents=True)
     pacsv.write_csv(table, contract / "tax_filing.csv")
-    names = {c: zh for zh, c in load_vocabulary(Settings().definitions_dir, "tax_category").items()
-             if zh and not zh.isascii()}  # fmt: skip
+    names = {
+        c: zh
+        for zh, c in load_vocabulary(Settings().definitions_dir, "tax_category").items()
+        if zh and not zh.isascii()
+    }
     import pandas as pd
 
     frame = table.to_pandas()
@@ -194,8 +214,12 @@ def _tax_batches(home: Path, root: Path) -> tuple[Path, Path, Path]:
         "申报日期": day(frame["filed_date"]),
         "数据更新时间": known.dt.strftime("%Y-%m-%d %H:%M:%S.%f"),
     }
-    for column, zh in (("sales_domestic_cny", "境内销售额(万元)"), ("sales_export_cny", "出口销售额(万元)"),
-                       ("payable_cny", "应纳税额(万元)"), ("paid_cny", "已缴税额(万元)")):  # fmt: skip
+    for column, zh in (
+        ("sales_domestic_cny", "境内销售额(万元)"),
+        ("sales_export_cny", "出口销售额(万元)"),
+        ("payable_cny", "应纳税额(万元)"),
+        ("paid_cny", "已缴税额(万元)"),
+    ):
         foreign[zh] = frame[column].map(lambda v: "" if v != v else f"{v / 10000:.6f}")
     out = root / "tax" / "foreign"
     out.mkdir(parents=True)
@@ -210,8 +234,12 @@ def _tax_batches(home: Path, root: Path) -> tuple[Path, Path, Path]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--zone-home", type=Path, default=None,
-                        help="Engine home of an ingested simulated zone (tax case).")  # fmt: skip
+    parser.add_argument(
+        "--zone-home",
+        type=Path,
+        default=None,
+        help="Engine home of an ingested simulated zone (tax case).",
+    )
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--cases", default="cumcm,tax,cumcm-parquet")
     parser.add_argument("--out", type=Path, default=None)
@@ -227,17 +255,41 @@ def main() -> None:
             mapping = root / "cumcm" / "mapping.yaml"  # the same, on plain CSV
             text = (CUMCM / "mapping.yaml").read_text(encoding="utf-8")
             mapping.write_text(text.replace(".csv.gz", ".csv"), encoding="utf-8")
-            results.append(_compare("cumcm", "vat_invoice", (contract, foreign),
-                                    mapping, root, args.repeats))  # fmt: skip
+            results.append(
+                _compare(
+                    "cumcm",
+                    "vat_invoice",
+                    (contract, foreign),
+                    mapping,
+                    root,
+                    args.repeats,
+                )
+            )
         if "cumcm-parquet" in cases:
             # As shipped: the adapter's Parquet against the contest's gzip CSVs.
             parquet = _cumcm_batches(root)[2] if "cumcm" not in cases else parquet
-            results.append(_compare("cumcm-parquet", "vat_invoice", (parquet, CUMCM),
-                                    CUMCM / "mapping.yaml", root, args.repeats))  # fmt: skip
+            results.append(
+                _compare(
+                    "cumcm-parquet",
+                    "vat_invoice",
+                    (parquet, CUMCM),
+                    CUMCM / "mapping.yaml",
+                    root,
+                    args.repeats,
+                )
+            )
         if "tax" in cases and args.zone_home is not None:
             contract, foreign, mapping = _tax_batches(args.zone_home, root)
-            results.append(_compare("tax", "tax_filing", (contract, foreign), mapping,
-                                    root, args.repeats))  # fmt: skip
+            results.append(
+                _compare(
+                    "tax",
+                    "tax_filing",
+                    (contract, foreign),
+                    mapping,
+                    root,
+                    args.repeats,
+                )
+            )
     finally:
         shutil.rmtree(root, ignore_errors=True)
     payload = {
@@ -250,9 +302,10 @@ def main() -> None:
         "results": results,
     }
     for r in results:
+        contract, mapped = min(r["contract_s"]), min(r["mapped_s"])
         print(
-            f"{r['case']:6s} {r['rows']:>10,} rows  contract {min(r['contract_s']):6.1f} s  "
-            f"mapped {min(r['mapped_s']):6.1f} s  overhead best {r['overhead_best']:+.1%}  "
+            f"{r['case']:13s} {r['rows']:>10,} rows  contract {contract:6.1f} s  "
+            f"mapped {mapped:6.1f} s  overhead best {r['overhead_best']:+.1%}  "
             f"median {r['overhead_median']:+.1%}  identical lake rows: "
             f"{r['identical_lake_rows']}"
         )

@@ -6,9 +6,9 @@ engine writes lives under it unless configured otherwise.
 One Typer app (``_app``) is shared by the command modules; each module declares
 its commands on it, so importing a module registers its commands. The modules
 are imported below in the order their commands appear in ``--help`` (groups,
-``keys``, ``audit``, ``db`` and ``mapping``, always come after the commands). Rendering lives in the
-``_render_*`` and ``_progress`` modules; the work in :mod:`credit_engine.pipeline`
-and the other library packages.
+``keys``, ``audit``, ``db`` and ``mapping``, come after the commands). Rendering
+lives in the ``_render_*`` and ``_progress`` modules; the work in
+:mod:`credit_engine.pipeline` and the other library packages.
 """
 
 from __future__ import annotations

@@ -35,7 +35,8 @@ if TYPE_CHECKING:
 __all__: list[str] = []
 
 mapping_app = typer.Typer(
-    help="Source mappings (YAML) for extracts in their own layout: check, translate ids.",
+    help="Source mappings (YAML) for extracts in their own layout: check; "
+    "translate ids.",
     no_args_is_help=True,
 )
 app.add_typer(mapping_app, name="mapping")
@@ -215,7 +216,8 @@ def ids(
     )
     if unknown:
         raise DataContractError(
-            f"{file}: {len(unknown)} id(s) have no USCC through crosswalk {crosswalk!r}, "
+            f"{file}: {len(unknown)} id(s) have no USCC through crosswalk "
+            f"{crosswalk!r}, "
             f"e.g. {unknown[:5]}; add them to the crosswalk. Nothing was written."
         )
     out_fields = ["uscc", *(f for f in fields if f != column)]

@@ -135,6 +135,7 @@ def _connect(
     crosswalks: dict[str, pa.Table], pseudo: dict[str, _PseudoFunction]
 ) -> Any:
     import duckdb
+    from duckdb.func import ARROW, SPECIAL
 
     con = duckdb.connect()
     for setting in ("TimeZone = 'UTC'", "preserve_insertion_order = true",
@@ -149,7 +150,7 @@ def _connect(
     for function, impl in pseudo.items():
         con.create_function(
             function, impl, [duckdb.sqltypes.VARCHAR], duckdb.sqltypes.VARCHAR,
-            type="arrow", null_handling="special", side_effects=False,
+            type=ARROW, null_handling=SPECIAL, side_effects=False,
         )  # fmt: skip
     return con
 
@@ -257,7 +258,7 @@ class MappedBatch:
     stats: list[TargetStats] = field(default_factory=list)
 
     def stats_json(self) -> dict[str, Any]:
-        """The ``mapping`` section of the ingest report."""
+        """Return the ``mapping`` section of the ingest report."""
         return {
             "file": str(self.mapping.path),
             "name": self.mapping.name,
@@ -293,9 +294,11 @@ def _check_files(
     for column in sorted(every | some):
         holders = [i for i, cols in enumerate(source.file_columns) if column in cols]
         if not holders:
+            shown = ", ".join(source.names[:3]) + (
+                " ..." if len(source.names) > 3 else ""
+            )
             problems.append(
-                f"{at}: column {column!r} is in none of the source's files "
-                f"({', '.join(source.names[:3])}{' ...' if len(source.names) > 3 else ''})."
+                f"{at}: column {column!r} is in none of the source's files ({shown})."
                 + close_names(column, source.columns)
             )
         elif column in every and len(holders) < len(source.names):
@@ -378,18 +381,20 @@ def prepare_mapped_batch(
     by_name = {s.spec.name: s for s in sources}
     parts: dict[str, list[_Part]] = {}
     stats: list[TargetStats] = []
-    for spec in mapping.sources:
-        found = by_name.get(spec.name)
+    for source in mapping.sources:
+        found = by_name.get(source.name)
         if found is None:
             continue
-        for target in spec.targets:
+        for target in source.targets:
             _check_files(found, target, problems)
             compiled = compile_target(
                 mapping, target, contracts[target.table],
                 {n: f"_xw_{n}" for n in crosswalks}, list(found.names),
             )  # fmt: skip
             cells = len(target.unpivot.groups) if target.unpivot is not None else 1
-            stat = TargetStats(spec.name, target.table, list(found.names), cells=cells)
+            stat = TargetStats(
+                source.name, target.table, list(found.names), cells=cells
+            )
             stats.append(stat)
             parts.setdefault(target.table, []).append(
                 _Part(found, target, compiled, stat)

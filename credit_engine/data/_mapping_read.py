@@ -142,11 +142,10 @@ class SourceInput:
         for index, name in enumerate(self.names):
             first = 0
             try:
-                for batch in self._file_batches(index, batch_rows):
+                for piece in self._file_batches(index, batch_rows):
                     if limit is not None and first >= limit:
                         break
-                    if limit is not None:
-                        batch = batch.slice(0, limit - first)
+                    batch = piece if limit is None else piece.slice(0, limit - first)
                     yield self._conform(batch, index, name, first)
                     first += batch.num_rows
             except (OSError, pa.ArrowException, UnicodeDecodeError) as exc:

@@ -31,7 +31,7 @@ from pydantic import (
     model_validator,
 )
 
-from credit_engine.data._contracts import ColumnType, SourceContract
+from credit_engine.data._contracts import SourceContract
 from credit_engine.exceptions import ConfigurationError
 
 __all__ = [
@@ -612,8 +612,3 @@ def load_mapping(
             f"({len(problems)} problem(s)):\n{lines}"
         )
     return mapping.model_copy(update={"vocabularies": vocabularies})
-
-
-def contract_type(contract: SourceContract, column: str) -> ColumnType:
-    """Type of a contract column (for the compiler)."""
-    return contract.column(column).type

@@ -47,7 +47,7 @@ def ident(name: str) -> str:
 
 
 def lit(value: object) -> str:
-    """An SQL literal of a scalar (text, number, boolean)."""
+    """Return the SQL literal of a scalar (text, number, boolean)."""
     if value is None:
         return "NULL"
     if isinstance(value, bool):
@@ -167,7 +167,7 @@ class _Compiler:
         return f"({spec.expr})"
 
     def _per_file(self, value: Callable[[str], str | None], typ: str) -> str:
-        """A value computed once per file (from its name), chosen by file index."""
+        """Compute a value once per file (from its name); pick it by file index."""
         whens = " ".join(
             f"WHEN {i} THEN {lit(value(name))}" for i, name in enumerate(self.files)
         )
@@ -275,7 +275,8 @@ class _Compiler:
             # text, so 1234.56 万元 reads as 12345600 exactly (no float product).
             shifted = f"TRY_CAST({text} || 'e{exponent}' AS DOUBLE)"
             scaled = f"_p{i} * {10.0**exponent!r}"
-            expr = f"(CASE WHEN contains(lower({text}), 'e') THEN {scaled} ELSE {shifted} END)"
+            has_exponent = f"contains(lower({text}), 'e')"
+            expr = f"(CASE WHEN {has_exponent} THEN {scaled} ELSE {shifted} END)"
         else:
             expr = f"round(_p{i} * {factor!r}, 9)"
         return expr, "double"
@@ -540,12 +541,14 @@ def compile_target(
         for k, (_, _, origin) in enumerate(flags)
     ]
     derived_levels = _derived_levels(compiler, rules)
-    outputs, numbering, numbering_joins = [], [], ""
+    outputs: list[str] = []
+    numbering: list[tuple[str, str]] = []
+    numbering_joins = ""
     for name in [*base, *rules]:
-        spec = specs.get(name)
+        found = specs.get(name)
         ref = ident(f"c_{name}")
-        if spec is not None and spec.repeats is not None:
-            ctes_k, join, ref = _repeats(name, spec.repeats.within, len(numbering))
+        if found is not None and found.repeats is not None:
+            ctes_k, join, ref = _repeats(name, found.repeats.within, len(numbering))
             numbering += ctes_k
             numbering_joins += join
         outputs.append(f"{ref} AS {ident(name)}")

@@ -10,7 +10,8 @@ from __future__ import annotations
 import difflib
 import hashlib
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from pathlib import Path
 from typing import Literal, Protocol
 
@@ -88,8 +89,8 @@ class Piece:
     raw: pa.Table
     source_file: pa.Array
     row_number: pa.Array
-    flagged: dict[str, Mask] = field(default_factory=dict)
-    originals: dict[str, pa.Array] = field(default_factory=dict)
+    flagged: dict[str, Mask] = dataclass_field(default_factory=dict)
+    originals: dict[str, pa.Array] = dataclass_field(default_factory=dict)
 
 
 class TableInput(Protocol):
@@ -401,7 +402,7 @@ class Chunk:
     failed: dict[str, Mask]
     source_file: pa.Array
     row_number: pa.Array
-    flagged: dict[str, Mask] = field(default_factory=dict)
+    flagged: dict[str, Mask] = dataclass_field(default_factory=dict)
 
     @property
     def num_rows(self) -> int:

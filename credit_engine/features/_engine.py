@@ -266,7 +266,7 @@ def source_record_counts(
     resolved: ResolvedSet,
     as_of: dt.date,
 ) -> dict[str, int]:
-    """Records of each source table of a feature set known at ``as_of``.
+    """Count the records of each source table of a feature set known at ``as_of``.
 
     A table with 0 gives its views nothing: their features are unknown (or,
     in ``missing: zero`` views, zero) for every enterprise.

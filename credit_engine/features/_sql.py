@@ -146,7 +146,7 @@ class _ViewCompiler:
         return sorted({*extension, *spec.requires})
 
     def guarded(self, spec: FeatureSpec) -> str | None:
-        """The aggregate, null where the window's records lack the required fields."""
+        """Return the aggregate, null where the window's records lack its fields."""
         value = self.aggregate(spec)
         fields = self.required_fields(spec)
         if value is None or not fields:

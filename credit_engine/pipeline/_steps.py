@@ -225,13 +225,20 @@ def build_feature_snapshot(
             "empty_sources": empty_sources,
         },
     )
-    warnings = _snapshot_warnings(frame, rule, spine.attrs.get("known_from", rule),
-                                  counts, resolved, as_of)  # fmt: skip
+    warnings = _snapshot_warnings(
+        frame,
+        asked=rule,
+        used=spine.attrs.get("known_from", rule),
+        counts=counts,
+        resolved=resolved,
+        as_of=as_of,
+    )
     return FeatureSnapshot(path=out, frame=frame, lineage=lineage, warnings=warnings)
 
 
-def _snapshot_warnings(
+def _snapshot_warnings(  # noqa: PLR0913 -- what the warnings are about
     frame: pd.DataFrame,
+    *,
     asked: str,
     used: str,
     counts: dict[str, int],

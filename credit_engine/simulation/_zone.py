@@ -203,7 +203,7 @@ def _enterprise_table(pop: Population, dyn_under: np.ndarray) -> pa.Table:
     )
 
 
-def simulate_zone(
+def simulate_zone(  # noqa: PLR0915 -- the zone's steps, in order
     config: SimulationConfig,
     contracts: dict[str, SourceContract],
     out_dir: Path,

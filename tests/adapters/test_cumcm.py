@@ -351,9 +351,7 @@ def _mapped_rows(source: Path) -> pa.Table:
     """The typed rows the mapping hands to validation (before GX, dedup, lake)."""
     settings = Settings()
     contracts = load_contracts(settings.sources_dir)
-    mapping = load_mapping(
-        MAPPING, contracts, definitions_dir=settings.definitions_dir
-    )
+    mapping = load_mapping(MAPPING, contracts, definitions_dir=settings.definitions_dir)
     (table,) = prepare_mapped_batch(source, mapping, contracts).tables
     chunks = list(iter_chunks(table, 2_000_000))
     assert not any(c.flagged for c in chunks)
@@ -389,7 +387,9 @@ def test_the_mapping_and_the_adapter_load_identical_lake_rows(tmp_path):
         files = lake.quarantine_files if quarantine else lake.table_files
         frame = pd.concat([pd.read_parquet(f) for f in files("vat_invoice")])
         drop = ["_batch_id", "_source_file", "_row_number"]
-        return frame.drop(columns=[c for c in drop if c in frame]).reset_index(drop=True)
+        return frame.drop(columns=[c for c in drop if c in frame]).reset_index(
+            drop=True
+        )
 
     # Same values, order and fingerprints (the batch ids differ: other files).
     pd.testing.assert_frame_equal(area(by_adapter, False), area(by_mapping, False))

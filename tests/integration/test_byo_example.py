@@ -49,22 +49,46 @@ def home(tmp_path_factory) -> Path:
 def test_the_mapping_is_checked_without_and_with_the_extracts(tmp_path):
     out = _run("mapping", "check", str(MAPPING), "--home", str(tmp_path))
     assert "is valid" in out
-    out = _run("mapping", "check", str(MAPPING), str(EXTRACTS), "--all",
-               "--home", str(tmp_path))  # fmt: skip
+    out = _run(
+        "mapping",
+        "check",
+        str(MAPPING),
+        str(EXTRACTS),
+        "--all",
+        "--home",
+        str(tmp_path),
+    )
     assert "annual_report │ 300 │ 296 │ 4 │ 0" in out
-    for reason in ("unmapped_value", "unparseable_date", "unknown_identifier", "not_a_number"):
+    for reason in (
+        "unmapped_value",
+        "unparseable_date",
+        "unknown_identifier",
+        "not_a_number",
+    ):
         assert reason in out
     assert "'SM-0999'" in out  # the example of unknown_identifier
     assert "nothing was written" in out
     assert not (tmp_path / "lake").exists()
-    _run("mapping", "check", str(MAPPING), str(EXTRACTS), "--rows", "50",
-         "--fail-on-quarantine", "--home", str(tmp_path), code=1)  # fmt: skip
+    _run(
+        "mapping",
+        "check",
+        str(MAPPING),
+        str(EXTRACTS),
+        "--rows",
+        "50",
+        "--fail-on-quarantine",
+        "--home",
+        str(tmp_path),
+        code=1,
+    )
 
 
 def test_an_invalid_mapping_exits_2_naming_what_to_fix(tmp_path):
     broken = tmp_path / "mapping" / "siming.yaml"
     broken.parent.mkdir()
-    text = MAPPING.read_text(encoding="utf-8").replace("employees: 从业人数", "employes: 从业人数")
+    text = MAPPING.read_text(encoding="utf-8").replace(
+        "employees: 从业人数", "employes: 从业人数"
+    )
     broken.write_text(text, encoding="utf-8")
     out = _run("mapping", "check", str(broken), "--home", str(tmp_path), code=2)
     assert "source 'annual_reports' → annual_report.employes" in out
@@ -73,8 +97,17 @@ def test_an_invalid_mapping_exits_2_naming_what_to_fix(tmp_path):
 
 def test_features_are_built_and_empty_sources_named(home, tmp_path):
     snap = tmp_path / "snap.parquet"
-    out = _run("features", "--set", "extracts_v1", "--as-of", "2025-07-31",
-               "--out", str(snap), "--home", str(home))  # fmt: skip
+    out = _run(
+        "features",
+        "--set",
+        "extracts_v1",
+        "--as-of",
+        "2025-07-31",
+        "--out",
+        str(snap),
+        "--home",
+        str(home),
+    )
     assert "2025-07-31 │ 100 │ 127" in out
     assert "enterprises known from: registration" in out
     assert "contribute no record known at 2025-07-31" in out
@@ -87,28 +120,72 @@ def test_features_are_built_and_empty_sources_named(home, tmp_path):
     assert frame["tax_lines__social_insurance_months_365d"].max() == 12
     assert frame["annual_report_financials__debt_ratio_last"].notna().sum() > 50
     # The same with --fail-on-empty: written, but the exit code says a source is empty.
-    _run("features", "--set", "extracts_v1", "--as-of", "2025-07-31", "--out",
-         str(snap), "--fail-on-empty", "--home", str(home), code=1)  # fmt: skip
+    _run(
+        "features",
+        "--set",
+        "extracts_v1",
+        "--as-of",
+        "2025-07-31",
+        "--out",
+        str(snap),
+        "--fail-on-empty",
+        "--home",
+        str(home),
+        code=1,
+    )
 
 
 def test_an_empty_snapshot_is_said_loudly(home, tmp_path):
-    out = _run("features", "--set", "extracts_v1", "--as-of", "2020-01-31",
-               "--out", str(tmp_path / "s.parquet"), "--fail-on-empty",
-               "--home", str(home), code=1)  # fmt: skip
+    out = _run(
+        "features",
+        "--set",
+        "extracts_v1",
+        "--as-of",
+        "2020-01-31",
+        "--out",
+        str(tmp_path / "s.parquet"),
+        "--fail-on-empty",
+        "--home",
+        str(home),
+        code=1,
+    )
     assert "the snapshot is EMPTY" in out
 
 
 def test_labels_by_source_id_are_translated_and_evaluated(home, tmp_path):
     labels = tmp_path / "labels.csv"
-    out = _run("mapping", "ids", str(MAPPING), str(EXAMPLE / "labels" / "违约观察.csv"),
-               "--crosswalk", "firms", "--column", "企业编号", "--out", str(labels),
-               "--home", str(home))  # fmt: skip
+    out = _run(
+        "mapping",
+        "ids",
+        str(MAPPING),
+        str(EXAMPLE / "labels" / "违约观察.csv"),
+        "--crosswalk",
+        "firms",
+        "--column",
+        "企业编号",
+        "--out",
+        str(labels),
+        "--home",
+        str(home),
+    )
     assert "wrote 100 rows" in out
     frame = pd.read_csv(labels)
     assert list(frame.columns) == ["uscc", "as_of", "label"]
     report = tmp_path / "eval.json"
-    _run("evaluate", "--labels", str(labels), "--feature-set", "extracts_v1",
-         "--model", "risk_gbm", "--folds", "5", "--report-json", str(report),
-         "--home", str(home))  # fmt: skip
+    _run(
+        "evaluate",
+        "--labels",
+        str(labels),
+        "--feature-set",
+        "extracts_v1",
+        "--model",
+        "risk_gbm",
+        "--folds",
+        "5",
+        "--report-json",
+        str(report),
+        "--home",
+        str(home),
+    )
     figures = json.loads(report.read_text(encoding="utf-8"))
     assert figures["models"]["risk_gbm"]["auc"] > 0.7

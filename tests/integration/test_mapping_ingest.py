@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import textwrap
 from pathlib import Path
 
 import pandas as pd
@@ -69,7 +68,9 @@ sources:
           event_ts: {column: 报送日期, date: "%Y年%m月%d日"}
           report_year: 年报年度
           employees: 从业人数
-          publication_status: {column: 公示状态, values: {已公示: PUBLISHED, 逾期公示: PUBLISHED_LATE}}
+          publication_status:
+            column: 公示状态
+            values: {已公示: PUBLISHED, 逾期公示: PUBLISHED_LATE}
           financials_published: {column: 是否公示, values: {是: true, 否: false}}
           total_assets_cny: {column: 资产总额(万元), scale: 10000}
           total_liabilities_cny: {column: 负债总额(万元), scale: 10000}
@@ -84,7 +85,9 @@ sources:
           reg_capital_cny: {column: 注册资本(万元), scale: 10000}
           industry_code: 行业代码
           district_code: 区划
-          status: {column: 登记状态, values: {存续: IN_BUSINESS, 吊销: REVOKED, 注销: CANCELLED}}
+          status:
+            column: 登记状态
+            values: {存续: IN_BUSINESS, 吊销: REVOKED, 注销: CANCELLED}
           effective_from: {column: 成立日期, date: "%Y年%m月%d日"}
 """
 
@@ -124,7 +127,8 @@ def test_good_rows_are_mapped_to_contract_values(mapped):
     lake = _lake(settings, "annual_report").set_index("source_record_id")
     first = lake.loc["XM001-2022"]
     assert first["uscc"] == _uscc(1)
-    assert first["report_year"] == 2022 and first["employees"] == 12
+    assert first["report_year"] == 2022
+    assert first["employees"] == 12
     assert first["total_assets_cny"] == 12345600.0  # 1234.56 万元, exactly
     assert first["net_profit_cny"] == -35000.0
     assert first["publication_status"] == "PUBLISHED"
@@ -136,7 +140,8 @@ def test_good_rows_are_mapped_to_contract_values(mapped):
     second = lake.loc["XM002-2023"]
     assert second["publication_status"] == "PUBLISHED_LATE"
     # Figures withheld: empty, not zero; employees may be empty then.
-    assert pd.isna(second["total_assets_cny"]) and pd.isna(second["employees"])
+    assert pd.isna(second["total_assets_cny"])
+    assert pd.isna(second["employees"])
     assert bool(second["financials_published"]) is False
     assert report.tables["annual_report"].loaded == 3
 
@@ -144,7 +149,8 @@ def test_good_rows_are_mapped_to_contract_values(mapped):
 def test_rows_the_mapping_cannot_place_are_quarantined_with_their_reason(mapped):
     settings, report, _, _ = mapped
     table = report.tables["annual_report"]
-    assert table.rows_in == 7 and table.quarantined == 4
+    assert table.rows_in == 7
+    assert table.quarantined == 4
     assert table.reasons == {
         "unmapped_value": 1,
         "unparseable_date": 1,
@@ -196,12 +202,16 @@ def test_the_report_says_what_each_source_gave_each_table(mapped):
         ("samr_registration", 7, 7, 0),
     ]
     assert report.tables["annual_report"].source_files == ["市场监管/年报_20240715.csv"]
+    html = Path(str(report.html_report)).read_text(encoding="utf-8")
+    assert "Source mapping" in html
+    assert "samr_registration" in html
 
 
 def test_a_mapped_batch_is_idempotent_and_its_id_covers_the_mapping(mapped, tmp_path):
     settings, report, data, mapping = mapped
     again = ingest_batch(data, settings, mapping=mapping)
-    assert again.already_ingested and again.batch_id == report.batch_id
+    assert again.already_ingested
+    assert again.batch_id == report.batch_id
     changed = tmp_path / "siming.yaml"
     changed.write_text(
         mapping.read_text(encoding="utf-8").replace("siming", "siming2"),
@@ -211,7 +221,8 @@ def test_a_mapped_batch_is_idempotent_and_its_id_covers_the_mapping(mapped, tmp_
         (mapping.parent / "crosswalk.csv").read_bytes()
     )
     dry = dry_run_batch(data, settings, mapping=changed)
-    assert dry.batch_id != report.batch_id and dry.dry_run
+    assert dry.batch_id != report.batch_id
+    assert dry.dry_run
     # Same rows, already in the lake or the quarantine: duplicates, all of them.
     assert dry.tables["annual_report"].duplicates == 7
 
@@ -220,7 +231,8 @@ def test_a_dry_run_writes_nothing(tmp_path):
     data, mapping = _write_batch(tmp_path)
     settings = Settings(home=tmp_path / "home")
     report = dry_run_batch(data, settings, mapping=mapping, sample_rows=2)
-    assert report.dry_run and report.commit_seq is None
+    assert report.dry_run
+    assert report.commit_seq is None
     assert report.tables["annual_report"].rows_in == 2
     assert not settings.lake_dir.exists() or not any(
         settings.lake_dir.rglob("*.parquet")
@@ -251,7 +263,9 @@ sources:
           period: {column: 所属期止, date: "%Y-%m-%d", format: "%Y%m"}
           period_end: {column: 所属期止, date: "%Y-%m-%d"}
           event_ts: {derive: {rule: end_of_period_plus, period_end: period, days: 15}}
-          filing_status: {constant: FILED, cases: [{when: "TRY_CAST(\\"增值税\\" AS DOUBLE) < 0", value: CORRECTION}]}
+          filing_status:
+            constant: FILED
+            cases: [{when: "TRY_CAST(\\"增值税\\" AS DOUBLE) < 0", value: CORRECTION}]
           tax_rate: {column: 税率, percent: true}
           payable_cny: {thousands: ","}
           paid_cny: {thousands: ","}
@@ -275,11 +289,14 @@ def test_wide_rows_become_tax_lines_with_rules_and_signs(tmp_path):
     table = report.tables["tax_filing"]
     assert (table.rows_in, table.loaded, table.quarantined) == (5, 5, 0)
     targets = report.to_json_dict()["mapping"]["targets"]
-    assert targets[0]["rows_read"] == 3 and targets[0]["left_out"] == 4  # 9 cells - 5
+    assert targets[0]["rows_read"] == 3
+    assert targets[0]["left_out"] == 4  # 9 cells, 5 lines
     lake = _lake(settings, "tax_filing").set_index("source_record_id")
     vat = lake.loc[f"{u}-2024-03-31-增值税"]
-    assert vat["tax_type"] == "VAT" and vat["payable_cny"] == 1300.0
-    assert vat["period"] == "202403" and vat["period_end"] == dt.date(2024, 3, 31)
+    assert vat["tax_type"] == "VAT"
+    assert vat["payable_cny"] == 1300.0
+    assert vat["period"] == "202403"
+    assert vat["period_end"] == dt.date(2024, 3, 31)
     assert vat["tax_rate"] == pytest.approx(0.13)
     assert vat["filing_status"] == "FILED"
     # Due on the 15th day after the period's end, end of day in Shanghai.
@@ -287,9 +304,8 @@ def test_wide_rows_become_tax_lines_with_rules_and_signs(tmp_path):
     assert vat["ingested_at"] == pd.Timestamp("2024-04-18 15:59:59", tz="UTC")
     assert lake.loc[f"{u}-2024-03-31-城建税", "tax_type"] == "URBAN_CONSTRUCTION_TAX"
     correction = lake.loc[f"{u}-2024-04-30-城建税"]
-    assert (
-        correction["filing_status"] == "CORRECTION" and correction["paid_cny"] == -14.0
-    )
+    assert correction["filing_status"] == "CORRECTION"
+    assert correction["paid_cny"] == -14.0
     assert lake.loc[f"{u}-2024-04-30-印花税", "tax_type"] == "STAMP_DUTY"
 
 
@@ -302,7 +318,7 @@ def test_data_problems_are_listed_before_anything_is_read(tmp_path):
         'files: "市场监管/年报_*.csv"', 'files: ["市场监管/年报_*.csv", "税务/*.csv"]'
     )
     mapping.write_text(text, encoding="utf-8")
-    with pytest.raises(DataContractError) as info:
+    with pytest.raises(DataContractError, match="2 problem") as info:
         dry_run_batch(data, Settings(home=tmp_path / "home"), mapping=mapping)
     message = info.value.message
     assert "column '从业人员' is in none of the source's files" in message
@@ -345,7 +361,9 @@ sources:
           uscc: {column: 企业, crosswalk: anon}
           source_record_id: {hash_of: [企业, 标题], repeats: {within: [uscc]}}
           event_ts: {column: 时间, date: "%Y-%m-%d %H:%M"}
-          sentiment: {column: 情感, values: {正面: POSITIVE, 中性: NEUTRAL, 负面: NEGATIVE}}
+          sentiment:
+            column: 情感
+            values: {正面: POSITIVE, 中性: NEUTRAL, 负面: NEGATIVE}
           media: {file_name: "news_(\\\\w+)\\\\.csv"}
           title: 标题
 """
@@ -373,7 +391,8 @@ def test_pseudo_usccs_hashes_file_names_and_constants(tmp_path):
         pseudo_uscc("XM", "C7", number=number),
     }
     ids = lake["source_record_id"].tolist()
-    assert len(set(ids)) == 3 and ids[1] == ids[0] + "-2"  # the repeat is numbered
+    assert len(set(ids)) == 3
+    assert ids[1] == ids[0] + "-2"  # the repeat is numbered
     assert set(lake["media"]) == {"weibo"}
     assert set(lake["ingested_at"]) == {pd.Timestamp("2024-12-31 16:00", tz="UTC")}
     assert lake["event_ts"].iloc[0] == pd.Timestamp("2024-11-02 01:30", tz="UTC")

@@ -32,7 +32,9 @@ sources:
           report_year: 年度
           employees: 从业人数
           total_assets_cny: {column: 资产总额, scale: 10000}
-          publication_status: {column: 公示状态, values: {已公示: PUBLISHED, 逾期公示: PUBLISHED_LATE}}
+          publication_status:
+            column: 公示状态
+            values: {已公示: PUBLISHED, 逾期公示: PUBLISHED_LATE}
           financials_published: {column: 是否公示, values: {是: true, 否: false}}
 """
 
@@ -44,7 +46,7 @@ def _load(tmp_path: Path, text: str, contracts):
 
 
 def _problems(tmp_path: Path, text: str, contracts) -> str:
-    with pytest.raises(ConfigurationError) as info:
+    with pytest.raises(ConfigurationError, match="mapping") as info:
         _load(tmp_path, text, contracts)
     return info.value.message
 
@@ -103,7 +105,8 @@ def test_value_maps_must_give_contract_codes(tmp_path, contracts):
 
 def test_a_missing_knowledge_time_is_explained(tmp_path, contracts):
     text = VALID.replace(
-        "        known_at: {rule: end_of_period_plus, period_end: report_year, months: 6}\n",
+        "        known_at: {rule: end_of_period_plus, period_end: report_year, "
+        "months: 6}\n",
         "",
     )
     message = _problems(tmp_path, text, contracts)

@@ -35,12 +35,16 @@ def _reports(**extra) -> pd.DataFrame:
     rows = {
         "uscc": [_uscc(1), _uscc(1), _uscc(2)],
         "source_record_id": ["a", "b", "c"],
-        "event_ts": pd.to_datetime(["2024-05-01", "2025-05-01", "2025-05-01"], utc=True),
+        "event_ts": pd.to_datetime(
+            ["2024-05-01", "2025-05-01", "2025-05-01"], utc=True
+        ),
         "report_year": [2023, 2024, 2024],
         "employees": [10, 12, 5],
         "social_insurance_count": [8, 9, 5],
         "revenue_cny": [1e6, None, 2e5],
-        "ingested_at": pd.to_datetime(["2024-05-02", "2025-05-02", "2025-05-02"], utc=True),
+        "ingested_at": pd.to_datetime(
+            ["2024-05-02", "2025-05-02", "2025-05-02"], utc=True
+        ),
     }
     return pd.DataFrame({**rows, **extra})
 
@@ -70,9 +74,12 @@ def test_enterprises_become_known_from_registration_or_any_record(defs):
     assert anything["uscc"].tolist() == [_uscc(1), _uscc(2)]
     assert anything.attrs["known_from"] == "any_record"
     auto = enterprise_spine(events, defs, [AS_OF], known_from="auto")
-    assert auto.equals(anything) and auto.attrs["known_from"] == "any_record"
+    assert auto.equals(anything)
+    assert auto.attrs["known_from"] == "any_record"
     # Point in time: before the first report was ingested nobody is known.
-    early = enterprise_spine(events, defs, [dt.date(2024, 5, 1)], known_from="any_record")
+    early = enterprise_spine(
+        events, defs, [dt.date(2024, 5, 1)], known_from="any_record"
+    )
     assert early.empty
     both = FrameSources(
         {"annual_report": _reports(), "samr_registration": _registration()},
@@ -87,11 +94,10 @@ def test_enterprises_become_known_from_registration_or_any_record(defs):
 
 def test_source_counts_name_the_sources_that_give_nothing(defs):
     sources = FrameSources({"annual_report": _reports()}, defs.contracts)
-    counts = source_record_counts(
-        sources, defs, defs.resolve("extracts_v1"), AS_OF
-    )
+    counts = source_record_counts(sources, defs, defs.resolve("extracts_v1"), AS_OF)
     assert counts["annual_report"] == 3
-    assert counts["tax_filing"] == 0 and counts["court_judgment"] == 0
+    assert counts["tax_filing"] == 0
+    assert counts["court_judgment"] == 0
 
 
 def _features(defs, reports: pd.DataFrame, names: list[str]) -> pd.DataFrame:
