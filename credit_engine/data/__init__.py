@@ -25,6 +25,7 @@ from credit_engine.data._mapping_apply import (
     prepare_mapped_batch,
     translate_ids,
 )
+from credit_engine.data._mapping_load import load_mapping, load_vocabulary
 from credit_engine.data._mapping_spec import (
     ColumnMapping,
     Crosswalk,
@@ -33,8 +34,6 @@ from credit_engine.data._mapping_spec import (
     SourceSpec,
     TargetMapping,
     Unpivot,
-    load_mapping,
-    load_vocabulary,
 )
 from credit_engine.data._reasons import QuarantineReason
 from credit_engine.data._report import write_ingest_html

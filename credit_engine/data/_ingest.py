@@ -29,7 +29,8 @@ from credit_engine.data._dedup import TableOutcome, classify_table, connect
 from credit_engine.data._fingerprint import row_fingerprints
 from credit_engine.data._lake import DUPLICATES, Lake, TableCommit, ingest_lock
 from credit_engine.data._mapping_apply import MappedBatch, prepare_mapped_batch
-from credit_engine.data._mapping_spec import SourceMapping, load_mapping
+from credit_engine.data._mapping_load import load_mapping
+from credit_engine.data._mapping_spec import SourceMapping
 from credit_engine.data._read import (
     Chunk,
     TableInput,

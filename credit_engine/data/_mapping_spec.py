@@ -8,7 +8,8 @@ says when the zone knew a record. The models here are strict (unknown keys are
 errors); :func:`load_mapping` also checks the mapping against the contracts and
 names the file, the source, the table and the column of every problem. What needs
 the data (file names, column headers) is checked when a batch is read
-(:mod:`credit_engine.data._mapping_read`). See ``docs/bring-your-own-records.md``.
+(:mod:`credit_engine.data._mapping_read`); :mod:`credit_engine.data._mapping_load`
+reads a file. See ``docs/bring-your-own-records.md``.
 """
 
 from __future__ import annotations
@@ -20,19 +21,14 @@ import zoneinfo
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
 from pydantic import (
     BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
-    ValidationError,
     field_validator,
     model_validator,
 )
-
-from credit_engine.data._contracts import SourceContract
-from credit_engine.exceptions import ConfigurationError
 
 __all__ = [
     "ColumnMapping",
@@ -43,7 +39,6 @@ __all__ = [
     "TargetMapping",
     "Unpivot",
     "close_names",
-    "load_mapping",
 ]
 
 Scalar = str | int | float | bool
@@ -465,150 +460,3 @@ class SourceMapping(BaseModel):
         file = Path(str(self.crosswalks[name].file))
         base = self.path.parent if self.path is not None else Path.cwd()
         return file if file.is_absolute() else base / file
-
-
-def _where(raw: Any, loc: tuple[Any, ...]) -> str:
-    """Name a pydantic error location: source 'x' → table.column (field)."""
-    parts: list[str] = []
-    node = raw
-    for i, key in enumerate(loc):
-        if isinstance(node, list) and isinstance(key, int) and key < len(node):
-            node = node[key]
-            label = (
-                node.get("name") or node.get("table")
-                if isinstance(node, dict)
-                else None
-            )
-            prev = loc[i - 1] if i else ""
-            if label and prev == "sources":
-                parts.append(f"source {label!r}")
-            elif label and prev == "targets":
-                parts.append(f"table {label!r}")
-            else:
-                parts.append(f"[{key}]")
-            continue
-        if key in ("sources", "targets"):
-            node = node.get(key) if isinstance(node, dict) else None
-            continue
-        parts.append(str(key))
-        node = node.get(key) if isinstance(node, dict) else None
-    return " → ".join(parts) or "(top level)"
-
-
-def _format_errors(path: Path, raw: Any, exc: ValidationError) -> str:
-    lines = []
-    for err in exc.errors()[:8]:
-        loc = tuple(
-            p for p in err["loc"] if not str(p).startswith(("function-", "str", "int"))
-        )
-        lines.append(f"  - {_where(raw, loc)}: {err['msg']}")
-    more = len(exc.errors()) - 8
-    if more > 0:
-        lines.append(f"  ... and {more} more")
-    return f"Invalid source mapping {path}:\n" + "\n".join(lines)
-
-
-def load_vocabulary(definitions_dir: Path, name: str) -> dict[str, str]:
-    """Return a vocabulary as a label-to-code map (codes, Chinese, English, aliases).
-
-    Raises
-    ------
-    ConfigurationError
-        If ``features/vocabularies/<name>.yaml`` is missing or malformed.
-    """
-    folder = Path(definitions_dir) / "features" / "vocabularies"
-    path = folder / f"{name}.yaml"
-    if not path.is_file():
-        known = sorted(p.stem for p in folder.glob("*.yaml"))
-        raise ConfigurationError(
-            f"No vocabulary {name!r} in {folder}.{close_names(name, known)}"
-        )
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    entries = data.get("entries") if isinstance(data, dict) else None
-    if not isinstance(entries, list):
-        raise ConfigurationError(f"Vocabulary {path} has no list 'entries'.")
-    labels: dict[str, str] = {}
-    for entry in entries:
-        code = str(entry["code"])
-        for label in (
-            code,
-            entry.get("zh"),
-            entry.get("en"),
-            *entry.get("aliases", ()),
-        ):
-            if label is not None:
-                labels[str(label)] = code
-    return labels
-
-
-def load_mapping(
-    path: Path,
-    contracts: dict[str, SourceContract],
-    *,
-    definitions_dir: Path | None = None,
-) -> SourceMapping:
-    """Read a mapping file and check it against the contracts.
-
-    Parameters
-    ----------
-    path : pathlib.Path
-        The YAML file.
-    contracts : dict of str to SourceContract
-        Known contracts.
-    definitions_dir : pathlib.Path, optional
-        Folder holding ``features/vocabularies`` (for ``values: {vocabulary: ...}``).
-
-    Returns
-    -------
-    SourceMapping
-        The checked mapping (vocabularies resolved).
-
-    Raises
-    ------
-    ConfigurationError
-        Listing every problem, each naming the file, the source, the table and
-        the column, with a suggestion (a close contract column or table name).
-    """
-    from credit_engine.data._mapping_validate import check_against_contracts
-
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-        raw: Any = yaml.safe_load(text)
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise ConfigurationError(f"Cannot read source mapping {path}: {exc}") from exc
-    if not isinstance(raw, dict):
-        raise ConfigurationError(
-            f"Source mapping {path} must be a YAML mapping with 'sources', got "
-            f"{type(raw).__name__}."
-        )
-    try:
-        mapping = SourceMapping.model_validate(
-            {**raw, "path": path.absolute(), "text": text}
-        )
-    except ValidationError as exc:
-        raise ConfigurationError(_format_errors(path, raw, exc)) from exc
-    vocabularies: dict[str, dict[str, str]] = {}
-    problems = check_against_contracts(mapping, contracts)
-    wanted = {
-        c.values.vocabulary
-        for s in mapping.sources
-        for t in s.targets
-        for c in t.columns.values()
-        if isinstance(c.values, VocabularyRef)
-    }
-    for name in sorted(wanted):
-        if definitions_dir is None:
-            problems.append(f"vocabulary {name!r} needs the definitions folder")
-            continue
-        try:
-            vocabularies[name] = load_vocabulary(definitions_dir, name)
-        except ConfigurationError as exc:
-            problems.append(exc.message)
-    if problems:
-        lines = "\n".join(f"  - {p}" for p in problems)
-        raise ConfigurationError(
-            f"Source mapping {path} does not fit the record contracts "
-            f"({len(problems)} problem(s)):\n{lines}"
-        )
-    return mapping.model_copy(update={"vocabularies": vocabularies})

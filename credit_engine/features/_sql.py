@@ -221,6 +221,26 @@ class _ViewCompiler:
             ctes.append((self.p, first_known(self.contract.name, usccs=self.usccs)))
             joins.append(f"LEFT JOIN {self.p} ON {self.p}.uscc = s.uscc")
         present = known_enterprise(f"{self.p}.{FIRST_KNOWN}", CUTOFF.on_spine().sql)
+        absent = "false"
+        if not self.contract.simulated and any(
+            s.agg is Aggregation.PRESENT for s in self.specs
+        ):
+            # An optional source (court cases, IP rights, news) the zone had no
+            # record of at the date: ``present`` is unknown, not 0, as its other
+            # features are. Not restricted to ``usccs``: whether the zone has
+            # the source at all does not depend on the enterprises asked for.
+            source = f"{self.p}_source"
+            whole = first_known(self.contract.name)
+            ctes.append(
+                (
+                    source,
+                    f"SELECT min({FIRST_KNOWN}) AS {FIRST_KNOWN} FROM ({whole}) AS w",
+                )
+            )
+            joins.append(f"CROSS JOIN {source}")
+            cutoff = CUTOFF.on_spine().sql
+            known_source = known_enterprise(f"{source}.{FIRST_KNOWN}", cutoff)
+            absent = f"NOT coalesce({known_source}, false)"
         aggs = {s.name: self.guarded(s) for s in self.specs}
         computed = {n: a for n, a in aggs.items() if a is not None}
         has_shares = any(s.agg is Aggregation.MAX_SHARE_BY for s in self.specs)
@@ -241,7 +261,9 @@ class _ViewCompiler:
         for spec in self.specs:
             name = self.view.full_name(spec.name)
             if spec.agg is Aggregation.PRESENT:
-                selects[name] = f"(CASE WHEN {present} THEN 1 ELSE 0 END)"
+                selects[name] = (
+                    f"(CASE WHEN {present} THEN 1 WHEN {absent} THEN NULL ELSE 0 END)"
+                )
                 continue
             if spec.agg is Aggregation.MAX_SHARE_BY:
                 cte = f"ms_{self.view.name}_{spec.name}"

@@ -143,3 +143,111 @@ def test_every_new_view_compiles_for_spark(defs):
 
     sql = compile_feature_sql(defs.resolve("extracts_v1"), defs.contracts)
     assert "court_judgment" in to_spark(sql)
+
+
+def _ts(*days: str) -> pd.Series:
+    return pd.to_datetime(list(days), utc=True)
+
+
+def _optional_sources() -> dict[str, pd.DataFrame]:
+    """Court cases, IP rights and news of enterprise 1; some known late."""
+    court = pd.DataFrame(
+        {
+            "uscc": [_uscc(1)] * 4,
+            "source_record_id": [
+                "(2025)闽0203民初1号",
+                "(2025)闽0203执1号",
+                "(2025)闽0203执1号",
+                "(2025)闽0203民初9号",
+            ],  # fmt: skip
+            "event_ts": _ts("2025-03-01", "2025-04-01", "2025-04-01", "2025-07-15"),
+            "case_type": ["CIVIL", "ENFORCEMENT", "ENFORCEMENT", "CIVIL"],
+            "role": ["DEFENDANT", "ENFORCED", "ENFORCED", "DEFENDANT"],
+            "amount_cny": [50_000.0, 80_000.0, 80_000.0, 1e6],
+            "outcome": ["LOST", "PENDING", "CLOSED", "LOST"],
+            # The enforcement case closes after the rating date (a later
+            # version); the last judgment is published after it.
+            "ingested_at": _ts("2025-03-05", "2025-04-02", "2025-09-01", "2025-08-10"),
+        }
+    )
+    ip = pd.DataFrame(
+        {
+            "uscc": [_uscc(1)] * 2,
+            "source_record_id": ["TM1", "ZL1"],
+            "event_ts": _ts("2020-01-01", "2025-06-01"),
+            "right_type": ["TRADEMARK", "INVENTION_PATENT"],
+            "status": ["GRANTED", "GRANTED"],
+            "expiry_date": [dt.date(2030, 1, 1), dt.date(2045, 6, 1)],
+            "ingested_at": _ts("2021-01-01", "2025-08-01"),  # patent known late
+        }
+    )
+    news = pd.DataFrame(
+        {
+            "uscc": [_uscc(1)] * 3,
+            "source_record_id": ["n1", "n2", "n3"],
+            "event_ts": _ts("2025-06-01", "2025-07-01", "2025-07-30"),
+            "sentiment": ["NEGATIVE", "NEUTRAL", "NEGATIVE"],
+            "sentiment_score": [-0.8, 0.0, None],
+            "ingested_at": _ts("2025-06-01", "2025-07-01", "2025-08-02"),
+        }
+    )
+    return {"court_judgment": court, "ip_right": ip, "news_item": news}
+
+
+def test_optional_sources_are_unknown_when_absent_and_read_at_the_date(defs):
+    names = [
+        "court_cases:present",
+        "court_cases:defendant_365d",
+        "court_cases:enforced_open",
+        "court_cases:enforced_amount_open",
+        "ip_rights:present",
+        "ip_rights:trademarks_in_force",
+        "ip_rights:patents_in_force",
+        "news_sentiment:present",
+        "news_sentiment:negative_365d",
+        "news_sentiment:mean_score_365d",
+    ]
+    columns = [n.replace(":", "__") for n in names]
+    spine = pd.DataFrame({"uscc": [_uscc(1), _uscc(2)], "as_of": [AS_OF] * 2})
+    resolved = defs.resolve_features(names)
+    # A zone without the optional sources: every such feature, `present` too, is
+    # unknown, not 0.
+    none = FrameSources({"annual_report": _reports()}, defs.contracts)
+    absent = build_feature_frame(spine, resolved, definitions=defs, sources=none)
+    assert absent[columns].isna().all().all()
+    # With them: read at the rating date (records known later are left out,
+    # the version known then is used); enterprise 2 has no record: unknown.
+    optional = {}
+    for name, frame in _optional_sources().items():
+        # The fields an extract did not give: empty columns.
+        empty = pd.Series([None] * len(frame), dtype=object)
+        names = [c.name for c in defs.contracts[name].columns]
+        optional[name] = frame.assign(**{c: empty for c in names if c not in frame})[
+            names
+        ]
+    given = FrameSources({"annual_report": _reports(), **optional}, defs.contracts)
+    frame = build_feature_frame(spine, resolved, definitions=defs, sources=given)
+    one = frame.set_index("uscc").loc[_uscc(1)]
+    assert one["court_cases__present"] == 1
+    assert one["court_cases__defendant_365d"] == 1  # the July case is known 08-10
+    assert one["court_cases__enforced_open"] == 1  # closed only after the date
+    assert one["court_cases__enforced_amount_open"] == 80_000.0
+    assert one["ip_rights__trademarks_in_force"] == 1
+    assert one["ip_rights__patents_in_force"] == 0  # the patent is known 08-01
+    assert one["news_sentiment__negative_365d"] == 1
+    assert one["news_sentiment__mean_score_365d"] == pytest.approx(-0.4)
+    two = frame.set_index("uscc").loc[_uscc(2)]
+    # Enterprise 2 is in none of the sources the zone has: not present (0),
+    # its other features unknown.
+    assert two["court_cases__present"] == 0
+    assert two["news_sentiment__present"] == 0
+    assert two[[c for c in columns if not c.endswith("__present")]].isna().all()
+    # Before the zone had any record of a source, `present` is unknown again.
+    early = pd.DataFrame({"uscc": [_uscc(1)], "as_of": [dt.date(2020, 6, 30)]})
+    before = build_feature_frame(early, resolved, definitions=defs, sources=given)
+    assert pd.isna(before.loc[0, "court_cases__present"])
+    assert pd.isna(before.loc[0, "ip_rights__present"])  # trademark known 2021
+    between = early.assign(as_of=[dt.date(2025, 3, 31)])
+    mid = build_feature_frame(between, resolved, definitions=defs, sources=given)
+    assert mid.loc[0, "ip_rights__present"] == 1
+    assert pd.isna(mid.loc[0, "news_sentiment__present"])  # first item 06-01
