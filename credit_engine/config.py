@@ -16,6 +16,7 @@ Examples
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -63,6 +64,11 @@ class Settings(BaseSettings):
         SQLAlchemy URL of the operational store (default: SQLite under ``home``).
     ingest_chunk_rows : int, default=2_000_000
         Rows validated per Great Expectations run; bounds ingestion memory.
+    known_enterprises : {"auto", "registration", "any_record"}, default="auto"
+        How an enterprise becomes known to the feature snapshots and ratings:
+        from a registration (state) record, from any record, or ``auto``:
+        registration, and any record when the zone has no registration at all
+        (:func:`credit_engine.features.enterprise_spine`).
 
     Notes
     -----
@@ -87,6 +93,7 @@ class Settings(BaseSettings):
         default_factory=lambda data: _sqlite_url(data["home"] / "credit_engine.db")
     )
     ingest_chunk_rows: int = Field(default=2_000_000, ge=1_000)
+    known_enterprises: Literal["auto", "registration", "any_record"] = "auto"
 
     @field_validator(
         "home", "definitions_dir", "lake_dir", "quarantine_dir", "reports_dir",

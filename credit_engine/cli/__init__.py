@@ -6,9 +6,9 @@ engine writes lives under it unless configured otherwise.
 One Typer app (``_app``) is shared by the command modules; each module declares
 its commands on it, so importing a module registers its commands. The modules
 are imported below in the order their commands appear in ``--help`` (groups,
-``keys`` and ``audit``, always come after the commands). Rendering lives in the
-``_render_*`` and ``_progress`` modules; the work in :mod:`credit_engine.pipeline`
-and the other library packages.
+``keys``, ``audit``, ``db`` and ``mapping``, come after the commands). Rendering
+lives in the ``_render_*`` and ``_progress`` modules; the work in
+:mod:`credit_engine.pipeline` and the other library packages.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from credit_engine.cli import (
     _report,
     _admin,
     _db,
+    _mapping,
 )
 
 # isort: on
@@ -41,7 +42,7 @@ __all__ = ["app", "main"]
 
 _COMMAND_MODULES = (
     _simulate, _ingest, _demo, _features, _contracts, _uscc, _cumcm, _models,
-    _rating, _freshness, _monitor, _warnings, _serve, _report, _admin, _db,
+    _rating, _freshness, _monitor, _warnings, _serve, _report, _admin, _db, _mapping,
 )  # fmt: skip
 """The modules that declare the commands, in their order in ``--help``."""
 

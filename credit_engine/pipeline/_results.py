@@ -83,12 +83,22 @@ class FeatureSnapshot:
         Its content: ``uscc``, ``as_of`` and one column per feature.
     lineage : dict
         What the file's metadata records (feature set, definitions hash, lake
-        state, rating dates, rows).
+        state, rating dates, rows, how enterprises became known, records per
+        source and the sources that gave nothing).
+    warnings : tuple of str
+        What the user must know: an empty snapshot, a source that contributes
+        nothing, features null for every enterprise.
     """
 
     path: Path
     frame: pd.DataFrame
     lineage: dict[str, Any]
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def empty(self) -> bool:
+        """Whether the snapshot has no row, or a source of its set gave nothing."""
+        return len(self.frame) == 0 or bool(self.lineage.get("empty_sources"))
 
 
 @dataclass(frozen=True)
