@@ -10,7 +10,8 @@ day.
 Schema
 ------
 Every table of the store (``rating_runs``, ``decisions``, ``overrides``,
-``audit_log``, ``audit_head``, ``api_keys``) is declared once, on
+``audit_log``, ``audit_head``, ``api_keys``, ``console_accounts``,
+``console_sessions``) is declared once, on
 :data:`metadata`; the audit and auth packages import theirs from here. Alembic
 migrations shipped in the package (``credit_engine/store/migrations``, driven
 from code by :func:`alembic_config`, no ``alembic.ini``) bring a database to it:
@@ -93,6 +94,8 @@ from credit_engine.store._schema import (
     api_keys,
     audit_head,
     audit_log,
+    console_accounts,
+    console_sessions,
     decisions,
     metadata,
     overrides,
@@ -128,6 +131,8 @@ __all__ = [
     "api_keys",
     "audit_head",
     "audit_log",
+    "console_accounts",
+    "console_sessions",
     "current_revision",
     "decisions",
     "head_revision",
