@@ -138,7 +138,9 @@ class ConsoleAccounts:
         self.keys = keys if keys is not None else KeyStore(store)
         self.audit = audit if audit is not None else self.keys.audit
 
-    def set_password(self, name_or_id: str | int, password: str, *, by: str) -> ApiKeyInfo:
+    def set_password(
+        self, name_or_id: str | int, password: str, *, by: str
+    ) -> ApiKeyInfo:
         """Set (or replace) the console password of an active key's holder.
 
         Parameters
@@ -186,7 +188,9 @@ class ConsoleAccounts:
         now = dt.datetime.now(dt.UTC)
         with self.audit.transaction() as tx:
             conn = tx.connection
-            conn.execute(delete(console_accounts).where(console_accounts.c.key_id == info.key_id))
+            conn.execute(
+                delete(console_accounts).where(console_accounts.c.key_id == info.key_id)
+            )
             conn.execute(
                 console_accounts.insert(),
                 {"key_id": info.key_id, "password_hash": stored, "set_at": now,

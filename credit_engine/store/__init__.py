@@ -104,6 +104,11 @@ from credit_engine.store._schema import (
 from credit_engine.store._store import OperationalStore
 from credit_engine.store._unit_of_work import UnitOfWork
 
+# --- console (issue 13): the console's read queries ---
+from credit_engine.store._zone_queries import PAGE_COLUMNS, ZoneQueries  # noqa: E402,I001
+
+# --- end console ---
+
 __all__ = [
     "AUDIT_HEAD_ID",
     "BASELINE_REVISION",
@@ -111,6 +116,7 @@ __all__ = [
     "IN_FORCE_COLUMNS",
     "NAMING_CONVENTION",
     "OPTIONAL_COLUMNS",
+    "PAGE_COLUMNS",
     "REQUIRED_COLUMNS",
     "RUN_COLUMNS",
     "SCHEMA_REVISION",
@@ -127,6 +133,7 @@ __all__ = [
     "StoreError",
     "UTCDateTime",
     "UnitOfWork",
+    "ZoneQueries",
     "alembic_config",
     "api_keys",
     "audit_head",

@@ -121,9 +121,7 @@ def upgrade() -> None:
             "expires_at > created_at", name=conv("ck_console_sessions_expiry")
         ),
     )
-    op.create_index(
-        conv("ix_console_sessions_key_id"), "console_sessions", ["key_id"]
-    )
+    op.create_index(conv("ix_console_sessions_key_id"), "console_sessions", ["key_id"])
     op.create_index(conv("ix_audit_log_actor_seq"), "audit_log", ["actor", "seq"])
 
 

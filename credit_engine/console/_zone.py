@@ -1,0 +1,141 @@
+"""The zone at a glance: per-run aggregates counted in SQL and cached per run.
+
+A stored run never changes (a new run of the same date gets a new ``run_id``
+and supersedes it), so what is counted for a ``run_id`` is kept in memory for
+the life of the process: the overview of a 100,000-enterprise zone costs its
+SQL once per run, then a dictionary lookup.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import pandas as pd
+
+from credit_engine.console._directory import Directory
+from credit_engine.console._texts import EnterpriseTexts
+from credit_engine.store import OperationalStore, ZoneQueries
+from credit_engine.vocabulary import DecidedBy, Department, Tier
+
+__all__ = ["RunSummary", "ZoneReader"]
+
+T = TypeVar("T")
+TIERS = Tier.values()
+LAYERS = DecidedBy.values()
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """Counts of one stored run (the latest of its date)."""
+
+    as_of: dt.date
+    run_id: int
+    total: int
+    tiers: dict[str, int]
+    layers: dict[str, int]
+    green_channel: int
+    joint_punishment: int
+    tier_by_layer: dict[str, dict[str, int]] = field(default_factory=dict)
+
+
+class ZoneReader:
+    """Aggregates of the stored runs for the overview, cached per ``run_id``.
+
+    Parameters
+    ----------
+    store : OperationalStore
+        The operational store.
+    """
+
+    def __init__(self, store: OperationalStore) -> None:
+        self.store = store
+        self.queries = ZoneQueries(store)
+        self._cache: dict[tuple[Any, ...], Any] = {}
+        self._lock = threading.Lock()
+
+    def _cached(self, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
+        with self._lock:
+            if key in self._cache:
+                found: T = self._cache[key]
+                return found
+        value = compute()
+        with self._lock:
+            if len(self._cache) > 512:
+                self._cache.clear()
+            self._cache[key] = value
+        return value
+
+    def runs(self) -> list[tuple[dt.date, int]]:
+        """``(as_of, run_id)`` of the latest run of every rated date, oldest first."""
+        return self.queries.served_runs()
+
+    def summary(self, as_of: dt.date, run_id: int) -> RunSummary:
+        """Tier, layer, green-channel and joint-punishment counts of one run."""
+        return self._cached(("summary", run_id), lambda: self._summary(as_of, run_id))
+
+    def _summary(self, as_of: dt.date, run_id: int) -> RunSummary:
+        tiers = dict.fromkeys(TIERS, 0)
+        layers = dict.fromkeys(LAYERS, 0)
+        by_layer = {layer: dict.fromkeys(TIERS, 0) for layer in LAYERS}
+        green = punished = total = 0
+        for tier, layer, gc, jp, n in self.queries.run_counts(run_id):
+            tiers[tier] = tiers.get(tier, 0) + n
+            layers[layer] = layers.get(layer, 0) + n
+            by_layer.setdefault(layer, dict.fromkeys(TIERS, 0))[tier] += n
+            green += n if gc else 0
+            punished += n if jp else 0
+            total += n
+        return RunSummary(as_of, run_id, total, tiers, layers, green, punished, by_layer)
+
+    def migration(
+        self, from_run: tuple[dt.date, int], to_run: tuple[dt.date, int]
+    ) -> pd.DataFrame:
+        """The tier migration matrix between two runs (rows from, columns to)."""
+        return self._cached(
+            ("migration", from_run[1], to_run[1]),
+            lambda: self.store.migration_matrix(from_run[0], to_run[0]),
+        )
+
+    def departments(self, run_id: int, texts: EnterpriseTexts) -> list[dict[str, Any]]:
+        """Per department: facts in force (adverse, favourable) and main reasons."""
+        return self._cached(("departments", run_id), lambda: self._departments(run_id, texts))
+
+    def _departments(self, run_id: int, texts: EnterpriseTexts) -> list[dict[str, Any]]:
+        rows = {
+            d: {"department": d, "adverse": 0, "favourable": 0, "main_reason": 0,
+                "main_by_tier": dict.fromkeys(TIERS, 0)}
+            for d in (*Department.values(), "CROSS", "ZONE")
+        }  # fmt: skip
+        for code, _tier, n in self.queries.fact_counts(run_id):
+            fact = texts.facts.get(code)
+            if fact is None or fact["department"] not in rows:
+                continue
+            rows[fact["department"]]["favourable" if fact["favourable"] else "adverse"] += n
+        for code, tier, n in self.queries.main_reason_counts(run_id):
+            dept = texts.department_of(code)
+            if dept in rows:
+                rows[dept]["main_reason"] += n
+                rows[dept]["main_by_tier"][tier] += n
+        return [r for r in rows.values() if r["department"] in Department.values()
+                or r["main_reason"]]  # fmt: skip
+
+    def breakdown(
+        self, run_id: int, directory: Directory, column: str
+    ) -> pd.DataFrame:
+        """Counts of one run's tiers by a directory attribute (district, trade mode)."""
+        return self._cached(
+            ("breakdown", run_id, directory.key, column),
+            lambda: self._breakdown(run_id, directory, column),
+        )
+
+    def _breakdown(self, run_id: int, directory: Directory, column: str) -> pd.DataFrame:
+        tiers = pd.DataFrame(self.queries.run_tiers(run_id), columns=["uscc", "tier"])
+        values = directory.frame[column].reindex(tiers["uscc"]).fillna("unknown")
+        tiers[column] = values.to_numpy()
+        table = pd.crosstab(tiers[column], tiers["tier"]).reindex(columns=list(TIERS), fill_value=0)
+        table["total"] = table.sum(axis=1)
+        return table.sort_values("total", ascending=False)
