@@ -106,7 +106,7 @@ class SessionStore:
     >>> sessions.check(token)
     Traceback (most recent call last):
     ...
-    credit_engine.exceptions.SessionExpiredError: The console session ended (signed_out); sign in again.
+    credit_engine.exceptions.SessionExpiredError: The console session was signed out; sign in again.
     """  # noqa: E501
 
     def __init__(
@@ -193,7 +193,10 @@ class SessionStore:
             )
         if row.revoked_at is not None:
             raise SessionExpiredError(
-                f"The console session ended ({row.end_reason}); sign in again."
+                _ENDED.get(
+                    str(row.end_reason),
+                    f"The console session ended ({row.end_reason}); sign in again.",
+                )
             )
         now = self.clock()
         reason = _end_reason(row, now, self.idle)
@@ -253,6 +256,7 @@ class SessionStore:
 
 
 _ENDED = {
+    EndReason.SIGNED_OUT: "The console session was signed out; sign in again.",
     EndReason.KEY_REVOKED: "The API key of this console session was revoked, so the "
     "session ended; ask an administrator for a new key.",
     EndReason.EXPIRED: "The console session reached its maximum length and ended; "

@@ -113,7 +113,7 @@
           var f = facts[p.value[0]];
           return f.code + " · " + (f[lang] || "") + "<br>" + f.since + " → " + (f.until || labels.open);
         } },
-        grid: { left: 180, right: 24, top: 16, bottom: 36 },
+        grid: { left: 16, right: 24, top: 16, bottom: 36, containLabel: true },
         xAxis: { type: "time" },
         yAxis: { type: "category", data: names, inverse: true },
         series: [{
