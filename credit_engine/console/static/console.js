@@ -95,7 +95,7 @@
       o.series = [{ name: labels.tier, type: "line", step: "middle", symbolSize: 10,
                     data: h.map(function (r) { return r.tier; }), itemStyle: { color: "#0b5cad" } }];
       if (h.length && h[0].pd !== undefined) {
-        o.yAxis.push({ type: "value", name: labels.pd, axisLabel: { formatter: function (v) { return (v * 100).toFixed(1) + "%"; } } });
+        o.yAxis.push({ type: "value", name: labels.pd, axisLabel: { formatter: function (v) { return (v * 100).toFixed(v < 0.01 ? 2 : 1) + "%"; } } });
         o.series.push({ name: labels.pd, type: "line", yAxisIndex: 1, symbol: "diamond", symbolSize: 8,
                         data: h.map(function (r) { return r.pd; }), itemStyle: { color: "#9a5b00" } });
       }
