@@ -73,9 +73,14 @@ def hash_password(password: str, *, n: int = _N, salt: bytes | None = None) -> s
     """  # noqa: E501
     salt = salt if salt is not None else secrets.token_bytes(_SALT_BYTES)
     digest = hashlib.scrypt(
-        password.encode("utf-8"), salt=salt, n=n, r=_R, p=_P, maxmem=_MAXMEM,
+        password.encode("utf-8"),
+        salt=salt,
+        n=n,
+        r=_R,
+        p=_P,
+        maxmem=_MAXMEM,
         dklen=_DKLEN,
-    )  # fmt: skip
+    )
     return f"{_SCHEME}${n}${_R}${_P}${_b64(salt)}${_b64(digest)}"
 
 
@@ -90,9 +95,14 @@ def verify_password(password: str, stored: str) -> bool:
             return False
         expected = _unb64(digest)
         found = hashlib.scrypt(
-            password.encode("utf-8"), salt=_unb64(salt), n=int(n), r=int(r),
-            p=int(p), maxmem=_MAXMEM, dklen=len(expected),
-        )  # fmt: skip
+            password.encode("utf-8"),
+            salt=_unb64(salt),
+            n=int(n),
+            r=int(r),
+            p=int(p),
+            maxmem=_MAXMEM,
+            dklen=len(expected),
+        )
     except (ValueError, TypeError):
         return False
     return hmac.compare_digest(found, expected)
@@ -193,9 +203,13 @@ class ConsoleAccounts:
             )
             conn.execute(
                 console_accounts.insert(),
-                {"key_id": info.key_id, "password_hash": stored, "set_at": now,
-                 "set_by": by.strip()},
-            )  # fmt: skip
+                {
+                    "key_id": info.key_id,
+                    "password_hash": stored,
+                    "set_at": now,
+                    "set_by": by.strip(),
+                },
+            )
             tx.append(
                 "console_password_set",
                 by.strip(),
@@ -229,11 +243,14 @@ class ConsoleAccounts:
             first three it was.
         """
         stmt = (
-            select(api_keys.c.key_id, api_keys.c.revoked_at,
-                   console_accounts.c.password_hash)
+            select(
+                api_keys.c.key_id,
+                api_keys.c.revoked_at,
+                console_accounts.c.password_hash,
+            )
             .join(console_accounts, console_accounts.c.key_id == api_keys.c.key_id)
             .where(api_keys.c.name == name)
-        )  # fmt: skip
+        )
         with (
             translate_errors(self.store.engine, "check a console password"),
             self.store.engine.connect() as conn,

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Row, select, update
+from sqlalchemy import select, update
 
 from credit_engine.auth._keys import ApiKeyInfo
 from credit_engine.auth._schema import Role
@@ -175,12 +175,22 @@ class SessionStore:
         digest = session_hash(token)
         s = console_sessions.c
         stmt = (
-            select(s.session_hash, s.key_id, s.role, s.csrf_token, s.created_at,
-                   s.expires_at, s.last_seen_at, s.revoked_at, s.end_reason,
-                   api_keys.c.name, api_keys.c.revoked_at.label("key_revoked_at"))
+            select(
+                s.session_hash,
+                s.key_id,
+                s.role,
+                s.csrf_token,
+                s.created_at,
+                s.expires_at,
+                s.last_seen_at,
+                s.revoked_at,
+                s.end_reason,
+                api_keys.c.name,
+                api_keys.c.revoked_at.label("key_revoked_at"),
+            )
             .join(api_keys, api_keys.c.key_id == s.key_id)
             .where(s.session_hash == digest)
-        )  # fmt: skip
+        )
         with (
             translate_errors(self.store.engine, "check a console session"),
             self.store.engine.connect() as conn,
@@ -266,7 +276,7 @@ _ENDED = {
 }
 
 
-def _end_reason(row: Row[Any], now: dt.datetime, idle: dt.timedelta) -> str | None:
+def _end_reason(row: Any, now: dt.datetime, idle: dt.timedelta) -> str | None:
     if row.key_revoked_at is not None:
         return EndReason.KEY_REVOKED
     if now >= row.expires_at:

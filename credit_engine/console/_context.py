@@ -20,8 +20,8 @@ from credit_engine.api._security import CLEARANCE
 from credit_engine.auth import ConsoleAccounts, ConsoleSession, Role, SessionStore
 from credit_engine.console._directory import DirectoryCache
 from credit_engine.console._i18n import LANG_COOKIE, Catalogue, pick_language
-from credit_engine.console._security import SESSION_COOKIE, LoginThrottle
 from credit_engine.console._seams import WarningsSource
+from credit_engine.console._security import SESSION_COOKIE, LoginThrottle
 from credit_engine.console._texts import EnterpriseTexts
 from credit_engine.console._zone import ZoneReader
 from credit_engine.decisioning import Disclosure, Policy, ReasonCatalogue, load_policy
@@ -36,6 +36,7 @@ __all__ = [
     "console_state",
     "language",
     "require_viewer",
+    "serving_date_of",
 ]
 
 CONSOLE_ROLES = frozenset(
@@ -58,8 +59,10 @@ routes, with the audit log for admins and auditors only."""
 
 
 def language(request: Request) -> str:
-    """The page's language: ``?lang=``, else the language cookie, else zh."""
-    return pick_language(request.query_params.get("lang"), request.cookies.get(LANG_COOKIE))
+    """Return the page's language: ``?lang=``, else the language cookie, else zh."""
+    return pick_language(
+        request.query_params.get("lang"), request.cookies.get(LANG_COOKIE)
+    )
 
 
 @dataclass
@@ -83,7 +86,7 @@ class ConsoleState:
         return self.services.settings
 
     def engine_parts(self) -> tuple[Policy, RuleBook, ReasonCatalogue]:
-        """The policy, rule sets and reason catalogue served (loaded if no model is)."""
+        """Return the policy, rule sets and reason catalogue served (or loaded)."""
         scoring = self.services.scoring
         if scoring._state is not None:  # noqa: SLF001 - read without raising
             engine = scoring._state.engine  # noqa: SLF001
@@ -104,15 +107,20 @@ class ConsoleState:
         return self._texts[1]
 
     def serving_date(self) -> dt.date:
-        """The date the service serves (today when no model is loaded)."""
-        scoring = self.services.scoring
-        if scoring._state is not None:  # noqa: SLF001
-            return scoring._state.as_of  # noqa: SLF001
-        return scoring.fixed_as_of or dt.datetime.now(dt.UTC).date()
+        """Return the date the service serves (today when no model is loaded)."""
+        return serving_date_of(self.services)
+
+
+def serving_date_of(services: Services) -> dt.date:
+    """Return the date ``services`` serve (today when no model is loaded)."""
+    scoring = services.scoring
+    if scoring._state is not None:  # noqa: SLF001 - read without raising
+        return scoring._state.as_of  # noqa: SLF001
+    return scoring.fixed_as_of or dt.datetime.now(dt.UTC).date()
 
 
 def console_state(request: Request) -> ConsoleState:
-    """The console's state (set at mount)."""
+    """Return the console's state (set at mount)."""
     found: ConsoleState = request.app.state.console
     return found
 
@@ -151,7 +159,7 @@ class Viewer:
 
 
 def require_viewer(request: Request, page: str) -> Viewer:
-    """The signed-in viewer allowed on ``page`` (runs the session check).
+    """Return the signed-in viewer allowed on ``page`` (checks the session).
 
     Raises
     ------

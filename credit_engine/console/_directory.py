@@ -47,7 +47,7 @@ class Directory:
     key: str
 
     def get(self, uscc: str) -> dict[str, str] | None:
-        """The attributes of one enterprise, or ``None``."""
+        """Return the attributes of one enterprise, or ``None``."""
         if uscc not in self.frame.index:
             return None
         row = self.frame.loc[uscc]
@@ -88,7 +88,8 @@ def build_directory(settings: Settings, as_of: dt.date) -> Directory:
         known_reg = known(reg, cutoff, [*attributes, "effective_from", "effective_to"])
         frame = con.execute(
             f"WITH k AS ({known_reg}) "
-            f"SELECT uscc, {', '.join(attributes)} FROM ({in_force(reg, 'k', cutoff, attributes)})"
+            f"SELECT uscc, {', '.join(attributes)} "
+            f"FROM ({in_force(reg, 'k', cutoff, attributes)})"
         ).df()
         modes = con.execute(
             f"SELECT uscc, trade_mode, count(*) AS n FROM "
@@ -150,7 +151,7 @@ class DirectoryCache:
         return ",".join(sorted(p.name for p in commits.glob("*.json")))
 
     def get(self) -> Directory | None:
-        """The directory, built if the lake or the date changed; ``None`` if unreadable."""
+        """Return the directory (rebuilt if the lake or date changed), or ``None``."""
         wanted = (self._lake_state(), self.as_of())
         with self._lock:
             if self._built_for == wanted:

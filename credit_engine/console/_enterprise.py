@@ -59,7 +59,9 @@ def _in_force(row: dict[str, Any], today: dt.date) -> bool:
     )
 
 
-def enterprise_profile(state: ConsoleState, viewer: Viewer, uscc: str) -> dict[str, Any]:
+def enterprise_profile(
+    state: ConsoleState, viewer: Viewer, uscc: str
+) -> dict[str, Any]:
     """Everything the profile page of ``uscc`` shows to ``viewer``.
 
     Raises
@@ -72,8 +74,12 @@ def enterprise_profile(state: ConsoleState, viewer: Viewer, uscc: str) -> dict[s
     policy = texts.policy
     directory = state.directory.get()
     entry = directory.get(uscc) if directory is not None else None
-    history = to_jsonable(store.decision_history(uscc).to_dict("records"), where="history")
-    overrides = to_jsonable(store.overrides_of(uscc).to_dict("records"), where="overrides")
+    history = to_jsonable(
+        store.decision_history(uscc).to_dict("records"), where="history"
+    )
+    overrides = to_jsonable(
+        store.overrides_of(uscc).to_dict("records"), where="overrides"
+    )
     live = _live(state, uscc)
     if live is None and not history and not overrides and entry is None:
         raise EnterpriseNotFoundError(
@@ -94,11 +100,17 @@ def enterprise_profile(state: ConsoleState, viewer: Viewer, uscc: str) -> dict[s
         o["in_force"] = _in_force(o, today)
     facts = (shown or {}).get("facts", [])
     timeline = [
-        {"code": f.get("code"), "zh": f.get("zh"), "en": f.get("en"),
-         "department": f.get("department"), "since": f.get("since"),
-         "until": f.get("until"), "favourable": bool(f.get("favourable"))}
+        {
+            "code": f.get("code"),
+            "zh": f.get("zh"),
+            "en": f.get("en"),
+            "department": f.get("department"),
+            "since": f.get("since"),
+            "until": f.get("until"),
+            "favourable": bool(f.get("favourable")),
+        }
         for f in facts
-    ]  # fmt: skip
+    ]
     return {
         "uscc": uscc,
         "entry": entry,
@@ -106,7 +118,10 @@ def enterprise_profile(state: ConsoleState, viewer: Viewer, uscc: str) -> dict[s
         "source": "live" if live is not None else ("stored" if current else None),
         "history": [_enrich(state, r) for r in rows],
         "overrides": overrides,
-        "chart": {"history": chart, "facts": timeline,
-                  "as_of": (shown or {}).get("as_of")},  # fmt: skip
+        "chart": {
+            "history": chart,
+            "facts": timeline,
+            "as_of": (shown or {}).get("as_of"),
+        },
         "tiers": [{"code": t, **texts.tier_label(t)} for t in "ABCD"],
     }

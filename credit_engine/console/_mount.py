@@ -23,18 +23,18 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from credit_engine.api._routes import Services
 from credit_engine.auth import ConsoleAccounts, SessionStore
+from credit_engine.console._context import ConsoleState, serving_date_of
+from credit_engine.console._directory import DirectoryCache
+from credit_engine.console._i18n import Catalogue
+from credit_engine.console._render import engine_error_page, error_page, render
 from credit_engine.console._routes_audit import router as audit_router
 from credit_engine.console._routes_auth import router as auth_router
 from credit_engine.console._routes_enterprises import router as enterprises_router
 from credit_engine.console._routes_models import router as models_router
 from credit_engine.console._routes_warnings import router as warnings_router
 from credit_engine.console._routes_zone import router as zone_router
-from credit_engine.console._context import ConsoleState
-from credit_engine.console._directory import DirectoryCache
-from credit_engine.console._i18n import Catalogue
-from credit_engine.console._render import engine_error_page, error_page, render
-from credit_engine.console._security import LoginThrottle
 from credit_engine.console._seams import WarningsSource, find_warnings
+from credit_engine.console._security import LoginThrottle
 from credit_engine.console._zone import ZoneReader
 from credit_engine.exceptions import CreditEngineError
 
@@ -45,13 +45,16 @@ REQUIRED_ASSETS = ("echarts.min.js", "htmx.min.js")
 """Files of the vendor folder the pages load (installed by ``make setup``)."""
 
 _HEADERS = [
-    (b"content-security-policy",
-     b"default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-     b"connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"),
+    (
+        b"content-security-policy",
+        b"default-src 'self'; script-src 'self'; style-src 'self'; "
+        b"img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; "
+        b"base-uri 'none'; form-action 'self'",
+    ),
     (b"x-content-type-options", b"nosniff"),
     (b"referrer-policy", b"same-origin"),
     (b"x-frame-options", b"DENY"),
-]  # fmt: skip
+]
 
 
 class _SecurityHeaders:
@@ -82,11 +85,13 @@ def _assets_dir(services: Services) -> Path:
     configured = services.settings.console_assets_dir
     if configured is not None:
         return Path(configured)
-    return Path(str(resources.files("credit_engine.console").joinpath("static", "vendor")))
+    return Path(
+        str(resources.files("credit_engine.console").joinpath("static", "vendor"))
+    )
 
 
 def assets_missing(folder: Path) -> list[str]:
-    """The required vendor files missing from ``folder``."""
+    """Return the required vendor files missing from ``folder``."""
     return [name for name in REQUIRED_ASSETS if not (folder / name).is_file()]
 
 
@@ -116,16 +121,20 @@ def build_console(
     state = ConsoleState(
         services=services,
         sessions=sessions,
-        accounts=ConsoleAccounts(services.store, keys=services.keys, audit=services.audit),
+        accounts=ConsoleAccounts(
+            services.store, keys=services.keys, audit=services.audit
+        ),
         catalogue=Catalogue.load(),
         throttle=LoginThrottle(
             settings.console_login_max_failures,
             settings.console_login_window_minutes * 60.0,
         ),
         zone=ZoneReader(services.store),
-        directory=DirectoryCache(settings, lambda: state.serving_date()),
+        directory=DirectoryCache(settings, lambda: serving_date_of(services)),
         assets_dir=_assets_dir(services),
-        warnings=warnings if warnings is not None else find_warnings(services.store, services),
+        warnings=warnings
+        if warnings is not None
+        else find_warnings(services.store, services),
     )
     app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
     app.state.console = state
@@ -138,19 +147,22 @@ def build_console(
             missing = assets_missing(state.assets_dir)
             if missing:
                 return render(
-                    request, "assets_missing.html",
-                    {"missing": missing, "folder": str(state.assets_dir)}, status=503,
-                )  # fmt: skip
+                    request,
+                    "assets_missing.html",
+                    {"missing": missing, "folder": str(state.assets_dir)},
+                    status=503,
+                )
         try:
             response: Response = await call_next(request)
         except Exception as exc:  # noqa: BLE001 - a page, never a traceback
             _LOG.exception("console: unexpected error on %s", path)
             return error_page(
-                request, 500,
+                request,
+                500,
                 f"Something went wrong on our side ({type(exc).__name__}); it was "
                 "logged. Try again, or tell the operators the time it happened.",
                 "internal_error",
-            )  # fmt: skip
+            )
         return response
 
     @app.exception_handler(CreditEngineError)
@@ -162,7 +174,9 @@ def build_console(
         fields = ", ".join(
             ".".join(str(p) for p in e.get("loc", ())) for e in exc.errors()
         )
-        return error_page(request, 422, f"Invalid value in: {fields}.", "invalid_request")
+        return error_page(
+            request, 422, f"Invalid value in: {fields}.", "invalid_request"
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
@@ -175,8 +189,14 @@ def build_console(
         StaticFiles(directory=state.assets_dir, check_dir=False),
         name="vendor",
     )
-    for router in (auth_router, zone_router, enterprises_router, warnings_router,
-                   models_router, audit_router):  # fmt: skip
+    for router in (
+        auth_router,
+        zone_router,
+        enterprises_router,
+        warnings_router,
+        models_router,
+        audit_router,
+    ):
         app.include_router(router)
     app.add_middleware(GZipMiddleware, minimum_size=1024)
     app.add_middleware(_SecurityHeaders)

@@ -28,18 +28,20 @@ _YEAR = 365 * 24 * 3600
 
 @functools.cache
 def templates() -> Jinja2Templates:
-    """The console's template environment (autoescaped)."""
+    """Return the console's template environment (autoescaped)."""
     folder = resources.files("credit_engine.console").joinpath("templates")
     env = Jinja2Templates(directory=str(folder))
     env.env.globals["json_data"] = _json_data
     env.env.filters["num"] = lambda v: "–" if v is None else f"{int(v):,}"
-    env.env.filters["pct"] = lambda v, d=1: "–" if v is None else f"{100 * float(v):.{d}f} %"
+    env.env.filters["pct"] = lambda v, d=1: (
+        "–" if v is None else f"{100 * float(v):.{d}f} %"
+    )
     env.env.filters["fixed"] = lambda v, d=2: "–" if v is None else f"{float(v):.{d}f}"
     return env
 
 
 def _json_data(element_id: str, value: Any) -> Markup:
-    """A ``<script type="application/json">`` block (safe inside HTML)."""
+    """Return a ``<script type="application/json">`` block (safe in HTML)."""
     text = json.dumps(value, ensure_ascii=False, default=str)
     text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
     return Markup(f'<script type="application/json" id="{element_id}">{text}</script>')  # noqa: S704
@@ -47,7 +49,7 @@ def _json_data(element_id: str, value: Any) -> Markup:
 
 @functools.cache
 def asset_version() -> str:
-    """A token appended to static URLs so browsers refetch after an upgrade."""
+    """Return a token for static URLs, so browsers refetch after an upgrade."""
     from credit_engine import __version__
 
     return f"{__version__}-{secrets.token_hex(4)}"
@@ -82,34 +84,58 @@ def render(
     response = templates().TemplateResponse(request, name, page, status_code=status)
     asked = request.query_params.get("lang")
     if asked in LANGUAGES and asked != request.cookies.get(LANG_COOKIE):
-        set_cookie(response, request, state.settings, LANG_COOKIE, str(asked),
-                   max_age=_YEAR, http_only=False)  # fmt: skip
+        set_cookie(
+            response,
+            request,
+            state.settings,
+            LANG_COOKIE,
+            str(asked),
+            max_age=_YEAR,
+            http_only=False,
+        )
     return response
 
 
 def _url(request: Request, **changes: Any) -> str:
-    """This page's URL with some query parameters changed (htmx's own dropped)."""
-    params = {k: v for k, v in request.query_params.items() if k != "lang" or "lang" in changes}
+    """Return the page's URL with some query parameters changed."""
+    params = {
+        k: v
+        for k, v in request.query_params.items()
+        if k != "lang" or "lang" in changes
+    }
     params.update({k: str(v) for k, v in changes.items()})
     return request.url.path + "?" + urlencode(params)
 
 
 def redirect(url: str, status: int = 303) -> RedirectResponse:
-    """A redirect (303 after a form: the browser then GETs the target)."""
+    """Return a redirect (303 after a form: the browser then GETs the target)."""
     return RedirectResponse(url, status_code=status)
 
 
 _TITLES = {
-    400: "error.400", 401: "error.401", 403: "error.403", 404: "error.404",
-    405: "error.405", 409: "error.409", 422: "error.422", 429: "error.429",
-    500: "error.500", 503: "error.503",
-}  # fmt: skip
+    400: "error.400",
+    401: "error.401",
+    403: "error.403",
+    404: "error.404",
+    405: "error.405",
+    409: "error.409",
+    422: "error.422",
+    429: "error.429",
+    500: "error.500",
+    503: "error.503",
+}
 
 
 def error_page(request: Request, status: int, message: str, code: str = "") -> Response:
-    """A human error page in the page's language (never a traceback)."""
-    if status == 401 and request.method in ("GET", "HEAD") and code != "too_many_attempts":
-        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    """Render a human error page in the page's language (never a traceback)."""
+    if (
+        status == 401
+        and request.method in ("GET", "HEAD")
+        and code != "too_many_attempts"
+    ):
+        target = request.url.path + (
+            f"?{request.url.query}" if request.url.query else ""
+        )
         ended = "1" if request.cookies.get("ce_console_session") else "0"
         return redirect(
             "/console/login?" + urlencode({"next": target, "ended": ended}), status=303
@@ -117,14 +143,18 @@ def error_page(request: Request, status: int, message: str, code: str = "") -> R
     return render(
         request,
         "error.html",
-        {"status": status, "title_key": _TITLES.get(status, "error.500"),
-         "message": message, "code": code},
+        {
+            "status": status,
+            "title_key": _TITLES.get(status, "error.500"),
+            "message": message,
+            "code": code,
+        },
         status=status,
-    )  # fmt: skip
+    )
 
 
 def engine_error_page(request: Request, exc: CreditEngineError) -> Response:
-    """The page for an engine error (its status and message)."""
+    """Render the page of an engine error (its status and message)."""
     if exc.http_status >= 500:
         _LOG.error("console: %s: %s", exc.code, exc.message)
     if isinstance(exc, SessionExpiredError) and request.method not in ("GET", "HEAD"):

@@ -37,17 +37,34 @@ def audit(request: Request) -> Response:
     page = _int(q.get("page"), "page", 1, 1, 100_000)
     log = state.services.audit
     entries = log.entries(
-        actor=actor, kind=kind, subject=subject, limit=size + 1,
-        offset=(page - 1) * size, newest_first=True,
-    )  # fmt: skip
+        actor=actor,
+        kind=kind,
+        subject=subject,
+        limit=size + 1,
+        offset=(page - 1) * size,
+        newest_first=True,
+    )
     context: dict[str, Any] = {
-        "entries": entries[:size], "more": len(entries) > size, "page": page,
-        "page_size": size, "actor": actor or "", "kind": kind or "",
-        "subject": subject or "", "head": log.head(),
-        "kinds": ("console_view", "override", "decision", "console_sign_in",
-                  "console_sign_out", "key_created", "key_revoked", "model_reload",
-                  "console_password_set"),
-    }  # fmt: skip
+        "entries": entries[:size],
+        "more": len(entries) > size,
+        "page": page,
+        "page_size": size,
+        "actor": actor or "",
+        "kind": kind or "",
+        "subject": subject or "",
+        "head": log.head(),
+        "kinds": (
+            "console_view",
+            "override",
+            "decision",
+            "console_sign_in",
+            "console_sign_out",
+            "key_created",
+            "key_revoked",
+            "model_reload",
+            "console_password_set",
+        ),
+    }
     partial = request.headers.get("hx-request") == "true"
     return render(request, "_audit_table.html" if partial else "audit.html", context)
 

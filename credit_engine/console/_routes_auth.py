@@ -46,26 +46,37 @@ def _login_page(
     state = console_state(request)
     token = new_presession_token()
     response = render(
-        request, "login.html",
-        {"presession": token, "error": error, "next": next_url,
-         "ended": request.query_params.get("ended") == "1",
-         "signed_out": request.query_params.get("signed_out") == "1"},
+        request,
+        "login.html",
+        {
+            "presession": token,
+            "error": error,
+            "next": next_url,
+            "ended": request.query_params.get("ended") == "1",
+            "signed_out": request.query_params.get("signed_out") == "1",
+        },
         status=status,
-    )  # fmt: skip
-    set_cookie(response, request, state.settings, PRESESSION_COOKIE, token,
-               max_age=_PRESESSION_SECONDS)  # fmt: skip
+    )
+    set_cookie(
+        response,
+        request,
+        state.settings,
+        PRESESSION_COOKIE,
+        token,
+        max_age=_PRESESSION_SECONDS,
+    )
     return response
 
 
 @router.get("/")
 def home() -> Response:
-    """The console opens on the zone overview."""
+    """Open the console on the zone overview."""
     return redirect("/console/overview", status=307)
 
 
 @router.get("/login")
 def login_form(request: Request) -> Response:
-    """The sign-in page (or the next page, when already signed in)."""
+    """Show the sign-in page (or the next page, when already signed in)."""
     next_url = safe_next(request.query_params.get("next"), "/console/overview")
     if request.cookies.get(SESSION_COOKIE):
         try:
@@ -99,7 +110,9 @@ async def sign_in(request: Request) -> Response:
     state.throttle.check(who, client)
     try:
         if key:
-            info: ApiKeyInfo = await run_in_threadpool(state.services.keys.authenticate, key)
+            info: ApiKeyInfo = await run_in_threadpool(
+                state.services.keys.authenticate, key
+            )
             via = "api_key"
         elif name and password:
             info = await run_in_threadpool(state.accounts.authenticate, name, password)
@@ -118,13 +131,17 @@ async def sign_in(request: Request) -> Response:
     state.throttle.succeeded(who)
     token, session = await run_in_threadpool(state.sessions.open, info, client=client)
     await run_in_threadpool(
-        state.services.audit.append, "console_sign_in", info.name,
+        state.services.audit.append,
+        "console_sign_in",
+        info.name,
         {"key_id": info.key_id, "role": str(info.role), "via": via, "client": client},
         subject=info.name,
-    )  # fmt: skip
+    )
     response = redirect(next_url)
     lifetime = int((session.expires_at - session.created_at).total_seconds())
-    set_cookie(response, request, state.settings, SESSION_COOKIE, token, max_age=lifetime)
+    set_cookie(
+        response, request, state.settings, SESSION_COOKIE, token, max_age=lifetime
+    )
     response.delete_cookie(PRESESSION_COOKIE, path="/console")
     return response
 
@@ -140,10 +157,11 @@ async def sign_out(request: Request) -> Response:
         check_csrf(request, viewer.csrf, form)
         state.sessions.end(viewer.token, EndReason.SIGNED_OUT)
         state.services.audit.append(
-            "console_sign_out", viewer.name,
+            "console_sign_out",
+            viewer.name,
             {"key_id": viewer.session.key_id, "role": str(viewer.role)},
             subject=viewer.name,
-        )  # fmt: skip
+        )
 
     await run_in_threadpool(end)
     response = redirect("/console/login?signed_out=1")

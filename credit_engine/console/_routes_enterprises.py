@@ -31,9 +31,13 @@ def _int(value: str | None, name: str, default: int, low: int, high: int) -> int
     try:
         number = int(str(value))
     except ValueError:
-        raise DataContractError(f"{name} must be a whole number, got {value!r}.") from None
+        raise DataContractError(
+            f"{name} must be a whole number, got {value!r}."
+        ) from None
     if not low <= number <= high:
-        raise DataContractError(f"{name} must be between {low} and {high}, got {number}.")
+        raise DataContractError(
+            f"{name} must be between {low} and {high}, got {number}."
+        )
     return number
 
 
@@ -41,7 +45,9 @@ def _choice(value: str | None, name: str, allowed: tuple[str, ...]) -> str | Non
     if value in (None, ""):
         return None
     if value not in allowed:
-        raise DataContractError(f"{name} must be one of {list(allowed)}, got {value!r}.")
+        raise DataContractError(
+            f"{name} must be one of {list(allowed)}, got {value!r}."
+        )
     return value
 
 
@@ -63,14 +69,25 @@ def enterprises(request: Request) -> Response:
             return redirect(f"/console/enterprises/{code}")
     tier = _choice(q.get("tier"), "tier", Tier.values())
     layer = _choice(q.get("decided_by"), "decided_by", DecidedBy.values())
-    green = {"yes": True, "no": False, None: None}.get(_choice(q.get("green"), "green", ("yes", "no")))
+    green = {"yes": True, "no": False, None: None}.get(
+        _choice(q.get("green"), "green", ("yes", "no"))
+    )
     size = _int(q.get("page_size"), "page_size", 25, 1, 100)
     runs = state.zone.runs()
     context: dict[str, Any] = {
-        "q": text, "tier": tier, "decided_by": layer, "green": q.get("green") or "",
-        "page_size": size, "page_sizes": PAGE_SIZES, "rows": [], "count": 0,
-        "page": 1, "pages": 1, "runs": runs, "as_of": None,
-    }  # fmt: skip
+        "q": text,
+        "tier": tier,
+        "decided_by": layer,
+        "green": q.get("green") or "",
+        "page_size": size,
+        "page_sizes": PAGE_SIZES,
+        "rows": [],
+        "count": 0,
+        "page": 1,
+        "pages": 1,
+        "runs": runs,
+        "as_of": None,
+    }
     if runs:
         day = q.get("as_of") or runs[-1][0].isoformat()
         run = next((r for r in runs if r[0].isoformat() == day), None)
@@ -84,18 +101,33 @@ def enterprises(request: Request) -> Response:
                 usccs = [text.upper()] if len(text) == 18 else []
         page = _int(q.get("page"), "page", 1, 1, 100_000)
         rows, count = state.zone.queries.decision_page(
-            run[1], tier=tier, decided_by=layer, green_channel=green,
-            usccs=usccs, limit=size, offset=(page - 1) * size,
-        )  # fmt: skip
+            run[1],
+            tier=tier,
+            decided_by=layer,
+            green_channel=green,
+            usccs=usccs,
+            limit=size,
+            offset=(page - 1) * size,
+        )
         policy = state.texts().policy
         names = directory.names([r["uscc"] for r in rows]) if directory else {}
         context.update(
-            as_of=run[0], page=page, count=count, pages=max(1, -(-count // size)),
-            rows=[{**policy.disclose(r, viewer.clearance), "name": names.get(r["uscc"], "")}
-                  for r in rows],
-        )  # fmt: skip
+            as_of=run[0],
+            page=page,
+            count=count,
+            pages=max(1, -(-count // size)),
+            rows=[
+                {
+                    **policy.disclose(r, viewer.clearance),
+                    "name": names.get(r["uscc"], ""),
+                }
+                for r in rows
+            ],
+        )
     partial = request.headers.get("hx-request") == "true"
-    return render(request, "_enterprise_table.html" if partial else "enterprises.html", context)
+    return render(
+        request, "_enterprise_table.html" if partial else "enterprises.html", context
+    )
 
 
 def _profile(request: Request, viewer: Viewer, code: str, **extra: Any) -> Response:
@@ -108,7 +140,7 @@ def _profile(request: Request, viewer: Viewer, code: str, **extra: Any) -> Respo
 
 @router.get("/enterprises/{uscc}")
 def profile(request: Request, uscc: str) -> Response:
-    """An enterprise's decision, reasons, facts, history and overrides (logged)."""
+    """Show an enterprise's decision, reasons, facts, history, overrides (logged)."""
     viewer = require_viewer(request, "enterprises")
     code = validate_uscc(uscc.strip().upper())
     state = console_state(request)
@@ -117,12 +149,18 @@ def profile(request: Request, uscc: str) -> Response:
     shown = ("as_of", "tier", "decided_by", "model_version", "policy_version")
     # 查询留痕: who looked at which enterprise, when, and what they were shown.
     state.services.audit.append(
-        "console_view", viewer.name,
-        {"page": "enterprise", "uscc": code, "role": str(viewer.role),
-         "key_id": viewer.session.key_id, "source": context["source"],
-         "shown": {k: decision[k] for k in shown if k in decision}},
+        "console_view",
+        viewer.name,
+        {
+            "page": "enterprise",
+            "uscc": code,
+            "role": str(viewer.role),
+            "key_id": viewer.session.key_id,
+            "source": context["source"],
+            "shown": {k: decision[k] for k in shown if k in decision},
+        },
         subject=code,
-    )  # fmt: skip
+    )
     context["recorded"] = request.query_params.get("recorded")
     return render(request, "enterprise.html", context)
 
@@ -133,7 +171,9 @@ def _date(value: str, name: str) -> dt.date | None:
     try:
         return dt.date.fromisoformat(value.strip())
     except ValueError:
-        raise DataContractError(f"{name} must be a date (YYYY-MM-DD), got {value!r}.") from None
+        raise DataContractError(
+            f"{name} must be a date (YYYY-MM-DD), got {value!r}."
+        ) from None
 
 
 @router.post("/enterprises/{uscc}/overrides")
@@ -165,9 +205,12 @@ async def add_override(request: Request, uscc: str) -> Response:
         if end is not None and end <= start:
             errors["dates"] = "form.error.interval"
         if errors:
-            return _profile(request, viewer, code, form_errors=errors, form_values=form,
-                            status=422)  # fmt: skip
-        enterprise_profile(state, viewer, code)  # unknown enterprise: 404, nothing written
+            return _profile(
+                request, viewer, code, form_errors=errors, form_values=form, status=422
+            )
+        enterprise_profile(
+            state, viewer, code
+        )  # unknown enterprise: 404, nothing written
         override_id, _entry = record_override(
             state.services.audit, code, tier, reason, viewer.name, start, end
         )

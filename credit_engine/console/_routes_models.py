@@ -33,7 +33,7 @@ class ReportNotFoundError(EnterpriseNotFoundError):
 
 
 def _registered(settings: Any) -> list[dict[str, Any]]:
-    """Registered versions from MLflow, cached a minute (MLflow is slow to ask)."""
+    """Return the registered versions from MLflow, cached a minute (slow to ask)."""
     from credit_engine.registry import registered_versions
 
     key = str(settings.mlflow_tracking_uri)
@@ -49,12 +49,21 @@ def _registered(settings: Any) -> list[dict[str, Any]]:
 
 
 def _validation_html(settings: Any, run_id: str) -> Path:
-    return settings.home / "mlflow" / "artifacts" / run_id / "artifacts" / "reports" / "validation.html"
+    home: Path = settings.home
+    return (
+        home
+        / "mlflow"
+        / "artifacts"
+        / run_id
+        / "artifacts"
+        / "reports"
+        / "validation.html"
+    )
 
 
 @router.get("/models")
 def models(request: Request) -> Response:
-    """What is served, every registered version with its figures, and the aliases."""
+    """Show what is served, every registered version and the alias history."""
     require_viewer(request, "models")
     state = console_state(request)
     settings = state.settings
@@ -67,27 +76,37 @@ def models(request: Request) -> Response:
         versions, error = [], f"{type(exc).__name__}: {exc}"
     monitoring = latest_monitoring(settings)
     by_model: dict[str, dict[str, Any]] = {}
-    for v in versions:
-        entry = by_model.setdefault(v["name"], {"name": v["name"], "versions": []})
-        v = {**v, "report": _validation_html(settings, str(v["run_id"])).is_file()}
+    for found in versions:
+        entry = by_model.setdefault(
+            found["name"], {"name": found["name"], "versions": []}
+        )
+        report = _validation_html(settings, str(found["run_id"])).is_file()
+        v = {**found, "report": report}
         entry["versions"].append(v)
         for alias in v["aliases"]:
             entry[alias] = v
         status = ((monitoring or {}).get("models") or {}).get(v["name"])
         if isinstance(status, dict):
             entry["monitoring"] = status
-    history = sorted(alias_history(alias_history_path(settings)),
-                     key=lambda c: c.at, reverse=True)  # fmt: skip
+    history = sorted(
+        alias_history(alias_history_path(settings)), key=lambda c: c.at, reverse=True
+    )
     return render(
-        request, "models.html",
-        {"serving": state.services.scoring.describe(), "models": list(by_model.values()),
-         "history": history[:200], "monitoring": monitoring, "error": error},
-    )  # fmt: skip
+        request,
+        "models.html",
+        {
+            "serving": state.services.scoring.describe(),
+            "models": list(by_model.values()),
+            "history": history[:200],
+            "monitoring": monitoring,
+            "error": error,
+        },
+    )
 
 
 @router.get("/reports/validation/{run_id}")
 def validation_report(request: Request, run_id: str) -> Response:
-    """The validation report of a model version (the run's HTML artifact)."""
+    """Serve the validation report of a model version (the run's HTML artifact)."""
     require_viewer(request, "models")
     if not _RUN_ID.match(run_id):
         raise DataContractError(f"{run_id!r} is not an MLflow run id (32 hex digits).")
@@ -99,11 +118,16 @@ def validation_report(request: Request, run_id: str) -> Response:
 
 @router.get("/reports/monitoring/{as_of}")
 def monitoring_report(request: Request, as_of: str) -> Response:
-    """A monitoring report (``reports/monitoring/<as_of>/monitoring.html``)."""
+    """Serve a monitoring report (``reports/monitoring/<as_of>/monitoring.html``)."""
     require_viewer(request, "models")
     if not _DAY.match(as_of):
         raise DataContractError(f"{as_of!r} is not a date (YYYY-MM-DD).")
-    path = console_state(request).settings.reports_dir / "monitoring" / as_of / "monitoring.html"
+    path = (
+        console_state(request).settings.reports_dir
+        / "monitoring"
+        / as_of
+        / "monitoring.html"
+    )
     if not path.is_file():
         raise ReportNotFoundError(f"No monitoring report for {as_of}.")
     return _report(path)

@@ -11,8 +11,8 @@ from starlette.concurrency import run_in_threadpool
 from credit_engine.console._context import console_state, require_viewer
 from credit_engine.console._render import redirect, render
 from credit_engine.console._routes_enterprises import _choice, _int
-from credit_engine.console._security import check_csrf, read_form
 from credit_engine.console._seams import WARNING_STATUSES
+from credit_engine.console._security import check_csrf, read_form
 from credit_engine.exceptions import DataContractError, EnterpriseNotFoundError
 from credit_engine.uscc import validate_uscc
 
@@ -31,7 +31,7 @@ class WarningNotFoundError(EnterpriseNotFoundError):
 
 @router.get("/warnings")
 def warnings_queue(request: Request) -> Response:
-    """The queue of warnings, newest first, filtered and paged."""
+    """Show the queue of warnings, newest first, filtered and paged."""
     require_viewer(request, "warnings")
     state = console_state(request)
     q = request.query_params
@@ -41,19 +41,31 @@ def warnings_queue(request: Request) -> Response:
     size = _int(q.get("page_size"), "page_size", 25, 1, 100)
     page = _int(q.get("page"), "page", 1, 1, 100_000)
     context: dict[str, Any] = {
-        "available": state.warnings is not None, "status": status or "open",
-        "severity": severity or "", "uscc": uscc or "", "rows": [], "count": 0,
-        "page": page, "pages": 1, "page_size": size, "statuses": WARNING_STATUSES,
+        "available": state.warnings is not None,
+        "status": status or "open",
+        "severity": severity or "",
+        "uscc": uscc or "",
+        "rows": [],
+        "count": 0,
+        "page": page,
+        "pages": 1,
+        "page_size": size,
+        "statuses": WARNING_STATUSES,
         "severities": SEVERITIES,
-    }  # fmt: skip
+    }
     if state.warnings is not None:
         rows, count = state.warnings.list_warnings(
-            status=None if status == "all" else status, severity=severity, uscc=uscc,
-            limit=size, offset=(page - 1) * size,
-        )  # fmt: skip
+            status=None if status == "all" else status,
+            severity=severity,
+            uscc=uscc,
+            limit=size,
+            offset=(page - 1) * size,
+        )
         context.update(rows=rows, count=count, pages=max(1, -(-count // size)))
     partial = request.headers.get("hx-request") == "true"
-    return render(request, "_warnings_table.html" if partial else "warnings.html", context)
+    return render(
+        request, "_warnings_table.html" if partial else "warnings.html", context
+    )
 
 
 def _warning(request: Request, warning_id: int) -> dict[str, Any]:
@@ -89,10 +101,18 @@ async def warning_action(request: Request, warning_id: int, action: str) -> Resp
         warning = _warning(request, warning_id)
         note = form.get("note", "").strip()
         if not note or len(note) > MAX_NOTE:
-            return render(request, "warning.html",
-                          {"w": warning, "note_error": "form.error.note"}, status=422)  # fmt: skip
+            return render(
+                request,
+                "warning.html",
+                {"w": warning, "note_error": "form.error.note"},
+                status=422,
+            )
         assert state.warnings is not None
-        act = state.warnings.acknowledge if action == "acknowledge" else state.warnings.close
+        act = (
+            state.warnings.acknowledge
+            if action == "acknowledge"
+            else state.warnings.close
+        )
         act(warning_id, actor=viewer.name, note=note)
         return redirect(f"/console/warnings/{warning_id}?done={action}")
 

@@ -41,7 +41,12 @@ _LOG = logging.getLogger("credit_engine.console")
 WARNING_STATUSES = ("open", "acknowledged", "closed")
 """States of a warning: raised (open), seen by a supervisor, dealt with."""
 
-_DEPARTMENT_OF_LAKE = {"customs": "CUSTOMS", "tax": "TAX", "forex": "SAFE", "market": "SAMR"}
+_DEPARTMENT_OF_LAKE = {
+    "customs": "CUSTOMS",
+    "tax": "TAX",
+    "forex": "SAFE",
+    "market": "SAMR",
+}
 
 
 @runtime_checkable
@@ -81,7 +86,7 @@ class WarningsSource(Protocol):
 
 
 def find_warnings(store: OperationalStore, services: Any) -> WarningsSource | None:
-    """The early-warning component's source, or ``None`` while it is absent.
+    """Return the early-warning component's source (``None`` while absent).
 
     SEAM (i12-warn): present when ``credit_engine.warnings`` imports and the
     store has a ``warnings`` table; the adapter (its ``console_source``
@@ -106,7 +111,7 @@ def find_warnings(store: OperationalStore, services: Any) -> WarningsSource | No
 
 
 def latest_monitoring(settings: Settings) -> dict[str, Any] | None:
-    """The newest monitoring report's JSON (and its folder), or ``None``.
+    """Return the newest monitoring report's JSON (and its folder), or ``None``.
 
     SEAM (i12-watch): reads ``<reports>/monitoring/<as_of>/monitoring.json``.
     """
@@ -128,7 +133,7 @@ def latest_monitoring(settings: Settings) -> dict[str, Any] | None:
 
 
 def freshness(settings: Settings, monitoring: dict[str, Any] | None) -> dict[str, Any]:
-    """Data freshness per department, with where it comes from.
+    """Return the data freshness per department, with where it comes from.
 
     Returns
     -------
@@ -147,14 +152,21 @@ def freshness(settings: Settings, monitoring: dict[str, Any] | None) -> dict[str
         pass
     if monitoring and isinstance(monitoring.get("data"), dict) and monitoring["data"]:
         rows = [
-            {"department": str(v.get("department", "")).upper() or table,
-             "table": table, "status": v.get("status"), "last": v.get("last_ingested"),
-             "detail": v.get("detail")}
-            for table, v in sorted(monitoring["data"].items()) if isinstance(v, dict)
-        ]  # fmt: skip
+            {
+                "department": str(v.get("department", "")).upper() or table,
+                "table": table,
+                "status": v.get("status"),
+                "last": v.get("last_ingested"),
+                "detail": v.get("detail"),
+            }
+            for table, v in sorted(monitoring["data"].items())
+            if isinstance(v, dict)
+        ]
         return {"source": "monitoring", "rows": rows}
-    return {"source": "lake" if (rows := _lake_freshness(settings.lake_dir)) else None,
-            "rows": rows}  # fmt: skip
+    return {
+        "source": "lake" if (rows := _lake_freshness(settings.lake_dir)) else None,
+        "rows": rows,
+    }
 
 
 def _lake_freshness(lake_dir: Path) -> list[dict[str, Any]]:
@@ -173,10 +185,10 @@ def _lake_freshness(lake_dir: Path) -> list[dict[str, Any]]:
             dept = _DEPARTMENT_OF_LAKE.get(str(table.get("department")), "")
             if not dept:
                 continue
-            row = last.setdefault(dept, {"department": dept, "status": None,
-                                         "last": at, "loaded": 0})  # fmt: skip
-            if at >= row["last"]:
-                row["last"] = at
+            row = last.setdefault(
+                dept, {"department": dept, "status": None, "last": at, "loaded": 0}
+            )
+            row["last"] = max(at, row["last"])
             row["loaded"] += int(table.get("loaded", 0))
     now = dt.datetime.now(dt.UTC)
     for row in last.values():

@@ -230,10 +230,12 @@ class LoginThrottle:
         with self._lock:
             waits = [
                 self.window - (now - queue[0])
-                for queue in (self._recent(f"n:{name.lower()}", now),
-                              self._recent(f"c:{client}", now))
+                for queue in (
+                    self._recent(f"n:{name.lower()}", now),
+                    self._recent(f"c:{client}", now),
+                )
                 if len(queue) >= self.max_failures
-            ]  # fmt: skip
+            ]
         if waits:
             raise TooManyAttemptsError(
                 "Too many failed sign-ins for this name or from this address; try "

@@ -40,42 +40,55 @@ class EnterpriseTexts:
             for m in policy.measures
         }
         self.rules = {
-            r.code: {"code": r.code, "department": "ZONE", "zh": r.zh, "en": r.en,
-                     "source": DecidedBy.POLICY.value}
+            r.code: {
+                "code": r.code,
+                "department": "ZONE",
+                "zh": r.zh,
+                "en": r.en,
+                "source": DecidedBy.POLICY.value,
+            }
             for r in policy.rules
-        }  # fmt: skip
+        }
         self.facts: dict[str, dict[str, Any]] = {}
         self.fact_by_rule_set: dict[tuple[str, str], dict[str, Any]] = {}
         for rule_set in rulebook.rule_sets:
             for code, spec in rule_set.facts.items():
                 entry = {
-                    "code": code, "department": str(spec.department.value),
-                    "zh": spec.zh, "en": spec.en, "favourable": spec.favourable,
+                    "code": code,
+                    "department": str(spec.department.value),
+                    "zh": spec.zh,
+                    "en": spec.en,
+                    "favourable": spec.favourable,
                     "ceiling": None if spec.ceiling is None else str(spec.ceiling),
                     "joint_punishment": spec.joint_punishment,
-                }  # fmt: skip
+                }
                 self.facts[code] = entry
                 self.fact_by_rule_set[(rule_set.id, code)] = entry
         self.model_reasons: dict[str, dict[str, Any]] = {}
-        for entry in [*catalogue.views.values(), *catalogue.features.values()]:
-            self.model_reasons[entry.code] = {
-                "code": entry.code, "department": entry.department, "zh": entry.zh,
-                "en": entry.en, "source": DecidedBy.MODEL.value,
-            }  # fmt: skip
+        for found in [*catalogue.views.values(), *catalogue.features.values()]:
+            self.model_reasons[found.code] = {
+                "code": found.code,
+                "department": found.department,
+                "zh": found.zh,
+                "en": found.en,
+                "source": DecidedBy.MODEL.value,
+            }
 
     def tier_label(self, tier: str) -> dict[str, str]:
-        """The policy's zh/en name of a tier."""
+        """Return the policy's zh/en name of a tier."""
         from credit_engine.vocabulary import Tier
 
         label = self.policy.tiers.get(Tier(tier))
         return {"zh": tier, "en": tier} if label is None else label.model_dump()
 
     def measure(self, code: str) -> dict[str, Any]:
-        """A measure's texts and legal basis (the code alone if unknown)."""
-        return self.measures.get(code, {"code": code, "zh": code, "en": code, "basis": ""})
+        """Return a measure's texts and legal basis (the code alone if unknown)."""
+        return self.measures.get(
+            code, {"code": code, "zh": code, "en": code, "basis": ""}
+        )
 
     def reason(self, code: str) -> dict[str, Any]:
-        """A reason code's department, texts and layer (statutory, policy, model)."""
+        """Return a reason code's department, texts and layer."""
         if code in self.rules:
             return self.rules[code]
         if code in self.model_reasons:
@@ -84,19 +97,29 @@ class EnterpriseTexts:
             fact = self.facts[code]
             return {**fact, "source": DecidedBy.STATUTORY.value}
         if code == "OVR":
-            return {"code": code, "department": "ZONE", "zh": "监管人员调整",
-                    "en": "Supervisor override", "source": DecidedBy.OVERRIDE.value}  # fmt: skip
+            return {
+                "code": code,
+                "department": "ZONE",
+                "zh": "监管人员调整",
+                "en": "Supervisor override",
+                "source": DecidedBy.OVERRIDE.value,
+            }
         return {"code": code, "department": "", "zh": code, "en": code, "source": ""}
 
     def fact(self, stored: Mapping[str, Any]) -> dict[str, Any]:
-        """A stored fact (code, rule set, since, until, detail) with its texts."""
+        """Return a stored fact (code, rule set, since, until) with its texts."""
         code = str(stored.get("code"))
         spec = self.fact_by_rule_set.get((str(stored.get("rule_set")), code)) or (
-            self.facts.get(code, {"code": code, "department": "", "zh": code, "en": code})
+            self.facts.get(
+                code, {"code": code, "department": "", "zh": code, "en": code}
+            )
         )
-        return {**spec, **{k: v for k, v in stored.items() if v is not None or k not in spec}}
+        return {
+            **spec,
+            **{k: v for k, v in stored.items() if v is not None or k not in spec},
+        }
 
     def department_of(self, code: str) -> str | None:
-        """The department a reason or fact code comes from (``None`` if unknown)."""
+        """Return the department a reason or fact code comes from (or ``None``)."""
         found = self.reason(code).get("department")
         return str(found) if found else None

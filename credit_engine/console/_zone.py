@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -89,12 +89,14 @@ class ZoneReader:
             green += n if gc else 0
             punished += n if jp else 0
             total += n
-        return RunSummary(as_of, run_id, total, tiers, layers, green, punished, by_layer)
+        return RunSummary(
+            as_of, run_id, total, tiers, layers, green, punished, by_layer
+        )
 
     def migration(
         self, from_run: tuple[dt.date, int], to_run: tuple[dt.date, int]
     ) -> pd.DataFrame:
-        """The tier migration matrix between two runs (rows from, columns to)."""
+        """Return the tier migration matrix between two runs (rows: from)."""
         return self._cached(
             ("migration", from_run[1], to_run[1]),
             lambda: self.store.migration_matrix(from_run[0], to_run[0]),
@@ -102,40 +104,56 @@ class ZoneReader:
 
     def departments(self, run_id: int, texts: EnterpriseTexts) -> list[dict[str, Any]]:
         """Per department: facts in force (adverse, favourable) and main reasons."""
-        return self._cached(("departments", run_id), lambda: self._departments(run_id, texts))
+        return self._cached(
+            ("departments", run_id), lambda: self._departments(run_id, texts)
+        )
 
     def _departments(self, run_id: int, texts: EnterpriseTexts) -> list[dict[str, Any]]:
-        rows = {
-            d: {"department": d, "adverse": 0, "favourable": 0, "main_reason": 0,
-                "main_by_tier": dict.fromkeys(TIERS, 0)}
-            for d in (*Department.values(), "CROSS", "ZONE")
-        }  # fmt: skip
+        names = (*Department.values(), "CROSS", "ZONE")
+        facts = {d: {"adverse": 0, "favourable": 0} for d in names}
+        main = {d: dict.fromkeys(TIERS, 0) for d in names}
         for code, _tier, n in self.queries.fact_counts(run_id):
             fact = texts.facts.get(code)
-            if fact is None or fact["department"] not in rows:
-                continue
-            rows[fact["department"]]["favourable" if fact["favourable"] else "adverse"] += n
+            if fact is not None and fact["department"] in facts:
+                side = "favourable" if fact["favourable"] else "adverse"
+                facts[fact["department"]][side] += n
         for code, tier, n in self.queries.main_reason_counts(run_id):
             dept = texts.department_of(code)
-            if dept in rows:
-                rows[dept]["main_reason"] += n
-                rows[dept]["main_by_tier"][tier] += n
-        return [r for r in rows.values() if r["department"] in Department.values()
-                or r["main_reason"]]  # fmt: skip
+            if dept in main and tier in main[dept]:
+                main[dept][tier] += n
+        return [
+            {
+                "department": d,
+                **facts[d],
+                "main_reason": _total(main[d].values()),
+                "main_by_tier": main[d],
+            }
+            for d in names
+            if d in Department.values() or _total(main[d].values())
+        ]
 
-    def breakdown(
-        self, run_id: int, directory: Directory, column: str
-    ) -> pd.DataFrame:
-        """Counts of one run's tiers by a directory attribute (district, trade mode)."""
+    def breakdown(self, run_id: int, directory: Directory, column: str) -> pd.DataFrame:
+        """Count one run's tiers by a directory attribute (district, trade mode)."""
         return self._cached(
             ("breakdown", run_id, directory.key, column),
             lambda: self._breakdown(run_id, directory, column),
         )
 
-    def _breakdown(self, run_id: int, directory: Directory, column: str) -> pd.DataFrame:
+    def _breakdown(
+        self, run_id: int, directory: Directory, column: str
+    ) -> pd.DataFrame:
         tiers = pd.DataFrame(self.queries.run_tiers(run_id), columns=["uscc", "tier"])
         values = directory.frame[column].reindex(tiers["uscc"]).fillna("unknown")
         tiers[column] = values.to_numpy()
-        table = pd.crosstab(tiers[column], tiers["tier"]).reindex(columns=list(TIERS), fill_value=0)
+        table = pd.crosstab(tiers[column], tiers["tier"]).reindex(
+            columns=list(TIERS), fill_value=0
+        )
         table["total"] = table.sum(axis=1)
         return table.sort_values("total", ascending=False)
+
+
+def _total(values: Iterable[int]) -> int:
+    total = 0
+    for value in values:
+        total += value
+    return total

@@ -24,9 +24,20 @@ from credit_engine.vocabulary import DecidedBy
 __all__ = ["PAGE_COLUMNS", "ZoneQueries"]
 
 PAGE_COLUMNS = (
-    "uscc", "as_of", "tier", "decided_by", "green_channel", "joint_punishment",
-    "statutory_ceiling", "grade", "pd", "score", "model_tier", "measures", "reasons",
-)  # fmt: skip
+    "uscc",
+    "as_of",
+    "tier",
+    "decided_by",
+    "green_channel",
+    "joint_punishment",
+    "statutory_ceiling",
+    "grade",
+    "pd",
+    "score",
+    "model_tier",
+    "measures",
+    "reasons",
+)
 """Columns of :meth:`ZoneQueries.decision_page` rows (narrow: no facts)."""
 
 # Per dialect: the codes of a run's facts, and the first reason of each decision.
@@ -76,11 +87,12 @@ class ZoneQueries:
         """Count one run's decisions by tier, layer, green channel, joint punishment."""
         c = decisions.c
         stmt = (
-            select(c.tier, c.decided_by, c.green_channel, c.joint_punishment,
-                   func.count())
+            select(
+                c.tier, c.decided_by, c.green_channel, c.joint_punishment, func.count()
+            )
             .where(c.run_id == run_id)
             .group_by(c.tier, c.decided_by, c.green_channel, c.joint_punishment)
-        )  # fmt: skip
+        )
         return [
             (str(t), str(d), bool(g), bool(j), int(n))
             for t, d, g, j, n in self._rows("count a run's decisions", stmt)

@@ -45,8 +45,14 @@ SHOTS = REPO / ".credit-engine-test" / "screenshots"
 AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
 DATES = (dt.date(2026, 3, 31), dt.date(2026, 6, 30))
 PASSWORD = "zone supervisor passphrase"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 PAGES = {
     "overview": "/console/overview",
     "enterprises": "/console/enterprises",
@@ -88,7 +94,9 @@ def free_port() -> int:
 def home(champion_home):
     """The champion home with its own store, rated at two dates, and keys."""
     settings = champion_home.model_copy(
-        update={"database_url": f"sqlite:///{champion_home.home / 'console_browser.db'}"}
+        update={
+            "database_url": f"sqlite:///{champion_home.home / 'console_browser.db'}"
+        }
     )
     store = OperationalStore.from_settings(settings)
     engine = RatingEngine(settings, store=store)
@@ -97,37 +105,68 @@ def home(champion_home):
     keys = KeyStore(store, cache_ttl=0)
     secrets = {
         role: keys.create(f"{role}-b", role, created_by="tester")[1]
-        for role in ("supervisor", "admin", "auditor", "data_scientist", "inspection_system")
+        for role in (
+            "supervisor",
+            "admin",
+            "auditor",
+            "data_scientist",
+            "inspection_system",
+        )
     }
-    ConsoleAccounts(store, keys=keys).set_password("supervisor-b", PASSWORD, by="tester")
+    ConsoleAccounts(store, keys=keys).set_password(
+        "supervisor-b", PASSWORD, by="tester"
+    )
     frame = store.decisions_at(DATES[1])
     plain = frame[(frame["decided_by"] == "MODEL") & (frame["tier"].isin(["A", "B"]))]
     store.dispose()
-    return {"settings": settings, "secrets": secrets, "uscc": str(plain["uscc"].iloc[0])}
+    return {
+        "settings": settings,
+        "secrets": secrets,
+        "uscc": str(plain["uscc"].iloc[0]),
+    }
 
 
 @pytest.fixture(scope="module")
 def server(home) -> Iterator[str]:
     """``credit-engine serve``'s app under uvicorn on a free loopback port."""
-    if not (REPO / "credit_engine" / "console" / "static" / "vendor" / "echarts.min.js").is_file():
+    if not (
+        REPO / "credit_engine" / "console" / "static" / "vendor" / "echarts.min.js"
+    ).is_file():
         pytest.fail("The console's assets are missing: run `make setup` (npm).")
     port = free_port()
     settings = home["settings"]
-    env = {**os.environ, "CREDIT_ENGINE_HOME": str(settings.home),
-           "CREDIT_ENGINE_DATABASE_URL": settings.database_url,
-           "PYTHONPATH": str(REPO)}  # fmt: skip
+    env = {
+        **os.environ,
+        "CREDIT_ENGINE_HOME": str(settings.home),
+        "CREDIT_ENGINE_DATABASE_URL": settings.database_url,
+        "PYTHONPATH": str(REPO),
+    }
     log = (settings.home / "console_server.log").open("w")
     process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "--factory", "credit_engine.api:create_app",
-         "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
-        env=env, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--factory",
+            "credit_engine.api:create_app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 300
         while time.monotonic() < deadline:
             if process.poll() is not None:
-                pytest.fail(f"the server exited: {(settings.home / 'console_server.log').read_text()[-2000:]}")
+                logged = (settings.home / "console_server.log").read_text()
+                pytest.fail(f"the server exited: {logged[-2000:]}")
             try:
                 if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
                     break
@@ -161,8 +200,9 @@ def browser() -> Iterator[Any]:
 
 def new_page(browser: Any, *, axe: bool = False) -> Any:
     # bypass_csp lets axe-core be injected; the console's own pages never need it.
-    context = browser.new_context(viewport={"width": 1280, "height": 900},
-                                  bypass_csp=axe, locale="zh-CN")  # fmt: skip
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 900}, bypass_csp=axe, locale="zh-CN"
+    )
     page = context.new_page()
     page.errors = []  # type: ignore[attr-defined]
     page.on("pageerror", lambda exc: page.errors.append(str(exc)))
@@ -211,9 +251,13 @@ def test_sign_in_with_a_password_and_sign_out(browser, server):
     page.fill("#password", PASSWORD)
     page.click("form[aria-labelledby=with-password] button[type=submit]")
     page.wait_for_url("**/console/overview")
-    cookie = next(c for c in page.context.cookies() if c["name"] == "ce_console_session")
-    assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
-    assert cookie["path"] == "/console" and cookie["expires"] > time.time()
+    cookie = next(
+        c for c in page.context.cookies() if c["name"] == "ce_console_session"
+    )
+    assert cookie["httpOnly"]
+    assert cookie["sameSite"] == "Strict"
+    assert cookie["path"] == "/console"
+    assert cookie["expires"] > time.time()
     page.click("header form button[type=submit]")  # sign out
     page.wait_for_url("**/console/login?signed_out=1")
     page.goto(f"{server}/console/overview")
@@ -252,7 +296,9 @@ def test_inspection_systems_cannot_open_the_console(browser, server, home):
     page.context.close()
 
 
-def test_find_an_enterprise_override_it_and_see_it_in_the_audit_log(browser, server, home):
+def test_find_an_enterprise_override_it_and_see_it_in_the_audit_log(
+    browser, server, home
+):
     uscc = home["uscc"]
     page = new_page(browser)
     sign_in(page, server, home["secrets"]["supervisor"])
@@ -310,7 +356,9 @@ def test_a_forged_form_is_refused(browser, server, home):
     page = new_page(browser)
     sign_in(page, server, home["secrets"]["supervisor"])
     page.goto(f"{server}/console/enterprises/{home['uscc']}")
-    page.eval_on_selector("#override-form input[name=csrf_token]", "e => e.value = 'forged'")
+    page.eval_on_selector(
+        "#override-form input[name=csrf_token]", "e => e.value = 'forged'"
+    )
     page.fill("#o-reason", "forged")
     page.click("#override-form button[type=submit]")
     assert page.locator("h1").inner_text() == "无权访问"
@@ -325,11 +373,15 @@ def test_an_expired_session_sends_back_to_sign_in(browser, server, home):
     assert page.url.endswith("/console/overview")
     store = OperationalStore(home["settings"].database_url)
     with store.engine.begin() as conn:  # two hours without activity
-        conn.execute(update(console_sessions).values(
-            last_seen_at=dt.datetime.now(dt.UTC) - dt.timedelta(hours=2)))  # fmt: skip
+        conn.execute(
+            update(console_sessions).values(
+                last_seen_at=dt.datetime.now(dt.UTC) - dt.timedelta(hours=2)
+            )
+        )
     store.dispose()
     page.goto(f"{server}/console/models")
-    assert "/console/login" in page.url and "ended=1" in page.url
+    assert "/console/login" in page.url
+    assert "ended=1" in page.url
     assert "会话已结束" in page.content()
     shoot(page, "session-ended")
     page.context.close()
@@ -345,9 +397,15 @@ def test_a_warning_acknowledged(browser, server, home):
     from credit_engine.console._seams import find_warnings
 
     source = find_warnings(store, None)
-    assert source is not None, "the warnings table exists but no console_source is wired"
-    rows, _ = source.list_warnings(status="open", severity=None, uscc=None, limit=1, offset=0)
-    assert rows, "seed an open warning for the browser test (the warnings component's job)"
+    assert source is not None, (
+        "the warnings table exists but no console_source is wired"
+    )
+    rows, _ = source.list_warnings(
+        status="open", severity=None, uscc=None, limit=1, offset=0
+    )
+    assert rows, (
+        "seed an open warning for the browser test (the warnings component's job)"
+    )
     warning_id = rows[0]["warning_id"]
     page = new_page(browser)
     sign_in(page, server, home["secrets"]["supervisor"])

@@ -37,11 +37,14 @@ def test_passwords_are_stored_as_scrypt_hashes(keys, store):
     ConsoleAccounts(store, keys=keys).set_password("officer.li", PASSWORD, by="admin")
     with store.engine.connect() as conn:
         stored = conn.scalar(select(console_accounts.c.password_hash))
-    assert stored.startswith("scrypt$32768$8$1$") and PASSWORD not in stored
-    assert verify_password(PASSWORD, stored) and not verify_password("nope", stored)
+    assert stored.startswith("scrypt$32768$8$1$")
+    assert PASSWORD not in stored
+    assert verify_password(PASSWORD, stored)
+    assert not verify_password("nope", stored)
     assert not verify_password(PASSWORD, "md5$abc")  # malformed never matches
     entry = AuditLog(store).entries(kind="console_password_set")[0]
-    assert entry.subject == "officer.li" and PASSWORD not in str(entry.payload)
+    assert entry.subject == "officer.li"
+    assert PASSWORD not in str(entry.payload)
 
 
 def test_the_same_password_hashes_differently_each_time():
@@ -65,7 +68,9 @@ def test_a_password_is_refused_when_short_or_for_a_revoked_key(keys, store):
     accounts = ConsoleAccounts(store, keys=keys)
     keys.create("gone", "supervisor", created_by="admin")
     keys.revoke("gone", by="admin")
-    with pytest.raises(InvalidKeyRequestError, match=r"at least 12 characters, got 5.*revoked"):
+    with pytest.raises(
+        InvalidKeyRequestError, match=r"at least 12 characters, got 5.*revoked"
+    ):
         accounts.set_password("gone", "short", by="admin")
 
 
@@ -86,7 +91,8 @@ def test_a_session_lives_until_idle_expiry(keys, store):
         sessions.check(token)  # stays ended, with its reason
     with store.engine.connect() as conn:
         row = conn.execute(select(console_sessions)).one()
-    assert row.session_hash == session_hash(token) and row.end_reason == EndReason.IDLE
+    assert row.session_hash == session_hash(token)
+    assert row.end_reason == EndReason.IDLE
 
 
 def test_revoking_a_key_ends_its_sessions_at_once(keys, store):
@@ -98,7 +104,9 @@ def test_revoking_a_key_ends_its_sessions_at_once(keys, store):
         ends = list(conn.scalars(select(console_sessions.c.end_reason)))
     assert ends == ["key_revoked", "key_revoked"]
     for token in tokens:
-        with pytest.raises(SessionExpiredError, match="key of this console session was revoked"):
+        with pytest.raises(
+            SessionExpiredError, match="key of this console session was revoked"
+        ):
             sessions.check(token)
 
 

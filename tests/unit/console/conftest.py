@@ -36,17 +36,38 @@ def zone_rows(day: dt.date) -> list[dict[str, Any]]:
     rows = []
     for i in range(N):
         tier = "ABCD"[(i + (day == D2)) % 4]
-        extra: dict[str, Any] = {"measures": ["ZS-01"], "reasons": ["CUS-01"],
-                                 "facts": [], "pd": 0.0123 + i / 1000, "grade": "G3"}
+        extra: dict[str, Any] = {
+            "measures": ["ZS-01"],
+            "reasons": ["CUS-01"],
+            "facts": [],
+            "pd": 0.0123 + i / 1000,
+            "grade": "G3",
+        }
         if i % 4 == 3 or uscc(i) == BOUND:
             tier = "D"
             extra = {
-                "decided_by": "STATUTORY", "statutory_ceiling": "D", "grade": "GD",
-                "pd": 0.4321, "measures": ["ZS-03"], "reasons": ["TAX_LEVEL_D", "TAX-01"],
-                "facts": [{"code": "TAX_LEVEL_D", "rule_set": "TAX_2025",
-                           "since": "2026-01-05", "until": None, "detail": "2025"},
-                          {"code": "SAFE_CLASS_A", "rule_set": "SAFE_2012",
-                           "since": "2014-01-01", "until": None, "detail": "INITIAL"}],
+                "decided_by": "STATUTORY",
+                "statutory_ceiling": "D",
+                "grade": "GD",
+                "pd": 0.4321,
+                "measures": ["ZS-03"],
+                "reasons": ["TAX_LEVEL_D", "TAX-01"],
+                "facts": [
+                    {
+                        "code": "TAX_LEVEL_D",
+                        "rule_set": "TAX_2025",
+                        "since": "2026-01-05",
+                        "until": None,
+                        "detail": "2025",
+                    },
+                    {
+                        "code": "SAFE_CLASS_A",
+                        "rule_set": "SAFE_2012",
+                        "since": "2014-01-01",
+                        "until": None,
+                        "detail": "INITIAL",
+                    },
+                ],
                 "joint_punishment": i % 8 == 7,
             }
         rows.append(decision(uscc(i), tier, model_tier=tier, **extra))
@@ -92,10 +113,14 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Console:
     settings = Settings(home=home)
     store = OperationalStore.from_settings(settings)
     for day in (D1, D2):
-        store.record_run(make_run(day, policy_name="zone"), pd.DataFrame(zone_rows(day)))
+        store.record_run(
+            make_run(day, policy_name="zone"), pd.DataFrame(zone_rows(day))
+        )
     keys = KeyStore(store, cache_ttl=0)
     made = {str(r): keys.create(f"{r}-1", r, created_by="tester")[1] for r in Role}
-    ConsoleAccounts(store, keys=keys).set_password("supervisor-1", PASSWORD, by="tester")
+    ConsoleAccounts(store, keys=keys).set_password(
+        "supervisor-1", PASSWORD, by="tester"
+    )
     app = create_app(settings, store=store, load_on_start=False)
     state = console_state(app)
     state.directory.builder = lambda _settings, _day: directory()

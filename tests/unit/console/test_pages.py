@@ -52,8 +52,9 @@ def test_inspection_systems_cannot_sign_in(console):
     assert client.get("/console/overview", follow_redirects=False).status_code == 303
 
 
-@pytest.mark.parametrize(("role", "form"), [("supervisor", True), ("admin", True),
-                                            ("auditor", False)])
+@pytest.mark.parametrize(
+    ("role", "form"), [("supervisor", True), ("admin", True), ("auditor", False)]
+)
 def test_the_override_form_is_only_for_roles_that_may_override(console, role, form):
     client = console.client()
     sign_in(client, console.secrets[role])
@@ -71,12 +72,14 @@ def test_the_profile_shows_why(console):
     assert 'id="current-tier">D<' in html
     # Reasons with their department and zh/en texts from the rule sets and the
     # reason-code catalogue; the measure with its text and basis from the policy.
-    assert "TAX_LEVEL_D" in html and "税务" in html
+    assert "TAX_LEVEL_D" in html
+    assert "税务" in html
     assert "Tax and fee credit level D" in html
     assert "TAX-01" in html
     assert "ZS-03" in html
     # Statutory facts on a timeline, the rating history as a chart.
-    assert 'data-chart="facts"' in html and 'data-chart="history"' in html
+    assert 'data-chart="facts"' in html
+    assert 'data-chart="history"' in html
     assert "2026-01-05" in html
     assert 'id="field-pd">43.21 %' in html
 
@@ -89,14 +92,22 @@ def test_fields_a_role_may_not_see_are_not_in_the_html(console, monkeypatch):
     client = console.client()
     sign_in(client, console.secrets["auditor"])
     html = client.get(f"/console/enterprises/{BOUND}").text
-    for absent in ('id="field-pd"', 'id="field-grade"', "43.21", "0.4321", "GD",
-                   "credit_engine.sme_pd"):  # fmt: skip
+    for absent in (
+        'id="field-pd"',
+        'id="field-grade"',
+        "43.21",
+        "0.4321",
+        "GD",
+        "credit_engine.sme_pd",
+    ):
         assert absent not in html, absent
     chart = json.loads(html.split('id="enterprise-data">')[1].split("</script>")[0])
-    assert chart["history"] and not {"pd", "grade"} & set(chart["history"][0])
+    assert chart["history"]
+    assert not {"pd", "grade"} & set(chart["history"][0])
     assert 'id="current-tier">D<' in html  # shared: still shown
     listing = client.get("/console/enterprises?tier=D").text
-    assert "43.21" not in listing and "GD" not in listing
+    assert "43.21" not in listing
+    assert "GD" not in listing
     monkeypatch.setitem(CLEARANCE, Role.AUDITOR, Disclosure.INTERNAL)
     assert "43.21" in client.get(f"/console/enterprises/{BOUND}").text
 
@@ -106,9 +117,11 @@ def test_search_by_name_and_by_code(console):
     sign_in(client, console.secrets["supervisor"])
     found = client.get("/console/enterprises", params={"q": "测试01"})
     assert found.status_code == 200
-    assert PLAIN in found.text and BOUND not in found.text
-    r = client.get("/console/enterprises", params={"q": PLAIN.lower()},
-                   follow_redirects=False)  # fmt: skip
+    assert PLAIN in found.text
+    assert BOUND not in found.text
+    r = client.get(
+        "/console/enterprises", params={"q": PLAIN.lower()}, follow_redirects=False
+    )
     assert r.status_code == 303
     assert r.headers["location"] == f"/console/enterprises/{PLAIN}"
 
@@ -119,8 +132,9 @@ def test_lists_are_paged_and_filtered(console):
     page = client.get("/console/enterprises", params={"page_size": 5, "page": 2})
     assert page.text.count('href="/console/enterprises/9135') == 5
     assert "第 2 / 8 页" in page.text
-    partial = client.get("/console/enterprises", params={"tier": "D"},
-                         headers={"HX-Request": "true"})  # fmt: skip
+    partial = client.get(
+        "/console/enterprises", params={"tier": "D"}, headers={"HX-Request": "true"}
+    )
     assert "<html" not in partial.text  # htmx gets the table only
     assert 'id="enterprise-table"' in partial.text
 
@@ -131,7 +145,8 @@ def test_overview_counts_in_sql_and_shows_the_migration(console):
     html = client.get("/console/overview").text
     assert 'id="migration-table"' in html
     assert 'data-chart="migration"' in html
-    assert "思明区" in html and "9610 跨境电商零售出口" in html  # breakdowns
+    assert "思明区" in html
+    assert "9610 跨境电商零售出口" in html
     assert 'id="freshness"' not in html or "not available" not in html
 
 
@@ -155,16 +170,19 @@ def test_errors_are_human_pages(console, path, status, words):
     assert r.status_code == status
     assert r.headers["content-type"].startswith("text/html")
     assert words in r.text
-    assert "Traceback" not in r.text and 'File "' not in r.text
+    assert "Traceback" not in r.text
+    assert 'File "' not in r.text
 
 
 def test_language_switch(console):
     client = console.client()
     sign_in(client, console.secrets["supervisor"])
     zh = client.get("/console/overview")
-    assert '<html lang="zh-CN">' in zh.text and "全区概览" in zh.text
+    assert '<html lang="zh-CN">' in zh.text
+    assert "全区概览" in zh.text
     en = client.get("/console/overview?lang=en")
-    assert '<html lang="en">' in en.text and "Zone overview" in en.text
+    assert '<html lang="en">' in en.text
+    assert "Zone overview" in en.text
     assert client.cookies.get("ce_console_lang") == "en"
     assert '<html lang="en">' in client.get("/console/models").text  # remembered
 
@@ -178,7 +196,8 @@ def test_missing_assets_say_to_run_make_setup(console, tmp_path, monkeypatch):
     monkeypatch.setattr(console.state, "assets_dir", tmp_path)
     r = console.client().get("/console/login")
     assert r.status_code == 503
-    assert "make setup" in r.text and "echarts.min.js" in r.text
+    assert "make setup" in r.text
+    assert "echarts.min.js" in r.text
 
 
 def test_security_headers(console):

@@ -341,6 +341,8 @@ def test_revision_0005_keeps_the_keys_and_allows_auditors(tmp_path):
     # A store at 0001 with a key, upgraded: the key survives the table copy that
     # SQLite needs to change the role CHECK; auditors are then allowed; and the
     # downgrade restores the four roles.
+    from sqlalchemy.exc import IntegrityError
+
     from credit_engine.auth import KeyStore
 
     url = f"sqlite:///{tmp_path / 'store.db'}"
@@ -350,8 +352,9 @@ def test_revision_0005_keeps_the_keys_and_allows_auditors(tmp_path):
         with store.engine.begin() as conn:
             conn.execute(
                 text(
-                    "INSERT INTO api_keys (name, role, key_prefix, key_hash, created_at,"
-                    " created_by) VALUES ('old', 'admin', 'ce_x', :h, :t, 'ops')"
+                    "INSERT INTO api_keys (name, role, key_prefix, key_hash, "
+                    "created_at, created_by) "
+                    "VALUES ('old', 'admin', 'ce_x', :h, :t, 'ops')"
                 ),
                 {"h": "0" * 64, "t": dt.datetime(2026, 1, 1)},
             )
@@ -364,5 +367,5 @@ def test_revision_0005_keeps_the_keys_and_allows_auditors(tmp_path):
             conn.execute(text("DELETE FROM api_keys WHERE role = 'auditor'"))
             command.downgrade(alembic_config(conn), BASELINE_REVISION)
         with store.engine.begin() as conn:
-            with pytest.raises(Exception, match="CHECK constraint failed"):
+            with pytest.raises(IntegrityError, match="CHECK constraint failed"):
                 conn.execute(text("UPDATE api_keys SET role = 'auditor'"))
