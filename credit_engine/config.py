@@ -63,6 +63,8 @@ class Settings(BaseSettings):
         SQLAlchemy URL of the operational store (default: SQLite under ``home``).
     ingest_chunk_rows : int, default=2_000_000
         Rows validated per Great Expectations run; bounds ingestion memory.
+    console_enabled : bool, default=True
+        Mount the supervisor console at ``/console`` (false: the API only).
     console_session_idle_minutes : int, default=30
         A console session unused for this long ends.
     console_session_max_hours : float, default=8.0
@@ -103,6 +105,7 @@ class Settings(BaseSettings):
     )
     ingest_chunk_rows: int = Field(default=2_000_000, ge=1_000)
     # --- console (issue 13): sessions and sign-in of the supervisor console ---
+    console_enabled: bool = True
     console_session_idle_minutes: int = Field(default=30, ge=1, le=24 * 60)
     console_session_max_hours: float = Field(default=8.0, gt=0, le=24 * 7)
     console_cookie_secure: bool | None = None

@@ -124,8 +124,9 @@ def create_app(
     # --- console (issue 13): the supervisor console, mounted at /console ---
     # Imported here: the console builds on this package's modules. Mounted
     # after the API's routes, which are matched first; not in the OpenAPI.
-    from credit_engine.console import mount_console
+    if settings.console_enabled:
+        from credit_engine.console import mount_console
 
-    mount_console(app, services)
+        mount_console(app, services)
     # --- end console ---
     return app

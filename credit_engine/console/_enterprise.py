@@ -69,17 +69,13 @@ def enterprise_profile(
     EnterpriseNotFoundError
         If nothing is known of the enterprise (no decision, override or record).
     """
-    store = state.services.store
     texts = state.texts()
     policy = texts.policy
     directory = state.directory.get()
     entry = directory.get(uscc) if directory is not None else None
-    history = to_jsonable(
-        store.decision_history(uscc).to_dict("records"), where="history"
-    )
-    overrides = to_jsonable(
-        store.overrides_of(uscc).to_dict("records"), where="overrides"
-    )
+    queries = state.zone.queries
+    history = to_jsonable(queries.history(uscc), where="history")
+    overrides = to_jsonable(queries.overrides(uscc), where="overrides")
     live = _live(state, uscc)
     if live is None and not history and not overrides and entry is None:
         raise EnterpriseNotFoundError(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -140,9 +141,24 @@ def build_console(
     app.state.console = state
     app.state.services = services
 
+    warming: list[threading.Thread] = []
+
+    def _warm() -> None:
+        try:
+            seconds = state.zone.warm(state.directory, state.texts)
+        except Exception:  # noqa: BLE001 - pages compute what they need anyway
+            _LOG.exception("console: warming the zone overview failed")
+        else:
+            _LOG.info("console: zone overview ready in %.1f s", seconds)
+
     @app.middleware("http")
     async def _guard(request: Request, call_next: Any) -> Response:
         path = request.url.path
+        if not warming:  # the first request starts computing the overview
+            warming.append(
+                threading.Thread(target=_warm, daemon=True, name="console-warm")
+            )
+            warming[0].start()
         if not path.startswith(("/static", "/vendor")):
             missing = assets_missing(state.assets_dir)
             if missing:

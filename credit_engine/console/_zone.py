@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import pandas as pd
 
-from credit_engine.console._directory import Directory
+from credit_engine.console._directory import Directory, DirectoryCache
 from credit_engine.console._texts import EnterpriseTexts
 from credit_engine.store import OperationalStore, ZoneQueries
 from credit_engine.vocabulary import DecidedBy, Department, Tier
@@ -55,19 +56,51 @@ class ZoneReader:
         self.store = store
         self.queries = ZoneQueries(store)
         self._cache: dict[tuple[Any, ...], Any] = {}
+        self._computing: dict[tuple[Any, ...], threading.Lock] = {}
         self._lock = threading.Lock()
 
     def _cached(self, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
+        """Compute ``key`` once; concurrent callers wait for the first one."""
         with self._lock:
             if key in self._cache:
                 found: T = self._cache[key]
                 return found
-        value = compute()
-        with self._lock:
-            if len(self._cache) > 512:
-                self._cache.clear()
-            self._cache[key] = value
-        return value
+            lock = self._computing.setdefault(key, threading.Lock())
+        with lock:
+            with self._lock:
+                if key in self._cache:
+                    done: T = self._cache[key]
+                    return done
+            value = compute()
+            with self._lock:
+                if len(self._cache) > 512:
+                    self._cache.clear()
+                self._cache[key] = value
+                self._computing.pop(key, None)
+            return value
+
+    def warm(
+        self, directory: DirectoryCache, texts: Callable[[], EnterpriseTexts]
+    ) -> float:
+        """Compute what the overview's default view needs; return the seconds taken.
+
+        Run in a background thread at the console's first request, so that the
+        first person to open the overview does not wait for the zone's SQL.
+        """
+        start = time.perf_counter()
+        runs = self.runs()
+        for as_of, run_id in runs:
+            self.summary(as_of, run_id)
+        if runs:
+            latest = runs[-1]
+            if len(runs) > 1:
+                self.migration(runs[-2], latest)
+            self.departments(latest[1], texts())
+            found = directory.get()
+            if found is not None:
+                for column in ("district", "trade_mode"):
+                    self.breakdown(latest[1], found, column)
+        return time.perf_counter() - start
 
     def runs(self) -> list[tuple[dt.date, int]]:
         """``(as_of, run_id)`` of the latest run of every rated date, oldest first."""

@@ -16,8 +16,13 @@ from sqlalchemy import Connection, func, select, text
 
 from credit_engine.exceptions import StoreError
 from credit_engine.store._engine import translate_errors
-from credit_engine.store._queries import IN_CHUNK, check_query, latest_runs
-from credit_engine.store._schema import decisions
+from credit_engine.store._queries import (
+    IN_CHUNK,
+    check_query,
+    decision_columns,
+    latest_runs,
+)
+from credit_engine.store._schema import decisions, overrides
 from credit_engine.store._store import OperationalStore
 from credit_engine.vocabulary import DecidedBy
 
@@ -120,6 +125,30 @@ class ZoneQueries:
             raise StoreError(f"No console query for the {dialect} database.")
         rows = self._rows(action, text(sql[dialect]), run=run_id)
         return [(str(code), str(t), int(n)) for code, t, n in rows if code is not None]
+
+    def history(self, uscc: str) -> list[dict[str, Any]]:
+        """Return one enterprise's decisions, one per rated date, oldest first.
+
+        As :meth:`OperationalStore.decision_history`, as plain rows (no frame):
+        the profile page reads a few rows and wants no conversion cost.
+        """
+        latest = latest_runs()
+        stmt = (
+            select(*decision_columns())
+            .join(latest, decisions.c.run_id == latest.c.run_id)
+            .where(decisions.c.uscc == uscc)
+            .order_by(decisions.c.as_of)
+        )
+        return [dict(r._mapping) for r in self._rows("read a history", stmt)]
+
+    def overrides(self, uscc: str) -> list[dict[str, Any]]:
+        """Return every override recorded for one enterprise, oldest first."""
+        stmt = (
+            select(overrides)
+            .where(overrides.c.uscc == uscc)
+            .order_by(overrides.c.override_id)
+        )
+        return [dict(r._mapping) for r in self._rows("read overrides", stmt)]
 
     def decision_page(
         self,
