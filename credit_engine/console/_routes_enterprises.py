@@ -100,14 +100,14 @@ def enterprises(request: Request) -> Response:
             if not usccs and text.isalnum():
                 usccs = [text.upper()] if len(text) == 18 else []
         page = _int(q.get("page"), "page", 1, 1, 100_000)
-        rows, count = state.zone.queries.decision_page(
+        rows, count = state.zone.page(
             run[1],
-            tier=tier,
-            decided_by=layer,
-            green_channel=green,
             usccs=usccs,
             limit=size,
             offset=(page - 1) * size,
+            tier=tier,
+            decided_by=layer,
+            green_channel=green,
         )
         policy = state.texts().policy
         names = directory.names([r["uscc"] for r in rows]) if directory else {}

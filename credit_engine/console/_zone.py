@@ -172,10 +172,44 @@ class ZoneReader:
             lambda: self._breakdown(run_id, directory, column),
         )
 
+    def tiers(self, run_id: int) -> pd.DataFrame:
+        """Return ``uscc`` and ``tier`` of every decision of a run (cached)."""
+        return self._cached(
+            ("tiers", run_id),
+            lambda: pd.DataFrame(
+                self.queries.run_tiers(run_id), columns=["uscc", "tier"]
+            ),
+        )
+
+    def page(
+        self,
+        run_id: int,
+        *,
+        usccs: list[str] | None,
+        limit: int,
+        offset: int,
+        **filters: Any,
+    ) -> tuple[list[dict[str, Any]], int]:
+        """Return a page of a run's decisions and the count (cached per filter)."""
+        rows, count = self.queries.decision_page(
+            run_id,
+            usccs=usccs,
+            limit=limit,
+            offset=offset,
+            count=usccs is not None,
+            **filters,
+        )
+        if usccs is None:
+            key = ("count", run_id, tuple(sorted(filters.items())))
+            count = self._cached(
+                key, lambda: self.queries.decision_page(run_id, limit=0, **filters)[1]
+            )
+        return rows, count
+
     def _breakdown(
         self, run_id: int, directory: Directory, column: str
     ) -> pd.DataFrame:
-        tiers = pd.DataFrame(self.queries.run_tiers(run_id), columns=["uscc", "tier"])
+        tiers = self.tiers(run_id).copy()
         values = directory.frame[column].reindex(tiers["uscc"]).fillna("unknown")
         tiers[column] = values.to_numpy()
         table = pd.crosstab(tiers[column], tiers["tier"]).reindex(

@@ -160,8 +160,12 @@ class ZoneQueries:
         usccs: Sequence[str] | None = None,
         limit: int = 50,
         offset: int = 0,
+        count: bool = True,
     ) -> tuple[list[dict[str, Any]], int]:
         """Return one page of a run's decisions (by USCC) and the count matching.
+
+        With ``count=False`` the count is not computed (``-1``): callers that
+        cache it per filter spare a scan of the run.
 
         Raises
         ------
@@ -202,8 +206,8 @@ class ZoneQueries:
                 .limit(limit)
                 .offset(offset)
             ).all()
-            count = int(_count(conn, where))
-        return [dict(r._mapping) for r in rows], count
+            total = int(_count(conn, where)) if count else -1
+        return [dict(r._mapping) for r in rows], total
 
 
 def _count(conn: Connection, where: list[Any]) -> int:
