@@ -21,7 +21,25 @@ find_chromium() {
     command -v chromium 2>/dev/null || command -v chromium-browser 2>/dev/null
 }
 
+# The console is in Chinese: without a CJK font its screenshots show empty boxes.
+ensure_cjk_font() {
+    if command -v fc-list >/dev/null 2>&1 && [ -n "$(fc-list :lang=zh 2>/dev/null | head -n 1)" ]; then
+        return 0
+    fi
+    if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
+        say "installing a Chinese font (fonts-wqy-zenhei) for the screenshots"
+        # A missing font only spoils the screenshots: never fail the test setup for it.
+        if ! { DEBIAN_FRONTEND=noninteractive apt-get update -qq \
+            && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-wqy-zenhei >/dev/null; }; then
+            say "could not install fonts-wqy-zenhei: screenshots will show boxes"
+        fi
+    else
+        say "no Chinese font found: screenshots will show boxes (apt-get install fonts-wqy-zenhei)"
+    fi
+}
+
 if BIN="$(find_chromium)"; then
+    ensure_cjk_font
     say "using $BIN ($("$BIN" --version 2>/dev/null || echo 'version unknown'))"
     echo "$BIN"
     exit 0
@@ -30,10 +48,11 @@ fi
 if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
     say "installing Debian's chromium with apt-get (not found on PATH)"
     DEBIAN_FRONTEND=noninteractive apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-zenhei >/dev/null
 fi
 
 if BIN="$(find_chromium)"; then
+    ensure_cjk_font
     say "installed $BIN ($("$BIN" --version 2>/dev/null || echo 'version unknown'))"
     echo "$BIN"
     exit 0
