@@ -33,6 +33,7 @@ __all__ = [
     "PermissionDeniedError",
     "PolicyNotFoundError",
     "PromotionRefusedError",
+    "ReportError",
     "ServiceUnavailableError",
     "SessionExpiredError",
     "SimulationError",
@@ -295,3 +296,14 @@ class CsrfRefusedError(PermissionDeniedError):
 
 
 # ------------------------------------------- end console (issue 13)
+
+
+# -- zone statistics (issue 12) ------------------------------------------------
+class ReportError(CreditEngineError, ValueError):
+    """A report cannot be produced as asked: bad range, period or reference data."""
+
+    code = "invalid_report_request"
+    http_status = 422
+
+
+# -- end zone statistics -------------------------------------------------------

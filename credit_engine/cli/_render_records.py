@@ -31,6 +31,13 @@ def print_simulation(summary: SimulationSummary) -> None:
         f"[bold]{sum(sum(d.values()) for d in summary.dirty.values()):,}",
     )
     console.print(table)
+    if summary.scenarios:
+        applied = Table(title="Scenarios applied (affected enterprises, rows)")
+        applied.add_column("scenario")
+        applied.add_column("counts")
+        for name, counts in summary.scenarios.items():
+            applied.add_row(name, ", ".join(f"{k} {v:,}" for k, v in counts.items()))
+        console.print(applied)
     console.print(
         f"tables: {summary.out_dir}\ntruth (evaluation only): {summary.truth_dir}"
     )

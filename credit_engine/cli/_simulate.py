@@ -44,6 +44,13 @@ def simulate(
             help="Folder for the latent truth. Default: OUT's sibling '<name>_truth'"
         ),
     ] = None,
+    scenario: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Scenario to apply: a name in scenarios/ (e.g. refund_ring) or a "
+            "YAML file; repeat for several."
+        ),
+    ] = None,
     home: HomeOption = None,
 ) -> None:
     """Simulate a synthetic zone and write every contract's table as Parquet."""
@@ -55,6 +62,7 @@ def simulate(
         dirty_rate=dirty_rate,
     )  # fmt: skip
     summary = simulate_records(
-        settings, config, out=out, truth=truth, progress=RichProgress()
-    )
+        settings, config, out=out, truth=truth, progress=RichProgress(),
+        scenarios=tuple(scenario or ()),
+    )  # fmt: skip
     print_simulation(summary)

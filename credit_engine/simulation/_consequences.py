@@ -378,6 +378,11 @@ class Consequences:
         p_disc = np.minimum(
             0.02 + 0.25 * (1 - pop.compliance) ** 2 + 0.6 * d.under, 0.9
         )
+        ring = None if d.effects is None else d.effects.ring
+        if ring is not None:
+            # Inflated declarations of a refund scheme fail inspection more often.
+            boost = ring.params.discrepancy_boost * ring.active[:, t]
+            p_disc = np.minimum(p_disc + boost, 0.9)
         n_disc = rng.binomial(n_insp, p_disc)
         months.n_inspections[:, t] = n_insp
         months.n_discrepancies[:, t] = n_disc

@@ -10,6 +10,7 @@ import pyarrow as pa
 from credit_engine.data import SourceContract
 from credit_engine.simulation._calendar import MonthGrid
 from credit_engine.simulation._dynamics import Dynamics
+from credit_engine.simulation._effects import RingChunk
 from credit_engine.simulation._population import Population
 from credit_engine.simulation._types import FloatArray, IntArray
 
@@ -52,6 +53,11 @@ class ChunkContext:
         start = self.serial_base.get(table, 0)
         self.serial_base[table] = start + k
         return np.arange(start, start + k, dtype=np.int64)
+
+    @property
+    def ring(self) -> RingChunk | None:
+        """The refund ring's members in this chunk, if a ring scenario runs."""
+        return None if self.dyn.effects is None else self.dyn.effects.ring
 
     def uscc(self, ent: IntArray) -> pa.Array:
         """USCC column for chunk-local enterprise indices."""

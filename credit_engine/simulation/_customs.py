@@ -119,12 +119,22 @@ def _declarations(
     is_import = np.r_[np.zeros(len(ent_e), bool), np.ones(len(ent_i), bool)]
     k = len(ent)
     mode = np.concatenate([_modes(ctx, ent_e, False), _modes(ctx, ent_i, True)])
+    ring = ctx.ring
+    scheme = None if ring is None else ring.rows(ent, mon) & ~is_import
 
     mean_value = TRADE_CNY_PER_YEAR / (DECLARATIONS_PER_YEAR * pop.decl_factor[ent])
     true_cny = mean_value * rng.lognormal(-0.405, 0.9, k)
     under = dyn.under_declaration[ent]
     fraud = pop.refund_fraud[ent] & ~is_import
     declared_cny = np.where(fraud, true_cny * 1.5, true_cny * (1 - under))
+    if ring is not None and scheme is not None:
+        # 低值高报: low-value goods declared at a multiple of their value, on
+        # refundable modes (a 9610 row becomes 0110 or 9710).
+        multiple = ring.params.declared_value_multiplier
+        declared_cny = np.where(scheme, true_cny * multiple, declared_cny)
+        swap = np.flatnonzero(scheme & (mode == 1))
+        mode = mode.copy()
+        mode[swap] = np.where(ring.records_rng.random(len(swap)) < 0.5, 0, 2)
     cur_w = np.where(
         is_import[:, None], ref.IMPORT_CURRENCY_WEIGHTS, ref.EXPORT_CURRENCY_WEIGHTS
     )
@@ -146,9 +156,9 @@ def _declarations(
     product = np.minimum((rng.random(k) ** 2 * 6).astype(np.int64), 5)
     hs = pop.products[ent, product]
     items = 1 + rng.poisson(np.where(mode == 1, 6.0, 2.0))
-    weight = (
-        value_cny / ref.SECTOR_CNY_PER_KG[pop.sector[ent]] * rng.lognormal(0, 0.3, k)
-    )
+    # The goods weigh what they are worth, not what is declared.
+    basis = value_cny if scheme is None else np.where(scheme, true_cny, value_cny)
+    weight = basis / ref.SECTOR_CNY_PER_KG[pop.sector[ent]] * rng.lognormal(0, 0.3, k)
     modified = rng.random(k) < 0.01 + 0.08 * (1 - pop.compliance[ent])
 
     day = grid.random_days(mon, rng)
@@ -193,8 +203,9 @@ def _declarations(
         "value_cny": value_cny,
         "declared_cny": declared_cny,
         "true_cny": true_cny,
-        "fraud": fraud,
+        "fraud": fraud if scheme is None else fraud | scheme,
         "under": under,
+        "scheme": np.zeros(k, dtype=bool) if scheme is None else scheme,
     }
     _record_flows(ctx, rows)
     return table, rows
@@ -245,6 +256,7 @@ def _inspections(ctx: ChunkContext, rows: dict[str, IntArray | FloatArray]) -> p
     e = ent[sel]
     ts = np.asarray(rows["ts"])[sel] + rng.integers(2 * 3600, 3 * 86400, k) * 1_000_000
     value_share = np.where(np.asarray(rows["under"])[sel] > 0, 0.7, 0.3)
+    value_share = np.where(np.asarray(rows["scheme"])[sel], 0.85, value_share)
     dtype = np.where(rng.random(k) < value_share, 0, rng.integers(1, 5, k))
     disc = discrepancy[sel]
     return build_table(

@@ -8,7 +8,7 @@ check that ingestion catches every one with the right reason.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
@@ -45,11 +45,16 @@ EXPECTED_REASON = {
 
 @dataclass(frozen=True)
 class DirtyRows:
-    """Which rows of a written chunk are dirty (row numbers within the chunk)."""
+    """Which rows of a written chunk are dirty (row numbers within the chunk).
+
+    ``duplicate_of`` gives, for each exact duplicate appended at the end of the
+    chunk (in order), the row it repeats.
+    """
 
     row: IntArray
     kind: list[str]
     column: list[str | None]
+    duplicate_of: IntArray = field(default_factory=lambda: np.zeros(0, np.int64))
 
 
 def _numeric_targets(
@@ -237,6 +242,7 @@ def inject_dirty(
         all_rows.astype(np.int64)[order],
         [out_kind[i] for i in order],
         [out_col[i] for i in order],
+        dup_rows.astype(np.int64),
     )
 
 

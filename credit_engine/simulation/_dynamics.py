@@ -20,8 +20,10 @@ from credit_engine.simulation import _reference as ref
 from credit_engine.simulation._annual import AnnualProcesses
 from credit_engine.simulation._calendar import NO_DAY, MonthGrid, to_day
 from credit_engine.simulation._consequences import Consequences
+from credit_engine.simulation._effects import ChunkEffects
 from credit_engine.simulation._events import EventLogs
 from credit_engine.simulation._population import Population
+from credit_engine.simulation._ring import RingProcess
 from credit_engine.simulation._spells import (
     NONE,
     Schedule,
@@ -79,6 +81,7 @@ class Dynamics:
     spells: StateTables[SpellTable]
     logs: EventLogs
     truth: FloatArray
+    effects: ChunkEffects | None = None
 
 
 class ChunkDynamics:
@@ -94,6 +97,9 @@ class ChunkDynamics:
         Common health shock per sector and month, shape ``(n_sectors, n_months)``.
     rng : numpy.random.Generator
         The chunk's dynamics stream.
+    effects : ChunkEffects, optional
+        What the scenarios change in this chunk (health offsets, hazard shifts,
+        the refund ring); ``None`` runs the zone as it is.
 
     Attributes
     ----------
@@ -104,6 +110,8 @@ class ChunkDynamics:
     annual, triggers, truth, consequences
         The processes of a month; each receives the state it acts on (and the
         truth the triggers, the consequences the annual processes) when built.
+    ring : RingProcess or None
+        The refund ring's behaviour and consequences, when the chunk has members.
     """
 
     def __init__(
@@ -112,6 +120,7 @@ class ChunkDynamics:
         grid: MonthGrid,
         sector_shock: FloatArray,
         rng: np.random.Generator,
+        effects: ChunkEffects | None = None,
     ) -> None:
         self.sector_shock = sector_shock
         n, m = len(pop), grid.n_months
@@ -140,12 +149,18 @@ class ChunkDynamics:
             prev_direct_code=np.zeros(n, dtype=np.int64),
             lam_import=np.zeros(n),
             lam_export=np.zeros(n),
+            effects=effects,
         )
         self.statutory = StatutoryState.empty(n)
         self.annual = AnnualProcesses(self.chunk, self.statutory)
         self.triggers = Triggers(self.chunk, self.statutory)
         self.truth = Truth(self.chunk, self.triggers)
         self.consequences = Consequences(self.chunk, self.statutory, self.annual)
+        self.ring = (
+            RingProcess(self.chunk, self.statutory, self.triggers, self.consequences)
+            if effects is not None and effects.ring is not None
+            else None
+        )
         self._initial_rating()
 
     # ------------------------------------------------------------------ setup
@@ -193,6 +208,7 @@ class ChunkDynamics:
             spells=chunk.trackers.map(SpellTracker.finish),
             logs=chunk.logs,
             truth=months.truth,
+            effects=chunk.effects,
         )
 
     def _step(self, t: int) -> None:
@@ -201,13 +217,20 @@ class ChunkDynamics:
         m_start, m_end = int(grid.month_start[t]), int(grid.month_end[t])
         shock = self.sector_shock[pop.sector, t]
         jump = np.where(rng.random(n) < 0.004, -rng.normal(2.0, 0.5, n), 0.0)
+        # A scenario's health offset sits on top of the latent AR(1) process.
+        offset = None if chunk.effects is None else chunk.effects.health_offset
+        latent = chunk.health
+        if offset is not None and t > 0:
+            latent = latent - offset[:, t - 1]
         chunk.health = (
             pop.health_mean
-            + hz.HEALTH_RHO * (chunk.health - pop.health_mean)
+            + hz.HEALTH_RHO * (latent - pop.health_mean)
             + hz.HEALTH_SIGMA * rng.standard_normal(n)
             + shock
             + jump
         )
+        if offset is not None:
+            chunk.health = chunk.health + offset[:, t]
         cons.apply_due(m_end)
         if grid.month[t] == 4 and grid.year[t] == 2026:
             cons.regime_transition(to_day_np("2026-04-01"))
@@ -229,7 +252,8 @@ class ChunkDynamics:
             * pop.growth ** (t / 12.0)
             * np.exp(0.25 * np.clip(chunk.health, -3, 3))
         )
-        self._draw_counts(t, act)
+        scheme = None if self.ring is None else self.ring.start_month(t, active)
+        self._draw_counts(t, act, scheme)
         months = chunk.months
         months.exists[:, t] = exists
         months.active[:, t] = active & (act > 0)
@@ -241,13 +265,18 @@ class ChunkDynamics:
         cons.tax_behaviour(t, exists, active)
         cons.market_behaviour(t, active)
         self.triggers.hazard_triggers(t, active)
+        if self.ring is not None:
+            self.ring.month_events(t, active)
         if grid.month[t] == 6:
             self.annual.annual_reports(t, exists)
         self.annual.safe_reviews(t, active)
         self.triggers.aeo_and_exits(t, active)
         self.truth.truth_month(t, active, exists)
 
-    def _draw_counts(self, t: int, act: FloatArray) -> None:
+    def _draw_counts(
+        self, t: int, act: FloatArray, scheme: BoolArray | None = None
+    ) -> None:
+        """Draw the month's record counts; a running refund scheme inflates some."""
         chunk = self.chunk
         pop, rng, months = chunk.pop, chunk.rng, chunk.months
         size = pop.size
@@ -260,18 +289,24 @@ class ChunkDynamics:
         decl = DECLARATIONS_PER_YEAR / 12 * size * pop.decl_factor * act
         chunk.lam_import = decl * import_share
         chunk.lam_export = decl * (1 - import_share)
+        lam_in = INPUT_INVOICES_PER_YEAR / 12 * size * act
+        lam_fx_in = (
+            FX_RECEIPTS_PER_YEAR / 12 * size**0.9 * act * (1 - import_share) / 0.75
+        )
+        if scheme is not None and self.ring is not None:
+            params = self.ring.ring.params
+            more = np.where(scheme, params.export_volume_multiplier, 1.0)
+            chunk.lam_export = chunk.lam_export * more
+            lam_fx_in = lam_fx_in * more
+            lam_in = lam_in * np.where(scheme, params.input_invoice_multiplier, 1.0)
         months.n_decl_import[:, t] = rng.poisson(chunk.lam_import)
         months.n_decl_export[:, t] = rng.poisson(chunk.lam_export)
         domestic = 0.3 + pop.domestic_share
         months.n_invoice_out[:, t] = rng.poisson(
             OUTPUT_INVOICES_PER_YEAR / 12 * size * act * domestic / 0.55
         )
-        months.n_invoice_in[:, t] = rng.poisson(
-            INPUT_INVOICES_PER_YEAR / 12 * size * act
-        )
-        months.n_fx_in[:, t] = rng.poisson(
-            FX_RECEIPTS_PER_YEAR / 12 * size**0.9 * act * (1 - import_share) / 0.75
-        )
+        months.n_invoice_in[:, t] = rng.poisson(lam_in)
+        months.n_fx_in[:, t] = rng.poisson(lam_fx_in)
         months.n_fx_out[:, t] = rng.poisson(
             FX_PAYMENTS_PER_YEAR / 12 * size**0.9 * act * (import_share + 0.1) / 0.35
         )

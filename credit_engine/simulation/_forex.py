@@ -19,7 +19,7 @@ from credit_engine.simulation._arrow import (
 from credit_engine.simulation._calendar import cny_per_unit, random_timestamps
 from credit_engine.simulation._context import ChunkContext
 from credit_engine.simulation._states import state_table
-from credit_engine.simulation._types import FloatArray, IntArray
+from credit_engine.simulation._types import BoolArray, FloatArray, IntArray
 
 # Share of a month's trade whose funds move 0, 1, 2 and 3 months later.
 RECEIPT_LAG = np.array([0.15, 0.50, 0.25, 0.10])
@@ -92,6 +92,61 @@ def _split(
     return ent, mon, amount.ravel()[cell] * w / total_w[cell]
 
 
+def _round_trips(
+    ctx: ChunkContext, e_in: IntArray, m_in: IntArray, cny_in: FloatArray
+) -> tuple[IntArray, IntArray, FloatArray, BoolArray]:
+    """Return the funds sent back out within the month of receipt (资金回流).
+
+    Refund fraudsters return 30-70 % of each receipt, a running refund-ring
+    scheme its ``round_trip`` share. Returns enterprise, month and CNY of each
+    outgoing row, and whether it belongs to the ring.
+    """
+    pop = ctx.pop
+    fraud_rows = np.flatnonzero(pop.refund_fraud[e_in])
+    e_rt, m_rt = e_in[fraud_rows], m_in[fraud_rows]
+    cny_rt = cny_in[fraud_rows] * ctx.rng.uniform(0.3, 0.7, len(fraud_rows))
+    rt_ring = np.zeros(len(fraud_rows), dtype=bool)
+    ring = ctx.ring
+    if ring is not None:
+        ring_rows = np.flatnonzero(ring.rows(e_in, m_in) & ~pop.refund_fraud[e_in])
+        low, high = ring.params.round_trip
+        share = ring.records_rng.uniform(low, high, len(ring_rows))
+        e_rt = np.r_[e_rt, e_in[ring_rows]]
+        m_rt = np.r_[m_rt, m_in[ring_rows]]
+        cny_rt = np.r_[cny_rt, cny_in[ring_rows] * share]
+        rt_ring = np.r_[rt_ring, np.ones(len(ring_rows), dtype=bool)]
+    return e_rt, m_rt, cny_rt, rt_ring
+
+
+def _payer_types(
+    ctx: ChunkContext,
+    ent: IntArray,
+    mon: IntArray,
+    kind: IntArray,
+    ring_back: BoolArray,
+) -> IntArray:
+    """Return the counterparty type of each row (0 partner, 1 third party, 2 person).
+
+    A round trip (``kind`` 2) goes to a third party, a ring's round trip
+    (``ring_back``) half of the time to a personal account; a running ring's
+    receipts come from third parties and individuals.
+    """
+    pop, ring = ctx.pop, ctx.ring
+    third = pop.third_party_share[ent]
+    u = ctx.rng.random(len(ent))
+    individual = np.where(pop.model[ent] == 0, 0.6, 0.3)
+    if ring is not None:
+        paid_in = ring.rows(ent, mon) & (kind == 0)
+        floor = ring.params.third_party_share
+        third = np.where(paid_in, np.maximum(third, floor), third)
+        individual = np.where(paid_in, 0.5, individual)
+    ctype = np.select([kind == 2, u < third * individual, u < third], [1, 2, 1], 0)
+    if ring is not None:
+        personal = ring_back & (ring.records_rng.random(len(ent)) < 0.5)
+        ctype = np.where(personal, 2, ctype)
+    return np.asarray(ctype, dtype=np.int64)
+
+
 def _transactions(ctx: ChunkContext) -> pa.Table:
     pop, dyn, rng, grid = ctx.pop, ctx.dyn, ctx.rng, ctx.grid
     receipts = (
@@ -102,11 +157,7 @@ def _transactions(ctx: ChunkContext) -> pa.Table:
     pay_amt, pay_n = _carry_split(payments, dyn.n_fx_out)
     e_in, m_in, cny_in = _split(ctx, rec_amt, rec_n)
     e_out, m_out, cny_out = _split(ctx, pay_amt, pay_n)
-    # Refund fraudsters send half of what comes in back out to third parties
-    # (资金回流) within the month.
-    fraud_rows = np.flatnonzero(pop.refund_fraud[e_in])
-    e_rt, m_rt = e_in[fraud_rows], m_in[fraud_rows]
-    cny_rt = cny_in[fraud_rows] * rng.uniform(0.3, 0.7, len(fraud_rows))
+    e_rt, m_rt, cny_rt, rt_ring = _round_trips(ctx, e_in, m_in, cny_in)
     ent = np.r_[e_in, e_out, e_rt]
     mon = np.r_[m_in, m_out, m_rt]
     cny = np.r_[cny_in, cny_out, cny_rt]
@@ -127,12 +178,8 @@ def _transactions(ctx: ChunkContext) -> pa.Table:
     amount = np.round(cny / rate, 2)
     amount_usd = np.round(amount * rate / usd, 2)
 
-    third = pop.third_party_share[ent]
-    u = rng.random(k)
-    b2c = pop.model[ent] == 0
-    ctype = np.select(
-        [kind == 2, u < third * np.where(b2c, 0.6, 0.3), u < third], [1, 2, 1], 0
-    )
+    back = np.r_[np.zeros(len(e_in) + len(e_out), dtype=bool), rt_ring]
+    ctype = _payer_types(ctx, ent, mon, kind, back)
     market = choose_per_row(pop.market_mix, ent, rng)
     origin = rng.choice(
         len(ref.IMPORT_ORIGINS), k, p=ref.normalise(ref.IMPORT_ORIGIN_WEIGHTS)

@@ -71,6 +71,8 @@ class Drivers:
     fraud: FloatArray
     young: FloatArray
     penalty: FloatArray
+    shift: FloatArray | None = None
+    """Scenario shift of every channel's logit (a sector shock); ``None``: none."""
 
 
 def noncompliance(compliance: FloatArray) -> FloatArray:
@@ -89,6 +91,8 @@ def probability(channel: Channel, d: Drivers) -> FloatArray:
         + channel.b_young * d.young
         + channel.b_penalty * d.penalty
     )
+    if d.shift is not None:
+        z = z + d.shift
     return np.asarray(1.0 / (1.0 + np.exp(-z)), dtype=np.float64)
 
 

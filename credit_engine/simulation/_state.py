@@ -19,6 +19,7 @@ import numpy as np
 from credit_engine.simulation import _codes as codes
 from credit_engine.simulation import _hazards as hz
 from credit_engine.simulation._calendar import NO_DAY, MonthGrid
+from credit_engine.simulation._effects import ChunkEffects
 from credit_engine.simulation._events import EventLogs
 from credit_engine.simulation._population import Population
 from credit_engine.simulation._spells import NONE, Schedule, SpellTracker, StateTables
@@ -160,6 +161,8 @@ class ChunkState:
         Latest published tax level, whether it was a direct D, and its code.
     lam_import, lam_export : numpy.ndarray
         Expected declarations of the month (set by the month loop).
+    effects : ChunkEffects, optional
+        What the scenarios change in this chunk; ``None`` without scenarios.
     n : int
         Number of enterprises.
     """
@@ -183,6 +186,7 @@ class ChunkState:
     prev_direct_code: IntArray
     lam_import: FloatArray
     lam_export: FloatArray
+    effects: ChunkEffects | None = None
     n: int = field(init=False)
 
     def __post_init__(self) -> None:
@@ -212,6 +216,10 @@ class ChunkState:
         pop = self.pop
         day = self.grid.month_end[t]
         recent = (self.last_penalty_day != NO_DAY) & (day - self.last_penalty_day < 365)
+        effects = self.effects
+        shift = None
+        if effects is not None and effects.log_odds is not None:
+            shift = effects.log_odds[:, t]
         return hz.Drivers(
             noncompliance=hz.noncompliance(pop.compliance),
             distress=-self.health,
@@ -219,6 +227,7 @@ class ChunkState:
             fraud=pop.refund_fraud.astype(np.float64),
             young=((day - pop.established_day) < 730).astype(np.float64),
             penalty=recent.astype(np.float64),
+            shift=shift,
         )
 
     def close_entity(

@@ -195,6 +195,9 @@ def _invoices(ctx: ChunkContext, domestic: FloatArray) -> pa.Table:
         pop.pool_size[ent] - 1,
     )
     pool = np.where(is_in, pop.suppliers[ent, pick], pop.buyers[ent, pick])
+    ring = ctx.ring
+    if ring is not None:
+        pool = ring.bought_suppliers(ent, mon, is_in, pool)
     cp = pc.if_else(
         pa.array(is_in),
         _counterparty_ids(ctx, pool, "A"),
@@ -230,16 +233,21 @@ def _refund_claims(ctx: ChunkContext) -> pa.Table:
     claim_day = grid.month_start[mon] + grid.month_days[mon] + rng.integers(0, 20, k)
     value = refundable[ent, mon]
     fraud = pop.refund_fraud[ent]
+    ring = ctx.ring
+    # A running refund-ring scheme claims like a fraudster; a detected member's
+    # later claims are suspended.
+    scheme = fraud if ring is None else fraud | ring.rows(ent, mon)
+    fraudster = fraud if ring is None else fraud | ring.member[ent]
     claimed = (
         value
         * ref.SECTOR_REFUND_RATE[pop.sector[ent]]
         * 0.8
-        * np.where(fraud, 1.3, 1.0)
+        * np.where(scheme, 1.3, 1.0)
     )
-    letter = rng.random(k) < 0.03 + 0.4 * fraud
-    issue = letter & (rng.random(k) < 0.05 + 0.6 * fraud)
+    letter = rng.random(k) < 0.03 + 0.4 * scheme
+    issue = letter & (rng.random(k) < 0.05 + 0.6 * scheme)
     major_day = dyn.major_day[ent]
-    suspended = (major_day != NO_DAY) & (claim_day > major_day) & fraud
+    suspended = (major_day != NO_DAY) & (claim_day > major_day) & fraudster
     review = claim_day + np.where(
         letter, rng.integers(30, 90, k), rng.integers(5, 15, k)
     )

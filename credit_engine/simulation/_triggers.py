@@ -179,7 +179,7 @@ class Triggers:
         direct = np.isin(kind, [codes.TV["REFUND_FRAUD"], codes.TV["FALSE_INVOICE"]])
         self.st.major_code[idx] = np.where(direct, 1, 12)
         flee = fraud & (rng.random(k) < 0.3)
-        self._go_lost(
+        self.go_lost(
             idx[flee],
             day[flee] + rng.integers(5, 30, flee.sum()),
             status=codes.TS["ABSCONDED"],
@@ -193,12 +193,26 @@ class Triggers:
         )
 
     def _trigger_samr_lost_contact(self, idx: IntArray, day: IntArray) -> None:
-        self._go_lost(idx, day, status=codes.TS["ABNORMAL"], recover_p=0.3)
+        self.go_lost(idx, day, status=codes.TS["ABNORMAL"], recover_p=0.3)
 
-    def _go_lost(
-        self, idx: IntArray, day: IntArray, *, status: int, recover_p: float
+    def go_lost(
+        self,
+        idx: IntArray,
+        day: IntArray,
+        *,
+        status: int,
+        recover_p: float,
+        rng: np.random.Generator | None = None,
     ) -> None:
-        d, rng, k = self.d, self.d.rng, len(idx)
+        """Put ``idx`` out of contact from ``day``: listing, tax status, then exit.
+
+        The abnormal list (UNREACHABLE) follows in 10-40 days and the tax status
+        ``status`` in 30-90 days; a share ``recover_p`` comes back within a
+        year, the others are revoked (吊销) after 180-540 days. ``rng`` defaults
+        to the chunk's dynamics stream (a scenario passes its own).
+        """
+        d, k = self.d, len(idx)
+        rng = d.rng if rng is None else rng
         if k == 0:
             return
         d.lost[idx] = True

@@ -50,6 +50,14 @@ class Truth:
         for name, odds in self.triggers.trading_odds().items():
             elig[name] = elig[name] * odds
         path = hz.expected_health(d.health, pop.health_mean, HORIZON_MONTHS)
+        shifts = None
+        effects = d.effects
+        if effects is not None and effects.health_offset is not None:
+            # Latent health reverts to its mean; a shock's profile is known once
+            # it has started (a shock is not anticipated).
+            latent = d.health - effects.health_offset[:, t]
+            offset, shifts = effects.known_ahead(t, HORIZON_MONTHS)
+            path = hz.expected_health(latent, pop.health_mean, HORIZON_MONTHS) + offset
         survive = np.ones(d.n)
         base = d.drivers(t)
         for k in range(HORIZON_MONTHS):
@@ -60,6 +68,7 @@ class Truth:
                 fraud=base.fraud,
                 young=base.young,
                 penalty=base.penalty,
+                shift=None if shifts is None else shifts[:, k],
             )
             for channel in hz.MONTHLY_CHANNELS:
                 p = hz.probability(channel, drivers)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,7 +25,10 @@ from credit_engine.simulation._dirty import DIRTY_KINDS, inject_dirty
 from credit_engine.simulation._dynamics import ChunkDynamics, Dynamics
 from credit_engine.simulation._forex import build_forex
 from credit_engine.simulation._market import build_market
+from credit_engine.simulation._outage import apply_outages
+from credit_engine.simulation._plan import ScenarioPlan
 from credit_engine.simulation._population import Population, draw_population
+from credit_engine.simulation._scenarios import Scenario
 from credit_engine.simulation._tax import build_tax
 
 CHUNK_SIZE = 2_000
@@ -71,7 +74,11 @@ class SimulationConfig(BaseModel):
 
 @dataclass
 class SimulationSummary:
-    """What a simulation wrote."""
+    """What a simulation wrote.
+
+    ``scenarios`` holds, per scenario name, counts such as the ring's members
+    or the rows an outage withheld and delayed (empty without scenarios).
+    """
 
     out_dir: Path
     truth_dir: Path
@@ -79,6 +86,7 @@ class SimulationSummary:
     dirty: dict[str, dict[str, int]] = field(default_factory=dict)
     adverse_events: int = 0
     enterprises: int = 0
+    scenarios: dict[str, dict[str, int]] = field(default_factory=dict)
 
     @property
     def total_rows(self) -> int:
@@ -202,6 +210,7 @@ def simulate_zone(
     truth_dir: Path,
     *,
     progress: ProgressCallback | None = None,
+    scenarios: Sequence[Scenario] = (),
 ) -> SimulationSummary:
     """Simulate a zone and write its tables and its latent truth.
 
@@ -217,16 +226,23 @@ def simulate_zone(
         Separate folder for the latent truth (for evaluation only).
     progress : callable, optional
         ``progress(done, total)`` after each chunk of enterprises.
+    scenarios : sequence of Scenario, optional
+        Named scenarios applied from their dates (:func:`load_scenario`); their
+        parameters go to the manifest and the enterprises and tables they touch
+        to ``scenarios.parquet`` in the truth. Without any, the output is the
+        zone's as it always was.
 
     Returns
     -------
     SimulationSummary
-        Rows per table, dirty rows per table and kind, adverse events.
+        Rows per table, dirty rows per table and kind, adverse events, and
+        counts per scenario.
 
     Raises
     ------
     SimulationError
-        If the output folders overlap or the contracts lack a simulated table.
+        If the output folders overlap, the contracts lack a simulated table, or
+        a scenario does not fit the zone (see :class:`ScenarioPlan`).
     """
     builders = (build_customs, build_tax, build_forex, build_market)
     out_dir, truth_dir = Path(out_dir), Path(truth_dir)
@@ -242,6 +258,11 @@ def simulate_zone(
         config.enterprises, grid, np.random.default_rng([config.seed, 0])
     )
     shocks = _sector_shocks(grid.n_months, np.random.default_rng([config.seed, 1]))
+    plan = (
+        ScenarioPlan(scenarios, pop, grid, config.seed, contracts)
+        if scenarios
+        else None
+    )
     zone_uscc = pa.array(pop.uscc, pa.string())
     tables_out, truth_out = _Writers(out_dir), _Writers(truth_dir)
     summary = SimulationSummary(out_dir, truth_dir, enterprises=config.enterprises)
@@ -251,9 +272,16 @@ def simulate_zone(
     try:
         for chunk, lo in enumerate(range(0, config.enterprises, CHUNK_SIZE)):
             part = pop.take(slice(lo, lo + CHUNK_SIZE))
+            effects = None if plan is None else plan.chunk_effects(chunk, lo, part)
             dyn = ChunkDynamics(
-                part, grid, shocks, np.random.default_rng([config.seed, 2, chunk])
+                part,
+                grid,
+                shocks,
+                np.random.default_rng([config.seed, 2, chunk]),
+                effects,
             ).run()
+            if plan is not None and effects is not None:
+                plan.collect(effects)
             under_final[lo : lo + len(part)] = dyn.under_declaration
             ctx = ChunkContext(
                 part,
@@ -273,24 +301,15 @@ def simulate_zone(
                     f"the simulator does not produce tables {missing} declared in the "
                     "record contracts; add them to credit_engine.simulation."
                 )
-            dirty_rng = np.random.default_rng([config.seed, 4, chunk])
-            for name in sorted(tables):
-                table = _in_window(tables[name], contracts[name], config)
-                table, dirty = inject_dirty(
-                    table, contracts[name], config.dirty_rate, dirty_rng
-                )
-                first = tables_out.write(name, table)
-                if len(dirty.row):
-                    dirty_parts.append(
-                        pa.table(
-                            {
-                                "table": pa.array([name] * len(dirty.row), pa.string()),
-                                "row_number": dirty.row + first,
-                                "kind": pa.array(dirty.kind, pa.string()),
-                                "column": pa.array(dirty.column, pa.string()),
-                            }
-                        )
-                    )
+            _write_chunk(
+                tables,
+                contracts=contracts,
+                config=config,
+                plan=plan,
+                dirty_rng=np.random.default_rng([config.seed, 4, chunk]),
+                tables_out=tables_out,
+                dirty_parts=dirty_parts,
+            )
             monthly, adverse = _truth_tables(part, dyn, grid)
             truth_out.write("monthly", monthly)
             truth_out.write("adverse_events", adverse)
@@ -308,8 +327,57 @@ def simulate_zone(
     summary.rows = dict(sorted(tables_out.rows.items()))
     summary.adverse_events = truth_out.rows.get("adverse_events", 0)
     summary.dirty = _dirty_counts(dirty_all)
-    _write_manifest(truth_dir, config, summary)
+    if plan is not None:
+        adverse = pq.read_table(truth_dir / "adverse_events.parquet")
+        pq.write_table(
+            plan.truth_table(pop, adverse),
+            truth_dir / "scenarios.parquet",
+            compression="zstd",
+        )
+        summary.scenarios = plan.summary()
+    _write_manifest(truth_dir, config, summary, plan)
     return summary
+
+
+def _write_chunk(
+    tables: dict[str, pa.Table],
+    *,
+    contracts: dict[str, SourceContract],
+    config: SimulationConfig,
+    plan: ScenarioPlan | None,
+    dirty_rng: np.random.Generator,
+    tables_out: _Writers,
+    dirty_parts: list[pa.Table],
+) -> None:
+    """Keep the extract's rows, inject dirty rows, apply outages, write a chunk."""
+    for name in sorted(tables):
+        table = _in_window(tables[name], contracts[name], config)
+        windows = [] if plan is None else plan.outages_of(name)
+        clean_ingested = _micros(table) if windows else None
+        table, dirty = inject_dirty(
+            table, contracts[name], config.dirty_rate, dirty_rng
+        )
+        if plan is not None and clean_ingested is not None:
+            table, dirty, counts = apply_outages(table, dirty, clean_ingested, windows)
+            plan.count(counts)
+        first = tables_out.write(name, table)
+        if len(dirty.row):
+            dirty_parts.append(
+                pa.table(
+                    {
+                        "table": pa.array([name] * len(dirty.row), pa.string()),
+                        "row_number": dirty.row + first,
+                        "kind": pa.array(dirty.kind, pa.string()),
+                        "column": pa.array(dirty.column, pa.string()),
+                    }
+                )
+            )
+
+
+def _micros(table: pa.Table) -> np.ndarray:
+    """``ingested_at`` of every row in microseconds (clean rows have no nulls)."""
+    column = table.column("ingested_at").combine_chunks().cast(pa.int64())
+    return np.asarray(column.to_numpy(zero_copy_only=False), dtype=np.int64)
 
 
 def _write_dirty(truth_dir: Path, parts: list[pa.Table]) -> pa.Table:
@@ -336,7 +404,10 @@ def _dirty_counts(table: pa.Table) -> dict[str, dict[str, int]]:
 
 
 def _write_manifest(
-    truth_dir: Path, config: SimulationConfig, summary: SimulationSummary
+    truth_dir: Path,
+    config: SimulationConfig,
+    summary: SimulationSummary,
+    plan: ScenarioPlan | None = None,
 ) -> None:
     manifest = {
         "config": json.loads(config.model_dump_json()),
@@ -355,4 +426,12 @@ def _write_manifest(
             "dirty_rows.parquet": "table, row_number in the written file, kind, column",
         },
     }
+    if plan is not None:
+        manifest["scenarios"] = plan.manifest()
+        manifest["scenario_counts"] = summary.scenarios
+        manifest["files"]["scenarios.parquet"] = (
+            "enterprises and tables each scenario touches: scenario, kind, role, "
+            "uscc or table, dates (start, end, first change, surge, first "
+            "signal, detection, first statutory fact) and rows withheld/delayed"
+        )
     (truth_dir / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")

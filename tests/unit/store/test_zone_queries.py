@@ -1,79 +1,101 @@
-"""The console's read queries, counted in SQL on SQLite and PostgreSQL."""
+"""Reads for the zone statistics: decisions of several dates, every override."""
 
 from __future__ import annotations
 
 import datetime as dt
 
+import pandas as pd
 import pytest
 
 from credit_engine.exceptions import StoreError
-from credit_engine.store import ZoneQueries
-from tests.unit.store.factories import decision, make_run, uscc
+from tests.unit.store.factories import T0, decision, make_run, uscc
 
-D1, D2 = dt.date(2026, 3, 31), dt.date(2026, 6, 30)
-FACT = {
-    "code": "TAX_LEVEL_D",
-    "rule_set": "TAX_2025",
-    "since": "2026-01-05",
-    "until": None,
-}
+MAR, JUN, SEP = dt.date(2026, 3, 31), dt.date(2026, 6, 30), dt.date(2026, 9, 30)
 
 
-@pytest.fixture
-def zone(store):
+def _record(store, as_of, tiers, *, finished_at=None, **fields):
+    run = make_run(
+        as_of,
+        started_at=T0,
+        finished_at=finished_at or T0 + dt.timedelta(minutes=5),
+    )
+    rows = [decision(uscc(n), tier, **fields) for n, tier in tiers.items()]
+    return store.record_run(run, pd.DataFrame(rows))
+
+
+def test_decisions_between_reads_the_latest_run_of_each_date_in_range(store):
+    _record(store, MAR, {1: "A", 2: "B"})
+    _record(store, MAR, {1: "C", 2: "B"})  # supersedes the first MAR run
+    _record(store, JUN, {1: "D", 3: "A"})
+    _record(store, SEP, {1: "A"})  # out of range
+    frame = store.decisions_between(MAR, JUN, columns=["tier", "green_channel"])
+    assert list(frame.columns) == ["as_of", "uscc", "tier", "green_channel"]
+    got = list(zip(frame["as_of"], frame["uscc"], frame["tier"], strict=True))
+    assert got == [
+        (MAR, uscc(1), "C"),
+        (MAR, uscc(2), "B"),
+        (JUN, uscc(1), "D"),
+        (JUN, uscc(3), "A"),
+    ]
+    assert frame["green_channel"].tolist() == [False, False, False, True]
+
+
+def test_a_run_finished_after_the_knowledge_cutoff_is_not_used(store):
+    _record(store, MAR, {1: "A"}, finished_at=T0 + dt.timedelta(minutes=5))
+    late = dt.datetime(2026, 12, 1, tzinfo=dt.UTC)
+    _record(store, MAR, {1: "D"}, finished_at=late)
+    before = store.decisions_between(
+        MAR, MAR, columns=["tier"], known_before=late - dt.timedelta(seconds=1)
+    )
+    assert before["tier"].tolist() == ["A"]
+    after = store.decisions_between(MAR, MAR, columns=["tier"], known_before=None)
+    assert after["tier"].tolist() == ["D"]
+    nothing = store.decisions_between(MAR, MAR, columns=["tier"], known_before=T0)
+    assert nothing.empty
+    assert list(nothing.columns) == ["as_of", "uscc", "tier"]
+
+
+def test_decisions_between_filters_joint_punishment_and_decodes_measures(store):
+    run = make_run(MAR)
     rows = [
-        decision(uscc(1), "A", reasons=["CUS-01"], facts=[]),
-        decision(
-            uscc(2),
-            "D",
-            decided_by="STATUTORY",
-            joint_punishment=True,
-            reasons=["TAX_LEVEL_D", "TAX-01"],
-            facts=[FACT, {**FACT, "code": "X"}],
+        decision(uscc(1), "D", joint_punishment=True, measures=["ZS-03", "JP-01"]),
+        decision(uscc(2), "B"),
+    ]
+    store.record_run(run, pd.DataFrame(rows))
+    frame = store.decisions_between(
+        MAR, MAR, columns=["measures", "policy_name"], joint_punishment=True
+    )
+    assert frame["uscc"].tolist() == [uscc(1)]
+    assert frame["measures"].tolist() == [["ZS-03", "JP-01"]]
+    assert frame["policy_name"].tolist() == ["treatment"]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"columns": ["tier", "colour"]}, r"Unknown decision columns \['colour'\]"),
+        (
+            {"columns": ["tier"], "known_before": dt.datetime(2026, 7, 1)},
+            "known_before must be timezone-aware",
         ),
-        decision(
-            uscc(3), "D", decided_by="STATUTORY", reasons=["TAX_LEVEL_D"], facts=[FACT]
-        ),
-    ]
-    store.record_run(make_run(D1), rows[:2])
-    store.record_run(make_run(D2), rows[:2])  # superseded by the next run
-    run = store.record_run(make_run(D2), rows)
-    return ZoneQueries(store), run
+    ],
+)
+def test_decisions_between_refuses_bad_arguments(store, kwargs, message):
+    with pytest.raises(StoreError, match=message):
+        store.decisions_between(MAR, JUN, **kwargs)
 
 
-def test_served_runs_are_the_latest_of_each_date(zone):
-    queries, run = zone
-    assert queries.served_runs() == [(D1, 1), (D2, run)]
-
-
-def test_counts_of_a_run(zone):
-    queries, run = zone
-    assert sorted(queries.run_counts(run)) == [
-        ("A", "MODEL", True, False, 1),
-        ("D", "STATUTORY", False, False, 1),
-        ("D", "STATUTORY", False, True, 1),
-    ]
-    assert sorted(queries.fact_counts(run)) == [("TAX_LEVEL_D", "D", 2), ("X", "D", 1)]
-    assert sorted(queries.main_reason_counts(run)) == [
-        ("CUS-01", "A", 1),
-        ("TAX_LEVEL_D", "D", 2),
-    ]
-    assert sorted(queries.run_tiers(run)) == [
-        (uscc(1), "A"),
-        (uscc(2), "D"),
-        (uscc(3), "D"),
-    ]
-
-
-def test_a_page_of_decisions_with_its_count(zone):
-    queries, run = zone
-    rows, count = queries.decision_page(run, tier="D", decided_by="STATUTORY", limit=1)
-    assert count == 2
-    assert [r["uscc"] for r in rows] == [uscc(2)]
-    assert "facts" not in rows[0]
-    assert rows[0]["reasons"] == ["TAX_LEVEL_D", "TAX-01"]
-    rows, count = queries.decision_page(run, usccs=[uscc(3), uscc(9)], offset=0)
-    assert count == 1
-    assert rows[0]["uscc"] == uscc(3)
-    with pytest.raises(StoreError, match="decided_by must be one of"):
-        queries.decision_page(run, decided_by="LUCK")
+def test_list_overrides_returns_every_override_created_before_an_instant(store):
+    early = dt.datetime(2026, 2, 1, 9, tzinfo=dt.UTC)
+    later = dt.datetime(2026, 5, 1, 9, tzinfo=dt.UTC)
+    first = store.add_override(
+        uscc(1), "D", "fraud case", "officer.li", dt.date(2026, 2, 1), created_at=early
+    )
+    store.add_override(
+        uscc(2), "C", "audit", "officer.wu", dt.date(2026, 5, 1), created_at=later
+    )
+    store.revoke_override(first, "officer.li", "case closed", revoked_at=later)
+    every = store.list_overrides()
+    assert every["uscc"].tolist() == [uscc(1), uscc(2)]
+    assert every["revoked_by"].tolist()[0] == "officer.li"
+    assert store.list_overrides(created_before=later)["uscc"].tolist() == [uscc(1)]
