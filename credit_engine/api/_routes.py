@@ -22,6 +22,7 @@ from credit_engine.api._schemas import (
     OverrideResponse,
     Problem,
     RatingsPage,
+    ReadyResponse,
     ReloadResponse,
     ScoreRequest,
     ScoreResponse,
@@ -402,25 +403,51 @@ async def healthz() -> dict[str, str]:
 @operations.get(
     "/readyz",
     responses={
+        200: {
+            "model": ReadyResponse,
+            "description": "Ready (degraded: serving stale data, still in service)",
+        },
         503: {
             "model": Problem,
             "description": "No model loaded yet, or none could be loaded",
-        }
+        },
     },
 )
 async def readyz(svc: ServicesDep) -> Response:
-    """Answer 200 once a champion is loaded; 503 with the reason otherwise."""
+    """Answer 200 once a champion is loaded; 503 with the reason otherwise.
+
+    ``status`` is ``degraded`` (still 200: keep the service in the load
+    balancer) when the serving date is beyond a required source's allowed
+    lag; ``freshness.reason`` names the departments and tables stale, and
+    since when.
+    """
     info = svc.scoring.describe()
     if info["model_version"] is not None:
         # After a failed reload the old model still serves: ready, with the
         # reason of the failure in "reason" and "last_reload_error".
-        return JSONResponse({"status": "ready", **info})
+        fresh = info.get("freshness") or {}
+        status = "degraded" if fresh.get("status") == "stale" else "ready"
+        return JSONResponse({"status": status, **info})
     return problem(503, "not_ready", str(info["reason"]))
 
 
 @operations.get("/metrics", response_class=PlainTextResponse)
 async def prometheus(svc: ServicesDep) -> Response:
-    """Expose the Prometheus metrics (text exposition format)."""
+    """Expose the Prometheus metrics (text exposition format).
+
+    The freshness gauges judge the lake as it stood at the last load against
+    today (UTC); ``credit_engine_serving_stale_sources`` counts the sources
+    every decision served is marked with.
+    """
+    state = svc.scoring.current
+    if state is not None and state.lake is not None:
+        svc.metrics.observe_freshness(
+            state.lake,
+            state.engine.freshness_policy,
+            serving_date=state.as_of,
+            serving_stale=len(state.zone.stale_sources),
+            today=dt.datetime.now(dt.UTC).date(),
+        )
     return Response(
         svc.metrics.render(), media_type="text/plain; version=0.0.4; charset=utf-8"
     )

@@ -22,8 +22,9 @@ from credit_engine.console._context import CONSOLE_ROLES, PAGES, ConsoleState, V
 from credit_engine.console._directory import Directory, DirectoryCache, build_directory
 from credit_engine.console._i18n import LANGUAGES, Catalogue
 from credit_engine.console._mount import REQUIRED_ASSETS, build_console, mount_console
-from credit_engine.console._seams import WarningsSource, freshness, latest_monitoring
+from credit_engine.console._seams import freshness, latest_monitoring
 from credit_engine.console._texts import EnterpriseTexts
+from credit_engine.console._warnings import StoreWarnings, WarningsSource
 from credit_engine.console._zone import RunSummary, ZoneReader
 
 __all__ = [
@@ -37,6 +38,7 @@ __all__ = [
     "DirectoryCache",
     "EnterpriseTexts",
     "RunSummary",
+    "StoreWarnings",
     "Viewer",
     "WarningsSource",
     "ZoneReader",

@@ -20,9 +20,9 @@ from credit_engine.api._security import CLEARANCE
 from credit_engine.auth import ConsoleAccounts, ConsoleSession, Role, SessionStore
 from credit_engine.console._directory import DirectoryCache
 from credit_engine.console._i18n import LANG_COOKIE, Catalogue, pick_language
-from credit_engine.console._seams import WarningsSource
 from credit_engine.console._security import SESSION_COOKIE, LoginThrottle
 from credit_engine.console._texts import EnterpriseTexts
+from credit_engine.console._warnings import WarningsSource
 from credit_engine.console._zone import ZoneReader
 from credit_engine.decisioning import Disclosure, Policy, ReasonCatalogue, load_policy
 from credit_engine.exceptions import PermissionDeniedError, SessionExpiredError

@@ -34,8 +34,8 @@ from credit_engine.console._routes_enterprises import router as enterprises_rout
 from credit_engine.console._routes_models import router as models_router
 from credit_engine.console._routes_warnings import router as warnings_router
 from credit_engine.console._routes_zone import router as zone_router
-from credit_engine.console._seams import WarningsSource, find_warnings
 from credit_engine.console._security import LoginThrottle
+from credit_engine.console._warnings import StoreWarnings, WarningsSource
 from credit_engine.console._zone import ZoneReader
 from credit_engine.exceptions import CreditEngineError
 
@@ -106,8 +106,8 @@ def build_console(
     services : credit_engine.api.Services
         The API's store, scoring service, keys, audit log and settings.
     warnings : WarningsSource, optional
-        The early-warning queue (default: the warnings component if present;
-        none: the warnings page shows an empty state).
+        The early-warning queue (default: :class:`StoreWarnings`, the
+        warnings in the service's store).
 
     Returns
     -------
@@ -133,9 +133,7 @@ def build_console(
         zone=ZoneReader(services.store),
         directory=DirectoryCache(settings, lambda: serving_date_of(services)),
         assets_dir=_assets_dir(services),
-        warnings=warnings
-        if warnings is not None
-        else find_warnings(services.store, services),
+        warnings=warnings if warnings is not None else StoreWarnings(services),
     )
     app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
     app.state.console = state

@@ -63,6 +63,9 @@ def audit(request: Request) -> Response:
             "key_revoked",
             "model_reload",
             "console_password_set",
+            "warnings_read",
+            "warning_acknowledged",
+            "warning_closed",
         ),
     }
     partial = request.headers.get("hx-request") == "true"

@@ -1,12 +1,9 @@
-"""Seams to components built beside the console: warnings, freshness, monitoring.
+"""Seams to components built beside the console: freshness, monitoring.
 
 Each returns ``None`` (the console then shows "not available" or an empty
-state) until its component is present. The lead wires them at merge:
+state) until its component is present. (The early-warning queue, once a seam
+too, is read from the store: :mod:`credit_engine.console._warnings`.)
 
-* **Early warnings** (branch i12-warn: table ``warnings``, revision 0003, a
-  ``WarningRepository`` with list/get/acknowledge/close): :func:`find_warnings`
-  returns a :class:`WarningsSource` adapter when the package and its table
-  exist. ``mount_console(..., warnings=...)`` injects any other source.
 * **Data freshness** (branch i12-fresh): :func:`freshness` asks the component
   first, then the latest monitoring report's ``data`` section, then the lake's
   commit markers (when each department's last batch arrived).
@@ -21,25 +18,16 @@ import importlib
 import json
 import logging
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
-
-from sqlalchemy import inspect
+from typing import Any
 
 from credit_engine.config import Settings
-from credit_engine.store import OperationalStore
 
 __all__ = [
-    "WARNING_STATUSES",
-    "WarningsSource",
-    "find_warnings",
     "freshness",
     "latest_monitoring",
 ]
 
 _LOG = logging.getLogger("credit_engine.console")
-
-WARNING_STATUSES = ("open", "acknowledged", "closed")
-"""States of a warning: raised (open), seen by a supervisor, dealt with."""
 
 _DEPARTMENT_OF_LAKE = {
     "customs": "CUSTOMS",
@@ -47,67 +35,6 @@ _DEPARTMENT_OF_LAKE = {
     "forex": "SAFE",
     "market": "SAMR",
 }
-
-
-@runtime_checkable
-class WarningsSource(Protocol):
-    """What the warnings pages need from the early-warning component.
-
-    A warning is a mapping with at least ``warning_id`` (int), ``uscc``,
-    ``kind``, ``severity``, ``status`` (one of :data:`WARNING_STATUSES`),
-    ``raised_at`` and ``evidence`` (JSON data); optionally ``title_zh``,
-    ``title_en``, ``as_of`` and ``notes`` (a list of ``{at, actor, status,
-    note}``).
-    """
-
-    def list_warnings(
-        self,
-        *,
-        status: str | None,
-        severity: str | None,
-        uscc: str | None,
-        limit: int,
-        offset: int,
-    ) -> tuple[list[dict[str, Any]], int]:
-        """One page of warnings, newest first, and the count matching."""
-        ...
-
-    def get_warning(self, warning_id: int) -> dict[str, Any] | None:
-        """One warning with its evidence and notes, or ``None``."""
-        ...
-
-    def acknowledge(self, warning_id: int, *, actor: str, note: str) -> dict[str, Any]:
-        """Mark a warning seen (audit-logged by the component); return it."""
-        ...
-
-    def close(self, warning_id: int, *, actor: str, note: str) -> dict[str, Any]:
-        """Close a warning with a note (audit-logged by the component); return it."""
-        ...
-
-
-def find_warnings(store: OperationalStore, services: Any) -> WarningsSource | None:
-    """Return the early-warning component's source (``None`` while absent).
-
-    SEAM (i12-warn): present when ``credit_engine.warnings`` imports and the
-    store has a ``warnings`` table; the adapter (its ``console_source``
-    function, or the repository itself when it already has this protocol's
-    methods) is aligned with the component at merge.
-    """
-    try:
-        module = importlib.import_module("credit_engine.warnings")
-    except ImportError:
-        return None
-    if not inspect(store.engine).has_table("warnings"):
-        return None
-    factory = getattr(module, "console_source", None)
-    if factory is not None:
-        source = factory(store, services)
-        return source if isinstance(source, WarningsSource) else None
-    _LOG.warning(
-        "credit_engine.warnings is present but offers no console_source(store, "
-        "services); the console's warnings pages stay empty until it is wired."
-    )
-    return None
 
 
 def latest_monitoring(settings: Settings) -> dict[str, Any] | None:

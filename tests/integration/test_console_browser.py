@@ -26,7 +26,7 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import inspect, update
+from sqlalchemy import update
 
 from credit_engine.audit import AuditLog
 from credit_engine.auth import ConsoleAccounts, KeyStore
@@ -388,35 +388,52 @@ def test_an_expired_session_sends_back_to_sign_in(browser, server, home):
 
 
 def test_a_warning_acknowledged(browser, server, home):
+    """Open the queue, open a warning with its evidence, acknowledge it with a note."""
     settings = home["settings"]
+    uscc = home["uscc"]
     store = OperationalStore(settings.database_url)
-    present = inspect(store.engine).has_table("warnings")
-    if not present:
-        store.dispose()
-        pytest.skip("warnings component not present (no `warnings` table in the store)")
-    from credit_engine.console._seams import find_warnings
-
-    source = find_warnings(store, None)
-    assert source is not None, (
-        "the warnings table exists but no console_source is wired"
-    )
-    rows, _ = source.list_warnings(
-        status="open", severity=None, uscc=None, limit=1, offset=0
-    )
-    assert rows, (
-        "seed an open warning for the browser test (the warnings component's job)"
-    )
-    warning_id = rows[0]["warning_id"]
-    page = new_page(browser)
+    with store.unit_of_work("record warnings") as uow:
+        recorded = uow.warnings.record_warnings(
+            DATES[1],
+            [
+                {
+                    "uscc": uscc,
+                    "signal": "EW-02",
+                    "priority": 9.5,  # first in the queue
+                    "evidence": {
+                        "facts": [{"code": "TAX_LEVEL_D", "department": "TAX",
+                                   "since": "2026-06-02", "zh": "纳税信用D级",
+                                   "en": "Tax credit level D"}],
+                        "window_days": 90,
+                    },
+                }
+            ],
+            signals_version=1,
+        )  # fmt: skip
+    warning_id = recorded.warning_ids[0]
+    page = new_page(browser, axe=True)
     sign_in(page, server, home["secrets"]["supervisor"])
     page.goto(f"{server}/console/warnings")
+    assert not axe_violations(page)
+    shoot(page, "warnings-queue")
     page.click(f"a[href='/console/warnings/{warning_id}']")
-    page.fill("#note", "浏览器测试：已联系企业核实")
-    page.click("button[formaction$='/acknowledge']")
+    page.wait_for_selector("#evidence")
+    assert "纳税信用D级" in page.inner_text("#evidence")
+    assert page.inner_text("#warning-status") == "待处理"
+    assert not axe_violations(page)
+    page.focus("#note")  # with the keyboard: the note, then the first button
+    page.keyboard.type("浏览器测试：已联系企业核实")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")
     page.wait_for_selector("#warning-done")
     assert page.inner_text("#warning-status") == "已确认"
+    assert "浏览器测试：已联系企业核实" in page.inner_text("#warning-notes")
     shoot(page, "warning-acknowledged")
     page.context.close()
-    entries = AuditLog(store).entries(actor="supervisor-b", newest_first=True, limit=20)
+    row = store.get_warning(warning_id)
+    entries = AuditLog(store).entries(
+        actor="supervisor-b", kind="warning_acknowledged", newest_first=True, limit=5
+    )
     store.dispose()
-    assert any(str(warning_id) in str(e.payload) for e in entries)
+    assert (row["status"], row["acknowledged_by"]) == ("acknowledged", "supervisor-b")
+    assert any(e.payload["warning_id"] == warning_id for e in entries)

@@ -22,6 +22,8 @@ STORE_TABLES = {
     "api_keys",
     "console_accounts",
     "console_sessions",
+    "warnings",
+    "warning_occurrences",
 }
 
 

@@ -13,7 +13,7 @@ four-role CHECK constraint (refused by the database while an ``auditor`` key
 exists: revoke is not enough, such rows must be deleted first).
 
 Revision ID: 0005
-Revises: 0004_shadow_runs
+Revises: 0002_freshness
 Create Date: 2026-12-04
 """
 
@@ -24,7 +24,7 @@ from alembic import op
 from sqlalchemy.sql.naming import conv
 
 revision: str = "0005"
-down_revision: str | None = "0004_shadow_runs"
+down_revision: str | None = "0002_freshness"
 branch_labels: str | None = None
 depends_on: str | None = None
 
