@@ -20,6 +20,7 @@ __all__ = [
     "ConfigurationError",
     "CreditEngineError",
     "CreditEngineWarning",
+    "CsrfRefusedError",
     "DataContractError",
     "EarlyWarningError",
     "EarlyWarningNotFoundError",
@@ -36,8 +37,10 @@ __all__ = [
     "PromotionRefusedError",
     "ReportError",
     "ServiceUnavailableError",
+    "SessionExpiredError",
     "SimulationError",
     "StoreError",
+    "TooManyAttemptsError",
     "WarningTransitionError",
 ]
 
@@ -273,6 +276,29 @@ class ApiKeyNotFoundError(InvalidKeyRequestError):
     http_status = 404
 
 
+# ----------------------------------------------- console (issue 13)
+class SessionExpiredError(AuthenticationError):
+    """A console session ended: signed out, expired, or its key was revoked."""
+
+    code = "session_expired"
+    http_status = 401
+
+
+class TooManyAttemptsError(AuthenticationError):
+    """Too many failed console sign-ins from one name or address; wait and retry."""
+
+    code = "too_many_attempts"
+    http_status = 429
+
+
+class CsrfRefusedError(PermissionDeniedError):
+    """A console form came without its session's CSRF token, or from another site."""
+
+    code = "csrf_refused"
+    http_status = 403
+
+
+# ------------------------------------------- end console (issue 13)
 # ------------------------------------------------------------ early warnings
 class EarlyWarningError(CreditEngineError):
     """An early-warning request was rejected: unknown signal, empty note, bad paging."""

@@ -49,7 +49,12 @@ __all__ = ["ROUTERS", "Services"]
 
 SCORERS = (Role.INSPECTION_SYSTEM, Role.SUPERVISOR, Role.ADMIN)
 SUPERVISORS = (Role.SUPERVISOR, Role.ADMIN)
-READERS = (Role.SUPERVISOR, Role.DATA_SCIENTIST, Role.ADMIN, Role.INSPECTION_SYSTEM)
+# Auditors read what supervisors read and change nothing (issue 13).
+SUPERVISION_READERS = (Role.SUPERVISOR, Role.ADMIN, Role.AUDITOR)
+READERS = (
+    Role.SUPERVISOR, Role.DATA_SCIENTIST, Role.ADMIN, Role.INSPECTION_SYSTEM,
+    Role.AUDITOR,
+)  # fmt: skip
 
 
 @dataclass
@@ -72,6 +77,7 @@ async def _services(request: Request) -> Services:
 ServicesDep = Annotated[Services, Depends(_services)]
 Scorer = Annotated[ApiKeyInfo, Depends(require(*SCORERS))]
 Supervisor = Annotated[ApiKeyInfo, Depends(require(*SUPERVISORS))]
+SupervisionReader = Annotated[ApiKeyInfo, Depends(require(*SUPERVISION_READERS))]
 Reader = Annotated[ApiKeyInfo, Depends(require(*READERS))]
 Admin = Annotated[ApiKeyInfo, Depends(require(Role.ADMIN))]
 
@@ -217,7 +223,7 @@ def score_batch(body: BatchScoreRequest, principal: Scorer, svc: ServicesDep) ->
     responses=_problems(*_DECIDES),
 )
 def enterprise_rating(
-    uscc: str, principal: Supervisor, svc: ServicesDep,
+    uscc: str, principal: SupervisionReader, svc: ServicesDep,
     as_of: dt.date | None = None,
 ) -> Any:  # fmt: skip
     """Decide the enterprise now, like a score (and logged like one)."""
@@ -232,7 +238,9 @@ def enterprise_rating(
     response_model_exclude_unset=True,
     responses=_problems(*_DECIDES),
 )
-def enterprise_history(uscc: str, principal: Supervisor, svc: ServicesDep) -> Any:
+def enterprise_history(
+    uscc: str, principal: SupervisionReader, svc: ServicesDep
+) -> Any:
     """List the stored decisions of an enterprise (one per date) and its overrides."""
     code = _uscc(uscc)
     policy = svc.scoring.state.engine.policy
@@ -258,7 +266,7 @@ def enterprise_history(uscc: str, principal: Supervisor, svc: ServicesDep) -> An
     responses=_problems(*_DECIDES),
 )
 def ratings(  # noqa: PLR0917 - FastAPI reads the query parameters from here
-    principal: Supervisor,
+    principal: SupervisionReader,
     svc: ServicesDep,
     tier: Tier | None = None,
     green_channel: bool | None = None,
