@@ -13,6 +13,8 @@ lives in the ``_render_*`` and ``_progress`` modules; the work in
 
 from __future__ import annotations
 
+import warnings
+
 # The order of this list is the order of the commands in --help.
 # isort: off
 from credit_engine.cli import (
@@ -49,6 +51,14 @@ _COMMAND_MODULES = (
 
 def main() -> None:
     """Entry point of the ``credit-engine`` console script."""
+    # With the spark extra installed, Great Expectations imports pyspark, which
+    # warns on every command that it does not fully support pandas 3: noise for
+    # users (the Spark backend's parity tests are what judge it).
+    warnings.filterwarnings(
+        "ignore",
+        message="PySpark does not yet fully support pandas",
+        category=FutureWarning,
+    )
     app(prog_name="credit-engine")
 
 
