@@ -1,8 +1,8 @@
 """The early-warning queue: list, read, acknowledge and close warnings.
 
-Supervisors (and admins) work the queue; data scientists read it without the
-case file (evidence, notes, who acted), enough to measure the signals' quality;
-inspection systems get 403. Every read and every status move is appended to
+Supervisors (and admins) work the queue; auditors read it, case file
+(evidence, notes, who acted) included, and change nothing: the roles that read
+ratings. Data scientists and inspection systems get 403, as for ratings. Every read and every status move is appended to
 the audit log before the response returns; a move and its entry commit in one
 transaction (:func:`credit_engine.audit.acknowledge_warning`,
 :func:`credit_engine.audit.close_warning`).
