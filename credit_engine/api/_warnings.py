@@ -2,8 +2,9 @@
 
 Supervisors (and admins) work the queue; auditors read it, case file
 (evidence, notes, who acted) included, and change nothing: the roles that read
-ratings. Data scientists and inspection systems get 403, as for ratings. Every read and every status move is appended to
-the audit log before the response returns; a move and its entry commit in one
+ratings. Data scientists and inspection systems get 403, as for ratings.
+Every read and every status move is appended to the audit log before the
+response returns; a move and its entry commit in one
 transaction (:func:`credit_engine.audit.acknowledge_warning`,
 :func:`credit_engine.audit.close_warning`).
 """
