@@ -7,7 +7,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from credit_engine.exceptions import DataContractError
-from credit_engine.freshness import NOT_DELIVERED
 from credit_engine.monitoring._lights import LIGHTS, cap_light, worst_light
 from credit_engine.monitoring._overrides import OverrideMonitoring
 from credit_engine.monitoring._report import ModelMonitoring, MonitoringReport
@@ -29,6 +28,8 @@ def data_light(data: Mapping[str, Mapping[str, Any]]) -> Light | None:
     DataContractError
         If an entry has no status, or one that is neither a light nor ``"n/a"``.
     """
+    from credit_engine.freshness import NOT_DELIVERED
+
     bad = {
         str(table): entry.get("status") if isinstance(entry, Mapping) else entry
         for table, entry in data.items()
