@@ -118,8 +118,8 @@ from credit_engine.monitoring._stability import (
 )
 from credit_engine.monitoring._thresholds import (
     BacktestThresholds,
-    CsiFeatureRule,
     ConcentrationThresholds,
+    CsiFeatureRule,
     DataThresholds,
     EstimationThresholds,
     MigrationThresholds,

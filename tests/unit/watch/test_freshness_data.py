@@ -68,8 +68,6 @@ def test_an_optional_source_never_delivered_reads_not_required_and_colours_nothi
 
 def test_a_data_entry_needs_a_light_or_not_delivered():
     with pytest.raises(DataContractError, match="'n/a'"):
-        build_report(
-            AS_OF, {}, thresholds=thresholds(), data={"t": {"status": "grey"}}
-        )
+        build_report(AS_OF, {}, thresholds=thresholds(), data={"t": {"status": "grey"}})
     assert data_light({"t": {"status": "n/a"}}) is None
     assert data_light({"t": {"status": "n/a"}, "u": {"status": "amber"}}) == "amber"
