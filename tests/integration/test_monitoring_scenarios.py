@@ -47,7 +47,11 @@ from tests.monitoring_scenarios import (
     simulated_lake,
 )
 
-pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("rating")]
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.slow,
+    pytest.mark.xdist_group("monitor_shock"),
+]
 
 ZONE = SimulationConfig(enterprises=1_500, seed=7)
 SHOCK_START = dt.date(2026, 1, 1)
