@@ -16,9 +16,14 @@ The zone is built cheaply from a finished demo home (10,000 enterprises,
    number and the check character recomputed. Not a new simulation: the same
    records ten times under other codes, enough for timings (counterparty codes
    inside the records are not remapped);
-3. **rate** the 100k zone with the copied champions (and the challengers as
-   shadow) at every date the demo rated (``rate_dates``, one feature query per
-   batch of dates), timed;
+3. **the store**: by default (``--store replicate``) the 10k store with every
+   decision written again under each copy's code (a copy's records are its
+   original's, so rating it gives the same decision; ``n_rated`` x10), which
+   takes a minute or two; or (``--store rate``) rating the 100k zone with the
+   copied champions (and the other versions as shadow) at every date the demo
+   rated (``rate_dates``, one feature query per batch of dates), timed: about
+   20 minutes of features per batch of three dates and 2-3 minutes per run on
+   a loaded 2-core machine, 18 runs;
 4. **time** side by side on the 10k copy and the 100k home, alternating:
    ``watch.monitor`` at ``--as-of`` (what ``credit-engine monitor`` runs, MLflow
    logging included) in this process, per step; and ``credit-engine warnings``
@@ -31,7 +36,7 @@ Usage::
 
     PYTHONPATH=$PWD .venv/bin/python benchmarks/bench_monitor_100k.py \
         --source /tmp/harden-home --work /tmp/monitor-100k \
-        [--as-of 2026-09-30] [--rounds 1] [--json out.json]
+        [--as-of 2026-09-30] [--store replicate|rate] [--rounds 1] [--json F]
 """
 
 from __future__ import annotations
@@ -188,7 +193,53 @@ def _replicate(source: Settings, target: Settings, copies: int) -> dict[str, obj
     }
 
 
-def build(source: Path, work: Path, copies: int) -> dict[str, object]:
+def _replicate_store(small: Settings, big: Settings, copies: int) -> dict[str, object]:
+    """The 10k store with every decision repeated under the copies' codes.
+
+    Every rating run keeps its id, date, model and role; its decisions are
+    written once per copy with the copy's USCC (the records of a copy are those
+    of its original, so rating them gives the same decision), ``n_rated``
+    multiplied. The original codes that are not themselves a copy are dropped.
+    """
+    import pandas as pd
+
+    start = time.perf_counter()
+    source = Path(small.database_url.removeprefix("sqlite:///"))
+    target = Path(big.database_url.removeprefix("sqlite:///"))
+    for leftover in target.parent.glob(target.name + "*"):
+        leftover.unlink()
+    with sqlite3.connect(source) as src, sqlite3.connect(target) as dst:
+        src.backup(dst)
+    with sqlite3.connect(target) as con:
+        codes = [u for (u,) in con.execute("SELECT DISTINCT uscc FROM decisions")]
+        mapping = pd.DataFrame(
+            [(u, _new_code(u, k)) for u in codes for k in range(copies)],
+            columns=["old", "new"],
+        )
+        mapping = mapping.loc[mapping["old"] != mapping["new"]].drop_duplicates()
+        mapping.to_sql("_copies", con, index=False)
+        columns = [
+            r[1] for r in con.execute("PRAGMA table_info(decisions)")
+            if r[1] != "decision_id"
+        ]  # fmt: skip
+        picked = ", ".join("m.new" if c == "uscc" else f"d.{c}" for c in columns)
+        con.execute(
+            f"INSERT INTO decisions ({', '.join(columns)}) "  # noqa: S608 - schema names
+            f"SELECT {picked} FROM decisions AS d JOIN _copies AS m ON m.old = d.uscc"
+        )
+        con.execute(
+            "DELETE FROM decisions WHERE uscc IN (SELECT old FROM _copies) "
+            "AND uscc NOT IN (SELECT new FROM _copies)"
+        )
+        con.execute("UPDATE rating_runs SET n_rated = n_rated * ?", (copies,))
+        con.execute("DROP TABLE _copies")
+        rows = con.execute("SELECT count(*) FROM decisions").fetchone()[0]
+    return {"decisions": rows, "seconds": round(time.perf_counter() - start, 1)}
+
+
+def build(
+    source: Path, work: Path, copies: int, *, store: str = "replicate"
+) -> dict[str, object]:
     """Steps 1-3 (each skipped when done); return their figures."""
     figures: dict[str, object] = {}
     small, large = work / "home10k", work / "home100k"
@@ -200,8 +251,12 @@ def build(source: Path, work: Path, copies: int) -> dict[str, object]:
     if not (big.lake_dir / "_commits").is_dir():
         figures["replicate"] = _replicate(Settings(home=source), big, copies)
         print("replicated", figures["replicate"], flush=True)
-    store = OperationalStore.from_settings(big)
-    done = store.rating_dates()
+    if store == "replicate":
+        if not (big.home / "credit_engine.db").is_file():
+            figures["store"] = _replicate_store(Settings(home=small), big, copies)
+            print("store replicated", figures["store"], flush=True)
+        return figures
+    done = OperationalStore.from_settings(big).rating_dates()
     dates = OperationalStore.from_settings(Settings(home=small)).rating_dates()
     todo = [d for d in dates if d not in done]
     if todo:
@@ -259,6 +314,13 @@ def main() -> None:
     parser.add_argument("--as-of", type=dt.date.fromisoformat,
                         default=dt.date(2026, 9, 30))  # fmt: skip
     parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument(
+        "--store",
+        choices=("replicate", "rate"),
+        default="replicate",
+        help="Repeat the 10k store's decisions under the copies' codes (fast), "
+        "or rate the 100k zone at the 10k store's dates (slow).",
+    )
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
     result: dict[str, object] = {
@@ -267,7 +329,7 @@ def main() -> None:
         f"Python {platform.python_version()}",
         "as_of": args.as_of.isoformat(),
         "load_before": _load(),
-        "build": build(args.source, args.work, args.copies),
+        "build": build(args.source, args.work, args.copies, store=args.store),
     }
     homes = {"10k": args.work / "home10k", "100k": args.work / "home100k"}
     runs: dict[str, list[dict[str, object]]] = {"monitor": [], "warnings": []}
