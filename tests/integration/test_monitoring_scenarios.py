@@ -10,10 +10,11 @@ risk champion, trained on the healthy zone before the shock (the harness's
 zone. Every light comes from ``models/monitoring/thresholds.yaml``; the test
 only states what must happen:
 
-* **detection**: in the shocked zone, one of :data:`SHOCK_ITEMS` (PD and grade
-  distribution against development, the default rate expected from the PDs,
-  the back-test of matured cohorts) is amber or red within
-  :data:`MONTHS_TO_ALARM` months of the start, and the report's status with it;
+* **detection** (``xfail``, strict: not met yet, see its reason): in the
+  shocked zone, one of :data:`SHOCK_ITEMS` (PD and grade distribution against
+  development, the default rate expected from the PDs, the back-test of matured
+  cohorts) is amber or red within :data:`MONTHS_TO_ALARM` months of the start,
+  and the report's status with it;
 * **no false alarm**: in the healthy zone the same items are green in every one
   of the twelve monthly reports; the false-alarm rate of the whole report
   (every part, overrides and data included) over those months is printed and at
@@ -24,8 +25,9 @@ distribution drifts on its own as the healthy zone ages (grade PSI red, the
 expected default rate half the initial one within months), so the healthy zone
 is not green and the test would prove nothing. Why a severe shock: the shipped
 one (health -0.8, odds x2, halving yearly) moves the model's PDs of the sector
-less than the healthy zone's seasonal swing; no whole-zone item sees it within
-nine months (docs/benchmarks.md, "Monitoring under a sector shock").
+less than the healthy zone's seasonal swing. Neither it nor this severe one is
+seen by a whole-zone item within nine months (docs/benchmarks.md, "Monitoring
+under a sector shock"), hence the strict ``xfail``.
 """
 
 from __future__ import annotations
@@ -110,6 +112,18 @@ def test_the_healthy_zone_stays_green_on_the_shock_items(series):
     assert "red" not in {p.status for p in healthy}
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "Not met (issue 12 stays open): the whole-zone items do not see a shock on "
+        "one sector. Measured 2026-12-04 on this zone: the expected default rate "
+        "rises to 1.13-1.31 times the initial one after the start (healthy zone "
+        "0.82-1.22, amber at 1.5), score PSI at most 0.070 (amber at 0.10); the "
+        "sector's worst enterprises default and leave the monitored rows. It "
+        "needs a segment view (stability and expected default rate per sector or "
+        "district). Strict: remove this marker when it passes."
+    ),
+)
 def test_the_shock_turns_the_monitor_within_months(series):
     shocked = series["shocked"]
     before = [p for p in shocked if p.as_of < SHOCK_START]
