@@ -216,8 +216,12 @@ def _replicate_store(small: Settings, big: Settings, copies: int) -> dict[str, o
             [(u, _new_code(u, k)) for u in codes for k in range(copies)],
             columns=["old", "new"],
         )
+        # An original whose copy keeps its code (character 9 already the copy
+        # number) stays as that copy; the others are replaced by their copies.
+        kept = mapping.loc[mapping["old"] == mapping["new"], ["old"]]
         mapping = mapping.loc[mapping["old"] != mapping["new"]].drop_duplicates()
         mapping.to_sql("_copies", con, index=False)
+        kept.drop_duplicates().to_sql("_kept", con, index=False)
         columns = [
             r[1] for r in con.execute("PRAGMA table_info(decisions)")
             if r[1] != "decision_id"
@@ -229,10 +233,11 @@ def _replicate_store(small: Settings, big: Settings, copies: int) -> dict[str, o
         )
         con.execute(
             "DELETE FROM decisions WHERE uscc IN (SELECT old FROM _copies) "
-            "AND uscc NOT IN (SELECT new FROM _copies)"
+            "AND uscc NOT IN (SELECT old FROM _kept)"
         )
         con.execute("UPDATE rating_runs SET n_rated = n_rated * ?", (copies,))
         con.execute("DROP TABLE _copies")
+        con.execute("DROP TABLE _kept")
         rows = con.execute("SELECT count(*) FROM decisions").fetchone()[0]
     return {"decisions": rows, "seconds": round(time.perf_counter() - start, 1)}
 
