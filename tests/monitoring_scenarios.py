@@ -1,8 +1,8 @@
 """Scenarios for monitoring: zones rated monthly, healthy or shocked.
 
-Shared by ``tests/integration/test_monitoring_scenarios.py`` (in CI) and
-``benchmarks/bench_monitor_scenarios.py`` (larger zones, figures in
-``docs/benchmarks.md``).
+Used by ``benchmarks/bench_monitor_scenarios.py`` (figures in
+``docs/benchmarks.md``); a CI test on the same path waits on branch
+``i12-shock`` (not yet run to completion).
 
 The path both follow:
 
