@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from typing import Any
 
 from prometheus_client import (
@@ -12,6 +13,8 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client.registry import Collector
 
 from credit_engine.vocabulary import DecidedBy, Tier
 
@@ -64,12 +67,8 @@ class Metrics:
             "credit_engine_ready", "1 when a model is loaded and ready.",
             registry=self.registry,
         )  # fmt: skip
-        self.model = Gauge(
-            "credit_engine_model_info",
-            "The model served (value 1), by name and version.",
-            ["name", "version"],
-            registry=self.registry,
-        )
+        # No gauge names the model served: /metrics needs no key, and which
+        # model decides is not for everyone (GET /v1/models, by role, says it).
         self._served = 0
         self._overridden = 0
 
@@ -80,9 +79,62 @@ class Metrics:
         self._overridden += decided_by is DecidedBy.OVERRIDE
         self.override_rate.set(self._overridden / self._served)
 
+    def watch(self, services: Any) -> None:
+        """Expose the audit writer, limits and heavy pool of ``services`` (issue 14)."""
+        self.registry.register(_ServiceCollector(services))
+
     def render(self) -> bytes:
         """Prometheus text exposition."""
         return bytes(generate_latest(self.registry))
+
+
+class _ServiceCollector(Collector):
+    """Gauges read at scrape time from the writer, the limits and the pool."""
+
+    def __init__(self, services: Any) -> None:
+        self.services = services
+
+    def collect(self) -> Iterator[GaugeMetricFamily | CounterMetricFamily]:
+        health = self.services.writer.health
+        yield GaugeMetricFamily(
+            "credit_engine_store_available",
+            "1 when the operational store takes the audit log's writes.",
+            value=1.0 if health.unavailable_for is None else 0.0,
+        )
+        yield GaugeMetricFamily(
+            "credit_engine_audit_pending_entries",
+            "Audit entries queued for the writer, not yet committed.",
+            value=health.pending,
+        )
+        yield CounterMetricFamily(
+            "credit_engine_audit_commits",
+            "Transactions of the audit writer (each commits many requests' entries).",
+            value=health.batches,
+        )
+        yield CounterMetricFamily(
+            "credit_engine_audit_entries",
+            "Entries committed by the audit writer.",
+            value=health.entries,
+        )
+        refused = CounterMetricFamily(
+            "credit_engine_rate_limited_requests",
+            "Requests refused with 429 by role.",
+            labels=["role"],
+        )
+        for role, count in sorted(self.services.limits.refused.items()):
+            refused.add_metric([role], count)
+        yield refused
+        yield GaugeMetricFamily(
+            "credit_engine_heavy_requests",
+            "Batch and past-date requests running or waiting in the heavy pool.",
+            value=self.services.heavy.busy,
+        )
+        stale = self.services.scoring.overrides.stale_for
+        yield GaugeMetricFamily(
+            "credit_engine_overrides_age_seconds",
+            "Seconds since the overrides were last read from the store.",
+            value=float("nan") if stale is None else stale,
+        )
 
 
 class MetricsMiddleware:

@@ -10,6 +10,7 @@ import typer
 from credit_engine.cli._app import (
     HomeOption,
     app,
+    console,
     friendly_errors,
     settings_for,
     write_json_report,
@@ -145,22 +146,37 @@ def run_promotion(
 @friendly_errors
 def models(
     history: Annotated[
-        bool, typer.Option(help="Also print the alias history.")
+        bool,
+        typer.Option(help="Also print the alias history (from the audit log)."),
     ] = False,
+    export_history: Annotated[
+        Path | None,
+        typer.Option(
+            help="Write the alias history as JSON lines to this file (the format "
+            "of the alias_history.jsonl of older releases)."
+        ),
+    ] = None,
     home: HomeOption = None,
 ) -> None:
-    """List registered models: versions, aliases and out-of-time figures."""
+    """List registered models: versions, aliases and out-of-time figures.
+
+    Every alias move (promotion) is an entry of kind model_promotion in the
+    audit log; --history prints them, --export-history writes them out.
+    """
     from credit_engine.registry import (
         alias_history,
-        alias_history_path,
+        export_alias_history,
         registered_versions,
     )
 
     settings = settings_for(home)
     print_registered(
         registered_versions(settings),
-        alias_history(alias_history_path(settings)) if history else None,
+        alias_history(settings) if history else None,
     )
+    if export_history is not None:
+        count = export_alias_history(settings, export_history)
+        console.print(f"alias history: {count} change(s) written to {export_history}")
 
 
 # ------------------------------------------------------------------ evaluate

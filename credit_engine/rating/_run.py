@@ -11,6 +11,7 @@ from typing import Any
 
 import pandas as pd
 
+from credit_engine.audit import AuditLog, record_rating_run
 from credit_engine.config import Settings
 from credit_engine.decisioning import (
     Decision,
@@ -220,7 +221,12 @@ class RatingEngine:
         actor: str,
         started_at: dt.datetime,
     ) -> int:
-        """Store a run and its decisions; return the run id."""
+        """Store a run and its decisions, logged in the audit log; return the run id.
+
+        The run, its decisions and a ``rating_run`` audit entry holding their
+        digests commit in one transaction
+        (:func:`credit_engine.audit.record_rating_run`).
+        """
         run = RatingRun(
             as_of=as_of,
             started_at=started_at,
@@ -234,7 +240,12 @@ class RatingEngine:
             lake_state=self.sources().lineage(),
             summary=summarise(as_of, decisions),
         )
-        return self.store.record_run(run, [d.to_record() for d in decisions])
+        # Logged with the digest of its decisions, in the same transaction
+        # (issue 14): an edit of the stored decisions shows in `audit verify`.
+        run_id, _ = record_rating_run(
+            AuditLog(self.store), run, [d.to_record() for d in decisions]
+        )
+        return run_id
 
     def rate(
         self,

@@ -4,14 +4,19 @@ This is the only package that imports MLflow. A model version is one pyfunc
 (:class:`CreditRiskModel`) around a pickled
 :class:`~credit_engine.modeling.RatingModel`. Training aliases it
 ``challenger``; :func:`promote` moves ``champion`` only when the spec's gates
-pass, and every alias change is appended to a history file with who, when and
-why.
+pass, and every alias change is logged in the operational store's audit log
+(kind ``model_promotion``) with who, when, why and the gates' results.
 """
 
 from __future__ import annotations
 
 from credit_engine.exceptions import ModelNotFoundError, PromotionRefusedError
-from credit_engine.registry._aliases import AliasChange, alias_history
+from credit_engine.registry._aliases import (
+    AliasChange,
+    alias_history,
+    alias_history_path,
+    export_alias_history,
+)
 from credit_engine.registry._promote import (
     OOT_ROWS_ARTIFACT,
     GateResult,
@@ -24,7 +29,6 @@ from credit_engine.registry._store import (
     CHAMPION,
     LoadedModel,
     RegisteredVersion,
-    alias_history_path,
     alias_version,
     load_rating_model,
     mlflow_client,
@@ -49,6 +53,7 @@ __all__ = [
     "alias_history",
     "alias_history_path",
     "alias_version",
+    "export_alias_history",
     "load_rating_model",
     "mlflow_client",
     "promote",

@@ -150,6 +150,7 @@ class OperationalStore:
         *,
         immediate: bool = False,
         durable: bool = True,
+        busy_timeout_ms: int | None = None,
     ) -> Iterator[UnitOfWork]:
         """Open one transaction that several repositories write in together.
 
@@ -166,6 +167,9 @@ class OperationalStore:
         durable : bool, default=True
             ``False`` commits without waiting for the disk (SQLite
             ``synchronous=NORMAL``, PostgreSQL ``synchronous_commit = off``).
+        busy_timeout_ms : int, optional
+            How long to wait for another writer's lock (default 30 s) before
+            failing with :class:`~credit_engine.exceptions.StoreUnavailableError`.
 
         Yields
         ------
@@ -196,7 +200,11 @@ class OperationalStore:
         [1]
         """
         with open_unit_of_work(
-            self.engine, action, immediate=immediate, durable=durable
+            self.engine,
+            action,
+            immediate=immediate,
+            durable=durable,
+            busy_timeout_ms=busy_timeout_ms,
         ) as uow:
             yield uow
 
