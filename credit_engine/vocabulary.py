@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from enum import StrEnum
 
-__all__ = ["DecidedBy", "Department", "Tier", "sql_in"]
+__all__ = ["DecidedBy", "Department", "Tier", "sql_in", "sql_literal"]
 
 
 class Tier(StrEnum):
@@ -124,6 +124,17 @@ class Department(StrEnum):
         return tuple(d.value for d in cls)
 
 
+def sql_literal(text: str) -> str:
+    """Quote ``text`` as an SQL string literal (the one quoting rule).
+
+    Examples
+    --------
+    >>> sql_literal("O'Brien")
+    "'O''Brien'"
+    """
+    return "'" + text.replace("'", "''") + "'"
+
+
 def sql_in(column: str, values: Iterable[str]) -> str:
     """Return an SQL ``column IN (...)`` condition over string ``values``.
 
@@ -135,5 +146,5 @@ def sql_in(column: str, values: Iterable[str]) -> str:
     >>> sql_in("tier", Tier.values())
     "tier IN ('A', 'B', 'C', 'D')"
     """
-    quoted = ", ".join("'" + v.replace("'", "''") + "'" for v in values)
+    quoted = ", ".join(sql_literal(v) for v in values)
     return f"{column} IN ({quoted})"

@@ -19,7 +19,7 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.errors import SchemaErrors
 
-from credit_engine.store._decisions import is_str_mapping
+from credit_engine.store._cell_values import as_list, is_str_mapping, numbers
 from credit_engine.uscc import valid_uscc_mask
 from credit_engine.vocabulary import DecidedBy, Tier
 
@@ -28,36 +28,6 @@ __all__ = ["as_list", "numbers", "problems"]
 _MAX_EXAMPLES = 5
 
 _Vector = Callable[[pd.Series], pd.Series]
-
-
-def as_list(value: object) -> list[Any] | None:
-    """Return ``value`` as a list (lists, tuples, numpy arrays), else ``None``."""
-    # Parquet round trips turn lists into numpy arrays; accept those and tuples.
-    if isinstance(value, list):
-        return value
-    if isinstance(value, tuple):
-        return list(value)
-    to_list = getattr(value, "tolist", None)
-    if callable(to_list) and not isinstance(value, str | bytes):
-        converted = to_list()
-        return converted if isinstance(converted, list) else None
-    return None
-
-
-def _number(value: object) -> float:
-    try:
-        return float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return math.nan
-
-
-def numbers(series: pd.Series) -> pd.Series:
-    """Return ``series`` as float64, NaN where a value is not a number."""
-    try:
-        converted = pd.to_numeric(series, errors="coerce")
-    except (TypeError, ValueError):  # lists, dicts ... in the column
-        converted = series.map(_number)
-    return converted.astype("float64")
 
 
 def _check(what: str, passes: _Vector) -> pa.Check:
