@@ -22,6 +22,8 @@ __all__ = [
     "CreditEngineWarning",
     "DataContractError",
     "DateOutOfRangeError",
+    "EarlyWarningError",
+    "EarlyWarningNotFoundError",
     "EnterpriseNotFoundError",
     "IngestionError",
     "InvalidKeyRequestError",
@@ -39,6 +41,7 @@ __all__ = [
     "SimulationError",
     "StoreError",
     "StoreUnavailableError",
+    "WarningTransitionError",
 ]
 
 
@@ -341,6 +344,33 @@ class ApiKeyNotFoundError(InvalidKeyRequestError):
 
     code = "api_key_not_found"
     http_status = 404
+
+
+# ------------------------------------------------------------ early warnings
+class EarlyWarningError(CreditEngineError):
+    """An early-warning request was rejected: unknown signal, empty note, bad paging."""
+
+    code = "invalid_warning_request"
+    http_status = 422
+
+
+class EarlyWarningNotFoundError(EarlyWarningError):
+    """No early warning has that id."""
+
+    code = "warning_not_found"
+    http_status = 404
+
+
+class WarningTransitionError(EarlyWarningError):
+    """A warning cannot move to the status asked from the status it is in.
+
+    The lifecycle is new → acknowledged → closed (or new → closed); a closed
+    warning never moves again, and a status is never entered twice. The message
+    names the warning, its status, who set it and when.
+    """
+
+    code = "warning_transition_refused"
+    http_status = 409
 
 
 # -- zone statistics (issue 12) ------------------------------------------------

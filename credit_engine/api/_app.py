@@ -21,6 +21,7 @@ from credit_engine.api._metrics import Metrics, MetricsMiddleware
 from credit_engine.api._openapi import complete_openapi
 from credit_engine.api._routes import ROUTERS, Services
 from credit_engine.api._service import ScoringService
+from credit_engine.api._warnings import router as warnings_router
 from credit_engine.audit import AuditLog, AuditWriter
 from credit_engine.auth import KeyStore
 from credit_engine.config import Settings
@@ -139,4 +140,5 @@ def create_app(
 
     for router in ROUTERS:
         app.include_router(router)
+    app.include_router(warnings_router)  # early warnings (issue 12)
     return app

@@ -38,6 +38,7 @@ from credit_engine.api._schemas import (
     OverrideResponse,
     Problem,
     RatingsPage,
+    ReadyResponse,
     ReloadResponse,
     ScoreRequest,
     ScoreResponse,
@@ -504,11 +505,15 @@ async def healthz() -> dict[str, str]:
 @operations.get(
     "/readyz",
     responses={
+        200: {
+            "model": ReadyResponse,
+            "description": "Ready (degraded: serving stale data, still in service)",
+        },
         503: {
             "model": Problem,
             "description": "No model loaded, or the operational store cannot take "
             "the audit log's writes (the reason says which; see Retry-After)",
-        }
+        },
     },
 )
 async def readyz(svc: ServicesDep) -> Response:
@@ -516,6 +521,10 @@ async def readyz(svc: ServicesDep) -> Response:
 
     From memory only, so it answers at once whatever the store does. It never
     names the model (no key is needed); GET /v1/models does, by role.
+    ``status`` is ``degraded`` (still 200: keep the service in the load
+    balancer) when the serving date is beyond a required source's allowed
+    lag; ``freshness.reason`` names the departments and tables stale, and
+    since when.
     """
     scoring = svc.scoring
     reasons = []
@@ -531,23 +540,42 @@ async def readyz(svc: ServicesDep) -> Response:
         return problem(
             503, "not_ready", "; ".join(reasons), headers={"Retry-After": "1"}
         )
+    # After a failed reload the old model still serves: ready, with the
+    # reason of the failure in "reason" (without naming the model).
     info = scoring.describe(identity=False)
+    fresh = info.get("freshness") or {}
     return JSONResponse(
         {
-            "status": "ready",
+            "status": "degraded" if fresh.get("status") == "stale" else "ready",
             "reason": info["reason"],
+            "last_reload_error": info["last_reload_error"],
             "as_of": info["as_of"],
             "covered_from": info["covered_from"],
             "covered_to": info["covered_to"],
             "enterprises": info["enterprises"],
             "loaded_at": info["loaded_at"],
+            "freshness": info["freshness"],
         }
     )
 
 
 @operations.get("/metrics", response_class=PlainTextResponse)
 async def prometheus(svc: ServicesDep) -> Response:
-    """Expose the Prometheus metrics (text exposition format)."""
+    """Expose the Prometheus metrics (text exposition format).
+
+    The freshness gauges judge the lake as it stood at the last load against
+    today (UTC); ``credit_engine_serving_stale_sources`` counts the sources
+    every decision served is marked with.
+    """
+    state = svc.scoring.current
+    if state is not None and state.lake is not None:
+        svc.metrics.observe_freshness(
+            state.lake,
+            state.engine.freshness_policy,
+            serving_date=state.as_of,
+            serving_stale=len(state.zone.stale_sources),
+            today=dt.datetime.now(dt.UTC).date(),
+        )
     return Response(
         svc.metrics.render(), media_type="text/plain; version=0.0.4; charset=utf-8"
     )

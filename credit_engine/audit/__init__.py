@@ -1,6 +1,7 @@
 """Tamper-evident, append-only audit log in the operational store.
 
-Every decision served, override, model reload and API-key change is appended
+Every decision served, override, model reload, API-key change and early-warning
+evaluation, read and status move is appended
 as an :class:`AuditEntry` to the ``audit_log`` table, hash-chained:
 ``entry_hash = sha256(prev_hash + canonical JSON of {seq, recorded_at, kind,
 actor, subject, payload})``, ``seq`` strictly consecutive from 1, and a single
@@ -66,6 +67,7 @@ from credit_engine.audit._promotions import (
 )
 from credit_engine.audit._schema import audit_head, audit_log
 from credit_engine.audit._verify import AuditVerification
+from credit_engine.audit._warnings import acknowledge_warning, close_warning
 from credit_engine.audit._writer import AuditWriter, WriterHealth
 from credit_engine.exceptions import AuditEntryNotFoundError, AuditError
 
@@ -88,6 +90,7 @@ __all__ = [
     "HmacSigner",
     "NewEntry",
     "WriterHealth",
+    "acknowledge_warning",
     "audit_head",
     "audit_log",
     "canonical_json",
@@ -96,6 +99,7 @@ __all__ = [
     "decision_set",
     "generate_ed25519_keypair",
     "import_legacy_promotions",
+    "close_warning",
     "iso_utc",
     "make_checkpoint",
     "override_unit",

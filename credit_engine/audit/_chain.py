@@ -50,6 +50,11 @@ class AuditKind(StrEnum):
     MODEL_PROMOTION = "model_promotion"
     SUPERVISOR_READ = "supervisor_read"
     COVERAGE_BASELINE = "coverage_baseline"
+    # Early warnings (issue 12)
+    WARNINGS_EVALUATED = "warnings_evaluated"
+    WARNINGS_READ = "warnings_read"
+    WARNING_ACKNOWLEDGED = "warning_acknowledged"
+    WARNING_CLOSED = "warning_closed"
 
 
 def canonical_json(value: Any) -> str:

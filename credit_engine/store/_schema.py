@@ -54,6 +54,7 @@ __all__ = [
     "Role",
     "RunRole",
     "UTCDateTime",
+    "WarningStatus",
     "api_keys",
     "audit_head",
     "audit_log",
@@ -61,6 +62,8 @@ __all__ = [
     "metadata",
     "overrides",
     "rating_runs",
+    "warning_occurrences",
+    "warnings_table",
 ]
 
 NAMING_CONVENTION: dict[str, str] = {
@@ -256,6 +259,12 @@ decisions = Table(
     Column("policy_name", String(200), nullable=False),
     Column("policy_version", Integer, nullable=False),
     Column("rule_sets", JSON, nullable=False),
+    # --- data freshness (revision 0002_freshness) ---------------------------
+    # The stale sources a decision rests on ({table, department, watermark,
+    # age_days, allowed_lag_days} each); NULL on rows written before 0002,
+    # read as an empty list.
+    Column("stale_sources", JSON, nullable=True),
+    # --- end data freshness --------------------------------------------------
     # One decision per enterprise per run; its index also serves run_id lookups.
     UniqueConstraint("run_id", "uscc"),
     Index(None, "as_of", "uscc"),
@@ -338,3 +347,98 @@ api_keys = Table(
 
 A revoked key keeps its row (and its name) so that audit entries naming it stay
 unambiguous (see :mod:`credit_engine.auth`)."""
+
+
+# ======================================================== early warnings
+# Issue 12, revision 0003_warnings. Kept in one block to ease merges.
+class WarningStatus(StrEnum):
+    """Where an early warning is in its lifecycle: new → acknowledged → closed.
+
+    A supervisor acknowledges a new warning (it is being looked at) and closes
+    it with a note (what was found); a new warning may also be closed at once
+    (dismissed, with a note). A closed warning never reopens: the same signal
+    firing on a later evaluation date opens a new warning.
+    """
+
+    NEW = "new"
+    ACKNOWLEDGED = "acknowledged"
+    CLOSED = "closed"
+
+    @classmethod
+    def values(cls) -> tuple[str, ...]:
+        """Return the status codes in lifecycle order."""
+        return tuple(s.value for s in cls)
+
+
+warnings_table = Table(
+    "warnings",
+    metadata,
+    Column("warning_id", Integer, primary_key=True, autoincrement=True),
+    Column("uscc", String(18), nullable=False),
+    Column("signal", String(16), nullable=False),
+    Column("signals_version", Integer, nullable=False),
+    Column("first_as_of", Date, nullable=False),
+    Column("last_as_of", Date, nullable=False),
+    Column("times_seen", Integer, nullable=False),
+    Column("priority", Float, nullable=False),
+    Column("tier", String(1), nullable=True),
+    Column("grade", String(4), nullable=True),
+    Column("pd", Float, nullable=True),
+    Column("evidence", JSON, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("acknowledged_at", UTCDateTime, nullable=True),
+    Column("acknowledged_by", String(128), nullable=True),
+    Column("acknowledge_note", Text, nullable=True),
+    Column("closed_at", UTCDateTime, nullable=True),
+    Column("closed_by", String(128), nullable=True),
+    Column("close_note", Text, nullable=True),
+    Index(None, "uscc", "signal"),
+    Index(None, "status", "priority"),
+    Index(None, "signal"),
+    Index(None, "last_as_of"),
+    CheckConstraint(sql_in("status", WarningStatus.values()), name="status"),
+    CheckConstraint(f"tier IS NULL OR {sql_in('tier', Tier.values())}", name="tier"),
+    CheckConstraint("length(uscc) > 0 AND length(signal) > 0", name="keys"),
+    CheckConstraint("last_as_of >= first_as_of", name="seen"),
+    CheckConstraint("times_seen >= 1", name="times_seen"),
+    CheckConstraint(
+        "status <> 'acknowledged' OR "
+        "(acknowledged_at IS NOT NULL AND length(acknowledged_by) > 0)",
+        name="acknowledged",
+    ),
+    CheckConstraint(
+        "(status = 'closed' AND closed_at IS NOT NULL AND length(closed_by) > 0 "
+        "AND length(close_note) > 0) OR (status <> 'closed' AND closed_at IS NULL)",
+        name="closed",
+    ),
+)
+"""Early warnings: one row per enterprise and signal while it is worked on.
+
+The signal fired at ``first_as_of`` (evaluation date) and again up to
+``last_as_of`` (``times_seen`` evaluation dates); ``evidence`` and ``priority``
+are those of the latest evaluation date, ``tier``, ``grade`` and ``pd`` the
+enterprise's stored rating then (null without one). Each date the signal fired
+is a row of ``warning_occurrences``. The lifecycle columns say who
+acknowledged and closed it, when and why; the CHECK constraints keep them
+consistent with ``status`` (a closed warning always has its note)."""
+
+warning_occurrences = Table(
+    "warning_occurrences",
+    metadata,
+    Column(
+        "warning_id",
+        Integer,
+        ForeignKey("warnings.warning_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("as_of", Date, primary_key=True),
+    Column("priority", Float, nullable=False),
+    Column("evidence", JSON, nullable=False),
+    Column("recorded_at", UTCDateTime, nullable=False),
+    Index(None, "as_of"),
+)
+"""Every evaluation date a warning's signal fired, with that date's evidence and
+priority (re-evaluating a date replaces its row)."""
+# ==================================================== end early warnings

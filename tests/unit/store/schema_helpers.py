@@ -20,6 +20,8 @@ STORE_TABLES = {
     "audit_log",
     "audit_head",
     "api_keys",
+    "warnings",
+    "warning_occurrences",
 }
 
 

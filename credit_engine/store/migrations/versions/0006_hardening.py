@@ -8,7 +8,7 @@ until the engine's first write records them in a ``coverage_baseline`` entry
 and sets it.
 
 Revision ID: 0006_hardening
-Revises: 0004_shadow_runs
+Revises: 0002_freshness
 Create Date: 2026-12-04
 """
 
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0006_hardening"
-down_revision: str | None = "0004_shadow_runs"
+down_revision: str | None = "0002_freshness"
 branch_labels: str | None = None
 depends_on: str | None = None
 
