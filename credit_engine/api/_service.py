@@ -524,7 +524,12 @@ class ScoringService:
         """
         state = self.state
         if as_of is None or as_of == state.as_of:
-            return self._decide_in(state.engine, state.zone, usccs)
+            # The serving path decides now: the overrides in force today count
+            # even when the serving date is the lake's (earlier) freshness date.
+            today = dt.datetime.now(dt.UTC).date()
+            return self._decide_in(
+                state.engine, state.zone, usccs, overrides_at=max(state.as_of, today)
+            )
         state.check_date(as_of)
         zone = rate_zone(state.engine, as_of, usccs=usccs)  # from the lake
         return self._decide_in(state.engine, zone, usccs)
@@ -535,12 +540,22 @@ class ScoringService:
         return as_of is None or (state is not None and as_of == state.as_of)
 
     def _decide_in(
-        self, engine: RatingEngine, zone: RatedZone, usccs: Sequence[str]
+        self,
+        engine: RatingEngine,
+        zone: RatedZone,
+        usccs: Sequence[str],
+        *,
+        overrides_at: dt.date | None = None,
     ) -> list[ServedDecision]:
+        """Decide ``usccs`` in ``zone``; overrides in force at ``overrides_at``.
+
+        ``overrides_at`` defaults to the zone's date (point in time: a past
+        date sees the overrides in force then).
+        """
         unknown = [u for u in usccs if u not in zone.usccs]
         if unknown:
             raise EnterpriseNotFoundError(_unknown_message(unknown, zone.as_of))
-        overrides = self._overrides(zone.as_of, usccs)
+        overrides = self._overrides(overrides_at or zone.as_of, usccs)
         context = engine.context(zone.as_of, zone.stale_sources)
         out = []
         for uscc in usccs:

@@ -67,7 +67,12 @@ from credit_engine.audit._promotions import (
 )
 from credit_engine.audit._schema import audit_head, audit_log
 from credit_engine.audit._verify import AuditVerification
-from credit_engine.audit._warnings import acknowledge_warning, close_warning
+from credit_engine.audit._warnings import (
+    acknowledge_warning,
+    acknowledge_warning_unit,
+    close_warning,
+    close_warning_unit,
+)
 from credit_engine.audit._writer import AuditWriter, WriterHealth
 from credit_engine.exceptions import AuditEntryNotFoundError, AuditError
 
@@ -91,6 +96,7 @@ __all__ = [
     "NewEntry",
     "WriterHealth",
     "acknowledge_warning",
+    "acknowledge_warning_unit",
     "audit_head",
     "audit_log",
     "canonical_json",
@@ -100,6 +106,7 @@ __all__ = [
     "generate_ed25519_keypair",
     "import_legacy_promotions",
     "close_warning",
+    "close_warning_unit",
     "iso_utc",
     "make_checkpoint",
     "override_unit",
