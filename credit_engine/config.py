@@ -16,6 +16,7 @@ Examples
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import (
     BaseModel,
@@ -85,6 +86,7 @@ def _default_limits() -> dict[str, RoleLimits]:
         "supervisor": RoleLimits(rate=200, burst=1000, concurrency=16, heavy=1),
         "data_scientist": RoleLimits(rate=20, burst=40, concurrency=4, heavy=1),
         "admin": RoleLimits(rate=100, burst=1000, concurrency=8, heavy=1),
+        "auditor": RoleLimits(rate=20, burst=100, concurrency=4, heavy=1),
     }
 
 
@@ -108,7 +110,7 @@ class Settings(BaseSettings):
         Rows validated per Great Expectations run; bounds ingestion memory.
     api_limits : dict of str to RoleLimits
         Per role (``inspection_system``, ``supervisor``, ``data_scientist``,
-        ``admin``): decisions per second, burst, requests in flight, heavy
+        ``admin``, ``auditor``): decisions per second, burst, requests in flight, heavy
         requests in flight, per API key. Roles left out keep their defaults.
         From the environment as JSON, e.g.
         ``CREDIT_ENGINE_API_LIMITS='{"supervisor": {"rate": 50, "burst": 1000,
@@ -135,6 +137,28 @@ class Settings(BaseSettings):
     audit_anchor_private_key : pathlib.Path, optional
         Ed25519 private key (PEM) that signs audit checkpoints; auditors
         verify with its public key (``credit-engine audit anchor-keygen``).
+    known_enterprises : {"auto", "registration", "any_record"}, default="auto"
+        How an enterprise becomes known to the feature snapshots and ratings:
+        from a registration (state) record, from any record, or ``auto``:
+        registration, and any record when the zone has no registration at all
+        (:func:`credit_engine.features.enterprise_spine`).
+    console_enabled : bool, default=True
+        Mount the supervisor console at ``/console`` (false: the API only).
+    console_session_idle_minutes : int, default=30
+        A console session unused for this long ends.
+    console_session_max_hours : float, default=8.0
+        A console session ends this long after sign-in, however active.
+    console_cookie_secure : bool, optional
+        Mark the console's cookies ``Secure``. Default: when the request came
+        over https (as seen by the app; behind a TLS proxy set it to true).
+    console_login_max_failures : int, default=5
+        Failed console sign-ins per name, and per client address, allowed
+        within ``console_login_window_minutes`` before sign-in is refused.
+    console_login_window_minutes : int, default=15
+        The window of the sign-in throttle.
+    console_assets_dir : pathlib.Path, optional
+        Folder of the console's browser libraries (default: the package's
+        ``console/static/vendor``, filled by ``make setup``).
 
     Notes
     -----
@@ -183,6 +207,16 @@ class Settings(BaseSettings):
         return {**_default_limits(), **value}
 
     # ---- end issue 14 ---------------------------------------------------------
+    known_enterprises: Literal["auto", "registration", "any_record"] = "auto"
+    # --- console (issue 13): sessions and sign-in of the supervisor console ---
+    console_enabled: bool = True
+    console_session_idle_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    console_session_max_hours: float = Field(default=8.0, gt=0, le=24 * 7)
+    console_cookie_secure: bool | None = None
+    console_login_max_failures: int = Field(default=5, ge=1)
+    console_login_window_minutes: int = Field(default=15, ge=1)
+    console_assets_dir: Path | None = None
+    # --- end console ---
 
     @field_validator(
         "home", "definitions_dir", "lake_dir", "quarantine_dir", "reports_dir",

@@ -20,6 +20,7 @@ __all__ = [
     "ConfigurationError",
     "CreditEngineError",
     "CreditEngineWarning",
+    "CsrfRefusedError",
     "DataContractError",
     "DateOutOfRangeError",
     "EarlyWarningError",
@@ -38,9 +39,11 @@ __all__ = [
     "RateLimitedError",
     "ReportError",
     "ServiceUnavailableError",
+    "SessionExpiredError",
     "SimulationError",
     "StoreError",
     "StoreUnavailableError",
+    "TooManyAttemptsError",
     "WarningTransitionError",
 ]
 
@@ -346,6 +349,29 @@ class ApiKeyNotFoundError(InvalidKeyRequestError):
     http_status = 404
 
 
+# ----------------------------------------------- console (issue 13)
+class SessionExpiredError(AuthenticationError):
+    """A console session ended: signed out, expired, or its key was revoked."""
+
+    code = "session_expired"
+    http_status = 401
+
+
+class TooManyAttemptsError(AuthenticationError):
+    """Too many failed console sign-ins from one name or address; wait and retry."""
+
+    code = "too_many_attempts"
+    http_status = 429
+
+
+class CsrfRefusedError(PermissionDeniedError):
+    """A console form came without its session's CSRF token, or from another site."""
+
+    code = "csrf_refused"
+    http_status = 403
+
+
+# ------------------------------------------- end console (issue 13)
 # ------------------------------------------------------------ early warnings
 class EarlyWarningError(CreditEngineError):
     """An early-warning request was rejected: unknown signal, empty note, bad paging."""

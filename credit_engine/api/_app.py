@@ -141,4 +141,13 @@ def create_app(
     for router in ROUTERS:
         app.include_router(router)
     app.include_router(warnings_router)  # early warnings (issue 12)
+
+    # --- console (issue 13): the supervisor console, mounted at /console ---
+    # Imported here: the console builds on this package's modules. Mounted
+    # after the API's routes, which are matched first; not in the OpenAPI.
+    if settings.console_enabled:
+        from credit_engine.console import mount_console
+
+        mount_console(app, services)
+    # --- end console ---
     return app

@@ -73,7 +73,12 @@ _LOG = logging.getLogger("credit_engine.api")
 
 SCORERS = (Role.INSPECTION_SYSTEM, Role.SUPERVISOR, Role.ADMIN)
 SUPERVISORS = (Role.SUPERVISOR, Role.ADMIN)
-READERS = (Role.SUPERVISOR, Role.DATA_SCIENTIST, Role.ADMIN, Role.INSPECTION_SYSTEM)
+# Auditors read what supervisors read and change nothing (issue 13).
+SUPERVISION_READERS = (Role.SUPERVISOR, Role.ADMIN, Role.AUDITOR)
+READERS = (
+    Role.SUPERVISOR, Role.DATA_SCIENTIST, Role.ADMIN, Role.INSPECTION_SYSTEM,
+    Role.AUDITOR,
+)  # fmt: skip
 INLINE_MAX = 20
 """Codes decided on the event loop at the serving date; larger batches go to
 the heavy pool (a decision costs tenths of a millisecond of CPU)."""
@@ -119,6 +124,7 @@ async def _services(request: Request) -> Services:
 ServicesDep = Annotated[Services, Depends(_services)]
 Scorer = Annotated[ApiKeyInfo, Depends(require(*SCORERS))]
 Supervisor = Annotated[ApiKeyInfo, Depends(require(*SUPERVISORS))]
+SupervisionReader = Annotated[ApiKeyInfo, Depends(require(*SUPERVISION_READERS))]
 Reader = Annotated[ApiKeyInfo, Depends(require(*READERS))]
 Admin = Annotated[ApiKeyInfo, Depends(require(Role.ADMIN))]
 UsccPath = Annotated[
@@ -277,7 +283,7 @@ async def score_batch(
     responses=_problems(*_DECIDES),
 )
 async def enterprise_rating(
-    uscc: UsccPath, principal: Supervisor, svc: ServicesDep,
+    uscc: UsccPath, principal: SupervisionReader, svc: ServicesDep,
     as_of: dt.date | None = None,
 ) -> Any:  # fmt: skip
     """Decide the enterprise now, like a score (and logged like one)."""
@@ -292,7 +298,7 @@ async def enterprise_rating(
     responses=_problems(*_DECIDES),
 )
 async def enterprise_history(
-    uscc: UsccPath, principal: Supervisor, svc: ServicesDep
+    uscc: UsccPath, principal: SupervisionReader, svc: ServicesDep
 ) -> Any:
     """List the stored decisions of an enterprise (one per date) and its overrides.
 
@@ -335,7 +341,7 @@ async def enterprise_history(
     responses=_problems(*_DECIDES),
 )
 async def ratings(  # noqa: PLR0917 - FastAPI reads the query parameters from here
-    principal: Supervisor,
+    principal: SupervisionReader,
     svc: ServicesDep,
     tier: Tier | None = None,
     green_channel: bool | None = None,

@@ -10,9 +10,11 @@ a spine of ``(uscc, as_of)`` rows, using only what was known at each ``as_of``.
 from __future__ import annotations
 
 from credit_engine.features._engine import (
+    KNOWN_ENTERPRISES,
     build_feature_frame,
     enterprise_spine,
     read_snapshot_lineage,
+    source_record_counts,
     write_snapshot,
 )
 from credit_engine.features._online import OnlineFeatureStore
@@ -37,6 +39,7 @@ from credit_engine.features._sql import compile_feature_sql, to_spark
 from credit_engine.features._transforms import TRANSFORMS
 
 __all__ = [
+    "KNOWN_ENTERPRISES",
     "TRANSFORMS",
     "Aggregation",
     "Definitions",
@@ -58,6 +61,7 @@ __all__ = [
     "enterprise_spine",
     "load_definitions",
     "read_snapshot_lineage",
+    "source_record_counts",
     "to_spark",
     "write_snapshot",
 ]

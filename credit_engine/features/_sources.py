@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
 from typing import Any, Protocol
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from credit_engine.arrow_tables import table_from_frame
 from credit_engine.config import Settings
 from credit_engine.data import Lake, SourceContract
 from credit_engine.point_in_time import sql_literal
 
-__all__ = ["FrameSources", "LakeSources", "Sources", "empty_relation_sql"]
+__all__ = [
+    "FrameSources",
+    "LakeSources",
+    "Sources",
+    "empty_relation_sql",
+    "lake_relation_sql",
+]
 
 
 class Sources(Protocol):
@@ -50,6 +58,38 @@ def empty_relation_sql(contract: SourceContract) -> str:
     return f"SELECT {cols} WHERE false"
 
 
+def lake_relation_sql(contract: SourceContract, files: Sequence[Path]) -> str:
+    """Return a SELECT of the contract's columns over committed lake files.
+
+    Parameters
+    ----------
+    contract : SourceContract
+        Contract of the table.
+    files : sequence of pathlib.Path
+        Its committed Parquet files (at least one).
+
+    Returns
+    -------
+    str
+        Plain ``read_parquet`` when every file has every contract column; else
+        read by column name (``union_by_name``), with columns no file has (an
+        extension added after the files were written) as typed nulls.
+    """
+    listed = ", ".join(sql_literal(str(f)) for f in files)
+    names = [tuple(pq.read_schema(f).names) for f in files]
+    present = set().union(*map(set, names))
+    wanted = contract.column_names
+    if all(set(wanted) <= set(n) for n in names):
+        return f"SELECT {', '.join(wanted)} FROM read_parquet([{listed}])"
+    cols = ", ".join(
+        c.name
+        if c.name in present
+        else f"CAST(NULL AS {_type_sql(c.type.arrow_type())}) AS {c.name}"
+        for c in contract.columns
+    )
+    return f"SELECT {cols} FROM read_parquet([{listed}], union_by_name = true)"
+
+
 class LakeSources:
     """The committed files of the lake, one DuckDB view per table.
 
@@ -73,17 +113,24 @@ class LakeSources:
         return cls(Lake(settings.lake_dir, settings.quarantine_dir), contracts)
 
     def register(self, con: Any, tables: Iterable[str]) -> None:
-        """Create a view per table over its committed Parquet files."""
+        """Create a view per table over its committed Parquet files.
+
+        Files written before a contract gained extension columns lack them: the
+        files are read by column name and the absent columns are null.
+        """
         for name in tables:
             contract = self.contracts[name]
             files = self.lake.table_files(name)
             if files:
-                listed = ", ".join(sql_literal(str(f)) for f in files)
-                cols = ", ".join(contract.column_names)
-                body = f"SELECT {cols} FROM read_parquet([{listed}])"
+                con.execute(
+                    f"CREATE OR REPLACE TEMP VIEW {name} AS "
+                    f"{lake_relation_sql(contract, files)}"
+                )
             else:
-                body = empty_relation_sql(contract)
-            con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS {body}")
+                con.execute(
+                    f"CREATE OR REPLACE TEMP VIEW {name} AS "
+                    f"{empty_relation_sql(contract)}"
+                )
 
     def lineage(self) -> str:
         """Return the lake's state hash (its committed batches)."""
@@ -114,6 +161,11 @@ class FrameSources:
                 )
                 continue
             table = data if isinstance(data, pa.Table) else table_from_frame(data)
+            for spec in contract.columns:
+                if spec.extension and spec.name not in table.column_names:
+                    # A frame of the simulator's layout: extension columns unknown.
+                    nulls = pa.nulls(table.num_rows, spec.type.arrow_type())
+                    table = table.append_column(spec.name, nulls)
             table = table.select(contract.column_names).cast(contract.arrow_schema())
             con.register(f"_frame_{name}", table)
             con.execute(

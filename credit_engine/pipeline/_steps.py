@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
     from credit_engine.config import Settings
     from credit_engine.data import IngestReport
+    from credit_engine.features import ResolvedSet
     from credit_engine.rating import RatingResult
     from credit_engine.simulation import (
         SimulationConfig,
@@ -127,18 +128,23 @@ def ingest_records(
     directory: Path,
     *,
     report_json: Path | None = None,
+    mapping: Path | None = None,
     progress: PipelineProgress | None = None,
 ) -> IngestReport:
     """Validate a batch, load the good rows and quarantine the rest.
 
     See :func:`credit_engine.data.ingest_batch`; ``report_json`` is its
-    ``report_path``.
+    ``report_path``, ``mapping`` a source mapping for a foreign layout.
     """
     from credit_engine.data import ingest_batch
 
     with (progress or SilentProgress()).ingestion() as callback:
         return ingest_batch(
-            directory, settings, progress=callback, report_path=report_json
+            directory,
+            settings,
+            mapping=mapping,
+            progress=callback,
+            report_path=report_json,
         )
 
 
@@ -160,6 +166,7 @@ def build_feature_snapshot(
     feature_set: str,
     out: Path,
     *,
+    known_enterprises: str | None = None,
     progress: PipelineProgress | None = None,
 ) -> FeatureSnapshot:
     """Build the point-in-time features of every enterprise at each date; write them.
@@ -167,38 +174,128 @@ def build_feature_snapshot(
     Parameters
     ----------
     settings : Settings
-        Engine settings (definitions, lake).
+        Engine settings (definitions, lake, ``known_enterprises``).
     as_of : sequence of datetime.date
         Rating dates.
     feature_set : str
         Feature set under ``features/sets`` (e.g. ``credit_v1``).
     out : pathlib.Path
         Parquet file to write (lineage in its metadata).
+    known_enterprises : {"auto", "registration", "any_record"}, optional
+        How enterprises become known (default: ``settings.known_enterprises``).
     progress : PipelineProgress, optional
         Told when the spine and when the features are built.
+
+    Returns
+    -------
+    FeatureSnapshot
+        The snapshot, its lineage (with ``known_enterprises``, records per
+        source known at the last date and ``empty_sources``) and warnings: the
+        snapshot is empty, a source of the set gives nothing, features are
+        null for every enterprise.
     """
     from credit_engine.features import (
         LakeSources,
         build_feature_frame,
         enterprise_spine,
         load_definitions,
+        source_record_counts,
         write_snapshot,
     )
 
     definitions = load_definitions(settings.definitions_dir)
     resolved = definitions.resolve(feature_set)
     sources = LakeSources.from_settings(settings, definitions.contracts)
-    with (progress or SilentProgress()).features(feature_set, 2) as advance:
-        spine = enterprise_spine(sources, definitions, as_of)
+    rule = known_enterprises or settings.known_enterprises
+    with (progress or SilentProgress()).features(feature_set, 3) as advance:
+        spine = enterprise_spine(sources, definitions, as_of, known_from=rule)
         advance()
         frame = build_feature_frame(
             spine, resolved, definitions=definitions, sources=sources
         )
         advance()
+        counts = source_record_counts(sources, definitions, resolved, max(as_of))
+        advance()
+    empty_sources = sorted(t for t, n in counts.items() if n == 0)
     lineage = write_snapshot(
-        frame, out, resolved=resolved, sources=sources, as_of=as_of
+        frame,
+        out,
+        resolved=resolved,
+        sources=sources,
+        as_of=as_of,
+        extra={
+            "known_enterprises": spine.attrs.get("known_from", rule),
+            "source_records": counts,
+            "empty_sources": empty_sources,
+        },
     )
-    return FeatureSnapshot(path=out, frame=frame, lineage=lineage)
+    warnings = _snapshot_warnings(
+        frame,
+        asked=rule,
+        used=spine.attrs.get("known_from", rule),
+        counts=counts,
+        resolved=resolved,
+        as_of=as_of,
+    )
+    return FeatureSnapshot(path=out, frame=frame, lineage=lineage, warnings=warnings)
+
+
+def _snapshot_warnings(  # noqa: PLR0913 -- what the warnings are about
+    frame: pd.DataFrame,
+    *,
+    asked: str,
+    used: str,
+    counts: dict[str, int],
+    resolved: ResolvedSet,
+    as_of: Sequence[dt.date],
+) -> tuple[str, ...]:
+    last = max(as_of).isoformat()
+    out = []
+    if frame.empty:
+        hint = (
+            "ingest a registration table (samr_registration, tax_registration ...) "
+            "or build with --known-enterprises any_record"
+            if used == "registration"
+            else "ingest records known by those dates, or check --as-of"
+        )
+        out.append(
+            f"the snapshot is EMPTY: no enterprise is known at "
+            f"{', '.join(d.isoformat() for d in sorted(set(as_of)))} "
+            f"(enterprises known from: {used}); {hint}."
+        )
+    elif asked == "auto" and used == "any_record":
+        out.append(
+            "no registration records: enterprises are known from any record "
+            "(known_enterprises auto)."
+        )
+    views: dict[str, list[str]] = {}
+    for ref in resolved.needed:
+        if ref.view.source:
+            views.setdefault(str(ref.view.source), []).append(ref.view.name)
+    empty = sorted(t for t, n in counts.items() if n == 0)
+    if empty:
+        listed = "; ".join(
+            f"{t} ({', '.join(sorted(set(views.get(t, []))))})" for t in empty
+        )
+        out.append(
+            f"{len(empty)} of the {len(counts)} sources of the set contribute no "
+            f"record known at {last}, so the features of their views are unknown "
+            f"(or zero) for every enterprise: {listed}. Ingest them, or use a "
+            "feature set without them."
+        )
+    if not frame.empty:
+        values = frame.drop(columns=["uscc", "as_of"])
+        all_null = [c for c in values.columns if values[c].isna().all()]
+        constant = [
+            c for c in values.columns if c not in all_null and values[c].nunique() <= 1
+        ]
+        if all_null or constant:
+            out.append(
+                f"{len(all_null)} of {values.shape[1]} features are null for every "
+                f"enterprise and {len(constant)} take one value only; a model can "
+                f"use {values.shape[1] - len(all_null) - len(constant)}."
+            )
+    return tuple(out)
 
 
 def train_models(

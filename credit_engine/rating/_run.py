@@ -232,7 +232,12 @@ class RatingEngine:
             :meth:`freshness`); the rows' ``as_of`` column says so.
         """
         sources = self.sources()
-        spine = enterprise_spine(sources, self.definitions, [as_of])
+        spine = enterprise_spine(
+            sources,
+            self.definitions,
+            [as_of],
+            known_from=self.settings.known_enterprises,
+        )
         if usccs is not None:
             spine = spine[spine["uscc"].isin(list(usccs))]
         if knowledge is not None and knowledge < as_of:

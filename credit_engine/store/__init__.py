@@ -14,8 +14,8 @@ day.
 Schema
 ------
 Every table of the store (``rating_runs``, ``decisions``, ``overrides``,
-``audit_log``, ``audit_head``, ``api_keys``, ``warnings``,
-``warning_occurrences``) is declared once, on
+``audit_log``, ``audit_head``, ``api_keys``, ``console_accounts``,
+``console_sessions``, ``warnings``, ``warning_occurrences``) is declared once, on
 :data:`metadata`; the audit and auth packages import theirs from here. Alembic
 migrations shipped in the package (``credit_engine/store/migrations``, driven
 from code by :func:`alembic_config`, no ``alembic.ini``) bring a database to it:
@@ -109,6 +109,8 @@ from credit_engine.store._schema import (
     api_keys,
     audit_head,
     audit_log,
+    console_accounts,
+    console_sessions,
     decisions,
     metadata,
     overrides,
@@ -118,6 +120,11 @@ from credit_engine.store._schema import (
 )
 from credit_engine.store._store import OperationalStore
 from credit_engine.store._unit_of_work import UnitOfWork
+
+# --- console (issue 13): the console's read queries ---
+from credit_engine.store._zone_queries import PAGE_COLUMNS, ZoneQueries  # noqa: E402,I001
+
+# --- end console ---
 
 __all__ = [
     "AUDIT_HEAD_ID",
@@ -129,6 +136,7 @@ __all__ = [
     "NAMING_CONVENTION",
     "OPEN_STATUSES",
     "OPTIONAL_COLUMNS",
+    "PAGE_COLUMNS",
     "REQUIRED_COLUMNS",
     "RUN_COLUMNS",
     "SCHEMA_REVISION",
@@ -146,6 +154,7 @@ __all__ = [
     "StoreError",
     "UTCDateTime",
     "UnitOfWork",
+    "ZoneQueries",
     "RecordedWarnings",
     "WARNING_DTYPES",
     "WarningRepository",
@@ -154,6 +163,8 @@ __all__ = [
     "api_keys",
     "audit_head",
     "audit_log",
+    "console_accounts",
+    "console_sessions",
     "current_revision",
     "decisions",
     "head_revision",

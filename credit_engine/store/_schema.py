@@ -58,6 +58,8 @@ __all__ = [
     "api_keys",
     "audit_head",
     "audit_log",
+    "console_accounts",
+    "console_sessions",
     "decisions",
     "metadata",
     "overrides",
@@ -93,6 +95,8 @@ class Role(StrEnum):
     """Model owners: models, monitoring, the audit log."""
     ADMIN = "admin"
     """Operators: keys, model reloads, everything else."""
+    AUDITOR = "auditor"
+    """Auditors: read what supervisors read and the audit log; change nothing."""
 
 
 # SQLite only auto-increments a column declared exactly INTEGER PRIMARY KEY (and
@@ -349,6 +353,60 @@ A revoked key keeps its row (and its name) so that audit entries naming it stay
 unambiguous (see :mod:`credit_engine.auth`)."""
 
 
+# ----------------------------------------------- console (issue 13, rev 0005)
+# Sign-in to the supervisor console (credit_engine.console): a password for an
+# API key's name (a console account) and server-side sessions. The audit log's
+# actor index serves the console's audit page (filter by actor, newest first).
+console_accounts = Table(
+    "console_accounts",
+    metadata,
+    Column(
+        "key_id",
+        Integer,
+        ForeignKey("api_keys.key_id", ondelete="CASCADE"),
+        primary_key=True,
+        autoincrement=False,
+    ),
+    Column("password_hash", String(255), nullable=False),
+    Column("set_at", UTCDateTime, nullable=False),
+    Column("set_by", String(200), nullable=False),
+    CheckConstraint("length(password_hash) > 0", name="password_hash"),
+)
+"""A console password for an API key's holder (scrypt hash, never the password).
+
+Signing in with the key's name and this password opens a console session with
+the key's role; revoking the key ends both."""
+
+console_sessions = Table(
+    "console_sessions",
+    metadata,
+    Column("session_hash", CHAR(64), primary_key=True),
+    Column(
+        "key_id",
+        Integer,
+        ForeignKey("api_keys.key_id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    Column("role", String(32), nullable=False),
+    Column("csrf_token", String(64), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("last_seen_at", UTCDateTime, nullable=False),
+    Column("revoked_at", UTCDateTime, nullable=True),
+    Column("end_reason", String(32), nullable=True),
+    Column("client", String(64), nullable=True),
+    CheckConstraint(sql_in("role", [str(r) for r in Role]), name="role"),
+    CheckConstraint("expires_at > created_at", name="expiry"),
+)
+"""Console sessions: the SHA-256 of the cookie's random id (never the id), the key
+and role signed in, the CSRF token of its forms, absolute expiry, last activity
+(idle expiry) and when and why it ended (sign-out, key revoked, expired)."""
+
+Index(None, audit_log.c.actor, audit_log.c.seq)
+
+
+# ------------------------------------------- end console (issue 13, rev 0005)
 # ======================================================== early warnings
 # Issue 12, revision 0003_warnings. Kept in one block to ease merges.
 class WarningStatus(StrEnum):

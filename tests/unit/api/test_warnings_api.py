@@ -25,9 +25,14 @@ U1, U2 = "91350200MA2Y0K3Q0N", "91110000600037341L"
 OCT, NOV = dt.date(2025, 10, 31), dt.date(2025, 11, 30)
 
 
-@pytest.fixture(scope="module")
+_CONFORMANCE = OpenApiConformance()
+
+
+@pytest.fixture
 def conformance():
-    return OpenApiConformance()
+    # One checker per process: xdist may interleave other modules' tests with
+    # this group's, which would tear a module-scoped fixture down and reset it.
+    return _CONFORMANCE
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ HELP_ORDER = [
     "simulate", "ingest", "demo", "features", "contracts", "uscc", "adapt-cumcm",
     "train", "promote", "models", "evaluate", "rate", "migrations", "override",
     "freshness", "monitor", "warnings", "serve", "openapi", "report", "keys", "audit",
-    "db",
+    "db", "mapping",
 ]  # fmt: skip
 
 

@@ -8,7 +8,7 @@ until the engine's first write records them in a ``coverage_baseline`` entry
 and sets it.
 
 Revision ID: 0006_hardening
-Revises: 0002_freshness
+Revises: 0005
 Create Date: 2026-12-04
 """
 
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0006_hardening"
-down_revision: str | None = "0002_freshness"
+down_revision: str | None = "0005"
 branch_labels: str | None = None
 depends_on: str | None = None
 
