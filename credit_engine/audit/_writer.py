@@ -173,6 +173,7 @@ class AuditWriter:
         self._down_reason: str | None = None
         self._down_since: float | None = None
         self._batch_started: float | None = None
+        self._last_try: float | None = None
         self._last_commit: float | None = None
         self._batches = 0
         self._entries = 0
@@ -405,22 +406,35 @@ class AuditWriter:
                 size += job.size
             if not batch:
                 continue
-            if self._down_reason is not None:
-                self._refuse(batch)  # queued before the store went down
-                self._probe()
+            if self._down_reason is not None and not self._may_try():
+                self._refuse(batch)  # the store failed a moment ago: answer at once
             else:
-                self._commit(batch)
+                self._commit(batch)  # also the probe when the store was down
+
+    def _may_try(self) -> bool:
+        """Whether the store, down, was last tried long enough ago to try again.
+
+        While another process holds the lock, batches are refused at once
+        (no request waits for a store known to be down); every
+        ``probe_seconds`` one batch tries it again, so a short outside lock
+        costs at most that long of 503s.
+        """
+        with self._guard:
+            last = self._last_try
+        return last is None or time.monotonic() - last >= self.probe_seconds
 
     def _commit(self, batch: list[_Job]) -> None:
         with self._guard:
             self._pending -= sum(j.size for j in batch)
         live = [j for j in batch if j.future.set_running_or_notify_cancel()]
+        first_try = time.monotonic()
+        busy_ms = self.busy_ms
         while live:
             results: dict[int, Any] = {}
             with self._guard:
-                self._batch_started = time.monotonic()
+                self._batch_started = self._last_try = time.monotonic()
             try:
-                with self.log.transaction(busy_timeout_ms=self.busy_ms) as tx:
+                with self.log.transaction(busy_timeout_ms=busy_ms) as tx:
                     for job in live:
                         results[id(job)] = self._apply(job, tx)
             except _JobFailed as failed:
@@ -428,6 +442,14 @@ class AuditWriter:
                 live.remove(failed.job)
                 continue
             except StoreUnavailableError as exc:
+                # Another writer (a CLI promotion, a rating run) may hold the
+                # lock a little longer than busy_seconds on a loaded machine:
+                # wait on while the requests still wait (80 % of their bound),
+                # so that such contention costs latency, not 503s.
+                left = 0.8 * self.wait_seconds - (time.monotonic() - first_try)
+                if exc.reason == "locked" and self._down_reason is None and left > 0.05:
+                    busy_ms = max(1, round(left * 1000))
+                    continue
                 self._went_down(exc)
                 for job in live:
                     job.future.set_exception(self._unavailable(exc.reason))
