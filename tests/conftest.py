@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 import re._parser as sre_parse  # sre_parse moved here in 3.11; parses contract regexes
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -24,15 +23,6 @@ from credit_engine.uscc import USCC_ALPHABET, check_character
 # Operational-store fixtures (every test that asks for `store` runs on SQLite and
 # PostgreSQL): defined next to the backends, registered here for all folders.
 from tests.store_backends import store, store_url  # noqa: F401
-
-# pyspark (installed with the `spark` extra; great_expectations imports it)
-# calls sys.exit(0) on import when ``__main__`` has neither ``__spec__`` nor
-# ``__file__``, taking the process for a doctest run: an xdist worker is such a
-# process. Give the worker's ``__main__`` a file name so imports behave.
-_MAIN = sys.modules.get("__main__")
-if _MAIN is not None and getattr(_MAIN, "__spec__", None) is None:
-    if not hasattr(_MAIN, "__file__"):
-        _MAIN.__file__ = "<pytest worker>"
 
 _DIGITS = np.array(list("0123456789"))
 _UPPER = np.array(list("ABCDEFGHIJKLMNOPQRSTUVWXYZ"))
