@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -29,7 +29,78 @@ from credit_engine.store import OperationalStore
 
 __all__ = ["create_app"]
 
+
+def _writer(audit: AuditLog, settings: Settings) -> AuditWriter:
+    return AuditWriter(
+        audit,
+        max_pending=settings.audit_queue_max,
+        wait_seconds=settings.audit_wait_seconds,
+        busy_seconds=settings.store_busy_seconds,
+    )
+
+
+def _heavy(settings: Settings) -> HeavyPool:
+    return HeavyPool(
+        workers=settings.heavy_workers, max_waiting=settings.heavy_queue_max
+    )
+
+
 _LOG = logging.getLogger("credit_engine.api")
+
+
+class _Lifespan:
+    """Start and stop what the app runs beside its requests.
+
+    Lifespans may nest or follow each other (test clients, schema loaders):
+    the first one starts the audit writer, the heavy pool and the overrides
+    refresher (new ones if an earlier lifespan closed them), the last one to
+    end stops them.
+    """
+
+    def __init__(self, services: Services, load: Callable[[], bool] | None) -> None:
+        self.services = services
+        self.load = load
+        self.count = 0
+        self.refresher: asyncio.Task[None] | None = None
+
+    async def _refresh_overrides(self) -> None:
+        index = self.services.scoring.overrides
+        while True:
+            await run_in_threadpool(index.refresh)
+            await asyncio.sleep(index.refresh_seconds)
+
+    async def _start(self) -> None:
+        services = self.services
+        if services.writer.closed:
+            services.writer = _writer(services.audit, services.settings)
+            services.heavy = _heavy(services.settings)
+        services.writer.start()
+        await run_in_threadpool(services.scoring.overrides.refresh)
+        self.refresher = asyncio.create_task(self._refresh_overrides())
+        if self.load is not None and services.scoring.current is None:
+            await asyncio.to_thread(self.load)
+
+    async def _stop(self) -> None:
+        refresher, self.refresher = self.refresher, None
+        if refresher is not None:
+            refresher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await refresher
+        await run_in_threadpool(self.services.writer.close)
+        self.services.heavy.close()
+
+    @asynccontextmanager
+    async def run(self, _app: FastAPI) -> AsyncIterator[None]:
+        """Run the app's lifespan (see the class)."""
+        self.count += 1
+        if self.count == 1:
+            await self._start()
+        try:
+            yield
+        finally:
+            self.count -= 1
+            if self.count == 0:
+                await self._stop()
 
 
 def create_app(
@@ -69,48 +140,21 @@ def create_app(
         keys=KeyStore(store, audit=audit, touch_interval=None),
         audit=audit,
         metrics=metrics,
-        writer=AuditWriter(
-            audit,
-            max_pending=settings.audit_queue_max,
-            wait_seconds=settings.audit_wait_seconds,
-            busy_seconds=settings.store_busy_seconds,
-        ),
+        writer=_writer(audit, settings),
         limits=KeyLimits(settings.api_limits),
-        heavy=HeavyPool(
-            workers=settings.heavy_workers, max_waiting=settings.heavy_queue_max
-        ),
+        heavy=_heavy(settings),
     )
     services.scoring.overrides.refresh_seconds = settings.overrides_refresh_seconds
     services.scoring.overrides.max_stale_seconds = settings.overrides_max_stale_seconds
     metrics.watch(services)
 
-    def _load() -> bool:
+    def load() -> bool:
         state = services.scoring.load()
         metrics.reloads.labels("ok" if state else "failed").inc()
         metrics.ready.set(1.0 if services.scoring.ready else 0.0)
         return state is not None
 
-    async def _refresh_overrides() -> None:
-        index = services.scoring.overrides
-        while True:
-            await run_in_threadpool(index.refresh)
-            await asyncio.sleep(index.refresh_seconds)
-
-    @asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        services.writer.start()
-        await run_in_threadpool(services.scoring.overrides.refresh)
-        refresher = asyncio.create_task(_refresh_overrides())
-        if load_on_start:
-            await asyncio.to_thread(_load)
-        try:
-            yield
-        finally:
-            refresher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await refresher
-            await run_in_threadpool(services.writer.close)
-            services.heavy.close()
+    lifespan = _Lifespan(services, load if load_on_start else None).run
 
     app = FastAPI(
         title="credit-engine",
@@ -134,7 +178,7 @@ def create_app(
 
     app.openapi = openapi  # type: ignore[method-assign]
     app.state.services = services
-    app.state.reload = _load
+    app.state.reload = load
     install_error_handlers(app)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
 

@@ -182,6 +182,11 @@ class AuditWriter:
         return f"AuditWriter({self.log!r}, pending={self._pending})"
 
     # ------------------------------------------------------------ lifecycle
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` was called (a closed writer cannot restart)."""
+        return self._closed
+
     def start(self) -> None:
         """Start the writer thread (idempotent)."""
         with self._guard:
