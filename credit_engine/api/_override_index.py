@@ -192,12 +192,18 @@ class OverrideIndex:
                 reason="overrides unreadable",
             )
 
-    def in_force(self, uscc: str, as_of: dt.date) -> Override | None:
-        """Return the override in force for ``uscc`` at ``as_of`` (no I/O)."""
+    def in_force(
+        self, uscc: str, as_of: dt.date, *, known_before: dt.datetime | None = None
+    ) -> Override | None:
+        """Return the override in force for ``uscc`` at ``as_of`` (no I/O).
+
+        ``known_before``: the knowledge cutoff (created before it, not revoked
+        before it); default the end of ``as_of`` (UTC), the point-in-time rule.
+        """
         rows = self._by_uscc.get(uscc)
         if not rows:
             return None
-        cutoff = _cutoff(as_of)
+        cutoff = _cutoff(as_of) if known_before is None else known_before
         for row in rows:  # latest created first
             if row.created_at >= cutoff or row.effective_from > as_of:
                 continue
@@ -208,11 +214,17 @@ class OverrideIndex:
             return row.override()
         return None
 
-    def in_force_many(self, usccs: list[str], as_of: dt.date) -> dict[str, Override]:
+    def in_force_many(
+        self,
+        usccs: list[str],
+        as_of: dt.date,
+        *,
+        known_before: dt.datetime | None = None,
+    ) -> dict[str, Override]:
         """:meth:`in_force` for several enterprises (those with one)."""
         out = {}
         for uscc in usccs:
-            found = self.in_force(uscc, as_of)
+            found = self.in_force(uscc, as_of, known_before=known_before)
             if found is not None:
                 out[uscc] = found
         return out

@@ -416,7 +416,10 @@ async def add_override(
         raise EnterpriseNotFoundError(
             f"No enterprise {code} is known to the zone at {state.as_of}."
         )
-    start = body.effective_from or dt.datetime.now(dt.UTC).date()
+    # Default: the serving date (the lake's freshness date unless the service
+    # was started at another), so the override governs what is served from now
+    # on, even while the service serves a date before today.
+    start = body.effective_from or state.as_of
     override_id, logged = await svc.writer.run(
         override_unit(
             code, body.tier.value, body.reason, principal.name, start,

@@ -280,7 +280,11 @@ class OverrideRequest(BaseModel):
         description="Why (shown to auditors); no control characters",
     )
     effective_from: dt.date | None = Field(
-        default=None, description="First day in force (default: today)"
+        default=None,
+        description=(
+            "First day in force (default: the serving date, i.e. the lake's "
+            "freshness date unless the service was started at another date)"
+        ),
     )
     effective_to: dt.date | None = Field(
         default=None, description="First day no longer in force (exclusive)"

@@ -498,9 +498,15 @@ class ScoringService:
             return None
 
     # ----------------------------------------------------------- decisions
-    def _overrides(self, as_of: dt.date, usccs: Sequence[str]) -> dict[str, Override]:
+    def _overrides(
+        self, as_of: dt.date, usccs: Sequence[str], *, live: bool
+    ) -> dict[str, Override]:
+        # At the serving date the decision is today's, on data known at that
+        # date (the lake's freshness date may lie before today): overrides
+        # recorded up to now count. At another date, the point-in-time rule.
         self.overrides.check_fresh()
-        return self.overrides.in_force_many(list(usccs), as_of)
+        known = dt.datetime.now(dt.UTC) if live else None
+        return self.overrides.in_force_many(list(usccs), as_of, known_before=known)
 
     def decide(
         self, usccs: Sequence[str], as_of: dt.date | None = None
@@ -524,15 +530,10 @@ class ScoringService:
         """
         state = self.state
         if as_of is None or as_of == state.as_of:
-            # The serving path decides now: the overrides in force today count
-            # even when the serving date is the lake's (earlier) freshness date.
-            today = dt.datetime.now(dt.UTC).date()
-            return self._decide_in(
-                state.engine, state.zone, usccs, overrides_at=max(state.as_of, today)
-            )
+            return self._decide_in(state.engine, state.zone, usccs, live=True)
         state.check_date(as_of)
         zone = rate_zone(state.engine, as_of, usccs=usccs)  # from the lake
-        return self._decide_in(state.engine, zone, usccs)
+        return self._decide_in(state.engine, zone, usccs, live=False)
 
     def is_fast(self, as_of: dt.date | None) -> bool:
         """Whether deciding at ``as_of`` is memory only (the serving date)."""
@@ -545,17 +546,13 @@ class ScoringService:
         zone: RatedZone,
         usccs: Sequence[str],
         *,
-        overrides_at: dt.date | None = None,
+        live: bool,
     ) -> list[ServedDecision]:
-        """Decide ``usccs`` in ``zone``; overrides in force at ``overrides_at``.
-
-        ``overrides_at`` defaults to the zone's date (point in time: a past
-        date sees the overrides in force then).
-        """
+        """Decide ``usccs`` in ``zone`` (``live``: the serving date, see _overrides)."""
         unknown = [u for u in usccs if u not in zone.usccs]
         if unknown:
             raise EnterpriseNotFoundError(_unknown_message(unknown, zone.as_of))
-        overrides = self._overrides(overrides_at or zone.as_of, usccs)
+        overrides = self._overrides(zone.as_of, usccs, live=live)
         context = engine.context(zone.as_of, zone.stale_sources)
         out = []
         for uscc in usccs:
