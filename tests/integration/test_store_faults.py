@@ -17,13 +17,17 @@ import textwrap
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 
 from credit_engine.api import create_app
+from credit_engine.audit import AuditLog
 from credit_engine.auth import KeyStore, Role
 from credit_engine.config import Settings
 from credit_engine.store import OperationalStore
+from tests.unit.console.conftest import D2, PLAIN, sign_in, zone_rows
+from tests.unit.store.factories import make_run
 
 pytestmark = pytest.mark.integration
 
@@ -127,3 +131,46 @@ def test_an_outside_write_lock_gives_503_and_health_answers_at_once(locked_app, 
             break
         time.sleep(0.2)
     assert "store" not in client.get("/readyz").text  # recovered by itself
+
+
+@pytest.mark.timeout(120)
+def test_the_console_under_an_outside_lock_answers_503_within_the_bound(tmp_path):
+    """Console pages that write audit entries wait for them no longer than the bound.
+
+    A supervisor signed in before the lock opens an enterprise's page (a
+    logged read): the page is refused with 503 and ``Retry-After`` within the
+    writer's bound instead of waiting for SQLite's busy timeout, and shows no
+    path or database name; after the lock the same page opens and its read is
+    in the audit log.
+    """
+    settings = Settings(home=tmp_path / "home", audit_wait_seconds=WAIT)
+    store = OperationalStore.from_settings(settings)
+    store.create_schema()
+    store.record_run(make_run(D2, policy_name="zone"), pd.DataFrame(zone_rows(D2)))
+    key = KeyStore(store).create("sup", Role.SUPERVISOR, created_by="t")[1]
+    app = create_app(settings, store=store, load_on_start=False)
+    with TestClient(app) as client:
+        assert sign_in(client, key).status_code == 303
+        page = f"/console/enterprises/{PLAIN}"
+        assert client.get(page).status_code == 200
+        holder = _hold_lock(settings.home / "credit_engine.db")
+        try:
+            r, took = _timed(client, "GET", page)
+        finally:
+            assert holder.stdin is not None
+            holder.stdin.close()
+            holder.wait(timeout=30)
+        assert r.status_code == 503, r.text[:500]
+        assert took < WAIT + 5.0, took  # the bound, not SQLite's 30 s busy wait
+        assert int(r.headers["Retry-After"]) >= 1
+        assert str(settings.home) not in r.text
+        assert "sqlite" not in r.text.lower()
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            r = client.get(page)
+            if r.status_code == 200:
+                break
+            time.sleep(0.2)
+        assert r.status_code == 200
+    views = AuditLog(store).entries(kind="console_view", subject=PLAIN)
+    assert len(views) >= 2  # before the lock and after it
