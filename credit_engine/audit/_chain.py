@@ -46,6 +46,10 @@ class AuditKind(StrEnum):
     MODEL_RELOAD = "model_reload"
     KEY_CREATED = "key_created"
     KEY_REVOKED = "key_revoked"
+    RATING_RUN = "rating_run"
+    MODEL_PROMOTION = "model_promotion"
+    SUPERVISOR_READ = "supervisor_read"
+    COVERAGE_BASELINE = "coverage_baseline"
     # Early warnings (issue 12)
     WARNINGS_EVALUATED = "warnings_evaluated"
     WARNINGS_READ = "warnings_read"

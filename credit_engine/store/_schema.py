@@ -43,6 +43,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 
 from credit_engine.vocabulary import DecidedBy, Tier, sql_in
@@ -314,6 +315,12 @@ audit_head = Table(
     Column("head_id", SmallInteger, primary_key=True, autoincrement=False),
     Column("seq", BigInteger, nullable=False),
     Column("entry_hash", CHAR(64), nullable=False),
+    # ---- issue 14 (hardening), revision 0006_hardening ----------------------
+    # True once every change to the covered tables is logged with row digests
+    # (credit_engine.audit coverage); false on stores upgraded with older rows
+    # until the first write records them in a coverage_baseline entry.
+    Column("coverage_started", Boolean, nullable=False, server_default=false()),
+    # ---- end issue 14 ---------------------------------------------------------
     CheckConstraint(f"head_id = {AUDIT_HEAD_ID}", name="single_row"),
     CheckConstraint("seq >= 0", name="seq"),
 )
