@@ -91,9 +91,17 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        if load_on_start:
-            await asyncio.to_thread(_load)
-        yield
+        # Background work of mounted parts (the console's overview figures):
+        # started first, in its own thread; /healthz and /readyz never wait.
+        for part in app.state.background:
+            part.start()
+        try:
+            if load_on_start:
+                await asyncio.to_thread(_load)
+            yield
+        finally:
+            for part in app.state.background:
+                part.stop()
 
     app = FastAPI(
         title="credit-engine",
@@ -116,6 +124,7 @@ def create_app(
     app.openapi = openapi  # type: ignore[method-assign]
     app.state.services = services
     app.state.reload = _load
+    app.state.background = []
     install_error_handlers(app)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
 
@@ -129,6 +138,7 @@ def create_app(
     if settings.console_enabled:
         from credit_engine.console import mount_console
 
-        mount_console(app, services)
+        console = mount_console(app, services)
+        app.state.background.append(console.state.console.preparer)
     # --- end console ---
     return app
