@@ -42,6 +42,8 @@ _LOG = logging.getLogger("credit_engine.console")
 BREAKDOWNS = ("district", "trade_mode")
 """Directory attributes the overview breaks the latest run down by."""
 
+RETRY_SECONDS = 15.0
+"""Pause before computing again after a failure (pages show the error meanwhile)."""
 Run = tuple[dt.date, int]
 Item = tuple[Any, ...]
 
@@ -130,6 +132,7 @@ class OverviewPreparer:
         self._started_at: str | None = None
         self._ready_seconds: float | None = None
         self._error: str | None = None
+        self._pausing = False
 
     # -- life cycle -------------------------------------------------------------
     def start(self) -> None:
@@ -185,8 +188,10 @@ class OverviewPreparer:
         with self._lock:
             for item in items:
                 self._wanted.setdefault(item, None)
+            pausing = self._pausing
         self._ensure_thread()
-        self._wake.set()
+        if not pausing:  # after a failure the thread retries after a pause
+            self._wake.set()
 
     def parts(self, runs: list[Run], frm: Run, to: Run) -> OverviewParts:
         """Return what the overview of ``frm`` → ``to`` finds ready, asking for the rest.
@@ -264,34 +269,46 @@ class OverviewPreparer:
         while not self._stop.is_set():
             self._wake.clear()
             try:
-                if ahead:
-                    self.directory.get()  # the directory first: pages need it too
-                    for item in self._default_items():
-                        if self._stop.is_set():
-                            return
-                        self._compute(item)
-                    self._mark_ready()
-                while True:
-                    with self._lock:
-                        item = next(iter(self._wanted), None)
-                    if item is None or self._stop.is_set():
-                        break
-                    self._compute(item)
-                    with self._lock:
-                        self._wanted.pop(item, None)
-                if not ahead:
-                    self._mark_ready()
+                computed = self._pass(ahead)
             except Exception as exc:  # noqa: BLE001 - reported on the page, retried
                 _LOG.exception("console: preparing the zone overview failed")
                 with self._lock:
                     self._error = f"{type(exc).__name__}: {exc}"
                     self._wanted.clear()
-                # Retry after a pause (or when a page asks again).
-                self._wake.wait(self.poll_seconds if ahead else 30.0)
+                    self._wake.clear()
+                    self._pausing = True
+                # Pages asking meanwhile do not wake the thread (see request).
+                self._wake.wait(RETRY_SECONDS)
+                with self._lock:
+                    self._pausing = False
                 continue
-            with self._lock:
-                self._error = None
+            if computed or ahead:
+                with self._lock:
+                    self._error = None
+            if computed or ahead:
+                self._mark_ready()
             self._wake.wait(self.poll_seconds if ahead else None)
+
+    def _pass(self, ahead: bool) -> bool:
+        """Compute the default view (ahead) and what pages asked for; say if any."""
+        computed = False
+        if ahead:
+            self.directory.get()  # the directory first: pages need it too
+            for item in self._default_items():
+                if self._stop.is_set():
+                    return computed
+                self._compute(item)
+            computed = True
+        while not self._stop.is_set():
+            with self._lock:
+                item = next(iter(self._wanted), None)
+            if item is None:
+                break
+            self._compute(item)
+            computed = True
+            with self._lock:
+                self._wanted.pop(item, None)
+        return computed
 
     def _mark_ready(self) -> None:
         with self._lock:

@@ -106,7 +106,8 @@ def test_health_and_pages_answer_while_the_zone_is_being_counted(tmp_path):
         gate.set()
         html = overview_when_ready(client).text
         assert 'id="migration-table"' in html
-        assert state.preparer.status().ready_seconds is not None
+        _wait(lambda: state.preparer.status().state == "ready")
+        assert state.preparer.status().ready_seconds > 0
     # The lifespan's end stopped the thread.
     assert state.preparer._thread is not None
     assert not state.preparer._thread.is_alive()
