@@ -41,7 +41,7 @@ def _pick(value: str | None, runs: list[tuple[dt.date, int]], default: int) -> i
 
 
 def _view(request: Request) -> tuple[list[tuple[dt.date, int]], int, int]:
-    """The served runs and the indices of the ``from`` and ``to`` dates asked for."""
+    """Return the served runs and the indices of the ``from`` and ``to`` dates."""
     runs = console_state(request).zone.runs()
     if not runs:
         return runs, 0, 0

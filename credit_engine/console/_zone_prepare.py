@@ -5,8 +5,10 @@ migrations, breakdowns by directory attributes) takes seconds per run; a page
 must not wait for it. :class:`OverviewPreparer` owns one daemon thread that:
 
 * at the service's start (``credit-engine serve``'s lifespan), computes what
-  the overview's default view needs: every served run's counts, the latest
-  run's departments and breakdowns, the migration between the last two dates;
+  the overview's default view needs first (every served run's counts, the
+  latest run's departments and breakdowns, the migration between the last two
+  dates), then every date's departments and breakdowns and the migrations of
+  each date against the one before and against the latest;
 * then looks for new rating runs every ``poll_seconds`` (a rating job writes
   them from another process) and computes theirs, so that the overview of a
   new run is ready before anyone asks;
@@ -184,7 +186,7 @@ class OverviewPreparer:
 
     # -- what pages read --------------------------------------------------------
     def request(self, items: list[Item]) -> None:
-        """Ask for ``items`` to be computed; wake the thread (starting it if need be)."""
+        """Ask for ``items`` to be computed; wake (or start) the thread."""
         with self._lock:
             for item in items:
                 self._wanted.setdefault(item, None)
@@ -194,7 +196,7 @@ class OverviewPreparer:
             self._wake.set()
 
     def parts(self, runs: list[Run], frm: Run, to: Run) -> OverviewParts:
-        """Return what the overview of ``frm`` → ``to`` finds ready, asking for the rest.
+        """Return what the overview of ``frm`` → ``to`` finds ready; ask for the rest.
 
         Never computes: a missing figure is requested from the thread and
         listed in ``pending``.
@@ -221,7 +223,7 @@ class OverviewPreparer:
         return parts
 
     def items(self, runs: list[Run], frm: Run, to: Run) -> list[Item]:
-        """The figures the overview of ``frm`` → ``to`` shows, as work items."""
+        """Return the figures the overview of ``frm`` → ``to`` shows, as work items."""
         items: list[Item] = [("summary", *run) for run in runs]
         items.append(("departments", to[1]))
         if frm != to:
@@ -231,7 +233,7 @@ class OverviewPreparer:
         return items
 
     def _key(self, item: Item) -> tuple[Any, ...]:
-        """The :class:`ZoneReader` cache key of a work item."""
+        """Return the :class:`ZoneReader` cache key of a work item."""
         kind = item[0]
         if kind == "summary":
             return ("summary", item[2])
@@ -245,11 +247,23 @@ class OverviewPreparer:
 
     # -- the thread -------------------------------------------------------------
     def _default_items(self) -> list[Item]:
+        """Return the default view first, then every date as "to" and usual pairs.
+
+        The pairs prepared ahead are each date against the one before and
+        against the latest: linear in the number of dates (a pair not among
+        them is counted when first asked, in seconds).
+        """
         runs = self.zone.runs()
         if not runs:
             return []
-        frm = runs[-2] if len(runs) > 1 else runs[-1]
-        return self.items(runs, frm, runs[-1])
+        latest = runs[-1]
+        frm = runs[-2] if len(runs) > 1 else latest
+        items = self.items(runs, frm, latest)
+        for i, run in enumerate(runs[:-1]):
+            items += self.items(runs, run, latest)
+            if i:
+                items += self.items(runs, runs[i - 1], run)
+        return list(dict.fromkeys(items))
 
     def _compute(self, item: Item) -> None:
         kind = item[0]
@@ -314,6 +328,4 @@ class OverviewPreparer:
         with self._lock:
             if self._ready_seconds is None and self._started is not None:
                 self._ready_seconds = round(time.perf_counter() - self._started, 2)
-                _LOG.info(
-                    "console: zone overview ready in %.1f s", self._ready_seconds
-                )
+                _LOG.info("console: zone overview ready in %.1f s", self._ready_seconds)

@@ -417,6 +417,8 @@ Index(
 Index(
     None, decisions.c.run_id, decisions.c.tier, decisions.c.decided_by, decisions.c.uscc
 )
+
+
 # ------------------------------------------- end console indexes (rev 0007)
 # ======================================================== early warnings
 # Issue 12, revision 0003_warnings. Kept in one block to ease merges.

@@ -145,7 +145,9 @@ def csrf_of(html: str) -> str:
     return html[start : html.index('"', start)]
 
 
-def overview_when_ready(client: TestClient, query: str = "", timeout: float = 60.0) -> Any:
+def overview_when_ready(
+    client: TestClient, query: str = "", timeout: float = 60.0
+) -> Any:
     """GET the overview once its figures are ready (they are counted in the background).
 
     Polls ``/console/overview/status`` as the page's script does; fails if

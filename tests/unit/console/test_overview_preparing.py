@@ -70,7 +70,8 @@ def test_the_first_overview_says_preparing_then_shows_the_figures(tmp_path):
     assert 'id="migration-table"' in html
     assert "思明区" in html  # the breakdown by district
     status = client.get("/console/overview/status").json()
-    assert status["ready"] and status["pending"] == []
+    assert status["ready"]
+    assert status["pending"] == []
     assert status["preparer"]["state"] == "ready"
     # Another pair of dates: computed in the background too, then shown.
     same = client.get("/console/overview?from=2026-06-30&to=2026-06-30").text
@@ -119,7 +120,11 @@ def test_a_new_rating_run_is_counted_before_anyone_asks(tmp_path):
     state = console_state(app)
     state.directory.builder = lambda _s, _d: directory()
     with TestClient(app):
-        _wait(lambda: state.preparer is not None and state.preparer.status().state == "ready")
+        _wait(
+            lambda: (
+                state.preparer is not None and state.preparer.status().state == "ready"
+            )
+        )
         run_id = store.record_run(
             make_run(D3, policy_name="zone"), pd.DataFrame(zone_rows(D2))
         )
@@ -146,7 +151,10 @@ def test_a_failed_count_is_reported_on_the_page_not_as_a_traceback(tmp_path):
     _wait(lambda: state.preparer.status().state == "failed")
     page = client.get("/console/overview").text
     assert "统计计算出错" in page
-    assert "Could not count a run&#39;s decisions" in page or "Could not count a run's decisions" in page
+    assert (
+        "Could not count a run&#39;s decisions" in page
+        or "Could not count a run's decisions" in page
+    )
     assert "do not exist" in page
     assert "Traceback" not in page
     state.preparer.stop()
