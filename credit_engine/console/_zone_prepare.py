@@ -217,8 +217,12 @@ class OverviewPreparer:
             parts.migration = found[("migration", frm, to)]
         directory = self.directory.peek()
         if directory is not None:
-            tables = {c: found.get(("breakdown", to[1], c)) for c in BREAKDOWNS}
-            if all(t is not None for t in tables.values()):
+            tables: dict[str, pd.DataFrame] = {
+                c: t
+                for c in BREAKDOWNS
+                if (t := found.get(("breakdown", to[1], c))) is not None
+            }
+            if len(tables) == len(BREAKDOWNS):
                 parts.breakdowns = tables
         return parts
 
@@ -315,9 +319,9 @@ class OverviewPreparer:
             computed = True
         while not self._stop.is_set():
             with self._lock:
-                item = next(iter(self._wanted), None)
-            if item is None:
-                break
+                if not self._wanted:
+                    break
+                item = next(iter(self._wanted))
             self._compute(item)
             computed = True
             with self._lock:
