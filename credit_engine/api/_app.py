@@ -91,13 +91,14 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        # Background work of mounted parts (the console's overview figures):
-        # started first, in its own thread; /healthz and /readyz never wait.
-        for part in app.state.background:
-            part.start()
+        # Background work of mounted parts (the console's overview figures),
+        # in its own thread, started once the champion is loaded so that it
+        # does not slow the load down; /healthz and /readyz never wait for it.
         try:
             if load_on_start:
                 await asyncio.to_thread(_load)
+            for part in app.state.background:
+                part.start()
             yield
         finally:
             for part in app.state.background:

@@ -4,7 +4,8 @@ Counting a 100,000-enterprise zone (tiers per run, facts per department,
 migrations, breakdowns by directory attributes) takes seconds per run; a page
 must not wait for it. :class:`OverviewPreparer` owns one daemon thread that:
 
-* at the service's start (``credit-engine serve``'s lifespan), computes what
+* at the service's start (``credit-engine serve``'s lifespan, once the champion
+  is loaded), computes what
   the overview's default view needs first (every served run's counts, the
   latest run's departments and breakdowns, the migration between the last two
   dates), then every date's departments and breakdowns and the migrations of
