@@ -151,8 +151,9 @@ def _side_home(fabricated_home: Path, into: Path, revision: str | None) -> Path:
             (into / part.name).symlink_to(part)
     store = OperationalStore.from_settings(Settings(home=into))  # upgrades
     if revision is not None:
-        with store.engine.begin() as conn:
+        with store.engine.connect() as conn:
             command.downgrade(alembic_config(conn), revision)
+            conn.commit()
     store.dispose()
     return into
 
