@@ -130,7 +130,9 @@ def _wait_fast(url: str, seconds: float = 600) -> None:
     raise RuntimeError(f"{url} did not answer 200 in {seconds} s")
 
 
-def _side_home(fabricated_home: Path, into: Path, revision: str | None) -> Path:
+def _side_home(
+    fabricated_home: Path, into: Path, revision: str | None
+) -> tuple[Path, str]:
     """A copy of the fabricated store (links to the rest), at ``revision``.
 
     ``None``: upgraded to this checkout's head (what ``serve`` would do at
@@ -139,6 +141,7 @@ def _side_home(fabricated_home: Path, into: Path, revision: str | None) -> Path:
     """
     from alembic import command
 
+    from credit_engine.auth import KeyStore
     from credit_engine.config import Settings
     from credit_engine.store import OperationalStore
     from credit_engine.store._migrations import alembic_config
@@ -150,12 +153,14 @@ def _side_home(fabricated_home: Path, into: Path, revision: str | None) -> Path:
         elif part.name != "console_bench_server.log":
             (into / part.name).symlink_to(part)
     store = OperationalStore.from_settings(Settings(home=into))  # upgrades
+    key = KeyStore(store).create(f"bench-{int(time.time())}", "supervisor",
+                                 created_by="bench_console")[1]  # fmt: skip
     if revision is not None:
         with store.engine.connect() as conn:
             command.downgrade(alembic_config(conn), revision)
             conn.commit()
     store.dispose()
-    return into
+    return into, key
 
 
 def _head_of(code: Path) -> str:
@@ -234,16 +239,27 @@ def _until_complete(
     return first, (time.perf_counter() - start) * 1000
 
 
-def console_pages(home: Path, fabricated: dict, rounds: int, code: Path = ROOT) -> dict:
-    """Serve ``home`` with the code checked out at ``code`` and time the pages."""
+def console_pages(
+    home: Path,
+    fabricated: dict,
+    rounds: int,
+    code: Path = ROOT,
+    key: str | None = None,
+) -> dict:
+    """Serve ``home`` with the code checked out at ``code`` and time the pages.
+
+    ``key``: a supervisor key already in the store (a baseline's store must not
+    be opened by this checkout, which would upgrade it).
+    """
     from credit_engine.auth import KeyStore
     from credit_engine.config import Settings
     from credit_engine.store import OperationalStore
 
-    store = OperationalStore.from_settings(Settings(home=home))
-    key = KeyStore(store).create(f"bench-{int(time.time())}", "supervisor",
-                                 created_by="bench_console")[1]  # fmt: skip
-    store.dispose()
+    if key is None:  # with this checkout (it upgrades the store to its head)
+        store = OperationalStore.from_settings(Settings(home=home))
+        key = KeyStore(store).create(f"bench-{int(time.time())}", "supervisor",
+                                     created_by="bench_console")[1]  # fmt: skip
+        store.dispose()
     port = _port()
     env = {**os.environ, "CREDIT_ENGINE_HOME": str(home), "PYTHONPATH": str(code),
            "BENCH_CONSOLE_CODES": str(len(fabricated["codes"]))}  # fmt: skip
@@ -424,8 +440,8 @@ def main() -> None:
             report["pages"] = {name: [] for name, _, _ in sides}
             for i in range(args.page_rounds):
                 for name, code, revision in sides[:: 1 if i % 2 == 0 else -1]:
-                    side = _side_home(home, Path(tmp) / f"{name}-{i}", revision)
-                    result = console_pages(side, fabricated, args.rounds, code)
+                    side, key = _side_home(home, Path(tmp) / f"{name}-{i}", revision)
+                    result = console_pages(side, fabricated, args.rounds, code, key)
                     report["pages"][name].append(result)
                     print(name, json.dumps(result, indent=1), flush=True)
                     shutil.rmtree(side, ignore_errors=True)
