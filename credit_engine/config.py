@@ -156,6 +156,11 @@ class Settings(BaseSettings):
         within ``console_login_window_minutes`` before sign-in is refused.
     console_login_window_minutes : int, default=15
         The window of the sign-in throttle.
+    console_overview_poll_seconds : float, default=30.0
+        The console prepares the zone overview's figures in the background from
+        the service's start, then looks for new rating runs this often (seconds)
+        and prepares theirs. ``0``: nothing ahead; a figure is computed in the
+        background when a page first misses it (the page says "preparing").
     console_assets_dir : pathlib.Path, optional
         Folder of the console's browser libraries (default: the package's
         ``console/static/vendor``, filled by ``make setup``).
@@ -215,6 +220,7 @@ class Settings(BaseSettings):
     console_cookie_secure: bool | None = None
     console_login_max_failures: int = Field(default=5, ge=1)
     console_login_window_minutes: int = Field(default=15, ge=1)
+    console_overview_poll_seconds: float = Field(default=30.0, ge=0)
     console_assets_dir: Path | None = None
     # --- end console ---
 

@@ -57,9 +57,15 @@ class _Lifespan:
     end stops them.
     """
 
-    def __init__(self, services: Services, load: Callable[[], bool] | None) -> None:
+    def __init__(
+        self,
+        services: Services,
+        load: Callable[[], bool] | None,
+        background: list[Any] | None = None,
+    ) -> None:
         self.services = services
         self.load = load
+        self.background = background if background is not None else []
         self.count = 0
         self.refresher: asyncio.Task[None] | None = None
 
@@ -79,8 +85,12 @@ class _Lifespan:
         self.refresher = asyncio.create_task(self._refresh_overrides())
         if self.load is not None and services.scoring.current is None:
             await asyncio.to_thread(self.load)
+        for part in self.background:
+            part.start()
 
     async def _stop(self) -> None:
+        for part in self.background:
+            part.stop()
         refresher, self.refresher = self.refresher, None
         if refresher is not None:
             refresher.cancel()
@@ -154,7 +164,11 @@ def create_app(
         metrics.ready.set(1.0 if services.scoring.ready else 0.0)
         return state is not None
 
-    lifespan = _Lifespan(services, load if load_on_start else None).run
+    # Background work of mounted parts (the console's overview figures) runs
+    # in its own thread, started once the champion is loaded so that it does
+    # not slow the load down; /healthz and /readyz never wait for it.
+    background: list[Any] = []
+    lifespan = _Lifespan(services, load if load_on_start else None, background).run
 
     app = FastAPI(
         title="credit-engine",
@@ -179,6 +193,7 @@ def create_app(
     app.openapi = openapi  # type: ignore[method-assign]
     app.state.services = services
     app.state.reload = load
+    app.state.background = background
     install_error_handlers(app)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
 
@@ -192,6 +207,7 @@ def create_app(
     if settings.console_enabled:
         from credit_engine.console import mount_console
 
-        mount_console(app, services)
+        console = mount_console(app, services)
+        app.state.background.append(console.state.console.preparer)
     # --- end console ---
     return app

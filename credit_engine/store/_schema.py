@@ -407,6 +407,26 @@ Index(None, audit_log.c.actor, audit_log.c.seq)
 
 
 # ------------------------------------------- end console (issue 13, rev 0005)
+
+# ------------------------- console indexes (issue 13, rev 0007_console_indexes)
+# The console's enterprise list pages a run's decisions in USCC order under
+# filters (tier, deciding layer, green channel): the first index holds the
+# filter columns in USCC order (filters checked in the index, no row read for
+# skipped rows); the second serves tier and/or layer filters directly.
+Index(
+    None,
+    decisions.c.run_id,
+    decisions.c.uscc,
+    decisions.c.tier,
+    decisions.c.decided_by,
+    decisions.c.green_channel,
+)
+Index(
+    None, decisions.c.run_id, decisions.c.tier, decisions.c.decided_by, decisions.c.uscc
+)
+
+
+# ------------------------------------------- end console indexes (rev 0007)
 # ======================================================== early warnings
 # Issue 12, revision 0003_warnings. Kept in one block to ease merges.
 class WarningStatus(StrEnum):
