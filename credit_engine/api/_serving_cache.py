@@ -13,9 +13,9 @@ a reload) holds:
   (:class:`~credit_engine.audit.Canonical`);
 * per enterprise, the last decision made with its encoded form, keyed by the
   override it was decided with (:class:`~credit_engine.rating.EncodedDecision`),
-  made at the enterprise's first request: a new, changed or revoked override
-  is a different key, so the decision is made again (and kept); nothing needs
-  invalidating when the override index changes;
+  made at load without an override: a new, changed or revoked override is a
+  different key, so the decision is made again at the next request (and
+  kept); nothing needs invalidating when the override index changes;
 * the decision context of the serving date (policy, catalogue, versions).
 
 The audit entries built from it are byte for byte those built from the
@@ -125,7 +125,15 @@ class ServingCache:
                 encoded.model_rating,
                 encoded.facts,
             )
-        self._decided: dict[str, EncodedDecision] = {}
+        # Every decision without an override, made now, so that a first
+        # request for an enterprise costs what the next one does; one with an
+        # override in force is decided again at its first request.
+        self._decided: dict[str, EncodedDecision] = {
+            uscc: EncodedDecision.encode(
+                decide(uscc, ratings[i], self.facts[uscc], None, context), None
+            )
+            for uscc, i in usccs.items()
+        }
 
     def inputs(self, uscc: str, row: int) -> EncodedInputs:
         """Return the encoded inputs of ``uscc`` (its zone row ``row``).
