@@ -3,8 +3,9 @@
 Runs the app through ``httpx.ASGITransport`` (no sockets, no uvicorn), an
 ``inspection_system`` key, the audit log on, ``--concurrency`` requests in
 flight, each for another enterprise at the serving date (cycling through the
-zone, so that no request is served twice for the same enterprise unless
-``--requests`` exceeds the zone). Prints wall and CPU time per request and the
+first ``--enterprises`` of the zone, default all: no enterprise is asked for
+twice unless ``--requests`` exceeds them; ``bench_hardening.py`` asks for one
+enterprise throughout). Prints wall and CPU time per request and the
 top of the profile. Functions of ``importlib``/``find_spec`` in the profile
 come from httpx's test transport, not from the server.
 
@@ -33,7 +34,9 @@ from credit_engine.config import Settings
 from credit_engine.store import OperationalStore
 
 
-async def _run(home: Path, requests: int, concurrency: int, top: int) -> None:
+async def _run(
+    home: Path, requests: int, concurrency: int, top: int, enterprises: int | None
+) -> None:
     settings = Settings(home=home)
     store = OperationalStore.from_settings(settings)
     store.create_schema()
@@ -44,7 +47,7 @@ async def _run(home: Path, requests: int, concurrency: int, top: int) -> None:
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
             headers = {"Authorization": f"Bearer {key}"}
-            usccs = sorted(app.state.services.scoring.state.usccs)
+            usccs = sorted(app.state.services.scoring.state.usccs)[:enterprises]
 
             async def one(uscc: str) -> None:
                 r = await c.post("/v1/scores", json={"uscc": uscc}, headers=headers)
@@ -84,8 +87,11 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=3000)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--top", type=int, default=40)
+    parser.add_argument("--enterprises", type=int, default=None)
     args = parser.parse_args()
-    asyncio.run(_run(args.home, args.requests, args.concurrency, args.top))
+    asyncio.run(
+        _run(args.home, args.requests, args.concurrency, args.top, args.enterprises)
+    )
 
 
 if __name__ == "__main__":

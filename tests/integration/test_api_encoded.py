@@ -45,7 +45,7 @@ def service(home):
 @pytest.fixture(scope="module")
 def principal(service):
     return KeyStore(service.store).create(
-        "gateway-编码", "inspection_system", created_by="t"
+        "gateway-1", "inspection_system", created_by="t"
     )[0]
 
 
