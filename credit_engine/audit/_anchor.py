@@ -41,13 +41,10 @@ import json
 import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
-from credit_engine.audit._chain import canonical_json, iso_utc
+from credit_engine.audit._chain import AuditEntry, canonical_json, iso_utc
 from credit_engine.exceptions import AuditError, ConfigurationError
-
-if TYPE_CHECKING:
-    from credit_engine.audit._log import AuditLog
 
 __all__ = [
     "AnchorSigner",
@@ -327,7 +324,15 @@ def sign_checkpoint(checkpoint: Checkpoint, signer: AnchorSigner) -> Checkpoint:
     return Checkpoint(**{**asdict(unsigned), "signature": signature})
 
 
-def make_checkpoint(log: AuditLog, signer: AnchorSigner) -> Checkpoint:
+class _HeadedLog(Protocol):
+    """What a checkpoint reads of an audit log (:class:`AuditLog` has both)."""
+
+    def head(self) -> tuple[int, str]: ...
+
+    def get(self, seq: int) -> AuditEntry: ...
+
+
+def make_checkpoint(log: _HeadedLog, signer: AnchorSigner) -> Checkpoint:
     """Read the log's head and its entry, and sign a checkpoint of them.
 
     Raises

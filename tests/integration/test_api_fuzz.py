@@ -103,8 +103,13 @@ def test_no_operation_fails_any_check_for_any_role(fuzz_app, role):
             # Every check but "schema-valid data accepted": a USCC's check
             # character and "not in the future" are not expressible in JSON
             # Schema, so such requests get a (documented) 422.
+            # A reload (admin) loads the serving state again: seconds, more on
+            # a loaded machine; the default 10 s read timeout is not the bound.
             response = case.call_and_validate(
-                session=client, headers=headers, excluded_checks=[EXCLUDED]
+                session=client,
+                headers=headers,
+                excluded_checks=[EXCLUDED],
+                timeout=120,
             )
             _clean(response)
 
