@@ -50,12 +50,16 @@ def decision_entries(
             AuditKind.DECISION,
             principal.name,
             {
-                **decision_payload(
-                    s.decision,
-                    features=s.features,
-                    facts=s.facts,
-                    override=s.override,
-                    model_rating=s.rating,
+                **(
+                    decision_payload(
+                        s.decision,
+                        features=s.features,
+                        facts=s.facts,
+                        override=s.override,
+                        model_rating=s.rating,
+                    )
+                    if s.payload is None
+                    else s.payload  # the same, pre-encoded (serving date)
                 ),
                 "by": by,
             },

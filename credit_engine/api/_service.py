@@ -30,15 +30,16 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import logging
+import math
 import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
 from credit_engine.api._override_index import OverrideIndex
+from credit_engine.api._serving_cache import ServingCache
+from credit_engine.api._zone import RatedZone, rate_zone
 from credit_engine.config import Settings
 from credit_engine.data import RecordKind
 from credit_engine.decisioning import (
@@ -47,9 +48,6 @@ from credit_engine.decisioning import (
     ModelRating,
     Override,
     decide,
-    facts_by_uscc,
-    model_ratings,
-    policy_features,
 )
 from credit_engine.exceptions import (
     ConfigurationError,
@@ -65,7 +63,7 @@ from credit_engine.freshness import (
     default_serving_date,
 )
 from credit_engine.point_in_time import FIRST_KNOWN, first_known
-from credit_engine.rating import RatingEngine
+from credit_engine.rating import RatingEngine, encoded_payload
 from credit_engine.rules import Regime, RuleBook
 from credit_engine.store import OperationalStore
 
@@ -83,69 +81,19 @@ _LOG = logging.getLogger("credit_engine.api")
 
 @dataclass(frozen=True)
 class ServedDecision:
-    """A decision with the inputs it was derived from (for the audit log)."""
+    """A decision with the inputs it was derived from (for the audit log).
+
+    ``payload``: at the serving date, the audit payload as pre-encoded
+    fragments (:func:`credit_engine.rating.encoded_payload`), equal to
+    :func:`~credit_engine.rating.decision_payload` of the other fields.
+    """
 
     decision: Decision
     features: dict[str, float | None]
     rating: ModelRating
     facts: tuple[FactInForce, ...]
     override: Override | None
-
-
-@dataclass(frozen=True)
-class RatedZone:
-    """Enterprises rated at one date: feature rows, model ratings, facts.
-
-    ``freshness`` is the sources' freshness at ``as_of``; its stale sources
-    mark every decision (the features then are those of its knowledge date).
-    """
-
-    as_of: dt.date
-    usccs: dict[str, int]
-    features: np.ndarray
-    feature_names: list[str]
-    ratings: list[ModelRating]
-    facts: dict[str, list[FactInForce]]
-    freshness: FreshnessReport | None = None
-
-    @property
-    def stale_sources(self) -> tuple[StaleSource, ...]:
-        """Required sources stale at ``as_of`` (every decision is marked)."""
-        return () if self.freshness is None else self.freshness.stale_sources
-
-
-def rate_zone(
-    engine: RatingEngine, as_of: dt.date, *, usccs: Sequence[str] | None = None
-) -> RatedZone:
-    """Rate every enterprise known at ``as_of`` (or only ``usccs``), no storing.
-
-    The same steps as :meth:`RatingEngine.rate`: freshness at ``as_of``, the
-    features of its knowledge date, the model, the statutory facts with
-    absence counted to the watermarks.
-    """
-    freshness = engine.freshness(as_of)
-    frame = engine.features(
-        as_of, usccs=usccs, knowledge=freshness.knowledge_date
-    ).reset_index(drop=True)
-    names = list(engine.loaded.model.input_columns())
-    if frame.empty:  # nobody asked for is known at that date: nothing to rate
-        return RatedZone(
-            as_of, {}, np.empty((0, len(names))), names, [], {}, freshness=freshness
-        )
-    rated = engine.loaded.model.rate(frame)
-    rated.insert(0, "uscc", frame["uscc"].to_numpy())
-    for name in policy_features(engine.policy):
-        rated[name] = frame[name].to_numpy()
-    facts = engine.facts(as_of, usccs=None if usccs is None else list(usccs))
-    return RatedZone(
-        as_of=as_of,
-        usccs={str(u): i for i, u in enumerate(frame["uscc"])},
-        features=frame[names].astype(float).to_numpy(),
-        feature_names=names,
-        ratings=[r for _, r in model_ratings(rated, engine.policy)],
-        facts=facts_by_uscc(facts),
-        freshness=freshness,
-    )
+    payload: dict[str, Any] | None = None
 
 
 def _rules_span(rulebook: RuleBook, day: dt.date) -> tuple[dt.date, dt.date | None]:
@@ -242,6 +190,8 @@ class ServingState:
     lake: Watermarks | None = None
     covered: tuple[dt.date, dt.date] = (dt.date.min, dt.date.max)
     """Dates this state can rate, inclusive (see :func:`covered_dates`)."""
+    cache: ServingCache | None = None
+    """Encoded inputs and decisions at the serving date (see ServingCache)."""
 
     def check_date(self, as_of: dt.date) -> None:
         """Refuse a rating date outside :attr:`covered` (422 naming the range).
@@ -360,7 +310,16 @@ def build_state(
         why = "the serving date asked for (--as-of)"
     covered = covered_dates(engine, as_of)
     zone = rate_zone(engine, as_of)
+    cache = ServingCache(
+        usccs=zone.usccs,
+        features=zone.features,
+        feature_names=zone.feature_names,
+        ratings=zone.ratings,
+        facts=zone.facts,
+        context=engine.context(zone.as_of, zone.stale_sources),
+    )
     return ServingState(
+        cache=cache,
         engine=engine,
         zone=zone,
         loaded_at=dt.datetime.now(dt.UTC),
@@ -530,7 +489,9 @@ class ScoringService:
         """
         state = self.state
         if as_of is None or as_of == state.as_of:
-            return self._decide_in(state.engine, state.zone, usccs, live=True)
+            return self._decide_in(
+                state.engine, state.zone, usccs, live=True, cache=state.cache
+            )
         state.check_date(as_of)
         zone = rate_zone(state.engine, as_of, usccs=usccs)  # from the lake
         return self._decide_in(state.engine, zone, usccs, live=False)
@@ -547,26 +508,46 @@ class ScoringService:
         usccs: Sequence[str],
         *,
         live: bool,
+        cache: ServingCache | None = None,
     ) -> list[ServedDecision]:
-        """Decide ``usccs`` in ``zone`` (``live``: the serving date, see _overrides)."""
+        """Decide ``usccs`` in ``zone`` (``live``: the serving date, see _overrides).
+
+        With the serving state's ``cache``, the decision is made once per
+        override in force and comes with its audit payload pre-encoded.
+        """
         unknown = [u for u in usccs if u not in zone.usccs]
         if unknown:
             raise EnterpriseNotFoundError(_unknown_message(unknown, zone.as_of))
         overrides = self._overrides(zone.as_of, usccs, live=live)
+        if cache is not None:
+            return [self._cached(zone, cache, u, overrides.get(u)) for u in usccs]
         context = engine.context(zone.as_of, zone.stale_sources)
         out = []
         for uscc in usccs:
             i = zone.usccs[uscc]
-            features = {
-                n: (None if np.isnan(v) else float(v))
-                for n, v in zip(zone.feature_names, zone.features[i], strict=True)
-            }
             facts = tuple(zone.facts.get(uscc, ()))
             override = overrides.get(uscc)
             rating = zone.ratings[i]
             decision = decide(uscc, rating, facts, override, context)
+            features = _feature_row(zone, i)
             out.append(ServedDecision(decision, features, rating, facts, override))
         return out
+
+    @staticmethod
+    def _cached(
+        zone: RatedZone, cache: ServingCache, uscc: str, override: Override | None
+    ) -> ServedDecision:
+        i = zone.usccs[uscc]
+        rating = zone.ratings[i]
+        decided = cache.decided(uscc, rating, override)
+        return ServedDecision(
+            decided.decision,
+            _feature_row(zone, i),
+            rating,
+            cache.facts[uscc],
+            override,
+            payload=encoded_payload(cache.inputs(uscc, i), decided),
+        )
 
     def describe(self, *, identity: bool = True) -> dict[str, Any]:
         """JSON-ready description of what is being served.
@@ -617,6 +598,14 @@ class ScoringService:
         if self.not_ready_reason is not None:
             return "reload failed; the previous champion keeps serving"
         return None
+
+
+def _feature_row(zone: RatedZone, i: int) -> dict[str, float | None]:
+    """Row ``i`` of the zone's features, NaN as None."""
+    return {
+        n: (None if math.isnan(v) else v)
+        for n, v in zip(zone.feature_names, zone.features[i].tolist(), strict=True)
+    }
 
 
 def _unknown_message(unknown: Sequence[str], as_of: dt.date) -> str:

@@ -12,6 +12,11 @@ dates.
 
 from __future__ import annotations
 
+from credit_engine.rating._encoded import (
+    EncodedDecision,
+    EncodedInputs,
+    encoded_payload,
+)
 from credit_engine.rating._many import (
     ROWS_PER_QUERY,
     date_batches,
@@ -27,11 +32,14 @@ from credit_engine.rating._run import RatingEngine, RatingResult, summarise
 
 __all__ = [
     "ROWS_PER_QUERY",
+    "EncodedDecision",
+    "EncodedInputs",
     "RatingEngine",
     "RatingResult",
     "ReplayResult",
     "date_batches",
     "decision_payload",
+    "encoded_payload",
     "month_ends_between",
     "rate_dates",
     "replay_decision",
