@@ -70,6 +70,21 @@ def _new_entry(item: object) -> NewEntry:
     return NewEntry(**item)
 
 
+def _prepare_entries(
+    entries: Sequence[NewEntry | Mapping[str, Any]], now: dt.datetime
+) -> list[PreparedEntry]:
+    """Validate and prepare entries for one append (an error names the position)."""
+    prepared: list[PreparedEntry] = []
+    for i, item in enumerate(entries):
+        try:
+            prepared.append(prepare_entry(_new_entry(item), now))
+        except AuditError as exc:
+            if len(entries) == 1:
+                raise
+            raise AuditError(f"Entry {i}: {exc.message}") from None
+    return prepared
+
+
 def _entry(row: Row[Any]) -> AuditEntry:
     return AuditEntry(
         seq=int(row.seq),
@@ -324,15 +339,7 @@ class AuditLog:
         StoreError
             If the database fails.
         """
-        now = dt.datetime.now(dt.UTC)
-        prepared: list[PreparedEntry] = []
-        for i, item in enumerate(entries):
-            try:
-                prepared.append(prepare_entry(_new_entry(item), now))
-            except AuditError as exc:
-                if len(entries) == 1:
-                    raise
-                raise AuditError(f"Entry {i}: {exc.message}") from None
+        prepared = _prepare_entries(entries, dt.datetime.now(dt.UTC))
         if not prepared:
             return []
         with self.transaction() as tx:

@@ -46,9 +46,8 @@ from credit_engine.audit._chain import (
     AuditEntry,
     NewEntry,
     PreparedEntry,
-    prepare_entry,
 )
-from credit_engine.audit._log import AuditLog, AuditTransaction, _new_entry
+from credit_engine.audit._log import AuditLog, AuditTransaction, _prepare_entries
 from credit_engine.exceptions import AuditError, StoreUnavailableError
 
 __all__ = ["AuditWriter", "WriterHealth"]
@@ -250,15 +249,7 @@ class AuditWriter:
         StoreUnavailableError
             If the store is unavailable or the queue is full.
         """
-        now = dt.datetime.now(dt.UTC)
-        prepared: list[PreparedEntry] = []
-        for i, item in enumerate(entries):
-            try:
-                prepared.append(prepare_entry(_new_entry(item), now))
-            except AuditError as exc:
-                if len(entries) == 1:
-                    raise
-                raise AuditError(f"Entry {i}: {exc.message}") from None
+        prepared = _prepare_entries(entries, dt.datetime.now(dt.UTC))
         future: concurrent.futures.Future[list[AuditEntry]] = (
             concurrent.futures.Future()
         )
