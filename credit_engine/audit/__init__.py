@@ -24,8 +24,9 @@ Examples
 ...                subject="91350200MA2Y0K3Q0N")
 >>> [e.kind for e in log.entries(subject="91350200MA2Y0K3Q0N")]
 ['override']
->>> log.verify()
-AuditVerification(ok=True, checked=1, problems=[], head_seq=1, head_hash='...')
+>>> result = log.verify()
+>>> result.ok, result.checked, result.head_seq
+(True, 1, 1)
 """
 
 from __future__ import annotations

@@ -21,9 +21,11 @@ transaction is rolled back and the others are committed without it.
 
 Examples
 --------
+>>> import pathlib, tempfile
 >>> from credit_engine.audit import AuditLog, NewEntry
 >>> from credit_engine.store import OperationalStore
->>> writer = AuditWriter(AuditLog(OperationalStore("sqlite://")))
+>>> path = pathlib.Path(tempfile.mkdtemp()) / "store.db"  # the writer's own thread
+>>> writer = AuditWriter(AuditLog(OperationalStore(f"sqlite:///{path}")))
 >>> [e.seq for e in writer.append_sync([NewEntry("decision", "gateway", {})] * 2)]
 [1, 2]
 >>> writer.close()
