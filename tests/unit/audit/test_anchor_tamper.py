@@ -34,7 +34,13 @@ from credit_engine.uscc import check_character
 
 USCC = "91350200MA2XYW000" + check_character("91350200MA2XYW000")
 OTHER = "91350200MA2XYW001" + check_character("91350200MA2XYW001")
-DAY = dt.datetime.now(dt.UTC).date()
+
+
+def _today() -> dt.date:
+    """Today (UTC), asked when used: a module-level date goes stale at midnight."""
+    return dt.datetime.now(dt.UTC).date()
+
+
 SIGNER = HmacSigner("an-auditor-kept-secret-of-32-bytes!!")
 
 
@@ -43,7 +49,7 @@ def filled(log: AuditLog) -> AuditLog:
     """A log with decisions, an override and a key, all intact."""
     for i in range(1, 11):
         log.append("decision", "api", {"i": i}, subject=USCC)
-    record_override(log, USCC, "C", "Smuggling probe", "sup", DAY)
+    record_override(log, USCC, "C", "Smuggling probe", "sup", _today())
     KeyStore(log.store, audit=log, cache_ttl=0).create(
         "port-1", "inspection_system", created_by="admin"
     )
