@@ -11,15 +11,13 @@ from credit_engine.api._serving_cache import ServingCache, feature_fragment
 from credit_engine.audit import Canonical
 from credit_engine.config import default_definitions_dir
 from credit_engine.decisioning import (
-    DecisionContext,
     FactInForce,
     ModelRating,
     Override,
-    ReasonCatalogue,
     decide,
-    load_policy,
 )
 from credit_engine.jsonable import to_jsonable
+from tests.unit.rating.test_payload import zone_context
 
 DEFS = default_definitions_dir()
 NAMES = ["zeta", "alpha", "Beta", "mid_1", "mid_10", "mid_2"]
@@ -30,17 +28,6 @@ ROWS = np.array(
         [math.nan] * 6,
     ]
 )
-
-
-def _context() -> DecisionContext:
-    return DecisionContext(
-        as_of=dt.date(2026, 6, 30),
-        policy=load_policy(DEFS, "zone", 1),
-        catalogue=ReasonCatalogue.load(DEFS),
-        model_name="credit_engine.zone_risk_pd",
-        model_version="3",
-        rule_sets={"SAFE": "SAFE_2012"},
-    )
 
 
 def _rating() -> ModelRating:
@@ -70,7 +57,7 @@ def test_the_cache_serves_the_same_inputs_and_one_decision_per_override():
     first = next(iter(usccs))
     cache = ServingCache(
         usccs=usccs, features=ROWS, feature_names=NAMES,
-        ratings=[_rating()] * len(ROWS), facts={first: [fact]}, context=_context(),
+        ratings=[_rating()] * len(ROWS), facts={first: [fact]}, context=zone_context(),
     )  # fmt: skip
     order = sorted(range(len(NAMES)), key=NAMES.__getitem__)
     for uscc, i in usccs.items():
@@ -85,7 +72,9 @@ def test_the_cache_serves_the_same_inputs_and_one_decision_per_override():
     override = Override(4, "A", "复核后上调", "supervisor-1")
     with_it = cache.decided(first, _rating(), override)
     assert with_it is not plain
-    assert with_it.decision == decide(first, _rating(), [fact], override, _context())
+    assert with_it.decision == decide(
+        first, _rating(), [fact], override, zone_context()
+    )
     # An equal override (as the index returns a new object each time) hits.
     assert (
         cache.decided(first, _rating(), Override(4, "A", "复核后上调", "supervisor-1"))

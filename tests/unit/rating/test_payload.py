@@ -24,8 +24,9 @@ from credit_engine.rating import decision_payload
 DEFS = default_definitions_dir()
 
 
-def test_payload_is_plain_json_with_missing_as_null_and_infinities_kept():
-    context = DecisionContext(
+def zone_context() -> DecisionContext:
+    """The decision context of these tests (zone policy v1, SAFE rules, 2026-06-30)."""
+    return DecisionContext(
         as_of=dt.date(2026, 6, 30),
         policy=load_policy(DEFS, "zone", 1),
         catalogue=ReasonCatalogue.load(DEFS),
@@ -33,6 +34,10 @@ def test_payload_is_plain_json_with_missing_as_null_and_infinities_kept():
         model_version="3",
         rule_sets={"SAFE": "SAFE_2012"},
     )
+
+
+def test_payload_is_plain_json_with_missing_as_null_and_infinities_kept():
+    context = zone_context()
     fact = FactInForce(
         code="SAFE_CLASS_B",
         department="SAFE",
@@ -78,14 +83,7 @@ def test_the_pre_encoded_payload_is_the_payload_byte_for_byte():
     from credit_engine.audit._chain import prepare_entry
     from credit_engine.rating import EncodedDecision, EncodedInputs, encoded_payload
 
-    context = DecisionContext(
-        as_of=dt.date(2026, 6, 30),
-        policy=load_policy(DEFS, "zone", 1),
-        catalogue=ReasonCatalogue.load(DEFS),
-        model_name="credit_engine.zone_risk_pd",
-        model_version="3",
-        rule_sets={"SAFE": "SAFE_2012"},
-    )
+    context = zone_context()
     fact = FactInForce(
         code="SAFE_CLASS_B", department="SAFE", rule_set="SAFE_2012",
         since=dt.date(2025, 1, 1), ceiling="B", zh="外汇管理分类 B 类",
