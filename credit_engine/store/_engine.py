@@ -7,6 +7,8 @@ the two supported backends; the same SQL runs on both.
 from __future__ import annotations
 
 import contextlib
+import sqlite3
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -142,15 +144,43 @@ def sqlite_file(url: URL) -> Path | None:
     return Path(database)
 
 
+# How long a new SQLite connection keeps trying to switch a fresh file to WAL while
+# other processes open it at the same moment (the switch takes an exclusive lock,
+# and SQLite answers "database is locked" at once rather than waiting for it).
+_WAL_SWITCH_DEADLINE_S = 10.0
+
+
 def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
     # SQLite leaves foreign keys off per connection; WAL lets readers (the API)
     # run while a rating run writes.
     cursor = dbapi_connection.cursor()
     try:
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA journal_mode=WAL")
+        _switch_to_wal(cursor)
     finally:
         cursor.close()
+
+
+def _switch_to_wal(cursor: Any) -> None:
+    # WAL is a property of the file: once one process switched it, the others find
+    # it set and need no lock. Retry the switch with backoff, within a bound (the
+    # CI once lost a run to three processes creating the same store together).
+    deadline = time.monotonic() + _WAL_SWITCH_DEADLINE_S
+    pause = 0.01
+    while True:
+        try:
+            mode = cursor.execute("PRAGMA journal_mode").fetchone()
+            if mode is None or str(mode[0]).lower() != "wal":
+                cursor.execute("PRAGMA journal_mode=WAL")
+            # The first read of a WAL file can meet another process's recovery,
+            # which is also answered "locked" at once: read the schema here, once.
+            cursor.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() + pause > deadline:
+                raise
+            time.sleep(pause)
+            pause = min(pause * 2, 0.2)
 
 
 def create_store_engine(url: URL, *, echo: bool = False) -> Engine:
