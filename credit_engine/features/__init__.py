@@ -18,6 +18,7 @@ from credit_engine.features._engine import (
     write_snapshot,
 )
 from credit_engine.features._online import OnlineFeatureStore
+from credit_engine.features._registration import REGISTRATION_TABLE, registration_at
 from credit_engine.features._registry import (
     Definitions,
     FeatureRef,
@@ -39,6 +40,7 @@ from credit_engine.features._sql import compile_feature_sql, to_spark
 from credit_engine.features._transforms import TRANSFORMS
 
 __all__ = [
+    "REGISTRATION_TABLE",
     "KNOWN_ENTERPRISES",
     "TRANSFORMS",
     "Aggregation",
@@ -49,6 +51,7 @@ __all__ = [
     "FeatureView",
     "FrameSources",
     "LakeSources",
+    "registration_at",
     "Missing",
     "OnlineFeatureStore",
     "ResolvedSet",

@@ -15,6 +15,10 @@ its challenger:
    the report date and the lake's last ingestion day;
 4. **features** at the latest cohort date, for CSI (one feature query, shared
    by the models of a feature set);
+4b. **early outcomes** of the immature cohorts rated about each window of
+   ``early_outcomes.windows_days`` before the observation end: the same label
+   over the days elapsed so far, and the industry in force at the cohort date
+   (:func:`credit_engine.features.registration_at`) for the segments;
 5. :func:`credit_engine.monitoring.monitor_model`; a challenger is also compared
    with the champion tier by tier (shadow scoring).
 
@@ -226,6 +230,57 @@ def _outcomes(
     return out[["uscc", "as_of", "y"]]
 
 
+def _early_inputs(
+    ctx: _Context, spec: ModelSpec, cohorts: pd.DataFrame, observation_end: dt.date
+) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """Labels so far and industries of the cohorts the early-outcome windows test."""
+    import pandas as pd
+
+    from credit_engine.features import LakeSources, registration_at
+    from credit_engine.monitoring import early_outcome_cohorts
+    from credit_engine.training import cohort_outcomes
+
+    early = ctx.thresholds.early_outcomes
+    days = pd.to_datetime(cohorts["as_of"]).dt.date
+    picked = early_outcome_cohorts(
+        sorted(set(days)),
+        observation_end=observation_end,
+        horizon_days=spec.label.horizon_days,
+        windows_days=early.windows_days,
+        slack_days=early.slack_days,
+    )
+    start = time.perf_counter()
+    labels: list[pd.DataFrame] = []
+    industries: list[pd.DataFrame] = []
+    performing = ~cohorts["in_default"].to_numpy(dtype=bool)
+    for cohort in sorted(set(picked.values())):
+        rows = cohorts.loc[(days == cohort).to_numpy() & performing, ["uscc", "as_of"]]
+        elapsed = spec.label.model_copy(
+            update={"horizon_days": (observation_end - cohort).days}
+        )
+        labelled = cohort_outcomes(
+            rows,
+            spec.model_copy(update={"label": elapsed}),
+            ctx.settings,
+            observed_until=observation_end,
+            definitions=ctx.definitions,
+        )
+        labels.append(labelled[["uscc", "as_of", "y"]])
+        if "industry" in early.segments:
+            sources = LakeSources.from_settings(ctx.settings, ctx.definitions.contracts)
+            found = registration_at(
+                sources, ctx.definitions.contracts, cohort, ["industry_code"]
+            )
+            industries.append(
+                found.rename(columns={"industry_code": "industry"}).assign(as_of=cohort)
+            )
+    ctx.clock("early_outcomes", start)
+    empty = pd.DataFrame({"uscc": [], "as_of": [], "y": []})
+    frame = pd.concat(labels, ignore_index=True) if labels else empty
+    segments = pd.concat(industries, ignore_index=True) if industries else None
+    return frame, segments
+
+
 def _csi_features(
     ctx: _Context, spec: ModelSpec, cohorts: pd.DataFrame
 ) -> pd.DataFrame | None:
@@ -299,6 +354,7 @@ def _monitor_version(
     observation_end = _observation_end(ctx, spec)
     outcomes = _outcomes(ctx, spec, cohorts, observation_end)
     features = _csi_features(ctx, spec, cohorts) if reference.features else None
+    early_labels, segments = _early_inputs(ctx, spec, cohorts, observation_end)
     start = time.perf_counter()
     result = monitor_model(
         cohorts,
@@ -309,6 +365,8 @@ def _monitor_version(
         outcomes=outcomes,
         features=features,
         role="challenger" if role == "challenger" else "champion",
+        early_labels=early_labels,
+        segments=segments,
     )
     ctx.clock("monitor", start)
     return result, cohorts

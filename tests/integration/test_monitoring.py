@@ -195,6 +195,41 @@ def test_the_report_has_its_stable_keys_and_every_part(outcome, home):
     ]
 
 
+def test_early_outcomes_test_the_windows_cohorts_read_from_the_lake(outcome, home):
+    from credit_engine.simulation._reference import SECTOR_INDUSTRY
+    from credit_engine.training import cohort_outcomes
+
+    m = outcome.report.models[MODEL]
+    early = m.early_outcomes
+    end = m.observation_end
+    zone = {t.window_days: t for t in early.tests if t.dimension == "zone"}
+    assert {w: t.cohort for w, t in zone.items()} == {
+        90: dt.date(2026, 3, 31),
+        180: dt.date(2025, 12, 31),
+    }
+    store = OperationalStore.from_settings(home)
+    spec = load_model_spec(home.definitions_dir / "models", "risk_gbm")
+    for window, test in zone.items():
+        rows = store.decisions_at(test.cohort)
+        performing = rows.loc[~rows["in_default"].astype(bool), ["uscc", "as_of"]]
+        assert test.rows == performing.shape[0]
+        assert test.elapsed_days == (end - test.cohort).days
+        so_far = spec.label.model_copy(update={"horizon_days": test.elapsed_days})
+        labels = cohort_outcomes(
+            performing, spec.model_copy(update={"label": so_far}), home,
+            observed_until=end,
+        )  # fmt: skip
+        assert test.observed == int(labels["y"].sum()), window
+        segments = [t for t in early.tests if t.window_days == window]
+        # The industry in force at the cohort date, read from SAMR registration.
+        industries = {t.segment for t in segments if t.dimension == "industry"}
+        assert industries
+        assert industries <= set(SECTOR_INDUSTRY)
+        tested = [t for t in segments if t.dimension == "industry"]
+        assert sum(t.rows for t in tested) <= test.rows
+    assert m.lights["early_outcomes"] == early.light
+
+
 def test_the_report_is_written_and_logged_against_the_champion(outcome, home):
     folder = home.reports_dir / "monitoring" / AS_OF.isoformat()
     assert outcome.files["json"] == folder / "monitoring.json"
