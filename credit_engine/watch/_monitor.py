@@ -156,6 +156,10 @@ class _Context:
     timings: dict[str, float]
     frames: dict[tuple[str, dt.date], pd.DataFrame] = field(default_factory=dict)
     ends: dict[str, dt.date] = field(default_factory=dict)
+    early: dict[tuple[str, dt.date, dt.date], pd.DataFrame] = field(
+        default_factory=dict
+    )
+    industries: dict[dt.date, pd.DataFrame] = field(default_factory=dict)
     loaded: Any = None
 
     def clock(self, step: str, start: float) -> None:
@@ -255,25 +259,36 @@ def _early_inputs(
     performing = ~cohorts["in_default"].to_numpy(dtype=bool)
     for cohort in sorted(set(picked.values())):
         rows = cohorts.loc[(days == cohort).to_numpy() & performing, ["uscc", "as_of"]]
-        elapsed = spec.label.model_copy(
-            update={"horizon_days": (observation_end - cohort).days}
-        )
-        labelled = cohort_outcomes(
-            rows,
-            spec.model_copy(update={"label": elapsed}),
-            ctx.settings,
-            observed_until=observation_end,
-            definitions=ctx.definitions,
-        )
-        labels.append(labelled[["uscc", "as_of", "y"]])
+        # A champion and its challenger share the label and the cohort date: the
+        # labels so far and the industries are read once for both.
+        key = (spec.label.model_dump_json(), cohort, observation_end)
+        known = ctx.early.get(key)
+        if known is None or not rows["uscc"].isin(known["uscc"]).all():
+            so_far = spec.label.model_copy(
+                update={"horizon_days": (observation_end - cohort).days}
+            )
+            labelled = cohort_outcomes(
+                rows,
+                spec.model_copy(update={"label": so_far}),
+                ctx.settings,
+                observed_until=observation_end,
+                definitions=ctx.definitions,
+            )
+            known = labelled[["uscc", "as_of", "y"]]
+            ctx.early[key] = known
+        labels.append(known.loc[known["uscc"].isin(rows["uscc"])])
         if "industry" in early.segments:
-            sources = LakeSources.from_settings(ctx.settings, ctx.definitions.contracts)
-            found = registration_at(
-                sources, ctx.definitions.contracts, cohort, ["industry_code"]
-            )
-            industries.append(
-                found.rename(columns={"industry_code": "industry"}).assign(as_of=cohort)
-            )
+            if cohort not in ctx.industries:
+                sources = LakeSources.from_settings(
+                    ctx.settings, ctx.definitions.contracts
+                )
+                found = registration_at(
+                    sources, ctx.definitions.contracts, cohort, ["industry_code"]
+                )
+                ctx.industries[cohort] = found.rename(
+                    columns={"industry_code": "industry"}
+                ).assign(as_of=cohort)
+            industries.append(ctx.industries[cohort])
     ctx.clock("early_outcomes", start)
     empty = pd.DataFrame({"uscc": [], "as_of": [], "y": []})
     frame = pd.concat(labels, ignore_index=True) if labels else empty
