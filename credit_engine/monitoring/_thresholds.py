@@ -78,12 +78,17 @@ class TestThresholds(_Section):
 
 
 class StabilityThresholds(_Section):
-    """PSI bands (score, grade, CSI) and how many red features colour a model."""
+    """PSI bands, red-feature counts, and the CSI's largest cohort.
+
+    ``csi_max_rows``: the most enterprises whose features are computed for the
+    CSI; a fixed hash sample of that many beyond.
+    """
 
     psi_amber: float = Field(gt=0.0)
     psi_red: float = Field(gt=0.0)
     csi_red_features_amber: int = Field(ge=1)
     csi_red_features_red: int = Field(ge=1)
+    csi_max_rows: int = Field(ge=100)
 
     @model_validator(mode="after")
     def _ordered(self) -> StabilityThresholds:

@@ -71,6 +71,7 @@ __all__ = [
     "DEFAULT_COHORTS",
     "EXIT_RED",
     "MonitoringOutcome",
+    "csi_sample",
     "monitor",
     "report_folder",
     "thresholds_path",
@@ -296,15 +297,53 @@ def _early_inputs(
     return frame, segments
 
 
+def csi_sample(codes: pd.Series, limit: int) -> pd.Series:
+    """Return at most ``limit`` of ``codes``: the same ones whatever their order.
+
+    The codes whose 64-bit hash (pandas' fixed-key SipHash) is smallest: a
+    sample as good as random for the CSI, identical from one run, one version
+    and one machine to the next.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> codes = pd.Series([f"C{i}" for i in range(10)])
+    >>> picked = csi_sample(codes, 3)
+    >>> len(picked), set(picked) == set(csi_sample(codes[::-1], 3))
+    (3, True)
+    """
+    import pandas as pd
+
+    unique = pd.Series(pd.unique(codes.astype(str)))
+    if unique.size <= limit:
+        return unique
+    hashes = pd.util.hash_pandas_object(unique, index=False).to_numpy()
+    order = hashes.argsort(kind="stable")[:limit]
+    return unique.iloc[order].sort_values().reset_index(drop=True)
+
+
 def _csi_features(
     ctx: _Context, spec: ModelSpec, cohorts: pd.DataFrame
 ) -> pd.DataFrame | None:
-    """Feature rows of the latest cohort's performing enterprises (for CSI)."""
+    """Feature rows of the latest cohort's performing enterprises (for CSI).
+
+    At most ``stability.csi_max_rows`` enterprises (:func:`csi_sample`); the
+    report's notes say when the CSI is on a sample.
+    """
     import pandas as pd
 
     days = pd.to_datetime(cohorts["as_of"]).dt.date
     latest = days.max()
     rows = cohorts.loc[(days == latest).to_numpy() & ~cohorts["in_default"].to_numpy()]
+    limit = ctx.thresholds.stability.csi_max_rows
+    if rows.shape[0] > limit:
+        rows = rows.loc[rows["uscc"].isin(csi_sample(rows["uscc"], limit))]
+        note = (
+            f"CSI at {latest} on a fixed sample of {limit:,} of the performing "
+            "enterprises (stability.csi_max_rows)"
+        )
+        if note not in ctx.notes:
+            ctx.notes.append(note)
     key = (spec.feature_set, latest)
     if key not in ctx.frames:
         given = ctx.features
@@ -317,9 +356,11 @@ def _csi_features(
             start = time.perf_counter()
             definitions = ctx.definitions
             sources = LakeSources.from_settings(ctx.settings, definitions.contracts)
-            spine = cohorts.loc[(days == latest).to_numpy(), ["uscc"]].assign(
-                as_of=latest
-            )
+            spine = cohorts.loc[(days == latest).to_numpy(), ["uscc"]]
+            if spine.shape[0] > limit:
+                # Every performing enterprise sampled by any version, once.
+                spine = spine.loc[spine["uscc"].isin(csi_sample(spine["uscc"], limit))]
+            spine = spine.assign(as_of=latest)
             ctx.frames[key] = build_feature_frame(
                 spine, spec.feature_set, definitions=definitions, sources=sources
             )

@@ -275,6 +275,38 @@ def test_csi_is_unavailable_for_a_version_trained_before_references(
     assert "CSI unavailable" in (tmp_path / "monitoring.html").read_text()
 
 
+def test_csi_of_a_large_cohort_is_computed_on_a_fixed_sample(
+    home, rated, outcome, tmp_path
+):
+    # The same home with csi_max_rows lowered below the cohort's size.
+    definitions = tmp_path / "definitions"
+    for part in ("features", "models", "rules"):
+        shutil.copytree(home.definitions_dir / part, definitions / part)
+    path = definitions / "models" / "monitoring" / "thresholds.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert "csi_max_rows: 20000" in text
+    path.write_text(text.replace("csi_max_rows: 20000", "csi_max_rows: 200"))
+    sampled = monitor(
+        home.model_copy(update={"definitions_dir": definitions}), AS_OF,
+        log=False, out=tmp_path / "report",
+    )  # fmt: skip
+    note = [n for n in sampled.report.notes if "fixed sample of 200" in n]
+    assert note
+    assert not any("fixed sample" in n for n in outcome.report.notes)
+    full = outcome.report.models[MODEL].csi
+    part = sampled.report.models[MODEL].csi
+    assert part.unavailable is None
+    assert part.as_of == full.as_of
+    # Same features compared; a sample of a third of the cohort moves the CSI a
+    # little, not its picture: the largest drifts stay the largest.
+    assert {d.feature for d in part.features} == {d.feature for d in full.features}
+    csi_full = {d.feature: d.csi for d in full.features}
+    csi_part = {d.feature: d.csi for d in part.features}
+    assert csi_full != csi_part
+    top = [d.feature for d in full.features[:3]]
+    assert all(csi_part[f] > 0.5 * csi_full[f] for f in top)
+
+
 def test_the_min_shadow_days_gate_reads_the_shadow_runs(home, rated):
     store = OperationalStore.from_settings(home)
     period = shadow_period(store, MODEL, "2")
