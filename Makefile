@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 UV_VERSION := 0.13.9
 HOME_DIR ?= .credit-engine
 
-.PHONY: setup demo notebooks test stop-postgres lint typecheck importlint check bench clean
+.PHONY: setup setup-spark demo notebooks test stop-postgres lint typecheck importlint check bench clean
 
 $(BIN)/uv:
 	$(PYTHON) -m venv $(VENV)
@@ -18,6 +18,14 @@ $(VENV)/.synced: $(BIN)/uv pyproject.toml uv.lock
 	touch $@
 
 setup: $(VENV)/.synced
+
+# The Spark extra (pyspark) for --engine spark and its tests; Java comes from
+# scripts/java-for-tests.sh (installed with apt-get when missing).
+$(VENV)/.synced-spark: $(VENV)/.synced
+	UV_PROJECT_ENVIRONMENT=$(VENV) $(BIN)/uv sync --frozen --inexact --extra spark --python $(BIN)/python
+	touch $@
+
+setup-spark: $(VENV)/.synced-spark
 
 demo: setup
 	$(BIN)/credit-engine demo --home $(HOME_DIR)
@@ -39,9 +47,11 @@ typecheck: setup
 importlint: setup
 	$(BIN)/lint-imports
 
-# PostgreSQL tests use a throwaway local server (started, or reused, by the script).
-test: setup
+# PostgreSQL tests use a throwaway local server (started, or reused, by the script);
+# the Spark tests a local Spark (pyspark extra + a Java runtime, installed if missing).
+test: setup-spark
 	bash scripts/postgres-for-tests.sh
+	bash scripts/java-for-tests.sh
 	$(BIN)/pytest -n 2 --dist loadgroup
 
 stop-postgres:

@@ -21,6 +21,7 @@ __all__ = [
     "CreditEngineError",
     "CreditEngineWarning",
     "DataContractError",
+    "EngineUnavailableError",
     "EnterpriseNotFoundError",
     "IngestionError",
     "InvalidKeyRequestError",
@@ -71,6 +72,17 @@ class ConfigurationError(CreditEngineError):
 
     code = "configuration"
     http_status = 500
+
+
+class EngineUnavailableError(ConfigurationError):
+    """The execution engine chosen (``--engine spark``) cannot run here.
+
+    The message names what is missing (the ``pyspark`` package, a Java runtime,
+    the cluster) and how to provide it.
+    """
+
+    code = "engine_unavailable"
+    http_status = 503
 
 
 class DataContractError(CreditEngineError):

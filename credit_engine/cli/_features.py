@@ -18,6 +18,7 @@ from credit_engine.cli._app import (
 from credit_engine.cli._dates import date_option
 from credit_engine.cli._progress import RichProgress
 from credit_engine.cli._render_records import print_features
+from credit_engine.vocabulary import Engine
 
 __all__ = ["features"]
 
@@ -39,6 +40,17 @@ def features(
         Path | None,
         typer.Option(help="Write the feature reference (docs/features.md) instead."),
     ] = None,
+    engine: Annotated[
+        Engine | None,
+        typer.Option(
+            "--engine",
+            help="Where to compute: duckdb (embedded) or spark (local or cluster, "
+            "docs/scale-out.md). Default: the settings' engine "
+            "($CREDIT_ENGINE_ENGINE, duckdb).",
+            case_sensitive=False,
+            show_default=False,
+        ),
+    ] = None,
     home: HomeOption = None,
 ) -> None:
     """Build a point-in-time feature snapshot from the lake (or document the set)."""
@@ -58,6 +70,11 @@ def features(
     from credit_engine.pipeline import build_feature_snapshot
 
     snapshot = build_feature_snapshot(
-        settings, sorted(set(as_of)), feature_set, out, progress=RichProgress()
+        settings,
+        sorted(set(as_of)),
+        feature_set,
+        out,
+        progress=RichProgress(),
+        engine=engine,
     )
     print_features(snapshot)

@@ -12,7 +12,13 @@ from credit_engine.config import Settings
 from credit_engine.data import Lake, SourceContract
 from credit_engine.point_in_time import sql_literal
 
-__all__ = ["FrameSources", "LakeSources", "Sources", "empty_relation_sql"]
+__all__ = [
+    "FrameSources",
+    "LakeSources",
+    "Sources",
+    "empty_relation_sql",
+    "spark_ddl",
+]
 
 
 class Sources(Protocol):
@@ -48,6 +54,39 @@ def empty_relation_sql(contract: SourceContract) -> str:
         for c in contract.columns
     )
     return f"SELECT {cols} WHERE false"
+
+
+_SPARK_TYPES = {
+    pa.string(): "STRING",
+    pa.int64(): "BIGINT",
+    pa.float64(): "DOUBLE",
+    pa.bool_(): "BOOLEAN",
+    pa.date32(): "DATE",
+}
+
+
+def _spark_type(typ: pa.DataType) -> str:
+    if pa.types.is_timestamp(typ):
+        # With the session in UTC (credit_engine.engines), Spark's TIMESTAMP
+        # holds the same instants as DuckDB's TIMESTAMP WITH TIME ZONE.
+        return "TIMESTAMP"
+    return _SPARK_TYPES[typ]
+
+
+def spark_ddl(contract: SourceContract) -> str:
+    """Return the Spark schema (DDL) of a contract's columns.
+
+    Examples
+    --------
+    >>> from credit_engine.config import Settings
+    >>> from credit_engine.data import load_contracts
+    >>> ddl = spark_ddl(load_contracts(Settings().sources_dir)["customs_tax_bill"])
+    >>> ddl.split(", ")[:2]
+    ['uscc STRING', 'source_record_id STRING']
+    """
+    return ", ".join(
+        f"{c.name} {_spark_type(c.type.arrow_type())}" for c in contract.columns
+    )
 
 
 def _from_pandas(frame: pd.DataFrame) -> pa.Table:
@@ -106,6 +145,30 @@ class LakeSources:
                 body = empty_relation_sql(contract)
             con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS {body}")
 
+    def register_spark(self, spark: Any, tables: Iterable[str]) -> None:
+        """Create a Spark temporary view per table over its committed Parquet files.
+
+        Spark reads the files itself (on the executors); an empty table is an
+        empty frame of the contract's schema.
+        """
+        for name in tables:
+            contract = self.contracts[name]
+            files = [str(f) for f in self.lake.table_files(name)]
+            if files:
+                frame = spark.read.parquet(*files).selectExpr(
+                    *(
+                        f"CAST({c.name} AS {t.split(' ', 1)[1]}) AS {c.name}"
+                        for c, t in zip(
+                            contract.columns,
+                            spark_ddl(contract).split(", "),
+                            strict=True,
+                        )
+                    )
+                )
+            else:
+                frame = spark.createDataFrame([], spark_ddl(contract))
+            frame.createOrReplaceTempView(name)
+
     def lineage(self) -> str:
         """Return the lake's state hash (its committed batches)."""
         return self.lake.state_hash()
@@ -140,6 +203,21 @@ class FrameSources:
             con.execute(
                 f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT * FROM _frame_{name}"
             )
+
+    def register_spark(self, spark: Any, tables: Iterable[str]) -> None:
+        """Create a Spark temporary view per table, from Arrow (no pandas path)."""
+        for name in tables:
+            contract = self.contracts[name]
+            data = self.tables.get(name)
+            if data is None:
+                frame = spark.createDataFrame([], spark_ddl(contract))
+            else:
+                table = data if isinstance(data, pa.Table) else _from_pandas(data)
+                table = table.select(contract.column_names).cast(
+                    contract.arrow_schema()
+                )
+                frame = spark.createDataFrame(table, spark_ddl(contract))
+            frame.createOrReplaceTempView(name)
 
     def lineage(self) -> str:
         """Return a marker: frames have no lake state."""

@@ -16,10 +16,12 @@ from typing import TYPE_CHECKING
 from credit_engine.exceptions import SimulationError
 from credit_engine.pipeline._progress import PipelineProgress, SilentProgress
 from credit_engine.pipeline._results import FeatureSnapshot, PromotionOutcome
+from credit_engine.vocabulary import Engine
 
 if TYPE_CHECKING:
     from credit_engine.config import Settings
     from credit_engine.data import IngestReport
+    from credit_engine.features import LakeSources, ResolvedSet
     from credit_engine.rating import RatingResult
     from credit_engine.simulation import (
         SimulationConfig,
@@ -155,6 +157,7 @@ def build_feature_snapshot(
     out: Path,
     *,
     progress: PipelineProgress | None = None,
+    engine: Engine | str | None = None,
 ) -> FeatureSnapshot:
     """Build the point-in-time features of every enterprise at each date; write them.
 
@@ -170,7 +173,17 @@ def build_feature_snapshot(
         Parquet file to write (lineage in its metadata).
     progress : PipelineProgress, optional
         Told when the spine and when the features are built.
+    engine : Engine or str, optional
+        ``duckdb`` or ``spark`` (default: ``settings.engine``). On Spark the
+        snapshot's ``frame`` is ``None``: the table is written by Spark and
+        never held by the driver.
+
+    Raises
+    ------
+    EngineUnavailableError
+        If Spark is asked for and cannot run (pyspark or Java missing).
     """
+    from credit_engine.engines import resolve_engine
     from credit_engine.features import (
         LakeSources,
         build_feature_frame,
@@ -182,6 +195,10 @@ def build_feature_snapshot(
     definitions = load_definitions(settings.definitions_dir)
     resolved = definitions.resolve(feature_set)
     sources = LakeSources.from_settings(settings, definitions.contracts)
+    if resolve_engine(engine, settings.engine) is Engine.SPARK:
+        return _feature_snapshot_on_spark(
+            settings, as_of, resolved, sources, out, progress=progress
+        )
     with (progress or SilentProgress()).features(feature_set, 2) as advance:
         spine = enterprise_spine(sources, definitions, as_of)
         advance()
@@ -193,6 +210,40 @@ def build_feature_snapshot(
         frame, out, resolved=resolved, sources=sources, as_of=as_of
     )
     return FeatureSnapshot(path=out, frame=frame, lineage=lineage)
+
+
+def _feature_snapshot_on_spark(
+    settings: Settings,
+    as_of: Sequence[dt.date],
+    resolved: ResolvedSet,
+    sources: LakeSources,
+    out: Path,
+    *,
+    progress: PipelineProgress | None,
+) -> FeatureSnapshot:
+    from credit_engine.engines import spark_session
+    from credit_engine.features import (
+        build_feature_frame_spark,
+        enterprise_spine_spark,
+        load_definitions,
+        write_snapshot_spark,
+    )
+
+    definitions = load_definitions(settings.definitions_dir)
+    with (progress or SilentProgress()).features(resolved.name, 2) as advance:
+        spark = spark_session(settings)
+        spine = enterprise_spine_spark(spark, sources, definitions, as_of)
+        advance()
+        frame = build_feature_frame_spark(
+            spark, spine, resolved, definitions=definitions, sources=sources
+        )
+        written = write_snapshot_spark(
+            frame, out, resolved=resolved, sources=sources, as_of=as_of
+        )
+        advance()
+    return FeatureSnapshot(
+        path=out, frame=None, lineage=written.lineage, summary=written.summary
+    )
 
 
 def train_models(
