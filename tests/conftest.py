@@ -273,3 +273,40 @@ def ingested_zone(zone, tmp_path_factory):
     settings = Settings(home=tmp_path_factory.mktemp("home"))
     report = ingest_batch(Path(zone.out_dir), settings)
     return settings, report
+
+
+# ------------------------------------------------------------------- Spark
+REQUIRE_SPARK_ENV = "CREDIT_ENGINE_REQUIRE_SPARK"
+
+# Tiny data: one shuffle partition, no whole-stage code generation and no
+# adaptive re-planning (for a few hundred rows they cost more than they save).
+SPARK_TEST_CONFIG = {
+    "shuffle_partitions": 1,
+    "conf": {
+        "spark.sql.codegen.wholeStage": "false",
+        "spark.sql.adaptive.enabled": "false",
+    },
+}
+
+
+@pytest.fixture(scope="session")
+def spark():
+    """One local Spark session for the test session (tests marked ``spark``).
+
+    Skips when pyspark or Java is missing, unless CREDIT_ENGINE_REQUIRE_SPARK=1
+    (CI), where it fails. Spark test modules share the ``spark`` xdist group,
+    so one worker starts one JVM.
+    """
+    import os
+
+    from credit_engine.engines import SparkConfig, spark_session, stop_spark_session
+    from credit_engine.exceptions import EngineUnavailableError
+
+    try:
+        session = spark_session(SparkConfig(**SPARK_TEST_CONFIG))  # type: ignore[arg-type]
+    except EngineUnavailableError as exc:
+        if os.environ.get(REQUIRE_SPARK_ENV) == "1":
+            pytest.fail(f"{REQUIRE_SPARK_ENV}=1 but Spark cannot start: {exc}")
+        pytest.skip(f"Spark unavailable: {exc}")
+    yield session
+    stop_spark_session()
