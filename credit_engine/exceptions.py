@@ -33,6 +33,7 @@ __all__ = [
     "PermissionDeniedError",
     "PolicyNotFoundError",
     "PromotionRefusedError",
+    "ReportError",
     "ServiceUnavailableError",
     "SimulationError",
     "StoreError",
@@ -279,3 +280,14 @@ class ApiKeyNotFoundError(InvalidKeyRequestError):
 
     code = "api_key_not_found"
     http_status = 404
+
+
+# -- zone statistics (issue 12) ------------------------------------------------
+class ReportError(CreditEngineError, ValueError):
+    """A report cannot be produced as asked: bad range, period or reference data."""
+
+    code = "invalid_report_request"
+    http_status = 422
+
+
+# -- end zone statistics -------------------------------------------------------

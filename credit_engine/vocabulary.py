@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from enum import StrEnum
 
-__all__ = ["DecidedBy", "Department", "Engine", "Tier", "sql_in"]
+__all__ = ["DecidedBy", "Department", "Engine", "Tier", "sql_in", "sql_literal"]
 
 
 class Tier(StrEnum):
@@ -144,6 +144,17 @@ class Engine(StrEnum):
         return tuple(e.value for e in cls)
 
 
+def sql_literal(text: str) -> str:
+    """Quote ``text`` as an SQL string literal (the one quoting rule).
+
+    Examples
+    --------
+    >>> sql_literal("O'Brien")
+    "'O''Brien'"
+    """
+    return "'" + text.replace("'", "''") + "'"
+
+
 def sql_in(column: str, values: Iterable[str]) -> str:
     """Return an SQL ``column IN (...)`` condition over string ``values``.
 
@@ -155,5 +166,5 @@ def sql_in(column: str, values: Iterable[str]) -> str:
     >>> sql_in("tier", Tier.values())
     "tier IN ('A', 'B', 'C', 'D')"
     """
-    quoted = ", ".join("'" + v.replace("'", "''") + "'" for v in values)
+    quoted = ", ".join(sql_literal(v) for v in values)
     return f"{column} IN ({quoted})"

@@ -196,7 +196,8 @@ def make_valid_table(
                 value = later
             else:
                 value = later
-            data[spec.name] = pa.array(value, pa.timestamp("us", tz="UTC"))
+            utc = pa.array(value.tz_convert(None).to_numpy(), pa.timestamp("us"))
+            data[spec.name] = utc.cast(pa.timestamp("us", tz="UTC"))
     arrays = []
     for spec in contract.columns:
         arr = pa.array(data[spec.name], spec.type.arrow_type())

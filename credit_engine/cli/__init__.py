@@ -25,7 +25,9 @@ from credit_engine.cli import (
     _cumcm,
     _models,
     _rating,
+    _monitor,
     _serve,
+    _report,
     _admin,
     _db,
 )
@@ -37,7 +39,7 @@ __all__ = ["app", "main"]
 
 _COMMAND_MODULES = (
     _simulate, _ingest, _demo, _features, _contracts, _uscc, _cumcm, _models,
-    _rating, _serve, _admin, _db,
+    _rating, _monitor, _serve, _report, _admin, _db,
 )  # fmt: skip
 """The modules that declare the commands, in their order in ``--help``."""
 

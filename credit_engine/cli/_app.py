@@ -80,9 +80,7 @@ def friendly_errors(func: Callable[P, R]) -> Callable[P, R]:
         except CreditEngineError as exc:
             # Escaped: messages quote names like credit-engine[spark] that
             # Rich would otherwise take for markup and drop.
-            err_console.print(
-                f"[bold red]error[/] ({exc.code}): {escape(exc.message)}"
-            )
+            err_console.print(f"[bold red]error[/] ({exc.code}): {escape(exc.message)}")
             raise typer.Exit(code=2) from exc
 
     return wrapper

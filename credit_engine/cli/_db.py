@@ -8,7 +8,6 @@ deployment, with a production ``CREDIT_ENGINE_DATABASE_URL``).
 from __future__ import annotations
 
 import typer
-from rich.table import Table
 
 from credit_engine.cli._app import (
     HomeOption,
@@ -67,7 +66,13 @@ def history() -> None:
     """List the schema revisions, oldest first."""
     from credit_engine.store import revision_history
 
-    table = Table("revision", "follows", "what it does")
+    # One line per revision, never wrapped inside a message: revision ids of
+    # several words (0004_shadow_runs) left a table too narrow to read at 80
+    # columns.
     for item in revision_history():
-        table.add_row(item.revision, item.down_revision or "-", item.message)
-    console.print(table)
+        console.print(
+            f"[bold]{item.revision}[/] (follows {item.down_revision or '-'}): "
+            f"{item.message}",
+            soft_wrap=True,
+            highlight=False,
+        )

@@ -23,6 +23,12 @@ from credit_engine.cli._app import (
 )
 from credit_engine.cli._progress import RichProgress
 from credit_engine.cli._render_models import print_gates, print_promoted, print_training
+from credit_engine.cli._render_monitor import (
+    light,
+    print_findings,
+    print_rating_runs,
+    print_shadow_agreement,
+)
 from credit_engine.cli._render_rating import (
     print_examples,
     print_migrations,
@@ -59,7 +65,9 @@ def demo(
 
     The rating step rates every enterprise on the last day under customs Order
     251 (2026-03-31) and a quarter later under Order 282 (2026-06-30), then
-    prints the tier distribution, the migration matrix and three decisions.
+    prints the tier distribution, the migration matrix and three decisions. The
+    last step rates the cohorts monitoring needs and prints the monitoring
+    status of each model and the worst items of the report.
     """
     from credit_engine.pipeline import run_demo
 
@@ -124,6 +132,25 @@ def _show_rating(result: DemoResult) -> None:
     print_examples(rating.last.decisions)
 
 
+def _show_monitoring(result: DemoResult) -> None:
+    step = result.monitoring
+    assert step is not None
+    print_rating_runs(step.cohorts)
+    report = step.outcome.report
+    for key, m in report.models.items():
+        parts = " ".join(
+            f"{part} {light(value, ' ')}" for part, value in m.lights.items()
+        )
+        console.print(f"{light(m.status)} {key} ({m.role} v{m.version}): {parts}")
+        if m.shadow is not None:
+            print_shadow_agreement(key, m.shadow, limit=3)
+    print_findings(step.outcome.findings(5), title="Top monitoring warnings")
+    console.print(
+        f"monitoring status at {report.as_of}: {light(report.status)}; "
+        f"report: {step.outcome.files.get('html')}"
+    )
+
+
 _SHOW: dict[DemoStep, Callable[[DemoResult], None]] = {
     DemoStep.SIMULATE: _show_simulation,
     DemoStep.INGEST: _show_ingestion,
@@ -131,4 +158,5 @@ _SHOW: dict[DemoStep, Callable[[DemoResult], None]] = {
     DemoStep.TRAIN: _show_training,
     DemoStep.PROMOTE: _show_promotions,
     DemoStep.RATE: _show_rating,
+    DemoStep.MONITOR: _show_monitoring,
 }

@@ -25,7 +25,7 @@ from credit_engine.cli._render_models import (
 from credit_engine.config import Settings
 
 if TYPE_CHECKING:
-    from credit_engine.registry import PromotionResult
+    from credit_engine.registry import PromotionResult, ShadowPeriod
 
 __all__ = ["evaluate", "models", "promote", "run_promotion", "train"]
 
@@ -107,6 +107,20 @@ def promote(
     )
 
 
+def _shadow_period(
+    settings: Settings, name: str, version: str | None
+) -> ShadowPeriod | None:
+    """Read the shadow runs of the version to promote (for ``min_shadow_days``)."""
+    from credit_engine.registry import CHALLENGER, alias_version
+    from credit_engine.store import OperationalStore
+    from credit_engine.watch import shadow_period
+
+    chosen = version or alias_version(settings, name, CHALLENGER)
+    if chosen is None:
+        return None  # promote() says there is no challenger
+    return shadow_period(OperationalStore.from_settings(settings), name, chosen)
+
+
 def run_promotion(
     settings: Settings,
     name: str,
@@ -130,6 +144,7 @@ def run_promotion(
             actor=actor,
             reason=reason,
             force=force,
+            shadow=_shadow_period(settings, registered, version),
         )
     except PromotionRefusedError as exc:
         if isinstance(exc.result, PromotionResult):
@@ -147,20 +162,44 @@ def models(
     history: Annotated[
         bool, typer.Option(help="Also print the alias history.")
     ] = False,
+    changes: Annotated[
+        int,
+        typer.Option(
+            help="Enterprises whose tier would change, listed per challenger.",
+            min=0,
+        ),
+    ] = 10,
     home: HomeOption = None,
 ) -> None:
-    """List registered models: versions, aliases and out-of-time figures."""
+    """List registered models: versions, aliases, out-of-time figures, shadow scoring.
+
+    Each model whose challenger has shadow runs gets a section: the tier
+    agreement of its latest shadow run with the champion's run that date, and
+    the enterprises whose tier would change.
+    """
+    from credit_engine.cli._render_monitor import print_shadow_agreement
     from credit_engine.registry import (
         alias_history,
         alias_history_path,
         registered_versions,
     )
+    from credit_engine.store import OperationalStore
+    from credit_engine.watch import compare_shadow, models_in_charge
 
     settings = settings_for(home)
     print_registered(
         registered_versions(settings),
         alias_history(alias_history_path(settings)) if history else None,
     )
+    store = OperationalStore.from_settings(settings)
+    for model in models_in_charge(settings):
+        if model.champion is None or model.challenger is None:
+            continue
+        agreement = compare_shadow(
+            store, model.name, model.champion, model.challenger, limit=changes
+        )
+        if agreement is not None:
+            print_shadow_agreement(model.name, agreement, limit=changes)
 
 
 # ------------------------------------------------------------------ evaluate

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -27,10 +28,63 @@ from credit_engine.cli._render_rating import (
 __all__ = ["migrations", "override", "rate"]
 
 
+class Every(StrEnum):
+    """How often ``rate --every`` rates between ``--from`` and ``--to``."""
+
+    MONTH = "month"
+
+
+def _rating_dates(
+    as_of: list[dt.date] | None,
+    every: Every | None,
+    first: dt.date | None,
+    last: dt.date | None,
+) -> list[dt.date]:
+    """Return the dates to rate: the ``--as-of`` values and a range's month ends."""
+    from credit_engine.rating import month_ends_between
+
+    dates = list(as_of or [])
+    if every is not None or first is not None or last is not None:
+        if every is None or first is None or last is None:
+            raise typer.BadParameter(
+                "rate a range with all three of --every month --from D1 --to D2",
+                param_hint="--every/--from/--to",
+            )
+        dates += month_ends_between(first, last)
+    if not dates:
+        raise typer.BadParameter(
+            "give a rating date (--as-of D, repeatable) or a range (--every month "
+            "--from D1 --to D2)",
+            param_hint="--as-of",
+        )
+    return sorted(set(dates))
+
+
 @app.command()
 @friendly_errors
-def rate(
-    as_of: Annotated[dt.date, date_option("--as-of", help="Rating date (YYYY-MM-DD).")],
+def rate(  # noqa: PLR0913 - every option of the rating job
+    as_of: Annotated[
+        list[dt.date] | None,
+        date_option("--as-of", help="Rating date (YYYY-MM-DD); repeat for several."),
+    ] = None,
+    every: Annotated[
+        Every | None,
+        typer.Option(help="Rate every month end between --from and --to."),
+    ] = None,
+    first: Annotated[
+        dt.date | None, date_option("--from", help="First day of --every's range.")
+    ] = None,
+    last: Annotated[
+        dt.date | None, date_option("--to", help="Last day of --every's range.")
+    ] = None,
+    shadow: Annotated[
+        bool,
+        typer.Option(
+            help="Also rate with each model's challenger (and the champion of "
+            "models the policy does not serve) and store those decisions as "
+            "shadow runs: never served, compared and monitored."
+        ),
+    ] = False,
     report_json: Annotated[
         Path | None,
         typer.Option("--report-json", help="Write the run's figures as JSON here."),
@@ -47,23 +101,41 @@ def rate(
     actor: Annotated[str, typer.Option(help="Who runs the rating (recorded).")] = "cli",
     home: HomeOption = None,
 ) -> None:
-    """Rate every enterprise at a date and record the decisions.
+    """Rate every enterprise at a date (or several) and record the decisions.
 
     Statutory facts bound the tier first, then supervisor overrides, then the
-    policy's rules, then the champion model's grade.
+    policy's rules, then the champion model's grade. Several dates (--as-of
+    repeated, or --every month --from D1 --to D2) share one engine and one
+    feature query per batch of dates: the way to give monitoring its monthly
+    cohorts.
     """
-    from credit_engine.pipeline import rate_enterprises
+    from credit_engine.cli._render_monitor import print_rating_runs, print_shadow_runs
+    from credit_engine.pipeline import rate_dates, rate_enterprises
 
+    dates = _rating_dates(as_of, every, first, last)
     settings = settings_for(home)
-    result = rate_enterprises(
-        settings, as_of, policy=policy, policy_version=policy_version, actor=actor,
-        progress=RichProgress(),
+    if len(dates) == 1:
+        result = rate_enterprises(
+            settings, dates[0], policy=policy, policy_version=policy_version,
+            actor=actor, shadow=shadow, progress=RichProgress(),
+        )  # fmt: skip
+        print_rating(result)
+        print_shadow_runs(result)
+        if examples:
+            print_examples(result.decisions)
+        if report_json is not None:
+            payload = dict(result.summary)
+            if result.shadow:
+                payload["shadow"] = [s.to_json_dict() for s in result.shadow]
+            write_json_report(report_json, payload)
+        return
+    results = rate_dates(
+        settings, dates, policy=policy, policy_version=policy_version, actor=actor,
+        shadow=shadow, progress=RichProgress(),
     )  # fmt: skip
-    print_rating(result)
-    if examples:
-        print_examples(result.decisions)
+    print_rating_runs(results)
     if report_json is not None:
-        write_json_report(report_json, result.summary)
+        write_json_report(report_json, {"runs": [r.to_json_dict() for r in results]})
 
 
 @app.command()

@@ -73,9 +73,11 @@ def print_promoted(result: PromotionResult) -> None:
 def print_registered(versions: list[dict[str, Any]], history: list[Any] | None) -> None:
     """Print the registered versions and, if given, the alias history."""
     table = Table(title="Registered models")
-    for column in ("model", "version", "aliases", "AUC", "KS", "PSI", "red", "run"):
+    for column in ("model", "version", "aliases", "AUC", "KS", "PSI", "red", "run",
+                   "monitoring"):  # fmt: skip
         table.add_column(column)
     for row in versions:
+        status = row.get("monitoring_status")
         table.add_row(
             row["name"],
             row["version"],
@@ -85,6 +87,12 @@ def print_registered(versions: list[dict[str, Any]], history: list[Any] | None) 
             f"{row['oot_psi']:.4f}",
             f"{np.nan_to_num(row['oot_red_grades']):.0f}",
             row["run_id"][:8],
+            (
+                f"[{_COLOURS.get(status, 'white')}]{status}[/] "
+                f"({row.get('monitoring_as_of')})"
+                if status
+                else "-"
+            ),
         )
     console.print(table)
     if history is not None:

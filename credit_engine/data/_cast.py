@@ -189,13 +189,15 @@ def _timestamps_from_text(text: pa.Array) -> pa.Array:
         except pa.ArrowInvalid:
             continue
     # Mixed offsets or invalid values: pandas parses ISO 8601 value by value,
-    # naive values as UTC, invalid ones to NaT.
+    # naive values as UTC, invalid ones to NaT (pandas only loads on this path).
     import pandas as pd
+
+    from credit_engine.arrow_tables import array_from_series
 
     parsed = pd.to_datetime(
         pd.Series(text.to_pandas()), errors="coerce", utc=True, format="ISO8601"
     )
-    return pc.cast(pa.Array.from_pandas(parsed), _UTC_US, safe=False)
+    return pc.cast(array_from_series(parsed), _UTC_US, safe=False)
 
 
 def _to_int(source: pa.Array) -> pa.Array:

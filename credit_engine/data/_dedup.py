@@ -22,6 +22,7 @@ from typing import Any
 from credit_engine.data._contracts import ColumnType, SourceContract
 from credit_engine.data._reasons import QuarantineReason
 from credit_engine.data._suites import CheckKind, plan_checks
+from credit_engine.vocabulary import sql_literal
 
 __all__ = ["TableOutcome", "classify_table", "connect"]
 
@@ -54,7 +55,7 @@ def connect(temp_dir: Path) -> Any:
     # only for the rows that failed the USCC expectation.
     con.create_function("uscc_problem", _uscc_problem, ["varchar"], "varchar")
     con.execute("SET TimeZone = 'UTC'")
-    con.execute(f"SET temp_directory = {_lit(str(temp_dir))}")
+    con.execute(f"SET temp_directory = {sql_literal(str(temp_dir))}")
     con.execute("SET memory_limit = '40%'")
     con.execute("SET preserve_insertion_order = true")
     return con
@@ -67,12 +68,8 @@ def _uscc_problem(code: str) -> str | None:
     return uscc_problem(code)
 
 
-def _lit(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
 def _files(paths: Sequence[Path]) -> str:
-    return "[" + ", ".join(_lit(str(p)) for p in paths) + "]"
+    return "[" + ", ".join(sql_literal(str(p)) for p in paths) + "]"
 
 
 def _relation(paths: Sequence[Path], columns: str, empty: str) -> str:
@@ -111,40 +108,42 @@ def _message(  # noqa: PLR0911 -- one sentence per reason code
     if code is QuarantineReason.KEY_CONFLICT:
         keys = ", ".join(contract.key)
         if not contract.is_versioned:
-            return _lit(
+            return sql_literal(
                 f"another row with the same {keys} but different content came first; "
                 f"records of {contract.name} are never updated, so send a correction "
                 "as a new record"
             )
         return _concat(
-            _lit(f"another row with the same {keys} and ingested_at "),
+            sql_literal(f"another row with the same {keys} and ingested_at "),
             _value(contract, "ingested_at"),
-            _lit(" but different content came first"),
+            sql_literal(" but different content came first"),
         )
     spec = contract.column(column)
-    name = _lit(column + " ")
+    name = sql_literal(column + " ")
     val = _value(contract, column)
     if code is QuarantineReason.MISSING_REQUIRED:
-        return _lit(f"{column} is empty but required")
+        return sql_literal(f"{column} is empty but required")
     if code is QuarantineReason.INVALID_TYPE:
-        raw = f"json_extract_string(_raw_values, {_lit('$.' + column)})"
-        tail = _lit(f"' is not a valid {spec.type.value}")
+        raw = f"json_extract_string(_raw_values, {sql_literal('$.' + column)})"
+        tail = sql_literal(f"' is not a valid {spec.type.value}")
         return _concat(name, _QUOTE, raw, tail)
     if code is QuarantineReason.INVALID_USCC:
         tail = " is not a valid USCC (length, characters or check character)"
-        return f"coalesce(uscc_problem({column}), {_concat(name, val, _lit(tail))})"
+        message = _concat(name, val, sql_literal(tail))
+        return f"coalesce(uscc_problem({column}), {message})"
     if code is QuarantineReason.UNKNOWN_CODE:
         allowed = ", ".join(spec.values or ())
-        return _concat(name, val, _lit(f" is not one of {allowed}"))
+        return _concat(name, val, sql_literal(f" is not one of {allowed}"))
     if code in (QuarantineReason.BELOW_MIN, QuarantineReason.ABOVE_MAX):
         kind = CheckKind.MIN if code is QuarantineReason.BELOW_MIN else CheckKind.MAX
         word = "below the minimum" if kind is CheckKind.MIN else "above the maximum"
         bounds = _bounds(contract, column, kind)
-        return _concat(name, val, _lit(f" is {word} {bounds}"))
+        return _concat(name, val, sql_literal(f" is {word} {bounds}"))
     if code is QuarantineReason.BAD_FORMAT:
-        return _concat(name, val, _lit(f" does not match {spec.pattern}"))
+        return _concat(name, val, sql_literal(f" does not match {spec.pattern}"))
     other = contract.time_column
-    return _concat(name, val, _lit(f" is before {other} "), _value(contract, other))
+    before = sql_literal(f" is before {other} ")
+    return _concat(name, val, before, _value(contract, other))
 
 
 def key_conflict_label(contract: SourceContract) -> str:
@@ -163,7 +162,7 @@ def _reason_text_sql(contract: SourceContract) -> str:
     labels.append((key_conflict_label(contract), QuarantineReason.KEY_CONFLICT, ""))
     seen = dict.fromkeys(labels)
     branches = " ".join(
-        f"WHEN {_lit(label)} THEN {_message(contract, code, column)}"
+        f"WHEN {sql_literal(label)} THEN {_message(contract, code, column)}"
         for label, code, column in seen
     )
     return (
@@ -282,7 +281,7 @@ def classify_table(
     outcome.rows_in = outcome.loaded + outcome.quarantined + outcome.duplicates
     cols = ", ".join(contract.column_names)
     wcols = ", ".join(f"w.{c}" for c in contract.column_names)
-    batch = _lit(batch_id)
+    batch = sql_literal(batch_id)
     joined = f"{work} w JOIN cls c USING (_seq)"
     copy_opts = (
         f"(FORMAT parquet, COMPRESSION zstd, FILE_SIZE_BYTES '{_FILE_SIZE}', "
@@ -294,11 +293,11 @@ def classify_table(
         con.execute(
             f"COPY (SELECT {wcols}, {batch} AS _batch_id, _row_hash_a, _row_hash_b "
             f"FROM {joined} WHERE c._status = 'load' ORDER BY _seq) "
-            f"TO {_lit(str(lake_out))} {copy_opts}"
+            f"TO {sql_literal(str(lake_out))} {copy_opts}"
         )
         outcome.lake_files = sorted(lake_out.glob("part-*.parquet"))
     if outcome.quarantined:
-        label = _lit(key_conflict_label(contract))
+        label = sql_literal(key_conflict_label(contract))
         con.execute(
             f"""CREATE OR REPLACE TEMP VIEW q AS
             SELECT {wcols}, _raw_values,
@@ -311,7 +310,7 @@ def classify_table(
             f"COPY (SELECT {cols}, _raw_values, _reasons, "
             f"{_reason_text_sql(contract)} AS _reason_text, _source_file, _row_number, "
             f"{batch} AS _batch_id, _row_hash_a, _row_hash_b FROM q ORDER BY _seq) "
-            f"TO {_lit(str(quarantine_out))} {copy_opts}"
+            f"TO {sql_literal(str(quarantine_out))} {copy_opts}"
         )
         outcome.quarantine_files = sorted(quarantine_out.glob("part-*.parquet"))
         outcome.reasons = {
@@ -327,11 +326,11 @@ def classify_table(
         duplicates_out.mkdir(parents=True, exist_ok=True)
         target = duplicates_out / "part-0.parquet"
         con.execute(
-            f"COPY (SELECT {_lit(contract.name)} AS table_name, "
+            f"COPY (SELECT {sql_literal(contract.name)} AS table_name, "
             "_source_file AS source_file, _row_number AS row_number, "
             f"c._dup_of AS duplicate_of, {batch} AS _batch_id "
             f"FROM {joined} WHERE c._status = 'duplicate' ORDER BY _seq) "
-            f"TO {_lit(str(target))} (FORMAT parquet, COMPRESSION zstd)"
+            f"TO {sql_literal(str(target))} (FORMAT parquet, COMPRESSION zstd)"
         )
         outcome.duplicate_files = [target]
     con.execute("DROP VIEW IF EXISTS q")

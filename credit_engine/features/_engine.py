@@ -16,6 +16,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from credit_engine import __version__
+from credit_engine.arrow_tables import table_from_frame
 from credit_engine.data import RecordKind
 from credit_engine.exceptions import DataContractError
 from credit_engine.features._registry import Definitions, ResolvedSet
@@ -65,11 +66,7 @@ def connect(
 
 
 def _spine_table(spine: pd.DataFrame | pa.Table) -> pa.Table:
-    table = (
-        spine
-        if isinstance(spine, pa.Table)
-        else pa.Table.from_pandas(spine, preserve_index=False)
-    )
+    table = spine if isinstance(spine, pa.Table) else table_from_frame(spine)
     missing = [c for c in ("uscc", "as_of") if c not in table.column_names]
     if missing:
         raise DataContractError(
@@ -222,7 +219,7 @@ def write_snapshot(
         "engine_version": __version__,
         "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }
-    table = pa.Table.from_pandas(frame, preserve_index=False)
+    table = table_from_frame(frame)
     meta = dict(table.schema.metadata or {})
     meta[LINEAGE_KEY] = json.dumps(lineage).encode()
     table = table.replace_schema_metadata(meta)

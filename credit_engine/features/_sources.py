@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any, Protocol
 
-import pandas as pd
 import pyarrow as pa
 
+from credit_engine.arrow_tables import table_from_frame
 from credit_engine.config import Settings
 from credit_engine.data import Lake, SourceContract
 from credit_engine.point_in_time import sql_literal
@@ -87,27 +87,6 @@ def spark_ddl(contract: SourceContract) -> str:
     return ", ".join(
         f"{c.name} {_spark_type(c.type.arrow_type())}" for c in contract.columns
     )
-
-
-def _from_pandas(frame: pd.DataFrame) -> pa.Table:
-    """Convert a frame to Arrow, time-zone-aware columns as UTC instants.
-
-    ``pa.Table.from_pandas`` reads such columns through ``Series.values``,
-    which pandas 3.1 deprecates (a warning per column and call); the UTC
-    instants and the zone, given separately, convert to the same values.
-    """
-    columns = {}
-    for name in frame.columns:
-        series = frame[name]
-        if isinstance(series.dtype, pd.DatetimeTZDtype):
-            utc = series.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy()
-            unit = series.dtype.unit
-            columns[str(name)] = pa.array(
-                utc, pa.timestamp(unit, tz="UTC"), from_pandas=True
-            )
-        else:
-            columns[str(name)] = pa.array(series, from_pandas=True)
-    return pa.table(columns)
 
 
 class LakeSources:
@@ -197,7 +176,7 @@ class FrameSources:
                     f"{empty_relation_sql(contract)}"
                 )
                 continue
-            table = data if isinstance(data, pa.Table) else _from_pandas(data)
+            table = data if isinstance(data, pa.Table) else table_from_frame(data)
             table = table.select(contract.column_names).cast(contract.arrow_schema())
             con.register(f"_frame_{name}", table)
             con.execute(
@@ -212,7 +191,7 @@ class FrameSources:
             if data is None:
                 frame = spark.createDataFrame([], spark_ddl(contract))
             else:
-                table = data if isinstance(data, pa.Table) else _from_pandas(data)
+                table = data if isinstance(data, pa.Table) else table_from_frame(data)
                 table = table.select(contract.column_names).cast(
                     contract.arrow_schema()
                 )

@@ -16,7 +16,10 @@ IRB validation practice of ANCHORS.md §6:
 - performance estimated from calibrated PDs while outcomes are not yet known
   (label delay): expected default rate and AUC with intervals, and the
   realised figures beside them once matured;
-- overrides: rate, direction and performance of overridden enterprises.
+- overrides: rate, direction and performance of overridden enterprises;
+- shadow scoring: a challenger's tiers against the champion's
+  (:func:`tier_agreement`: matrix, weighted kappa, enterprises whose tier
+  would change).
 
 Every threshold is data (``models/monitoring/thresholds.yaml``, loaded by
 :func:`load_thresholds`). :func:`monitor_model` runs one model,
@@ -77,7 +80,7 @@ from credit_engine.monitoring._migration import (
     migration_stability_test,
     migration_summary,
 )
-from credit_engine.monitoring._monitor import monitor_model
+from credit_engine.monitoring._monitor import NO_FEATURES, NO_REFERENCES, monitor_model
 from credit_engine.monitoring._overrides import (
     OverrideCohort,
     OverrideMonitoring,
@@ -97,6 +100,12 @@ from credit_engine.monitoring._report import (
     ModelMonitoring,
     MonitoringReport,
     ScoreStability,
+)
+from credit_engine.monitoring._shadow import (
+    AgreementPoint,
+    TierAgreement,
+    TierChange,
+    tier_agreement,
 )
 from credit_engine.monitoring._stability import (
     CsiResult,
@@ -127,9 +136,12 @@ __all__ = [
     "DECISION_COLUMNS",
     "LIGHTS",
     "MODEL_KEYS",
+    "NO_FEATURES",
+    "NO_REFERENCES",
     "OUTCOME_COLUMNS",
     "OVERRIDE_COLUMNS",
     "REPORT_KEYS",
+    "AgreementPoint",
     "AucSummary",
     "AucTest",
     "BacktestSummary",
@@ -166,6 +178,8 @@ __all__ = [
     "StabilityThresholds",
     "StatusRule",
     "TestThresholds",
+    "TierAgreement",
+    "TierChange",
     "auc_change_test",
     "backtest_cohort",
     "bin_shares",
@@ -194,6 +208,7 @@ __all__ = [
     "psi_from_shares",
     "ratio_light",
     "render_html",
+    "tier_agreement",
     "worst_light",
     "write_report",
 ]

@@ -53,7 +53,16 @@ from credit_engine.vocabulary import Tier
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["monitor_model"]
+__all__ = ["NO_FEATURES", "NO_REFERENCES", "monitor_model"]
+
+NO_REFERENCES = (
+    "the model version holds no frozen feature references (trained before "
+    "training stored them in validation.json); retrain it to monitor CSI"
+)
+"""Why CSI is unavailable for a model without feature references."""
+
+NO_FEATURES = "no feature frame of the latest cohort was given"
+"""Why CSI is unavailable when the caller passed no features."""
 
 
 def _features_csi(
@@ -61,8 +70,10 @@ def _features_csi(
     reference: ModelReference,
     thresholds: MonitoringThresholds,
 ) -> CsiResult:
-    if features is None or not reference.features:
-        return CsiResult(None, "green", (), (), ())
+    if not reference.features:
+        return CsiResult(None, "green", (), (), (), unavailable=NO_REFERENCES)
+    if features is None:
+        return CsiResult(None, "green", (), (), (), unavailable=NO_FEATURES)
     import pandas as pd
 
     missing = [c for c in ("uscc", "as_of") if c not in features.columns]
@@ -175,7 +186,9 @@ def monitor_model(
         ignored (not yet observable).
     features : pandas.DataFrame or None, default=None
         ``uscc, as_of`` and one column per referenced feature; CSI is computed
-        on its latest ``as_of``.
+        on its latest ``as_of``. Without it, or without feature references in
+        ``reference``, CSI is reported unavailable with the reason
+        (``csi.unavailable``).
     role : {"champion", "challenger"}, default="champion"
         Recorded in the result; see :func:`build_report`.
     migration_from : datetime.date or None, default=None

@@ -5,7 +5,8 @@
 ``score_psi``, ``grade_psi``, ``csi``, ``backtest``, ``auc_initial``,
 ``auc_current``, ``auc_change_p``, ``estimated``, ``hhi``, ``migration`` and,
 beside them, ``model_name``, ``version``, ``role``, ``status``, ``lights``,
-``observation_end``, ``horizon_days``, ``auc`` and ``cohorts``. Rendering
+``observation_end``, ``horizon_days``, ``auc``, ``cohorts`` and ``shadow`` (a
+challenger's tier agreement with the champion, shadow scoring). Rendering
 (:func:`render_html`) and writing (:func:`write_report`) live apart.
 """
 
@@ -22,6 +23,7 @@ from credit_engine.monitoring._discrimination import AucTest
 from credit_engine.monitoring._estimation import PerformanceEstimate
 from credit_engine.monitoring._migration import MigrationMatrix
 from credit_engine.monitoring._overrides import OverrideMonitoring
+from credit_engine.monitoring._shadow import TierAgreement
 from credit_engine.monitoring._stability import CsiResult, PsiPoint
 from credit_engine.validation import Light
 
@@ -62,6 +64,7 @@ MODEL_KEYS: tuple[str, ...] = (
     "estimated",
     "hhi",
     "migration",
+    "shadow",
 )
 """Keys of each ``models.<name>`` entry, in order."""
 
@@ -277,6 +280,10 @@ class ModelMonitoring:
         Grade HHI of the latest cohort against initial validation.
     migration : MigrationResult
         Grade and tier migration matrices.
+    shadow : TierAgreement or None
+        A challenger's shadow tiers against the champion's (tier-agreement
+        matrix, enterprises whose tier would change); ``None`` for a champion
+        or when not compared. Informational: not a status part.
     """
 
     model_name: str
@@ -298,6 +305,7 @@ class ModelMonitoring:
     estimated: EstimationSummary
     hhi: ConcentrationChange
     migration: MigrationResult
+    shadow: TierAgreement | None = None
 
     def to_json_dict(self) -> dict[str, Any]:
         """Return the model's monitoring as JSON data (keys: :data:`MODEL_KEYS`)."""
@@ -332,6 +340,10 @@ class MonitoringReport:
         Overall status.
     thresholds_version : int
         Version of the thresholds file used (not part of the stable keys).
+    notes : tuple of str
+        What the report could not cover and why (a model without cohorts, data
+        freshness not provided...); shown in the HTML, and written by callers
+        beside the stable keys. Not part of :meth:`to_json_dict`.
     """
 
     as_of: dt.date
@@ -340,6 +352,7 @@ class MonitoringReport:
     data: dict[str, dict[str, Any]]
     status: Light
     thresholds_version: int = field(default=0, compare=False)
+    notes: tuple[str, ...] = field(default=(), compare=False)
 
     def to_json_dict(self) -> dict[str, Any]:
         """Return the report as JSON data with exactly the keys :data:`REPORT_KEYS`.

@@ -99,6 +99,10 @@ class CsiResult:
         One per feature, largest CSI first.
     missing_columns : tuple of str
         Referenced features absent from the cohort's frame (not compared).
+    unavailable : str or None
+        Why CSI was not computed (no frozen feature references with the model,
+        no feature frame); ``None`` when it was. An unavailable CSI is green:
+        it does not move the status, and the reason is shown instead.
     """
 
     as_of: dt.date | None
@@ -107,6 +111,7 @@ class CsiResult:
     amber_features: tuple[str, ...]
     features: tuple[FeatureDrift, ...]
     missing_columns: tuple[str, ...] = ()
+    unavailable: str | None = None
 
 
 def psi_from_shares(

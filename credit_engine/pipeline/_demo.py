@@ -10,6 +10,7 @@ from credit_engine.pipeline._progress import PipelineProgress, SilentProgress
 from credit_engine.pipeline._results import (
     DemoResult,
     DemoStep,
+    MonitoringStep,
     RatingOutcome,
     StepPhase,
 )
@@ -17,20 +18,27 @@ from credit_engine.pipeline._steps import (
     build_feature_snapshot,
     check_ingestion,
     ingest_records,
+    monitor_models,
     month_ends,
     promote_challenger,
-    rate_enterprises,
+    registered_model_names,
     simulate_records,
     simulation_config,
     train_models,
 )
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from credit_engine.config import Settings
+    from credit_engine.rating import RatingEngine
+    from credit_engine.registry import LoadedModel
 
 __all__ = [
+    "DEMO_COHORT_DATES",
     "DEMO_FEATURE_DATES",
     "DEMO_FEATURE_SET",
+    "DEMO_MONITOR_DATE",
     "DEMO_RATING_DATES",
     "DEMO_WINDOW",
     "OnStep",
@@ -48,6 +56,15 @@ DEMO_FEATURE_SET = "credit_v1"
 
 DEMO_RATING_DATES = (dt.date(2026, 3, 31), dt.date(2026, 6, 30))
 """Last day under customs Order 251, and a quarter into Order 282."""
+
+DEMO_MONITOR_DATE = DEMO_WINDOW[1]
+"""Date of the demo's monitoring report: the zone's last simulated day, when
+the cohorts of the out-of-time dates (a year earlier) have matured."""
+
+DEMO_COHORT_DATES = (*DEMO_FEATURE_DATES[-3:], DEMO_MONITOR_DATE)
+"""Cohorts the monitoring step rates besides :data:`DEMO_RATING_DATES`: the
+snapshot's three out-of-time dates (matured by :data:`DEMO_MONITOR_DATE`; rated
+from the snapshot's features, no new query) and the monitoring date itself."""
 
 _DIRTY_RATE = 0.01
 
@@ -69,7 +86,7 @@ def run_demo(
     on_step: OnStep | None = None,
     progress: PipelineProgress | None = None,
 ) -> DemoResult:
-    """Run the main job on the default zone: simulate, ingest, features, models, rate.
+    """Run the main job on the default zone: simulate, ingest, features, ... monitor.
 
     1. Simulate ``enterprises`` enterprises over :data:`DEMO_WINDOW` into
        ``HOME/zone/records`` (truth in ``HOME/zone/records_truth``).
@@ -81,9 +98,13 @@ def run_demo(
     4. Train every model spec (registered as challenger).
     5. Promote each challenger through its gates.
     6. If nothing failed, rate every enterprise at both
-       :data:`DEMO_RATING_DATES` and count the tier migrations between them.
+       :data:`DEMO_RATING_DATES` (one feature query; the models the policy does
+       not serve in shadow) and count the tier migrations between them.
+    7. Monitor: rate the cohorts :data:`DEMO_COHORT_DATES` the same way, then
+       write the monitoring report at :data:`DEMO_MONITOR_DATE` and log it to
+       MLflow against each champion.
 
-    Steps 4-6 run only with ``models=True``. Failures of the self-check and
+    Steps 4-7 run only with ``models=True``. Failures of the self-check and
     refused promotions are returned in the result (see
     :attr:`DemoResult.ok` and :meth:`DemoResult.failures`); nothing is printed.
 
@@ -163,22 +184,47 @@ def run_demo(
     if not result.ok:
         return result
 
+    from credit_engine.rating import RatingEngine
+
     notify(DemoStep.RATE, StepPhase.STARTED, result)
-    result.rating = _rate_twice(settings, shown)
+    with shown.rating() as say:
+        engine = RatingEngine(settings)
+        shadow = engine.shadow_models(registered_model_names(settings))
+        result.rating = _rate_twice(engine, shadow, say)
     notify(DemoStep.RATE, StepPhase.FINISHED, result)
+
+    notify(DemoStep.MONITOR, StepPhase.STARTED, result)
+    from credit_engine.rating import rate_dates as rating_dates
+
+    with shown.rating() as say:
+        cohorts = rating_dates(
+            engine, DEMO_COHORT_DATES, actor="demo", shadow=shadow,
+            features=_snapshot_frame(result), keep_features=True, progress=say,
+        )  # fmt: skip
+    outcome = monitor_models(settings, DEMO_MONITOR_DATE, features=cohorts[-1].features)
+    for cohort in cohorts:  # the report holds what is needed; free the memory
+        cohort.features = None
+    result.monitoring = MonitoringStep(cohorts=cohorts, outcome=outcome)
+    notify(DemoStep.MONITOR, StepPhase.FINISHED, result)
     return result
 
 
-def _rate_twice(settings: Settings, progress: PipelineProgress) -> RatingOutcome:
+def _snapshot_frame(result: DemoResult) -> pd.DataFrame | None:
+    return None if result.features is None else result.features.frame
+
+
+def _rate_twice(
+    engine: RatingEngine, shadow: list[LoadedModel], say: Callable[[str], None]
+) -> RatingOutcome:
     """Step 6: rate at both demo dates; count the migrations between them."""
-    from credit_engine.store import OperationalStore
+    from credit_engine.rating import rate_dates as rating_dates
 
     first_date, last_date = DEMO_RATING_DATES
-    first = rate_enterprises(settings, first_date, actor="demo", progress=progress)
-    last = rate_enterprises(settings, last_date, actor="demo", progress=progress)
-    matrix = OperationalStore.from_settings(settings).migration_matrix(
-        first_date, last_date
-    )
+    first, last = rating_dates(
+        engine, DEMO_RATING_DATES, actor="demo", shadow=shadow, keep_decisions=True,
+        progress=say,
+    )  # fmt: skip
+    matrix = engine.store.migration_matrix(first_date, last_date)
     return RatingOutcome(
         first_date=first_date, last_date=last_date, first=first, last=last,
         migrations=matrix,

@@ -17,11 +17,13 @@ if TYPE_CHECKING:
     from credit_engine.registry import PromotionResult
     from credit_engine.simulation import SimulationSummary, ZoneAudit
     from credit_engine.training import TrainedModel
+    from credit_engine.watch import MonitoringOutcome
 
 __all__ = [
     "DemoResult",
     "DemoStep",
     "FeatureSnapshot",
+    "MonitoringStep",
     "PromotionOutcome",
     "RatingOutcome",
     "StepPhase",
@@ -29,12 +31,12 @@ __all__ = [
 
 
 class DemoStep(IntEnum):
-    """The six steps of the demo, numbered in the order they run.
+    """The seven steps of the demo, numbered in the order they run.
 
     Examples
     --------
     >>> f"{DemoStep.FEATURES.value}/{len(DemoStep)} {DemoStep.FEATURES.title}"
-    '3/6 build point-in-time features (12 monthly rating dates)'
+    '3/7 build point-in-time features (12 monthly rating dates)'
     """
 
     SIMULATE = 1
@@ -43,6 +45,7 @@ class DemoStep(IntEnum):
     TRAIN = 4
     PROMOTE = 5
     RATE = 6
+    MONITOR = 7
 
     @property
     def title(self) -> str:
@@ -57,6 +60,7 @@ _TITLES: dict[DemoStep, str] = {
     DemoStep.TRAIN: "train and validate the graded and risk models",
     DemoStep.PROMOTE: "promote the challengers through the gates",
     DemoStep.RATE: "rate every enterprise: statutory facts, policy, tiers",
+    DemoStep.MONITOR: "monitor the models: cohorts, back-tests, stability, shadow",
 }
 
 
@@ -160,6 +164,22 @@ class RatingOutcome:
     migrations: pd.DataFrame
 
 
+@dataclass(frozen=True)
+class MonitoringStep:
+    """The demo's monitoring: the cohorts it rated and the report.
+
+    Attributes
+    ----------
+    cohorts : list of RatingResult
+        Rating runs made for monitoring (served runs with their shadow runs).
+    outcome : MonitoringOutcome
+        The monitoring report, its files and MLflow runs.
+    """
+
+    cohorts: list[RatingResult]
+    outcome: MonitoringOutcome
+
+
 @dataclass
 class DemoResult:
     """What the demo did, filled step by step (a step not run leaves its default).
@@ -181,6 +201,8 @@ class DemoResult:
         Step 5: one per trained model.
     rating : RatingOutcome or None
         Step 6: run only when everything before succeeded.
+    monitoring : MonitoringStep or None
+        Step 7: run after step 6.
     """
 
     simulation: SimulationSummary | None = None
@@ -190,6 +212,7 @@ class DemoResult:
     trained: list[TrainedModel] = field(default_factory=list)
     promotions: list[PromotionOutcome] = field(default_factory=list)
     rating: RatingOutcome | None = None
+    monitoring: MonitoringStep | None = None
 
     @property
     def self_check_ok(self) -> bool:

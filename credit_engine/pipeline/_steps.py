@@ -19,6 +19,8 @@ from credit_engine.pipeline._results import FeatureSnapshot, PromotionOutcome
 from credit_engine.vocabulary import Engine
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from credit_engine.config import Settings
     from credit_engine.data import IngestReport
     from credit_engine.features import LakeSources, ResolvedSet
@@ -29,14 +31,18 @@ if TYPE_CHECKING:
         ZoneAudit,
     )
     from credit_engine.training import TrainedModel
+    from credit_engine.watch import MonitoringOutcome
 
 __all__ = [
     "build_feature_snapshot",
     "check_ingestion",
     "ingest_records",
     "month_ends",
+    "monitor_models",
     "promote_challenger",
+    "rate_dates",
     "rate_enterprises",
+    "registered_model_names",
     "simulate_records",
     "simulation_config",
     "train_models",
@@ -269,19 +275,47 @@ def promote_challenger(
 ) -> PromotionOutcome:
     """Promote the challenger of registered model ``name`` if its gates pass.
 
-    A refusal (or any engine error) is returned in the outcome, not raised.
+    The challenger's shadow runs are read from the store for the
+    ``min_shadow_days`` gate. A refusal (or any engine error) is returned in
+    the outcome, not raised.
     """
     from credit_engine.exceptions import CreditEngineError, PromotionRefusedError
-    from credit_engine.registry import PromotionResult, promote
+    from credit_engine.registry import (
+        CHALLENGER,
+        PromotionResult,
+        alias_version,
+        promote,
+    )
+    from credit_engine.store import OperationalStore
+    from credit_engine.watch import shadow_period
 
     try:
-        result = promote(settings, name, reason=reason)
+        challenger = alias_version(settings, name, CHALLENGER)
+        shadow = (
+            None
+            if challenger is None
+            else shadow_period(
+                OperationalStore.from_settings(settings), name, challenger
+            )
+        )
+        result = promote(settings, name, reason=reason, shadow=shadow)
     except PromotionRefusedError as exc:
         gates = exc.result if isinstance(exc.result, PromotionResult) else None
         return PromotionOutcome(name=name, result=gates, error=exc)
     except CreditEngineError as exc:
         return PromotionOutcome(name=name, result=None, error=exc)
     return PromotionOutcome(name=name, result=result)
+
+
+def registered_model_names(settings: Settings) -> list[str]:
+    """Return the registered names of the model specs under ``models/``, in order."""
+    from credit_engine.training import load_model_spec, model_spec_names
+
+    folder = settings.definitions_dir / "models"
+    return [
+        load_model_spec(folder, name).registered_name
+        for name in model_spec_names(folder)
+    ]
 
 
 def rate_enterprises(
@@ -291,12 +325,16 @@ def rate_enterprises(
     policy: str = "zone",
     policy_version: int | None = None,
     actor: str = "cli",
+    shadow: bool = False,
     progress: PipelineProgress | None = None,
 ) -> RatingResult:
     """Rate every enterprise known at ``as_of`` and record the run.
 
     Loads a :class:`~credit_engine.rating.RatingEngine` (policy, rules,
     champion) and rates; see :meth:`~credit_engine.rating.RatingEngine.rate`.
+    With ``shadow``, the champion and challenger of every model spec (other
+    than the serving version) also rate the same inputs, recorded as shadow
+    runs (:meth:`~credit_engine.rating.RatingEngine.shadow_models`).
     """
     from credit_engine.rating import RatingEngine
 
@@ -304,7 +342,64 @@ def rate_enterprises(
         engine = RatingEngine(
             settings, policy_name=policy, policy_version=policy_version
         )
-        return engine.rate(as_of, actor=actor, progress=step)
+        models = (
+            engine.shadow_models(registered_model_names(settings)) if shadow else []
+        )
+        return engine.rate(as_of, actor=actor, progress=step, shadow=models)
+
+
+def rate_dates(
+    settings: Settings,
+    dates: Sequence[dt.date],
+    *,
+    policy: str = "zone",
+    policy_version: int | None = None,
+    actor: str = "cli",
+    shadow: bool = False,
+    features: pd.DataFrame | None = None,
+    keep_decisions: bool = False,
+    progress: PipelineProgress | None = None,
+) -> list[RatingResult]:
+    """Rate every enterprise at several dates and record the runs (oldest first).
+
+    One engine for all dates, and one feature query per batch of dates (see
+    :func:`credit_engine.rating.rate_dates`); ``features`` (e.g. the training
+    snapshot) spares the query for the dates it covers. ``shadow`` as in
+    :func:`rate_enterprises`. Decisions are kept in the results only with
+    ``keep_decisions`` (otherwise their summaries).
+    """
+    from credit_engine.rating import RatingEngine
+    from credit_engine.rating import rate_dates as rating_dates
+
+    with (progress or SilentProgress()).rating() as step:
+        engine = RatingEngine(
+            settings, policy_name=policy, policy_version=policy_version
+        )
+        models = (
+            engine.shadow_models(registered_model_names(settings)) if shadow else []
+        )
+        return rating_dates(
+            engine, dates, actor=actor, shadow=models, features=features, progress=step,
+            keep_decisions=keep_decisions,
+        )  # fmt: skip
+
+
+def monitor_models(
+    settings: Settings,
+    as_of: dt.date,
+    *,
+    report_json: Path | None = None,
+    features: pd.DataFrame | None = None,
+) -> MonitoringOutcome:
+    """Monitor every model's champion and challenger at ``as_of``; write and log it.
+
+    See :func:`credit_engine.watch.monitor` (default options: the latest 24
+    cohorts, the report under ``HOME/reports/monitoring/<as_of>/``, logged to
+    MLflow against each champion).
+    """
+    from credit_engine.watch import monitor
+
+    return monitor(settings, as_of, report_json=report_json, features=features)
 
 
 def month_ends(first: dt.date, count: int) -> list[dt.date]:

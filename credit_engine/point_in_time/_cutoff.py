@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from credit_engine.vocabulary import sql_in
+from credit_engine.vocabulary import sql_in, sql_literal
 
 __all__ = [
     "CUTOFF_COLUMN",
@@ -19,17 +19,6 @@ __all__ = [
 
 CUTOFF_COLUMN = "_cutoff"
 """Column holding each spine row's cutoff (see :func:`spine_sql`)."""
-
-
-def sql_literal(text: str) -> str:
-    """Quote ``text`` as an SQL string literal.
-
-    Examples
-    --------
-    >>> sql_literal("O'Brien")
-    "'O''Brien'"
-    """
-    return "'" + text.replace("'", "''") + "'"
 
 
 def uscc_filter(column: str, usccs: Sequence[str] | None) -> str | None:

@@ -3,11 +3,21 @@
 :class:`RatingEngine` loads the policy, the rule sets, the champion model and
 the operational store once; :meth:`RatingEngine.rate` builds the features known
 at the rating date, rates them, derives the statutory facts, applies overrides
-and the policy (:mod:`credit_engine.decisioning`) and records the run.
+and the policy (:mod:`credit_engine.decisioning`) and records the run; with
+shadow models (:meth:`RatingEngine.shadow_models`) it also records what each
+would have decided, as shadow runs that are never served.
+:func:`rate_dates` rates several dates with one feature query per batch of
+dates.
 """
 
 from __future__ import annotations
 
+from credit_engine.rating._many import (
+    ROWS_PER_QUERY,
+    date_batches,
+    month_ends_between,
+    rate_dates,
+)
 from credit_engine.rating._replay import (
     ReplayResult,
     decision_payload,
@@ -16,10 +26,14 @@ from credit_engine.rating._replay import (
 from credit_engine.rating._run import RatingEngine, RatingResult, summarise
 
 __all__ = [
+    "ROWS_PER_QUERY",
     "RatingEngine",
     "RatingResult",
     "ReplayResult",
+    "date_batches",
     "decision_payload",
+    "month_ends_between",
+    "rate_dates",
     "replay_decision",
     "summarise",
 ]

@@ -1,4 +1,8 @@
-"""Rate every enterprise at a date: features, model, facts, decisions, store."""
+"""Rate every enterprise at a date: features, model, facts, decisions, store.
+
+With shadow models, the same features, statutory facts and overrides are also
+decided by each shadow model and recorded as shadow runs (never served).
+"""
 
 from __future__ import annotations
 
@@ -15,6 +19,8 @@ from credit_engine.config import Settings
 from credit_engine.decisioning import (
     Decision,
     DecisionContext,
+    FactInForce,
+    Override,
     Policy,
     ReasonCatalogue,
     decide_frame,
@@ -30,14 +36,23 @@ from credit_engine.features import (
     enterprise_spine,
     load_definitions,
 )
-from credit_engine.registry import LoadedModel, load_rating_model
+from credit_engine.registry import (
+    CHALLENGER,
+    CHAMPION,
+    LoadedModel,
+    alias_version,
+    load_rating_model,
+)
 from credit_engine.rules import RuleBook, statutory_facts
-from credit_engine.store import OperationalStore, RatingRun
+from credit_engine.store import OperationalStore, RatingRun, RunRole
 from credit_engine.vocabulary import DecidedBy, Tier
 
 __all__ = ["RatingEngine", "RatingResult", "summarise"]
 
 Progress = Callable[[str], None]
+
+_FACTS_BY_USCC = 1000
+"""Up to this many enterprises, statutory facts are read for them only."""
 
 
 def summarise(as_of: dt.date, decisions: Sequence[Decision]) -> dict[str, Any]:
@@ -70,17 +85,42 @@ class RatingResult:
     run_id : int or None
         Run id in the operational store (None when not stored).
     decisions : list of Decision
-        One per enterprise, ordered by USCC.
+        One per enterprise, ordered by USCC (empty when the caller asked not
+        to keep them, e.g. rating many dates).
     summary : dict
         :func:`summarise` of the decisions.
     timings : dict of str to float
         Seconds per step.
+    model_name, model_version : str
+        The model version that graded.
+    role : RunRole
+        ``served`` (the zone's decisions) or ``shadow``.
+    shadow : list of RatingResult
+        The shadow runs made with this served run (same date and inputs).
+    features : pandas.DataFrame or None
+        The feature rows rated, when the caller asked to keep them (e.g. for
+        the CSI of a monitoring report at this date).
     """
 
     run_id: int | None
     decisions: list[Decision]
     summary: dict[str, Any]
     timings: dict[str, float] = field(default_factory=dict)
+    model_name: str = ""
+    model_version: str = ""
+    role: RunRole = RunRole.SERVED
+    shadow: list[RatingResult] = field(default_factory=list)
+    features: pd.DataFrame | None = field(default=None, repr=False)
+
+    def to_json_dict(self) -> dict[str, Any]:
+        """Return the summary with the model, role, run id and shadow runs."""
+        out: dict[str, Any] = dict(self.summary)
+        out["run_id"] = self.run_id
+        out["model"] = {"name": self.model_name, "version": self.model_version}
+        out["role"] = self.role.value
+        if self.shadow:
+            out["shadow"] = [s.to_json_dict() for s in self.shadow]
+        return out
 
 
 class RatingEngine:
@@ -123,43 +163,98 @@ class RatingEngine:
         self.feature_set = str(
             self.loaded.model.metadata.get("feature_set", "credit_v1")
         )
-        missing = self.catalogue.missing(self.loaded.model.features)
+        self._check_reasons(self.loaded)
+        self.store = store or OperationalStore.from_settings(settings)
+
+    def _check_reasons(self, loaded: LoadedModel) -> None:
+        missing = self.catalogue.missing(loaded.model.features)
         if missing:
             raise ConfigurationError(
-                f"Features {missing[:5]} of model {self.loaded.name} have no reason "
+                f"Features {missing[:5]} of model {loaded.name} have no reason "
                 "code; add them to features/reason_codes.yaml."
             )
-        self.store = store or OperationalStore.from_settings(settings)
+
+    def shadow_models(self, names: Sequence[str]) -> list[LoadedModel]:
+        """Load the versions to rate in shadow beside the served champion.
+
+        For each registered model of ``names``: its champion and its
+        challenger, except the version that serves (the policy's champion)
+        and versions already listed. A model the policy does not name is
+        never served, so its champion is rated in shadow too: its cohorts for
+        monitoring are those shadow runs.
+
+        Parameters
+        ----------
+        names : sequence of str
+            Registered model names (e.g. from the model specs).
+
+        Returns
+        -------
+        list of LoadedModel
+            In the order of ``names``, champion before challenger; models
+            without either alias are skipped.
+        """
+        seen = {(self.loaded.name, str(self.loaded.version))}
+        out = []
+        for name in names:
+            for alias in (CHAMPION, CHALLENGER):
+                version = alias_version(self.settings, name, alias)
+                if version is None or (name, version) in seen:
+                    continue
+                seen.add((name, version))
+                loaded = load_rating_model(self.settings, name, version=version)
+                self._check_reasons(loaded)
+                out.append(loaded)
+        return out
 
     def sources(self) -> Sources:
         """Return the engine home's committed lake."""
         return LakeSources.from_settings(self.settings, self.definitions.contracts)
 
     def features(
-        self, as_of: dt.date, *, usccs: Sequence[str] | None = None
+        self,
+        as_of: dt.date,
+        *,
+        usccs: Sequence[str] | None = None,
+        feature_set: str | None = None,
     ) -> pd.DataFrame:
-        """Feature rows of every enterprise known at ``as_of`` (or of ``usccs``)."""
+        """Feature rows of every enterprise known at ``as_of`` (or of ``usccs``).
+
+        ``feature_set`` defaults to the served model's.
+        """
         sources = self.sources()
         spine = enterprise_spine(sources, self.definitions, [as_of])
         if usccs is not None:
             spine = spine[spine["uscc"].isin(list(usccs))]
         return build_feature_frame(
             spine,
-            self.feature_set,
+            feature_set or self.feature_set,
             definitions=self.definitions,
             sources=sources,
             usccs=None if usccs is None else list(usccs),
         )
 
-    def context(self, as_of: dt.date) -> DecisionContext:
+    def context(
+        self, as_of: dt.date, model: LoadedModel | None = None
+    ) -> DecisionContext:
         """Return what is fixed for a run at ``as_of``: policy, versions, catalogue."""
+        used = model or self.loaded
         return DecisionContext(
             as_of=as_of,
             policy=self.policy,
             catalogue=self.catalogue,
-            model_name=self.loaded.name,
-            model_version=str(self.loaded.version),
+            model_name=used.name,
+            model_version=str(used.version),
             rule_sets=self.rulebook.versions(as_of),
+        )
+
+    def facts(self, as_of: dt.date, usccs: Sequence[str]) -> pd.DataFrame:
+        """Statutory facts in force at ``as_of`` (of ``usccs`` when few)."""
+        return statutory_facts(
+            self.sources(),
+            as_of,
+            rulebook=self.rulebook,
+            usccs=None if len(usccs) > _FACTS_BY_USCC else list(usccs),
         )
 
     def decide(
@@ -169,6 +264,7 @@ class RatingEngine:
         *,
         facts: pd.DataFrame | None = None,
         timings: dict[str, float] | None = None,
+        model: LoadedModel | None = None,
     ) -> list[Decision]:
         """Decide every row of a feature frame at ``as_of`` (no storing).
 
@@ -182,10 +278,14 @@ class RatingEngine:
             Statutory facts (default: computed from the lake).
         timings : dict, optional
             Filled with the seconds of each step.
+        model : LoadedModel, optional
+            The model that grades (default: the served champion); a shadow
+            model goes through the same facts, overrides and policy.
         """
+        used = model or self.loaded
         clock = timings if timings is not None else {}
         start = time.perf_counter()
-        rated = self.loaded.model.rate(features)
+        rated = used.model.rate(features)
         rated.insert(0, "uscc", features["uscc"].to_numpy())
         policy_features = [
             r.when.feature for r in self.policy.rules if r.when.feature is not None
@@ -195,22 +295,22 @@ class RatingEngine:
         clock["model"] = time.perf_counter() - start
 
         start = time.perf_counter()
-        if facts is None:
-            usccs = features["uscc"].tolist()
-            facts = statutory_facts(
-                self.sources(),
-                as_of,
-                rulebook=self.rulebook,
-                usccs=None if len(usccs) > 1000 else usccs,
-            )
-        grouped = facts_by_uscc(facts)
-        overrides = overrides_by_uscc(self.store.overrides_in_force(as_of))
+        inputs = self._inputs(as_of, features["uscc"].tolist(), facts)
         clock["facts"] = time.perf_counter() - start
 
         start = time.perf_counter()
-        decisions = decide_frame(rated, grouped, overrides, self.context(as_of))
+        decisions = decide_frame(rated, *inputs, self.context(as_of, used))
         clock["decide"] = time.perf_counter() - start
         return decisions
+
+    def _inputs(
+        self, as_of: dt.date, usccs: Sequence[str], facts: pd.DataFrame | None
+    ) -> tuple[dict[str, list[FactInForce]], dict[str, Override]]:
+        """Return the statutory facts and overrides in force by enterprise."""
+        if facts is None:
+            facts = self.facts(as_of, usccs)
+        grouped = facts_by_uscc(facts)
+        return grouped, overrides_by_uscc(self.store.overrides_in_force(as_of))
 
     def record(
         self,
@@ -219,20 +319,34 @@ class RatingEngine:
         *,
         actor: str,
         started_at: dt.datetime,
+        model: LoadedModel | None = None,
+        role: RunRole = RunRole.SERVED,
     ) -> int:
-        """Store a run and its decisions; return the run id."""
+        """Store a run and its decisions; return the run id.
+
+        ``model`` (default: the served champion) and ``role`` (``shadow`` for a
+        shadow model's decisions) are recorded on the run.
+        """
+        used = model or self.loaded
+        if role is RunRole.SERVED and used is not self.loaded:
+            raise ConfigurationError(
+                f"Only the policy's champion ({self.loaded.name} v"
+                f"{self.loaded.version}) serves; record {used.name} v{used.version} "
+                "as a shadow run (role=RunRole.SHADOW)."
+            )
         run = RatingRun(
             as_of=as_of,
             started_at=started_at,
             finished_at=dt.datetime.now(dt.UTC),
             actor=actor,
-            model_name=self.loaded.name,
-            model_version=str(self.loaded.version),
+            model_name=used.name,
+            model_version=str(used.version),
             policy_name=self.policy.name,
             policy_version=self.policy.version,
             rule_sets=self.rulebook.versions(as_of),
             lake_state=self.sources().lineage(),
             summary=summarise(as_of, decisions),
+            role=role,
         )
         return self.store.record_run(run, [d.to_record() for d in decisions])
 
@@ -244,6 +358,10 @@ class RatingEngine:
         usccs: Sequence[str] | None = None,
         store: bool | None = None,
         progress: Progress | None = None,
+        shadow: Sequence[LoadedModel] = (),
+        features: pd.DataFrame | None = None,
+        keep_decisions: bool = True,
+        keep_features: bool = False,
     ) -> RatingResult:
         """Rate every enterprise known at ``as_of`` and record the run.
 
@@ -262,6 +380,19 @@ class RatingEngine:
             yes for a run of every enterprise, no for a partial one).
         progress : callable, optional
             Called with the name of each step as it starts.
+        shadow : sequence of LoadedModel, default=()
+            Models (see :meth:`shadow_models`) that also decide the same rows,
+            with the same statutory facts and overrides, each recorded as a
+            shadow run (never served); their results are in ``shadow``.
+        features : pandas.DataFrame, optional
+            Feature rows of ``as_of`` already built (``uscc`` and the feature
+            columns, e.g. a slice of a multi-date snapshot), used for every
+            model whose input columns it holds; default: built from the lake.
+        keep_decisions : bool, default=True
+            Keep the decisions in the result (``False`` saves memory when
+            rating many dates; the summary is kept).
+        keep_features : bool, default=False
+            Keep the served model's feature rows in the result (``features``).
 
         Returns
         -------
@@ -278,16 +409,109 @@ class RatingEngine:
         timings: dict[str, float] = {}
         say("features")
         start = time.perf_counter()
-        features = self.features(as_of, usccs=usccs)
+        frames: dict[str, pd.DataFrame] = {}
+        served = self._features_for(
+            self.loaded, as_of, usccs=usccs, given=features, built=frames
+        )
         timings["features"] = time.perf_counter() - start
         say("model, statutory facts and decisions")
-        decisions = self.decide(features, as_of, timings=timings)
-        run_id = None
+        start = time.perf_counter()
+        facts = self.facts(as_of, served["uscc"].tolist())
+        read_facts = time.perf_counter() - start
+        decisions = self.decide(served, as_of, facts=facts, timings=timings)
+        timings["facts"] += read_facts
         if store is None:
             store = usccs is None
+        run_id = None
         if store:
             say("store")
             start = time.perf_counter()
             run_id = self.record(as_of, decisions, actor=actor, started_at=started_at)
             timings["store"] = time.perf_counter() - start
-        return RatingResult(run_id, decisions, summarise(as_of, decisions), timings)
+        result = RatingResult(
+            run_id,
+            decisions if keep_decisions else [],
+            summarise(as_of, decisions),
+            timings,
+            model_name=self.loaded.name,
+            model_version=str(self.loaded.version),
+            features=served if keep_features else None,
+        )
+        for model in shadow:
+            say(f"shadow: {model.name} v{model.version}")
+            result.shadow.append(
+                self._shadow_run(
+                    model,
+                    as_of,
+                    usccs=usccs,
+                    given=features,
+                    built=frames,
+                    facts=facts,
+                    actor=actor,
+                    store=store,
+                    keep_decisions=keep_decisions,
+                )
+            )
+        return result
+
+    def _features_for(
+        self,
+        model: LoadedModel,
+        as_of: dt.date,
+        *,
+        usccs: Sequence[str] | None,
+        given: pd.DataFrame | None,
+        built: dict[str, pd.DataFrame],
+    ) -> pd.DataFrame:
+        """Feature rows ``model`` can read: ``given`` if it has its columns."""
+        needed = {"uscc", *model.model.input_columns()}
+        policy = {r.when.feature for r in self.policy.rules if r.when.feature}
+        if given is not None and needed | policy <= set(given.columns):
+            return given
+        feature_set = str(model.model.metadata.get("feature_set", self.feature_set))
+        if feature_set not in built:
+            built[feature_set] = self.features(
+                as_of, usccs=usccs, feature_set=feature_set
+            )
+        return built[feature_set]
+
+    def _shadow_run(
+        self,
+        model: LoadedModel,
+        as_of: dt.date,
+        *,
+        usccs: Sequence[str] | None,
+        given: pd.DataFrame | None,
+        built: dict[str, pd.DataFrame],
+        facts: pd.DataFrame,
+        actor: str,
+        store: bool,
+        keep_decisions: bool,
+    ) -> RatingResult:
+        started_at = dt.datetime.now(dt.UTC)
+        timings: dict[str, float] = {}
+        start = time.perf_counter()
+        frame = self._features_for(model, as_of, usccs=usccs, given=given, built=built)
+        timings["features"] = time.perf_counter() - start
+        decisions = self.decide(frame, as_of, facts=facts, timings=timings, model=model)
+        run_id = None
+        if store:
+            start = time.perf_counter()
+            run_id = self.record(
+                as_of,
+                decisions,
+                actor=actor,
+                started_at=started_at,
+                model=model,
+                role=RunRole.SHADOW,
+            )
+            timings["store"] = time.perf_counter() - start
+        return RatingResult(
+            run_id,
+            decisions if keep_decisions else [],
+            summarise(as_of, decisions),
+            timings,
+            model_name=model.name,
+            model_version=str(model.version),
+            role=RunRole.SHADOW,
+        )

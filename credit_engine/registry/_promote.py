@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -29,6 +30,7 @@ __all__ = [
     "OOT_ROWS_ARTIFACT",
     "GateResult",
     "PromotionResult",
+    "ShadowPeriod",
     "promote",
 ]
 
@@ -43,6 +45,79 @@ class GateResult:
     gate: str
     passed: bool
     detail: str
+
+
+@dataclass(frozen=True)
+class ShadowPeriod:
+    """The shadow runs of a model version: how many, first and last rating date.
+
+    The registry does not read the operational store; whoever promotes reads
+    the version's shadow runs there and passes this (``credit-engine promote``
+    does).
+
+    Attributes
+    ----------
+    runs : int
+        Rating dates with a shadow run of the version.
+    first, last : datetime.date or None
+        First and last of those dates (``None`` without runs).
+
+    Examples
+    --------
+    >>> import datetime as dt
+    >>> ShadowPeriod(3, dt.date(2026, 1, 31), dt.date(2026, 3, 31)).days
+    59
+    >>> ShadowPeriod(0, None, None).days
+    0
+    """
+
+    runs: int
+    first: dt.date | None
+    last: dt.date | None
+
+    @property
+    def days(self) -> int:
+        """Days from the first to the last shadow rating date (0 without runs)."""
+        if self.first is None or self.last is None:
+            return 0
+        return (self.last - self.first).days
+
+
+def shadow_gate(required: int, period: ShadowPeriod | None, version: str) -> GateResult:
+    """Judge the ``min_shadow_days`` gate.
+
+    Examples
+    --------
+    >>> import datetime as dt
+    >>> shadow_gate(0, None, "2").passed
+    True
+    >>> shadow_gate(90, ShadowPeriod(2, dt.date(2026, 1, 31), dt.date(2026, 2, 28)),
+    ...             "2").detail
+    'v2 has 2 shadow run(s), 2026-01-31 to 2026-02-28: 28 days vs 90 required'
+    """
+    if required <= 0:
+        return GateResult("min_shadow_days", True, "off (min_shadow_days: 0)")
+    if period is None:
+        return GateResult(
+            "min_shadow_days",
+            False,
+            f"{required} days of shadow runs required, but the shadow runs were not "
+            "read (promote with `credit-engine promote`, which reads them from the "
+            "operational store)",
+        )
+    if period.runs == 0:
+        return GateResult(
+            "min_shadow_days",
+            False,
+            f"v{version} has no shadow run; {required} days required (rate with "
+            "`credit-engine rate --shadow`)",
+        )
+    return GateResult(
+        "min_shadow_days",
+        period.days >= required,
+        f"v{version} has {period.runs} shadow run(s), {period.first} to "
+        f"{period.last}: {period.days} days vs {required} required",
+    )
 
 
 @dataclass
@@ -91,9 +166,17 @@ def _champion_auc_on(
 
 
 def evaluate_gates(
-    settings: Settings, name: str, version: str, gates: dict[str, Any]
+    settings: Settings,
+    name: str,
+    version: str,
+    gates: dict[str, Any],
+    *,
+    shadow: ShadowPeriod | None = None,
 ) -> tuple[list[GateResult], str | None]:
     """Check a version against its spec's gates and the current champion.
+
+    ``shadow`` is the version's shadow period, for the ``min_shadow_days`` gate
+    (versions trained before the gate existed have it off).
 
     Returns
     -------
@@ -138,6 +221,11 @@ def evaluate_gates(
                 f"{n:,} out-of-time rows (tolerance {gates['max_auc_drop']:.3f})",
             )
         )
+    required = int(gates.get("min_shadow_days", 0))
+    if champion == str(version):
+        results.append(GateResult("min_shadow_days", True, "already the champion"))
+    else:
+        results.append(shadow_gate(required, shadow, str(version)))
     return results, champion
 
 
@@ -149,6 +237,7 @@ def promote(
     actor: str | None = None,
     reason: str = "",
     force: bool = False,
+    shadow: ShadowPeriod | None = None,
 ) -> PromotionResult:
     """Move ``champion`` to ``version`` (default: the ``challenger``) if gates pass.
 
@@ -166,6 +255,9 @@ def promote(
         Why; stored in the alias history with the gate results.
     force : bool, default=False
         Promote despite failed gates (needs a reason; recorded as forced).
+    shadow : ShadowPeriod, optional
+        The version's shadow runs, for the ``min_shadow_days`` gate; without
+        it that gate fails when the spec turns it on.
 
     Returns
     -------
@@ -188,7 +280,9 @@ def promote(
             )
     run = version_run(settings, name, version)
     gates = _gates_of(run)
-    results, champion = evaluate_gates(settings, name, str(version), gates)
+    results, champion = evaluate_gates(
+        settings, name, str(version), gates, shadow=shadow
+    )
     result = PromotionResult(
         name=name,
         version=str(version),

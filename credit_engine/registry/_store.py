@@ -27,6 +27,7 @@ __all__ = [
     "alias_history_path",
     "alias_version",
     "download_run_artifact",
+    "experiment_id",
     "load_rating_model",
     "mlflow_client",
     "register_model",
@@ -76,15 +77,14 @@ def mlflow_client(settings: Settings) -> Any:
     return MlflowClient(settings.mlflow_tracking_uri, settings.mlflow_tracking_uri)
 
 
-def _experiment_id(client: Any, settings: Settings) -> str:
-    found = client.get_experiment_by_name(EXPERIMENT)
+def experiment_id(client: Any, settings: Settings, name: str = EXPERIMENT) -> str:
+    """Return the id of experiment ``name``, created under the engine home if new."""
+    found = client.get_experiment_by_name(name)
     if found is not None:
         return str(found.experiment_id)
     location = (settings.home / "mlflow" / "artifacts").resolve()
     location.mkdir(parents=True, exist_ok=True)
-    return str(
-        client.create_experiment(EXPERIMENT, artifact_location=location.as_uri())
-    )
+    return str(client.create_experiment(name, artifact_location=location.as_uri()))
 
 
 def _signature(model: RatingModel) -> Any:
@@ -158,7 +158,7 @@ def register_model(
     import mlflow
 
     client = mlflow_client(settings)
-    experiment = _experiment_id(client, settings)
+    experiment = experiment_id(client, settings)
     with mlflow.start_run(experiment_id=experiment, run_name=model.name) as run:
         mlflow.log_params({k: str(v)[:500] for k, v in params.items()})
         mlflow.log_metrics(dict(metrics))
@@ -303,7 +303,9 @@ def registered_versions(settings: Settings) -> list[dict[str, Any]]:
     list of dict
         ``name``, ``version``, ``aliases``, ``run_id`` and the run's
         ``oot_auc``, ``oot_ks``, ``oot_psi``, ``oot_red_grades`` (NaN if not
-        logged), by name then version.
+        logged), ``monitoring_status`` and ``monitoring_as_of`` of the latest
+        monitoring run logged against it (``None`` if never monitored), by
+        name then version.
     """
     client = mlflow_client(settings)
     out: list[dict[str, Any]] = []
@@ -326,6 +328,10 @@ def registered_versions(settings: Settings) -> list[dict[str, Any]]:
                     **{
                         key: float(metrics.get(key, float("nan")))
                         for key in ("oot_auc", "oot_ks", "oot_psi", "oot_red_grades")
+                    },
+                    **{
+                        key: (mv.tags or {}).get(key)
+                        for key in ("monitoring_status", "monitoring_as_of")
                     },
                 }
             )

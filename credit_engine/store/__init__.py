@@ -3,7 +3,11 @@
 One SQLAlchemy code path serves SQLite (the default, a file under the engine home)
 and PostgreSQL (production, through psycopg 3). A rating run and all its
 decisions are written in one transaction; recording another run for the same
-rating date supersedes the earlier one in every query. Overrides are
+rating date supersedes the earlier one in every query. A run is *served* (the
+zone's decisions) or *shadow* (another model version's decisions on the same
+inputs, :class:`RunRole`): shadow runs are never a date's latest run, so they
+never change what is served or shown as the zone's decisions; monitoring reads
+them per model version (:meth:`OperationalStore.model_cohorts`). Overrides are
 point-in-time: what was in force at a date is what was known by the end of that
 day.
 
@@ -82,13 +86,14 @@ from credit_engine.store._migrations import (
     upgrade_schema,
 )
 from credit_engine.store._overrides import IN_FORCE_COLUMNS
-from credit_engine.store._repo_decisions import DecisionRepository
+from credit_engine.store._repo_decisions import COHORT_COLUMNS, DecisionRepository
 from credit_engine.store._repo_overrides import OverrideRepository
 from credit_engine.store._repo_runs import RatingRunRepository
 from credit_engine.store._schema import (
     AUDIT_HEAD_ID,
     NAMING_CONVENTION,
     Role,
+    RunRole,
     UTCDateTime,
     api_keys,
     audit_head,
@@ -104,6 +109,7 @@ from credit_engine.store._unit_of_work import UnitOfWork
 __all__ = [
     "AUDIT_HEAD_ID",
     "BASELINE_REVISION",
+    "COHORT_COLUMNS",
     "DECISION_COLUMNS",
     "IN_FORCE_COLUMNS",
     "NAMING_CONVENTION",
@@ -120,6 +126,7 @@ __all__ = [
     "RatingRun",
     "RatingRunRepository",
     "Role",
+    "RunRole",
     "SchemaRevision",
     "StoreError",
     "UTCDateTime",

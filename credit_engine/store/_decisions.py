@@ -17,6 +17,7 @@ import pandas as pd
 
 from credit_engine.exceptions import StoreError
 from credit_engine.store._cell_values import as_list, is_str_mapping, numbers
+from credit_engine.store._schema import RunRole
 
 __all__ = [
     "DECISION_COLUMNS",
@@ -120,6 +121,11 @@ class RatingRun:
         Identifier of the lake state the features were read from.
     summary : mapping, default={}
         Free, JSON-serialisable summary (counts per tier, timings ...).
+    role : RunRole or str, default=RunRole.SERVED
+        ``served``: the zone's decisions at ``as_of`` (the latest served run of
+        a date supersedes the earlier ones); ``shadow``: another model
+        version's decisions on the same inputs, recorded for comparison and
+        monitoring, never served nor read as the zone's decisions.
 
     Raises
     ------
@@ -153,9 +159,14 @@ class RatingRun:
     rule_sets: Mapping[str, str]
     lake_state: str
     summary: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    role: RunRole = RunRole.SERVED
 
     def __post_init__(self) -> None:
         problems: list[str] = []
+        if self.role not in {r.value for r in RunRole}:
+            problems.append(
+                f"role must be one of {[r.value for r in RunRole]}, got {self.role!r}"
+            )
         if isinstance(self.as_of, dt.datetime) or not isinstance(self.as_of, dt.date):
             problems.append(f"as_of must be a datetime.date, got {self.as_of!r}")
         for name in ("started_at", "finished_at"):
@@ -196,6 +207,7 @@ class RatingRun:
             )
         object.__setattr__(self, "rule_sets", dict(self.rule_sets))
         object.__setattr__(self, "summary", dict(self.summary))
+        object.__setattr__(self, "role", RunRole(self.role))
 
 
 def run_row(run: RatingRun, n_rated: int) -> dict[str, Any]:
@@ -214,6 +226,7 @@ def run_row(run: RatingRun, n_rated: int) -> dict[str, Any]:
         Column name to value.
     """
     row = {f.name: getattr(run, f.name) for f in dataclasses.fields(run)}
+    row["role"] = run.role.value
     row["n_rated"] = n_rated
     return row
 

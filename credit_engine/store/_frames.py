@@ -61,6 +61,7 @@ RUN_DTYPES: dict[str, str] = {
     "lake_state": "str",
     "n_rated": "int64",
     "summary": "object",
+    "role": "str",
 }
 
 OVERRIDE_DTYPES: dict[str, str] = {

@@ -1,7 +1,10 @@
 """Queries behind :class:`OperationalStore`: latest runs, decisions, migrations.
 
-"Latest run" is the rule everywhere: of several runs for one rating date, the one
-with the highest ``run_id`` supersedes the others, whole.
+"Latest run" is the rule everywhere: of several **served** runs for one rating
+date, the one with the highest ``run_id`` supersedes the others, whole. Shadow
+runs (``role = 'shadow'``: a challenger's decisions on the same inputs) are
+never a date's latest run: only :func:`model_run_ids` and the shadow queries
+read them.
 """
 
 from __future__ import annotations
@@ -23,19 +26,22 @@ from sqlalchemy import (
 
 from credit_engine.exceptions import NoRatingsError, StoreError
 from credit_engine.store._decisions import DECISION_COLUMNS
-from credit_engine.store._schema import decisions, overrides, rating_runs
+from credit_engine.store._schema import RunRole, decisions, overrides, rating_runs
 from credit_engine.vocabulary import Tier
 
 __all__ = [
     "IN_CHUNK",
     "as_date",
     "check_override_refs",
+    "check_role",
     "check_query",
     "count_overrides",
     "decision_columns",
     "latest_run_id",
     "latest_runs",
     "migration_cells",
+    "model_run_ids",
+    "served",
     "new_id",
     "rating_dates",
     "select_decisions",
@@ -77,8 +83,41 @@ def decision_columns() -> tuple[Any, ...]:
     return tuple(decisions.c[name] for name in DECISION_COLUMNS)
 
 
+def check_role(value: object) -> RunRole:
+    """Return ``value`` as a :class:`RunRole`.
+
+    Raises
+    ------
+    StoreError
+        If it is neither ``served`` nor ``shadow``.
+
+    Examples
+    --------
+    >>> check_role("shadow")
+    <RunRole.SHADOW: 'shadow'>
+    """
+    try:
+        return RunRole(str(value))
+    except ValueError:
+        raise StoreError(
+            f"A run role is one of {[r.value for r in RunRole]}, got {value!r}."
+        ) from None
+
+
+def served() -> Any:
+    """Return the condition "the run is served" (shadow runs are never served).
+
+    Every query that reads "the latest run of a date" filters on it.
+
+    Returns
+    -------
+    sqlalchemy.ColumnElement
+    """
+    return rating_runs.c.role == RunRole.SERVED.value
+
+
 def latest_runs() -> Subquery:
-    """Return the subquery ``(as_of, run_id)`` of the latest run of every date.
+    """Return the subquery ``(as_of, run_id)`` of the latest served run of every date.
 
     Returns
     -------
@@ -86,6 +125,7 @@ def latest_runs() -> Subquery:
     """
     return (
         select(rating_runs.c.as_of, func.max(rating_runs.c.run_id).label("run_id"))
+        .where(served())
         .group_by(rating_runs.c.as_of)
         .subquery("latest_runs")
     )
@@ -188,7 +228,7 @@ def check_query(tier: str | None, limit: int | None, offset: int) -> None:
 
 
 def rating_dates(conn: Connection) -> list[dt.date]:
-    """Return the distinct rating dates with a run, oldest first.
+    """Return the distinct rating dates with a served run, oldest first.
 
     Parameters
     ----------
@@ -198,12 +238,17 @@ def rating_dates(conn: Connection) -> list[dt.date]:
     -------
     list of datetime.date
     """
-    stmt = select(rating_runs.c.as_of).distinct().order_by(rating_runs.c.as_of)
+    stmt = (
+        select(rating_runs.c.as_of)
+        .where(served())
+        .distinct()
+        .order_by(rating_runs.c.as_of)
+    )
     return list(conn.scalars(stmt).all())
 
 
 def latest_run_id(conn: Connection, as_of: dt.date) -> int:
-    """Return the ``run_id`` of the latest run of ``as_of``.
+    """Return the ``run_id`` of the latest served run of ``as_of``.
 
     Parameters
     ----------
@@ -220,7 +265,9 @@ def latest_run_id(conn: Connection, as_of: dt.date) -> int:
         If the date has no run; the message lists (the latest) dates that do.
     """
     run_id = conn.scalar(
-        select(func.max(rating_runs.c.run_id)).where(rating_runs.c.as_of == as_of)
+        select(func.max(rating_runs.c.run_id)).where(
+            rating_runs.c.as_of == as_of, served()
+        )
     )
     if run_id is not None:
         return int(run_id)
@@ -241,6 +288,57 @@ def latest_run_id(conn: Connection, as_of: dt.date) -> int:
         as_of=as_of,
         available=dates,
     )
+
+
+def model_run_ids(
+    conn: Connection,
+    model_name: str,
+    model_version: str,
+    *,
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+    role: RunRole | None = None,
+) -> dict[dt.date, tuple[int, RunRole]]:
+    """Return, per rating date, the latest run of one model version.
+
+    A served run of the version wins over its shadow runs at the same date (the
+    same decisions, served); of several runs of one role the highest
+    ``run_id`` wins.
+
+    Parameters
+    ----------
+    conn : sqlalchemy.Connection
+    model_name, model_version : str
+        The model version.
+    since, until : datetime.date, optional
+        Only rating dates in ``[since, until]``.
+    role : RunRole, optional
+        Only runs of this role.
+
+    Returns
+    -------
+    dict of datetime.date to (int, RunRole)
+        ``{as_of: (run_id, role)}``, oldest date first.
+    """
+    r = rating_runs.c
+    stmt = (
+        select(r.as_of, r.role, func.max(r.run_id))
+        .where(r.model_name == model_name, r.model_version == str(model_version))
+        .group_by(r.as_of, r.role)
+    )
+    if since is not None:
+        stmt = stmt.where(r.as_of >= since)
+    if until is not None:
+        stmt = stmt.where(r.as_of <= until)
+    if role is not None:
+        stmt = stmt.where(r.role == check_role(role).value)
+    chosen: dict[dt.date, tuple[int, RunRole]] = {}
+    for as_of, run_role, run_id in conn.execute(stmt):
+        kind = RunRole(run_role)
+        held = chosen.get(as_of)
+        if held is None or (kind is RunRole.SERVED and held[1] is RunRole.SHADOW):
+            chosen[as_of] = (int(run_id), kind)
+    return dict(sorted(chosen.items()))
 
 
 def select_decisions(

@@ -156,3 +156,18 @@ class OverrideRepository:
         with translate_errors(self.connection.engine, "read overrides"):
             rows = self.connection.execute(stmt).mappings().all()
         return pd.DataFrame([dict(r) for r in rows], columns=list(overrides.c.keys()))
+
+    # -- zone statistics (issue 12): every override, for period counts ---------
+    def list_overrides(
+        self, *, created_before: dt.datetime | None = None
+    ) -> pd.DataFrame:
+        """Return every override created before an instant (revoked too), in order."""
+        o = overrides.c
+        stmt = select(overrides).order_by(o.override_id)
+        if created_before is not None:
+            stmt = stmt.where(o.created_at < created_before)
+        with translate_errors(self.connection.engine, "read overrides"):
+            rows = self.connection.execute(stmt).mappings().all()
+        return pd.DataFrame([dict(r) for r in rows], columns=list(overrides.c.keys()))
+
+    # -- end zone statistics ---------------------------------------------------

@@ -14,9 +14,14 @@ from credit_engine.exceptions import StoreError
 from credit_engine.store._decisions import RatingRun, decision_rows, run_row
 from credit_engine.store._engine import translate_errors
 from credit_engine.store._frames import RUN_DTYPES, to_frame
-from credit_engine.store._queries import check_override_refs, new_id, rating_dates
+from credit_engine.store._queries import (
+    check_override_refs,
+    check_role,
+    new_id,
+    rating_dates,
+)
+from credit_engine.store._schema import RunRole, rating_runs
 from credit_engine.store._schema import decisions as decisions_table
-from credit_engine.store._schema import rating_runs
 
 __all__ = ["RatingRunRepository"]
 
@@ -88,13 +93,15 @@ class RatingRunRepository:
         with translate_errors(self.connection.engine, "list rating dates"):
             return rating_dates(self.connection)
 
-    def runs(self) -> pd.DataFrame:
-        """Return every rating run, oldest ``run_id`` first.
+    def runs(self, *, role: RunRole | None = None) -> pd.DataFrame:
+        """Return every rating run (of one role), oldest ``run_id`` first.
 
         See :meth:`OperationalStore.runs <credit_engine.store.OperationalStore.runs>`.
         """
         stmt = select(*(rating_runs.c[name] for name in RUN_DTYPES)).order_by(
             rating_runs.c.run_id
         )
+        if role is not None:
+            stmt = stmt.where(rating_runs.c.role == check_role(role).value)
         with translate_errors(self.connection.engine, "list rating runs"):
             return to_frame(self.connection.execute(stmt).all(), RUN_DTYPES)

@@ -51,6 +51,7 @@ __all__ = [
     "AUDIT_HEAD_ID",
     "NAMING_CONVENTION",
     "Role",
+    "RunRole",
     "UTCDateTime",
     "api_keys",
     "audit_head",
@@ -159,6 +160,33 @@ rating_runs = Table(
     CheckConstraint("finished_at >= started_at", name="finished_after_start"),
 )
 """One row per rating run: what was rated, when, by whom and with what."""
+
+
+# ------------------------------------------- run roles (revision 0004_shadow_runs)
+class RunRole(StrEnum):
+    """Whether a rating run's decisions are served or only recorded beside them."""
+
+    SERVED = "served"
+    """Decided by the policy's champion: the zone's decisions (API, history...)."""
+    SHADOW = "shadow"
+    """Decided by another model version (a challenger) on the same inputs, for
+    comparison and monitoring only: never served, never the zone's decisions."""
+
+
+rating_runs.append_column(
+    Column(
+        "role",
+        String(8),
+        nullable=False,
+        server_default=RunRole.SERVED.value,
+        default=RunRole.SERVED.value,
+    )
+)
+rating_runs.append_constraint(
+    CheckConstraint(sql_in("role", [str(r) for r in RunRole]), name="role")
+)
+Index(None, rating_runs.c.role, rating_runs.c.as_of)
+# ------------------------------------------- end of run roles (0004_shadow_runs)
 
 # --------------------------------------------------------------- overrides
 overrides = Table(

@@ -19,7 +19,9 @@ from credit_engine.store._engine import (
     sqlite_file,
 )
 from credit_engine.store._migrations import upgrade_schema
+from credit_engine.store._queries import check_role
 from credit_engine.store._repo_overrides import OverrideRepository
+from credit_engine.store._schema import RunRole
 from credit_engine.store._unit_of_work import (
     UnitOfWork,
     open_reader,
@@ -239,7 +241,9 @@ class OperationalStore:
             return uow.runs.record_run(run, decisions)
 
     def rating_dates(self) -> list[dt.date]:
-        """Return every rating date with at least one run, oldest first.
+        """Return every rating date with at least one served run, oldest first.
+
+        A date rated only in shadow is not listed: it has no decisions to serve.
 
         Returns
         -------
@@ -248,8 +252,13 @@ class OperationalStore:
         with open_reader(self.engine, "list rating dates") as uow:
             return uow.runs.rating_dates()
 
-    def runs(self) -> pd.DataFrame:
+    def runs(self, *, role: RunRole | str | None = None) -> pd.DataFrame:
         """Return every rating run, oldest ``run_id`` first.
+
+        Parameters
+        ----------
+        role : {"served", "shadow"}, optional
+            Only runs of this role (default: both).
 
         Returns
         -------
@@ -257,10 +266,15 @@ class OperationalStore:
             Columns ``run_id``, ``as_of``, ``started_at``, ``finished_at``,
             ``actor``, ``model_name``, ``model_version``, ``policy_name``,
             ``policy_version``, ``rule_sets``, ``lake_state``, ``n_rated``,
-            ``summary``.
+            ``summary``, ``role``.
+
+        Raises
+        ------
+        StoreError
+            If ``role`` is neither ``served`` nor ``shadow``.
         """
         with open_reader(self.engine, "list rating runs") as uow:
-            return uow.runs.runs()
+            return uow.runs.runs(role=None if role is None else check_role(role))
 
     # ------------------------------------------------------------- decisions
     def decisions_at(
@@ -422,6 +436,129 @@ class OperationalStore:
                 as_of, tier=tier, green_channel=green_channel
             )
 
+    # ----------------------------------------- cohorts (served and shadow runs)
+    def model_run_ids(
+        self,
+        model_name: str,
+        model_version: str,
+        *,
+        since: dt.date | None = None,
+        until: dt.date | None = None,
+        role: RunRole | str | None = None,
+    ) -> dict[dt.date, tuple[int, RunRole]]:
+        """Return the run of one model version at each of its rating dates.
+
+        A served run of the version wins over its shadow runs of the same date;
+        among runs of one role the latest (highest ``run_id``) wins.
+
+        Parameters
+        ----------
+        model_name, model_version : str
+            Registered model and version (as recorded on the runs).
+        since, until : datetime.date, optional
+            Only rating dates in ``[since, until]``.
+        role : {"served", "shadow"}, optional
+            Only runs of this role.
+
+        Returns
+        -------
+        dict of datetime.date to (int, RunRole)
+            ``{as_of: (run_id, role)}``, oldest date first.
+        """
+        with open_reader(self.engine, "list a model's runs") as uow:
+            return uow.decisions.model_run_ids(
+                model_name,
+                model_version,
+                since=since,
+                until=until,
+                role=None if role is None else check_role(role),
+            )
+
+    def model_cohorts(
+        self,
+        model_name: str,
+        model_version: str,
+        *,
+        since: dt.date | None = None,
+        until: dt.date | None = None,
+        columns: Sequence[str] | None = None,
+    ) -> pd.DataFrame:
+        """Return the decisions of one model version: its cohorts for monitoring.
+
+        One run per rating date, as :meth:`model_run_ids` picks it: the served
+        run where the version served, else its latest shadow run.
+
+        Parameters
+        ----------
+        model_name, model_version : str
+            Registered model and version.
+        since, until : datetime.date, optional
+            Only rating dates in ``[since, until]``.
+        columns : sequence of str, optional
+            Decision columns to read (default :data:`COHORT_COLUMNS`, no JSON).
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per enterprise and rating date, ordered by ``as_of`` then
+            ``uscc``; empty (with the columns) if the version has no runs.
+
+        Raises
+        ------
+        StoreError
+            If a column is unknown.
+        """
+        with open_reader(self.engine, "read a model's cohorts") as uow:
+            return uow.decisions.model_cohorts(
+                model_name, model_version, since=since, until=until, columns=columns
+            )
+
+    def served_cohorts(
+        self,
+        *,
+        since: dt.date | None = None,
+        until: dt.date | None = None,
+        columns: Sequence[str] | None = None,
+    ) -> pd.DataFrame:
+        """Return the zone's decisions (latest served run) of every date in a range.
+
+        Parameters
+        ----------
+        since, until : datetime.date, optional
+            Only rating dates in ``[since, until]``.
+        columns : sequence of str, optional
+            Decision columns to read (default :data:`COHORT_COLUMNS`).
+
+        Returns
+        -------
+        pandas.DataFrame
+            Ordered by ``as_of`` then ``uscc``.
+        """
+        with open_reader(self.engine, "read the served cohorts") as uow:
+            return uow.decisions.served_cohorts(
+                since=since, until=until, columns=columns
+            )
+
+    def run_decisions(
+        self, run_id: int, *, columns: Sequence[str] | None = None
+    ) -> pd.DataFrame:
+        """Return the decisions of one run, served or shadow, ordered by USCC.
+
+        Parameters
+        ----------
+        run_id : int
+            The run.
+        columns : sequence of str, optional
+            Decision columns to read (default :data:`COHORT_COLUMNS`).
+
+        Returns
+        -------
+        pandas.DataFrame
+            Empty if the run does not exist.
+        """
+        with open_reader(self.engine, f"read run {run_id}") as uow:
+            return uow.decisions.run_decisions(run_id, columns=columns)
+
     # ------------------------------------------------------------- overrides
     def add_override(  # noqa: PLR0917 - the call reads as the override's record
         self,
@@ -568,3 +705,66 @@ class OperationalStore:
         """
         with open_reader(self.engine, "read overrides") as uow:
             return uow.overrides.overrides_in_force(as_of, usccs=usccs)
+
+    # -- zone statistics (issue 12): decisions of several dates, all overrides -
+    def decisions_between(
+        self,
+        start: dt.date,
+        end: dt.date,
+        *,
+        columns: Sequence[str],
+        known_before: dt.datetime | None = None,
+        joint_punishment: bool | None = None,
+    ) -> pd.DataFrame:
+        """Return some columns of the latest run of every rating date in a range.
+
+        Parameters
+        ----------
+        start, end : datetime.date
+            First and last rating date (inclusive).
+        columns : sequence of str
+            ``decisions`` columns besides ``as_of`` and ``uscc`` (returned first).
+        known_before : datetime.datetime, optional
+            Only runs finished before this aware instant count (a report's
+            knowledge cutoff); each date's run is the latest of those.
+        joint_punishment : bool, optional
+            Only decisions with (``True``) or without joint punishment.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Ordered by date and USCC, dtypes as :meth:`decisions_at`.
+
+        Raises
+        ------
+        StoreError
+            If a column is not a decision column or ``known_before`` is naive.
+        """
+        with open_reader(self.engine, "read decisions") as uow:
+            return uow.decisions.decisions_between(
+                start,
+                end,
+                columns=columns,
+                known_before=known_before,
+                joint_punishment=joint_punishment,
+            )
+
+    def list_overrides(
+        self, *, created_before: dt.datetime | None = None
+    ) -> pd.DataFrame:
+        """Return every override recorded (revoked ones too), oldest first.
+
+        Parameters
+        ----------
+        created_before : datetime.datetime, optional
+            Only overrides created before this aware instant.
+
+        Returns
+        -------
+        pandas.DataFrame
+            The columns of the ``overrides`` table.
+        """
+        with open_reader(self.engine, "read overrides") as uow:
+            return uow.overrides.list_overrides(created_before=created_before)
+
+    # -- end zone statistics ---------------------------------------------------

@@ -22,6 +22,7 @@ from credit_engine.training._evaluate import (
 )
 from credit_engine.training._fit import FittedModel, fit_and_validate, make_estimator
 from credit_engine.training._labels import attach_labels
+from credit_engine.training._outcomes import cohort_outcomes, outcome_observation_end
 from credit_engine.training._spec import (
     EventRule,
     GateSpec,
@@ -32,6 +33,8 @@ from credit_engine.training._spec import (
 )
 from credit_engine.training._splits import out_of_time_mask
 from credit_engine.training._train import (
+    FEATURE_REFERENCES_KEY,
+    VALIDATION_JSON_ARTIFACT,
     TrainedModel,
     default_snapshot_path,
     git_sha,
@@ -39,6 +42,8 @@ from credit_engine.training._train import (
 )
 
 __all__ = [
+    "FEATURE_REFERENCES_KEY",
+    "VALIDATION_JSON_ARTIFACT",
     "EvaluationResult",
     "EventRule",
     "FittedModel",
@@ -49,6 +54,7 @@ __all__ = [
     "TrainedModel",
     "attach_labels",
     "build_modelling_table",
+    "cohort_outcomes",
     "cross_validate_labels",
     "default_snapshot_path",
     "fit_and_rate",
@@ -58,6 +64,7 @@ __all__ = [
     "make_estimator",
     "model_spec_names",
     "out_of_time_mask",
+    "outcome_observation_end",
     "read_snapshot",
     "target_kind",
     "train_spec",

@@ -17,6 +17,7 @@ from credit_engine.modeling import (
     RatingModel,
     ScorecardClassifier,
 )
+from credit_engine.monitoring import FeatureReference, build_feature_references
 from credit_engine.training._dataset import ModellingTable
 from credit_engine.training._spec import ModelSpec
 from credit_engine.training._splits import out_of_time_mask
@@ -72,6 +73,10 @@ class FittedModel:
         Row counts at each step.
     timings : dict
         Seconds per step.
+    feature_references : tuple of FeatureReference
+        Frozen development distribution of each feature (quantile bins of the
+        validation policy's ``n_score_bins``, missing values apart), stored in
+        ``validation.json`` as ``feature_references`` for monitoring's CSI.
     """
 
     spec: ModelSpec
@@ -80,6 +85,7 @@ class FittedModel:
     oot_rows: pd.DataFrame
     counts: dict[str, int]
     timings: dict[str, float] = field(default_factory=dict)
+    feature_references: tuple[FeatureReference, ...] = ()
 
 
 def fit_and_validate(
@@ -182,6 +188,8 @@ def fit_and_validate(
         feature_iv=getattr(estimator, "feature_iv_", None),
         score_edges=score_edges,
     )
+    # The development distributions monitoring compares cohorts with (CSI).
+    references = build_feature_references(x_dev, n_bins=spec.validation.n_score_bins)
     timings["validate"] = time.perf_counter() - start
     counts = {**table.counts, "dev_rows": len(dev_rows), "oot_rows": len(oot_rows)}
     metadata = {
@@ -217,6 +225,7 @@ def fit_and_validate(
         oot_rows=oot_rows.drop(columns=drop).reset_index(drop=True),
         counts=counts,
         timings=timings,
+        feature_references=references,
     )
 
 

@@ -25,7 +25,7 @@ from credit_engine.features import Sources, check_expression
 from credit_engine.point_in_time import cutoff_of, latest_versions, sql_literal
 from credit_engine.training._spec import EventRule, LabelSpec
 
-__all__ = ["attach_labels", "event_sql", "observation_end"]
+__all__ = ["attach_labels", "event_sql", "lake_observation_end", "observation_end"]
 
 
 def event_sql(rule: EventRule, contract: SourceContract) -> str:
@@ -83,6 +83,29 @@ def observation_end(
         return None
     value = row[0]
     return value.date() if isinstance(value, dt.datetime) else value
+
+
+def lake_observation_end(
+    spec: LabelSpec, contracts: Mapping[str, SourceContract], sources: Sources
+) -> dt.date | None:
+    """Last day the lake has outcome records of ``spec``'s event tables for.
+
+    :func:`observation_end` on a connection of its own: outcome windows ending
+    after this day are not complete yet.
+
+    Returns
+    -------
+    datetime.date or None
+        ``None`` when the event tables hold no record.
+    """
+    from credit_engine.features._engine import connect
+
+    _check_rules(spec, contracts)
+    con = connect()
+    try:
+        return observation_end(spec, contracts, sources, con)
+    finally:
+        con.close()
 
 
 def attach_labels(

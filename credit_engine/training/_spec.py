@@ -97,6 +97,10 @@ class GateSpec(BaseModel):
         Whether a red calibration grade may be promoted.
     min_auc : float
         Absolute floor on the out-of-time AUC.
+    min_shadow_days : int, default=0
+        The challenger must have shadow runs (``credit-engine rate --shadow``)
+        whose rating dates span at least this many days before it may be
+        promoted; 0 turns the gate off.
     """
 
     model_config = _FROZEN
@@ -105,6 +109,7 @@ class GateSpec(BaseModel):
     max_psi: float = 0.25
     allow_red_grades: bool = False
     min_auc: float = 0.6
+    min_shadow_days: int = Field(default=0, ge=0)
 
 
 class ModelSpec(BaseModel):

@@ -21,6 +21,8 @@ from credit_engine.training._spec import ModelSpec, load_model_spec
 from credit_engine.validation import write_validation_report
 
 __all__ = [
+    "FEATURE_REFERENCES_KEY",
+    "VALIDATION_JSON_ARTIFACT",
     "TrainedModel",
     "default_snapshot_path",
     "git_sha",
@@ -28,6 +30,12 @@ __all__ = [
 ]
 
 Step = Callable[[str], None]
+
+FEATURE_REFERENCES_KEY = "feature_references"
+"""Key of ``validation.json`` holding the frozen feature distributions."""
+
+VALIDATION_JSON_ARTIFACT = "reports/validation.json"
+"""Where a training run logs its validation JSON (read back by monitoring)."""
 
 
 def default_snapshot_path(settings: Settings, feature_set: str) -> Path:
@@ -98,6 +106,14 @@ class TrainedModel:
 def _write_reports(fitted: FittedModel, folder: Path) -> dict[str, Path]:
     folder.mkdir(parents=True, exist_ok=True)
     written = write_validation_report(fitted.report, folder)
+    # Monitoring reads the frozen development distribution of each feature from
+    # the validation JSON of the model in charge (ModelReference).
+    data = json.loads(written.json.read_text(encoding="utf-8"))
+    data[FEATURE_REFERENCES_KEY] = [
+        ref.to_json_dict() for ref in fitted.feature_references
+    ]
+    text = json.dumps(data, indent=2, allow_nan=False)
+    written.json.write_text(text + "\n", encoding="utf-8")
     files = {"validation_html": written.html, "validation_json": written.json}
     oot = folder / Path(OOT_ROWS_ARTIFACT).name
     fitted.oot_rows.to_parquet(oot, index=False)

@@ -131,4 +131,6 @@ def test_every_date_parameter_of_every_command_uses_the_one_parser():
         "simulate(start)", "simulate(end)", "features(as_of)", "rate(as_of)",
         "migrations(from_date)", "migrations(to_date)",
         "override(effective_from)", "override(effective_to)", "serve(as_of)",
+        "zone(from_date)", "zone(to_date)", "zone(known_at)",
+        "monitor(as_of)", "rate(first)", "rate(last)",
     ])  # fmt: skip

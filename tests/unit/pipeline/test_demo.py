@@ -81,7 +81,7 @@ def test_the_feature_dates_are_twelve_month_ends():
 
 
 def test_steps_are_numbered_and_titled():
-    assert [s.value for s in DemoStep] == [1, 2, 3, 4, 5, 6]
+    assert [s.value for s in DemoStep] == [1, 2, 3, 4, 5, 6, 7]
     assert DemoStep.SIMULATE.title == "simulate the default zone"
 
 
