@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 UV_VERSION := 0.13.9
 HOME_DIR ?= .credit-engine
 
-.PHONY: setup setup-spark demo notebooks test stop-postgres lint typecheck importlint check bench clean
+.PHONY: setup setup-spark console-assets demo notebooks test stop-postgres lint typecheck importlint check bench clean
 
 $(BIN)/uv:
 	$(PYTHON) -m venv $(VENV)
@@ -17,7 +17,18 @@ $(VENV)/.synced: $(BIN)/uv pyproject.toml uv.lock
 	UV_PROJECT_ENVIRONMENT=$(VENV) $(BIN)/uv sync --frozen --inexact --python $(BIN)/python
 	touch $@
 
-setup: $(VENV)/.synced
+# The console's browser libraries (ECharts, htmx; axe-core for the browser
+# tests) from the npm registry, pinned by package-lock.json, copied into
+# credit_engine/console/static/vendor/ (not committed). Redone only when the
+# lock file changes.
+CONSOLE_ASSETS := credit_engine/console/static/vendor/.lock-sha256
+
+$(CONSOLE_ASSETS): package.json package-lock.json scripts/console-assets.sh
+	bash scripts/console-assets.sh
+
+console-assets: $(CONSOLE_ASSETS)
+
+setup: $(VENV)/.synced $(CONSOLE_ASSETS)
 
 # The Spark extra (pyspark) for --engine spark and its tests; Java comes from
 # scripts/java-for-tests.sh (installed with apt-get when missing).
@@ -48,10 +59,12 @@ importlint: setup
 	$(BIN)/lint-imports
 
 # PostgreSQL tests use a throwaway local server (started, or reused, by the script);
-# the Spark tests a local Spark (pyspark extra + a Java runtime, installed if missing).
-test: setup-spark
+# the Spark tests a local Spark (pyspark extra + a Java runtime, installed if missing);
+# the console's browser tests use Debian's chromium (found, or apt-installed).
+test: setup setup-spark
 	bash scripts/postgres-for-tests.sh
 	bash scripts/java-for-tests.sh
+	bash scripts/chromium-for-tests.sh
 	$(BIN)/pytest -n 2 --dist loadgroup
 
 stop-postgres:
@@ -60,4 +73,4 @@ stop-postgres:
 check: lint typecheck importlint test
 
 clean:
-	rm -rf $(VENV) $(HOME_DIR)
+	rm -rf $(VENV) $(HOME_DIR) node_modules credit_engine/console/static/vendor

@@ -16,7 +16,7 @@ Examples
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -84,6 +84,28 @@ class Settings(BaseSettings):
     spark_conf : dict of str to str, default={}
         Any other Spark setting (``{"spark.local.dir": "/data/spark"}``); JSON
         in ``CREDIT_ENGINE_SPARK_CONF``.
+    known_enterprises : {"auto", "registration", "any_record"}, default="auto"
+        How an enterprise becomes known to the feature snapshots and ratings:
+        from a registration (state) record, from any record, or ``auto``:
+        registration, and any record when the zone has no registration at all
+        (:func:`credit_engine.features.enterprise_spine`).
+    console_enabled : bool, default=True
+        Mount the supervisor console at ``/console`` (false: the API only).
+    console_session_idle_minutes : int, default=30
+        A console session unused for this long ends.
+    console_session_max_hours : float, default=8.0
+        A console session ends this long after sign-in, however active.
+    console_cookie_secure : bool, optional
+        Mark the console's cookies ``Secure``. Default: when the request came
+        over https (as seen by the app; behind a TLS proxy set it to true).
+    console_login_max_failures : int, default=5
+        Failed console sign-ins per name, and per client address, allowed
+        within ``console_login_window_minutes`` before sign-in is refused.
+    console_login_window_minutes : int, default=15
+        The window of the sign-in throttle.
+    console_assets_dir : pathlib.Path, optional
+        Folder of the console's browser libraries (default: the package's
+        ``console/static/vendor``, filled by ``make setup``).
 
     Notes
     -----
@@ -115,6 +137,16 @@ class Settings(BaseSettings):
     spark_executor_memory: str | None = None
     spark_shuffle_partitions: int = Field(default=8, ge=1)
     spark_conf: dict[str, Any] = Field(default_factory=dict)
+    known_enterprises: Literal["auto", "registration", "any_record"] = "auto"
+    # --- console (issue 13): sessions and sign-in of the supervisor console ---
+    console_enabled: bool = True
+    console_session_idle_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    console_session_max_hours: float = Field(default=8.0, gt=0, le=24 * 7)
+    console_cookie_secure: bool | None = None
+    console_login_max_failures: int = Field(default=5, ge=1)
+    console_login_window_minutes: int = Field(default=15, ge=1)
+    console_assets_dir: Path | None = None
+    # --- end console ---
 
     @field_validator(
         "home", "definitions_dir", "lake_dir", "quarantine_dir", "reports_dir",

@@ -20,7 +20,10 @@ __all__ = [
     "ConfigurationError",
     "CreditEngineError",
     "CreditEngineWarning",
+    "CsrfRefusedError",
     "DataContractError",
+    "EarlyWarningError",
+    "EarlyWarningNotFoundError",
     "EngineUnavailableError",
     "EnterpriseNotFoundError",
     "IngestionError",
@@ -35,8 +38,11 @@ __all__ = [
     "PromotionRefusedError",
     "ReportError",
     "ServiceUnavailableError",
+    "SessionExpiredError",
     "SimulationError",
     "StoreError",
+    "TooManyAttemptsError",
+    "WarningTransitionError",
 ]
 
 
@@ -280,6 +286,56 @@ class ApiKeyNotFoundError(InvalidKeyRequestError):
 
     code = "api_key_not_found"
     http_status = 404
+
+
+# ----------------------------------------------- console (issue 13)
+class SessionExpiredError(AuthenticationError):
+    """A console session ended: signed out, expired, or its key was revoked."""
+
+    code = "session_expired"
+    http_status = 401
+
+
+class TooManyAttemptsError(AuthenticationError):
+    """Too many failed console sign-ins from one name or address; wait and retry."""
+
+    code = "too_many_attempts"
+    http_status = 429
+
+
+class CsrfRefusedError(PermissionDeniedError):
+    """A console form came without its session's CSRF token, or from another site."""
+
+    code = "csrf_refused"
+    http_status = 403
+
+
+# ------------------------------------------- end console (issue 13)
+# ------------------------------------------------------------ early warnings
+class EarlyWarningError(CreditEngineError):
+    """An early-warning request was rejected: unknown signal, empty note, bad paging."""
+
+    code = "invalid_warning_request"
+    http_status = 422
+
+
+class EarlyWarningNotFoundError(EarlyWarningError):
+    """No early warning has that id."""
+
+    code = "warning_not_found"
+    http_status = 404
+
+
+class WarningTransitionError(EarlyWarningError):
+    """A warning cannot move to the status asked from the status it is in.
+
+    The lifecycle is new → acknowledged → closed (or new → closed); a closed
+    warning never moves again, and a status is never entered twice. The message
+    names the warning, its status, who set it and when.
+    """
+
+    code = "warning_transition_refused"
+    http_status = 409
 
 
 # -- zone statistics (issue 12) ------------------------------------------------

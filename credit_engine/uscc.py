@@ -24,6 +24,8 @@ credit_engine.exceptions.InvalidUsccError: ... require '3'. ...
 
 from __future__ import annotations
 
+import hashlib
+import re
 from collections.abc import Iterable
 
 import numpy as np
@@ -32,11 +34,13 @@ import numpy.typing as npt
 from credit_engine.exceptions import InvalidUsccError
 
 __all__ = [
+    "PSEUDO_PREFIX",
     "USCC_ALPHABET",
     "USCC_LENGTH",
     "USCC_WEIGHTS",
     "check_character",
     "is_valid_uscc",
+    "pseudo_uscc",
     "uscc_problem",
     "valid_uscc_mask",
     "validate_uscc",
@@ -218,3 +222,92 @@ def valid_uscc_mask(codes: Iterable[object]) -> npt.NDArray[np.bool_]:
     expected = (31 - total % 31) % 31
     mask[np.asarray(idx)] = in_set & (chars[:, 17] == expected)
     return mask
+
+
+PSEUDO_PREFIX = "9199"
+"""Positions 1-4 of every pseudo-USCC: authority 9, category 1, province 99.
+
+No province has code 99 in GB/T 2260, so a pseudo-USCC can never be the code of
+a real enterprise, nor of one of the simulated Xiamen zone (``3502xx``).
+"""
+
+_PSEUDO_NAMESPACE_MAX = 4
+
+
+def pseudo_uscc(namespace: str, source_id: str, *, number: str | None = None) -> str:
+    """Return a valid, fictitious USCC standing for an anonymised source id.
+
+    Deterministic (same namespace and id, same code), one to one within a
+    namespace (numbered ids always; hashed ids unless two hash alike, which the
+    caller detects), and never the code of a real enterprise: positions 3-4 are
+    the province ``99``, which GB/T 2260 does not assign.
+
+    Parameters
+    ----------
+    namespace : str
+        1 to 4 characters of the USCC alphabet naming the data set (``CUMC`` for
+        the CUMCM 2020 C data); written at positions 9 onwards so the source of
+        a code can be read from it.
+    source_id : str
+        The anonymised id as the source gives it (spaces around are ignored).
+    number : str, optional
+        A regular expression whose first group captures a number in the id
+        (``^E([0-9]+)$`` for ``E1`` ... ``E425``). *Numbered* codes are
+        ``91 990000 <namespace> <number, zero-padded to fill position 17>
+        <check>``. Without ``number`` the code is *hashed*: ``91 99 <4 digits
+        1000-9999> <namespace> <characters>``, the digits and characters drawn
+        from SHA-256 of ``namespace`` and the id (about 2.6e11 codes for a
+        4-character namespace, 2.5e14 for a 2-character one).
+
+    Returns
+    -------
+    str
+        The 18-character code, valid under GB 32100-2015.
+
+    Raises
+    ------
+    InvalidUsccError
+        If the namespace is not 1-4 USCC characters, the id is empty, or (with
+        ``number``) the id does not match or its number does not fit.
+
+    Examples
+    --------
+    >>> pseudo_uscc("CUMC", "E1", number=r"^E([0-9]+)$")
+    '91990000CUMC000019'
+    >>> pseudo_uscc("XM", "a3f9c2")
+    '91992151XMM235UN06'
+    """
+    if not (
+        1 <= len(namespace) <= _PSEUDO_NAMESPACE_MAX
+        and all(ch in _VALUE for ch in namespace)
+    ):
+        raise InvalidUsccError(
+            f"Pseudo-USCC namespace {namespace!r} must be 1 to 4 characters of "
+            f"{USCC_ALPHABET!r}."
+        )
+    text = source_id.strip() if isinstance(source_id, str) else ""
+    if not text:
+        raise InvalidUsccError(
+            f"Cannot make a pseudo-USCC of the empty id {source_id!r}."
+        )
+    width = 9 - len(namespace)
+    if number is not None:
+        match = re.search(number, text)
+        digits = match.group(1) if match else None
+        if digits is None or not digits.isdigit() or len(str(int(digits))) > width:
+            raise InvalidUsccError(
+                f"Id {text!r} does not give a number of at most {width} digits "
+                f"through the pattern {number!r}."
+            )
+        body = f"{PSEUDO_PREFIX}0000{namespace}{int(digits):0{width}d}"
+        return body + check_character(body)
+    value = int.from_bytes(
+        hashlib.sha256(f"{namespace}\x1f{text}".encode()).digest()[:16], "big"
+    )
+    value, district = divmod(value, 9000)
+    chars = []
+    for _ in range(width):
+        value, digit = divmod(value, 31)
+        chars.append(USCC_ALPHABET[digit])
+    body = f"{PSEUDO_PREFIX}{district + 1000}{namespace}{''.join(chars)}"
+    return body + check_character(body)

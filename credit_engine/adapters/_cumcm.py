@@ -80,7 +80,7 @@ from credit_engine.adapters._cumcm_read import (
     read_invoices,
 )
 from credit_engine.exceptions import DataContractError
-from credit_engine.uscc import check_character
+from credit_engine.uscc import pseudo_uscc
 
 __all__ = [
     "CUMCM_AS_OF",
@@ -105,6 +105,8 @@ USCC_PREFIX = "91990000"
 
 _ORG_PREFIX = "CUMC"
 _MAX_NUMBER = 99_999
+CUMCM_ID_NUMBER = r"^E([1-9][0-9]{0,4})$"
+"""The number in a contest enterprise id, for :func:`credit_engine.uscc.pseudo_uscc`."""
 
 _INVOICE_SCHEMA = pa.schema(
     [
@@ -136,7 +138,10 @@ def cumcm_uscc(enterprise_id: str) -> str:
     -------
     str
         ``91990000CUMC<number, 5 digits><check character>``: valid under GB 32100,
-        fictitious (division 990000 does not exist), the same for the same id.
+        fictitious (division 990000 does not exist), the same for the same id;
+        the numbered pseudo-USCC of namespace ``CUMC``
+        (:func:`credit_engine.uscc.pseudo_uscc`), which the CUMCM source mapping
+        ``data/cumcm2020c/mapping.yaml`` uses too.
 
     Raises
     ------
@@ -157,8 +162,7 @@ def cumcm_uscc(enterprise_id: str) -> str:
             f"from 1 to {_MAX_NUMBER} without leading zeros (e.g. 'E1', 'E425'); "
             "pass the 企业代号 column as it is in the contest data."
         )
-    body = f"{USCC_PREFIX}{_ORG_PREFIX}{int(match.group(1)):05d}"
-    return body + check_character(body)
+    return pseudo_uscc(_ORG_PREFIX, enterprise_id, number=CUMCM_ID_NUMBER)
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from credit_engine.api._errors import install_error_handlers
 from credit_engine.api._metrics import Metrics, MetricsMiddleware
 from credit_engine.api._routes import ROUTERS, Services
 from credit_engine.api._service import ScoringService
+from credit_engine.api._warnings import router as warnings_router
 from credit_engine.audit import AuditLog
 from credit_engine.auth import KeyStore
 from credit_engine.config import Settings
@@ -120,4 +121,14 @@ def create_app(
 
     for router in ROUTERS:
         app.include_router(router)
+    app.include_router(warnings_router)  # early warnings (issue 12)
+
+    # --- console (issue 13): the supervisor console, mounted at /console ---
+    # Imported here: the console builds on this package's modules. Mounted
+    # after the API's routes, which are matched first; not in the OpenAPI.
+    if settings.console_enabled:
+        from credit_engine.console import mount_console
+
+        mount_console(app, services)
+    # --- end console ---
     return app

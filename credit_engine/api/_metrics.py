@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from typing import Any
 
@@ -13,6 +14,12 @@ from prometheus_client import (
     generate_latest,
 )
 
+from credit_engine.freshness import (
+    FreshnessPolicy,
+    FreshnessStatus,
+    Watermarks,
+    assess_freshness,
+)
 from credit_engine.vocabulary import DecidedBy, Tier
 
 __all__ = ["Metrics", "MetricsMiddleware"]
@@ -70,6 +77,62 @@ class Metrics:
             ["name", "version"],
             registry=self.registry,
         )
+        # --- data freshness ------------------------------------------------
+        source = ["table", "department"]
+        self.source_watermark = Gauge(
+            "credit_engine_source_watermark_timestamp_seconds",
+            "Latest ingested_at of the table's records in the lake (Unix time).",
+            source,
+            registry=self.registry,
+        )
+        self.source_latest_event = Gauge(
+            "credit_engine_source_latest_event_timestamp_seconds",
+            "Latest event or effective time of the table's records (Unix time).",
+            source,
+            registry=self.registry,
+        )
+        self.source_age = Gauge(
+            "credit_engine_source_age_days",
+            "Days from the table's latest delivery to today (UTC).",
+            source,
+            registry=self.registry,
+        )
+        self.source_lag = Gauge(
+            "credit_engine_source_allowed_lag_days",
+            "Days the freshness policy allows after the table's latest delivery.",
+            source,
+            registry=self.registry,
+        )
+        self.source_stale = Gauge(
+            "credit_engine_source_stale",
+            "1 when the table is beyond its allowed lag today, else 0.",
+            source,
+            registry=self.registry,
+        )
+        self.department_stale = Gauge(
+            "credit_engine_department_stale",
+            "1 when a required table of the department is stale today, else 0.",
+            ["department"],
+            registry=self.registry,
+        )
+        self.freshness_date = Gauge(
+            "credit_engine_freshness_date_timestamp_seconds",
+            "The lake's freshness date: the latest date no required table is "
+            "stale (Unix time of its midnight UTC).",
+            registry=self.registry,
+        )
+        self.serving_date = Gauge(
+            "credit_engine_serving_date_timestamp_seconds",
+            "The date decisions are served at (Unix time of its midnight UTC).",
+            registry=self.registry,
+        )
+        self.serving_stale = Gauge(
+            "credit_engine_serving_stale_sources",
+            "Required tables stale at the serving date: every decision served "
+            "is marked with them (0 when the data is current).",
+            registry=self.registry,
+        )
+        # --- end data freshness --------------------------------------------
         self._served = 0
         self._overridden = 0
 
@@ -80,9 +143,44 @@ class Metrics:
         self._overridden += decided_by is DecidedBy.OVERRIDE
         self.override_rate.set(self._overridden / self._served)
 
+    def observe_freshness(
+        self,
+        lake: Watermarks,
+        policy: FreshnessPolicy,
+        *,
+        serving_date: dt.date,
+        serving_stale: int,
+        today: dt.date,
+    ) -> None:
+        """Set the freshness gauges: the lake's watermarks judged at ``today``."""
+        report = assess_freshness(lake, policy, today)
+        for name, table in report.tables.items():
+            labels = (name, table.department.value)
+            mark, event = table.watermark, table.latest_event_at
+            if mark is not None:
+                self.source_watermark.labels(*labels).set(mark.timestamp())
+            if event is not None:
+                self.source_latest_event.labels(*labels).set(event.timestamp())
+            if table.age_days is not None:
+                self.source_age.labels(*labels).set(table.age_days)
+            self.source_lag.labels(*labels).set(table.allowed_lag_days)
+            stale = table.status is FreshnessStatus.STALE
+            self.source_stale.labels(*labels).set(1.0 if stale else 0.0)
+        for department, rolled in report.departments.items():
+            stale = rolled.status is FreshnessStatus.STALE
+            self.department_stale.labels(department.value).set(1.0 if stale else 0.0)
+        if report.freshness_date is not None:
+            self.freshness_date.set(_midnight(report.freshness_date))
+        self.serving_date.set(_midnight(serving_date))
+        self.serving_stale.set(serving_stale)
+
     def render(self) -> bytes:
         """Prometheus text exposition."""
         return bytes(generate_latest(self.registry))
+
+
+def _midnight(day: dt.date) -> float:
+    return dt.datetime.combine(day, dt.time(), dt.UTC).timestamp()
 
 
 class MetricsMiddleware:

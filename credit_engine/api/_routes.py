@@ -22,6 +22,7 @@ from credit_engine.api._schemas import (
     OverrideResponse,
     Problem,
     RatingsPage,
+    ReadyResponse,
     ReloadResponse,
     ScoreRequest,
     ScoreResponse,
@@ -48,7 +49,12 @@ __all__ = ["ROUTERS", "Services"]
 
 SCORERS = (Role.INSPECTION_SYSTEM, Role.SUPERVISOR, Role.ADMIN)
 SUPERVISORS = (Role.SUPERVISOR, Role.ADMIN)
-READERS = (Role.SUPERVISOR, Role.DATA_SCIENTIST, Role.ADMIN, Role.INSPECTION_SYSTEM)
+# Auditors read what supervisors read and change nothing (issue 13).
+SUPERVISION_READERS = (Role.SUPERVISOR, Role.ADMIN, Role.AUDITOR)
+READERS = (
+    Role.SUPERVISOR, Role.DATA_SCIENTIST, Role.ADMIN, Role.INSPECTION_SYSTEM,
+    Role.AUDITOR,
+)  # fmt: skip
 
 
 @dataclass
@@ -71,6 +77,7 @@ async def _services(request: Request) -> Services:
 ServicesDep = Annotated[Services, Depends(_services)]
 Scorer = Annotated[ApiKeyInfo, Depends(require(*SCORERS))]
 Supervisor = Annotated[ApiKeyInfo, Depends(require(*SUPERVISORS))]
+SupervisionReader = Annotated[ApiKeyInfo, Depends(require(*SUPERVISION_READERS))]
 Reader = Annotated[ApiKeyInfo, Depends(require(*READERS))]
 Admin = Annotated[ApiKeyInfo, Depends(require(Role.ADMIN))]
 
@@ -216,7 +223,7 @@ def score_batch(body: BatchScoreRequest, principal: Scorer, svc: ServicesDep) ->
     responses=_problems(*_DECIDES),
 )
 def enterprise_rating(
-    uscc: str, principal: Supervisor, svc: ServicesDep,
+    uscc: str, principal: SupervisionReader, svc: ServicesDep,
     as_of: dt.date | None = None,
 ) -> Any:  # fmt: skip
     """Decide the enterprise now, like a score (and logged like one)."""
@@ -231,7 +238,9 @@ def enterprise_rating(
     response_model_exclude_unset=True,
     responses=_problems(*_DECIDES),
 )
-def enterprise_history(uscc: str, principal: Supervisor, svc: ServicesDep) -> Any:
+def enterprise_history(
+    uscc: str, principal: SupervisionReader, svc: ServicesDep
+) -> Any:
     """List the stored decisions of an enterprise (one per date) and its overrides."""
     code = _uscc(uscc)
     policy = svc.scoring.state.engine.policy
@@ -257,7 +266,7 @@ def enterprise_history(uscc: str, principal: Supervisor, svc: ServicesDep) -> An
     responses=_problems(*_DECIDES),
 )
 def ratings(  # noqa: PLR0917 - FastAPI reads the query parameters from here
-    principal: Supervisor,
+    principal: SupervisionReader,
     svc: ServicesDep,
     tier: Tier | None = None,
     green_channel: bool | None = None,
@@ -394,25 +403,51 @@ async def healthz() -> dict[str, str]:
 @operations.get(
     "/readyz",
     responses={
+        200: {
+            "model": ReadyResponse,
+            "description": "Ready (degraded: serving stale data, still in service)",
+        },
         503: {
             "model": Problem,
             "description": "No model loaded yet, or none could be loaded",
-        }
+        },
     },
 )
 async def readyz(svc: ServicesDep) -> Response:
-    """Answer 200 once a champion is loaded; 503 with the reason otherwise."""
+    """Answer 200 once a champion is loaded; 503 with the reason otherwise.
+
+    ``status`` is ``degraded`` (still 200: keep the service in the load
+    balancer) when the serving date is beyond a required source's allowed
+    lag; ``freshness.reason`` names the departments and tables stale, and
+    since when.
+    """
     info = svc.scoring.describe()
     if info["model_version"] is not None:
         # After a failed reload the old model still serves: ready, with the
         # reason of the failure in "reason" and "last_reload_error".
-        return JSONResponse({"status": "ready", **info})
+        fresh = info.get("freshness") or {}
+        status = "degraded" if fresh.get("status") == "stale" else "ready"
+        return JSONResponse({"status": status, **info})
     return problem(503, "not_ready", str(info["reason"]))
 
 
 @operations.get("/metrics", response_class=PlainTextResponse)
 async def prometheus(svc: ServicesDep) -> Response:
-    """Expose the Prometheus metrics (text exposition format)."""
+    """Expose the Prometheus metrics (text exposition format).
+
+    The freshness gauges judge the lake as it stood at the last load against
+    today (UTC); ``credit_engine_serving_stale_sources`` counts the sources
+    every decision served is marked with.
+    """
+    state = svc.scoring.current
+    if state is not None and state.lake is not None:
+        svc.metrics.observe_freshness(
+            state.lake,
+            state.engine.freshness_policy,
+            serving_date=state.as_of,
+            serving_stale=len(state.zone.stale_sources),
+            today=dt.datetime.now(dt.UTC).date(),
+        )
     return Response(
         svc.metrics.render(), media_type="text/plain; version=0.0.4; charset=utf-8"
     )

@@ -8,7 +8,7 @@ left out of a response was withheld, not missing.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -25,11 +25,14 @@ __all__ = [
     "OverrideRequest",
     "OverrideResponse",
     "Problem",
+    "FreshnessPublic",
     "RatingsPage",
+    "ReadyResponse",
     "ReasonPublic",
     "ReloadResponse",
     "ScoreRequest",
     "ScoreResponse",
+    "StaleSourcePublic",
 ]
 
 MAX_BATCH = 1000
@@ -76,6 +79,58 @@ class FactPublic(_Out):
     )
 
 
+# --- data freshness ---------------------------------------------------------
+class StaleSourcePublic(_Out):
+    """A required source table beyond its allowed lag at the rating date."""
+
+    table: str
+    department: Department
+    watermark: dt.datetime | None = Field(
+        default=None, description="Its latest delivery known (null: never delivered)"
+    )
+    age_days: int | None = Field(
+        default=None, description="Days from that delivery to the rating date"
+    )
+    allowed_lag_days: int
+    since: dt.date | None = Field(
+        default=None, description="First day it is stale (readiness only)"
+    )
+
+
+class FreshnessPublic(_Out):
+    """How current the data served is: the serving date against the lake's."""
+
+    status: Literal["fresh", "stale"] = Field(
+        description="stale: decisions served rest on stale sources and say so"
+    )
+    serving_date: dt.date
+    serving_reason: str = Field(description="Why this date is served")
+    freshness_date: dt.date | None = Field(
+        default=None, description="Latest date at which no required source is stale"
+    )
+    stale_departments: list[Department]
+    stale_sources: list[StaleSourcePublic]
+    reason: str | None = Field(
+        default=None, description="Which sources are stale and since when"
+    )
+
+
+class ReadyResponse(_Out):
+    """Readiness: a model is loaded. ``degraded``: ready, on stale data.
+
+    A degraded service still answers 200 (it must stay in the load balancer);
+    ``freshness.reason`` says which departments and tables are stale since
+    when.
+    """
+
+    status: Literal["ready", "degraded"]
+    reason: str | None = Field(
+        default=None, description="The last load's problem, if any"
+    )
+    freshness: FreshnessPublic | None = None
+
+
+# --- end data freshness -----------------------------------------------------
 class DecisionPublic(_Out):
     """A decision, reduced to the fields the caller's role may see."""
 
@@ -112,6 +167,11 @@ class DecisionPublic(_Out):
     policy_name: str | None = None
     policy_version: int | None = None
     rule_sets: dict[str, str] | None = None
+    stale_sources: list[StaleSourcePublic] | None = Field(
+        default=None,
+        description="Required sources beyond their allowed lag at the rating "
+        "date (empty: the data was current); shown to every role",
+    )
 
 
 class ScoreRequest(BaseModel):

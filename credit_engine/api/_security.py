@@ -18,6 +18,7 @@ CLEARANCE: dict[Role, Disclosure] = {
     Role.SUPERVISOR: Disclosure.INTERNAL,
     Role.DATA_SCIENTIST: Disclosure.INTERNAL,
     Role.ADMIN: Disclosure.INTERNAL,
+    Role.AUDITOR: Disclosure.INTERNAL,
 }
 """Disclosure level each role is cleared for (fields above it are withheld)."""
 

@@ -1,6 +1,7 @@
 """Tamper-evident, append-only audit log in the operational store.
 
-Every decision served, override, model reload and API-key change is appended
+Every decision served, override, model reload, API-key change and early-warning
+evaluation, read and status move is appended
 as an :class:`AuditEntry` to the ``audit_log`` table, hash-chained:
 ``entry_hash = sha256(prev_hash + canonical JSON of {seq, recorded_at, kind,
 actor, subject, payload})``, ``seq`` strictly consecutive from 1, and a single
@@ -42,6 +43,7 @@ from credit_engine.audit._log import AuditLog, AuditTransaction
 from credit_engine.audit._overrides import record_override
 from credit_engine.audit._schema import audit_head, audit_log
 from credit_engine.audit._verify import AuditVerification
+from credit_engine.audit._warnings import acknowledge_warning, close_warning
 from credit_engine.exceptions import AuditEntryNotFoundError, AuditError
 
 __all__ = [
@@ -54,10 +56,12 @@ __all__ = [
     "AuditTransaction",
     "AuditVerification",
     "NewEntry",
+    "acknowledge_warning",
     "audit_head",
     "audit_log",
     "canonical_json",
     "chain_hash",
+    "close_warning",
     "iso_utc",
     "record_override",
 ]

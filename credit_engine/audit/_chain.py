@@ -46,6 +46,11 @@ class AuditKind(StrEnum):
     MODEL_RELOAD = "model_reload"
     KEY_CREATED = "key_created"
     KEY_REVOKED = "key_revoked"
+    # Early warnings (issue 12)
+    WARNINGS_EVALUATED = "warnings_evaluated"
+    WARNINGS_READ = "warnings_read"
+    WARNING_ACKNOWLEDGED = "warning_acknowledged"
+    WARNING_CLOSED = "warning_closed"
 
 
 def canonical_json(value: Any) -> str:

@@ -379,11 +379,12 @@ class AuditLog:
         *,
         subject: str | None = None,
         kind: str | None = None,
+        actor: str | None = None,
         limit: int = 100,
         offset: int = 0,
         newest_first: bool = False,
     ) -> list[AuditEntry]:
-        """Return entries, by ``seq``, optionally of one subject and/or kind.
+        """Return entries, by ``seq``, optionally of one subject, kind and/or actor.
 
         Parameters
         ----------
@@ -391,6 +392,8 @@ class AuditLog:
             Only entries about this subject (e.g. a USCC).
         kind : str, optional
             Only entries of this kind.
+        actor : str, optional
+            Only entries by this actor (an API key name, a CLI user).
         limit : int, default=100
             At most this many (1 to 10,000).
         offset : int, default=0
@@ -421,6 +424,8 @@ class AuditLog:
             stmt = stmt.where(audit_log.c.subject == subject)
         if kind is not None:
             stmt = stmt.where(audit_log.c.kind == kind)
+        if actor is not None:
+            stmt = stmt.where(audit_log.c.actor == actor)
         order = audit_log.c.seq.desc() if newest_first else audit_log.c.seq
         stmt = stmt.order_by(order).limit(limit).offset(offset)
         with (

@@ -26,7 +26,7 @@ from credit_engine.exceptions import (
     InvalidKeyRequestError,
     PermissionDeniedError,
 )
-from credit_engine.store import OperationalStore
+from credit_engine.store import OperationalStore, console_sessions
 from credit_engine.store._engine import translate_errors
 
 __all__ = [
@@ -229,7 +229,7 @@ class KeyStore:
 
     Examples
     --------
-    >>> from credit_engine.store import OperationalStore
+    >>> from credit_engine.store import OperationalStore, console_sessions
     >>> keys = KeyStore(OperationalStore("sqlite://"))
     >>> info, key = keys.create("customs-gateway", "inspection_system",
     ...                         created_by="admin")
@@ -282,8 +282,8 @@ class KeyStore:
             Unique name: a letter, then letters, digits, ``.``, ``_``, ``@`` or
             ``-`` (at most 64). Names of revoked keys stay taken.
         role : Role or str
-            ``supervisor``, ``inspection_system``, ``data_scientist`` or
-            ``admin``.
+            ``supervisor``, ``inspection_system``, ``data_scientist``,
+            ``admin`` or ``auditor``.
         created_by : str
             Who creates it (recorded and logged).
 
@@ -403,6 +403,16 @@ class KeyStore:
                 update(api_keys)
                 .where(api_keys.c.key_id == found.key_id)
                 .values(revoked_at=now, revoked_by=by.strip())
+            )
+            # Console sessions of the key end with it (they are also refused
+            # at their next request by the session check).
+            conn.execute(
+                update(console_sessions)
+                .where(
+                    console_sessions.c.key_id == found.key_id,
+                    console_sessions.c.revoked_at.is_(None),
+                )
+                .values(revoked_at=now, end_reason="key_revoked")
             )
             tx.append(
                 AuditKind.KEY_REVOKED,

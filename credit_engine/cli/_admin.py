@@ -75,31 +75,88 @@ def _when(value: Any) -> str:
 
 
 # ------------------------------------------------------------------------ keys
+def _ask_password(name: str) -> str:
+    """Prompt twice, hidden, for a console password (refusing a short one)."""
+    from credit_engine.auth import MIN_PASSWORD_LENGTH
+
+    password: str = typer.prompt(
+        f"Console password for {name} (at least {MIN_PASSWORD_LENGTH} characters)",
+        hide_input=True,
+        confirmation_prompt=True,
+    )
+    return password
+
+
+PasswordOption = Annotated[
+    bool,
+    typer.Option(
+        "--password",
+        help="Also set a console password (asked twice, hidden): the holder can "
+        "then sign in to /console with the key's name and it.",
+    ),
+]
+
+
 @keys_app.command("create")
 @friendly_errors
 def keys_create(
     role: Annotated[
         str,
-        typer.Option(help="supervisor, inspection_system, data_scientist or admin."),
+        typer.Option(
+            help="supervisor, inspection_system, data_scientist, admin or auditor."
+        ),
     ],
     name: Annotated[
         str, typer.Option(help="Unique name of the key's holder (e.g. customs-gw).")
     ],
+    password: PasswordOption = False,
     by: ByOption = None,
     home: HomeOption = None,
 ) -> None:
     """Create an API key and print it once: it cannot be shown again."""
-    info, key = _keys(settings_for(home)).create(
-        name, role.strip().lower(), created_by=by or _user()
-    )
+    settings = settings_for(home)
+    secret = _ask_password(name) if password else None
+    keys = _keys(settings)
+    info, key = keys.create(name, role.strip().lower(), created_by=by or _user())
     console.print(
         f"API key {info.name!r} (id {info.key_id}, role {info.role}) created:"
     )
     console.print(key, markup=False, highlight=False, soft_wrap=True)
+    if secret is not None:
+        from credit_engine.auth import ConsoleAccounts
+
+        ConsoleAccounts(keys.store, keys=keys).set_password(
+            info.key_id, secret, by=by or _user()
+        )
+        console.print(
+            f"console password set: sign in to /console as {info.name!r} with it"
+        )
     err_console.print(
         "[bold yellow]warning[/]: this is the only time the key is shown; only its "
         "hash is stored. Hand it over securely now; if it is lost, revoke it and "
         "create another."
+    )
+
+
+@keys_app.command("password")
+@friendly_errors
+def keys_password(
+    name: Annotated[str, typer.Argument(help="Name (or id) of the key.")],
+    by: ByOption = None,
+    home: HomeOption = None,
+) -> None:
+    """Set or change the console password of a key's holder (asked twice, hidden)."""
+    from credit_engine.auth import ConsoleAccounts
+
+    keys = _keys(settings_for(home))
+    info = keys.get(name)
+    secret = _ask_password(info.name)
+    ConsoleAccounts(keys.store, keys=keys).set_password(
+        info.key_id, secret, by=by or _user()
+    )
+    console.print(
+        f"console password of {info.name!r} (role {info.role}) set; its holder signs "
+        "in to /console with the name and this password"
     )
 
 
@@ -141,7 +198,10 @@ def keys_revoke(
     by: ByOption = None,
     home: HomeOption = None,
 ) -> None:
-    """Revoke an API key (running API processes drop it within seconds)."""
+    """Revoke an API key (running API processes drop it within seconds).
+
+    Its console sessions end at once, and its console password with it.
+    """
     info = _keys(settings_for(home)).revoke(name, by=by or _user())
     console.print(
         f"API key {info.name!r} (role {info.role}) revoked at "

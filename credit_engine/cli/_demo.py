@@ -40,6 +40,7 @@ from credit_engine.cli._render_records import (
     print_self_check,
     print_simulation,
 )
+from credit_engine.cli._render_warnings import print_warning_run
 from credit_engine.pipeline import DemoResult, DemoStep, StepPhase
 
 __all__ = ["demo"]
@@ -66,8 +67,9 @@ def demo(
     The rating step rates every enterprise on the last day under customs Order
     251 (2026-03-31) and a quarter later under Order 282 (2026-06-30), then
     prints the tier distribution, the migration matrix and three decisions. The
-    last step rates the cohorts monitoring needs and prints the monitoring
-    status of each model and the worst items of the report.
+    monitoring step rates the cohorts monitoring needs and prints the monitoring
+    status of each model and the worst items of the report; the last step
+    raises the early warnings and prints the most urgent ones.
     """
     from credit_engine.pipeline import run_demo
 
@@ -151,6 +153,22 @@ def _show_monitoring(result: DemoResult) -> None:
     )
 
 
+def _show_warnings(result: DemoResult) -> None:
+    run = result.warnings
+    assert run is not None
+    print_warning_run(run, _TOP_WARNINGS)
+    monitoring = result.monitoring
+    status = "" if monitoring is None else light(monitoring.outcome.report.status)
+    console.print(
+        f"monitoring status {status}; {len(run.evaluation.warnings):,} early "
+        f"warnings at {run.evaluation.as_of}: open them in the console "
+        "(/console/warnings) or with GET /v1/warnings"
+    )
+
+
+_TOP_WARNINGS = 10
+"""Warnings of highest priority the demo prints."""
+
 _SHOW: dict[DemoStep, Callable[[DemoResult], None]] = {
     DemoStep.SIMULATE: _show_simulation,
     DemoStep.INGEST: _show_ingestion,
@@ -159,4 +177,5 @@ _SHOW: dict[DemoStep, Callable[[DemoResult], None]] = {
     DemoStep.PROMOTE: _show_promotions,
     DemoStep.RATE: _show_rating,
     DemoStep.MONITOR: _show_monitoring,
+    DemoStep.WARN: _show_warnings,
 }

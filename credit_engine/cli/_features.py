@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -12,6 +13,7 @@ from credit_engine.cli._app import (
     HomeOption,
     app,
     console,
+    err_console,
     friendly_errors,
     settings_for,
 )
@@ -21,6 +23,14 @@ from credit_engine.cli._render_records import print_features
 from credit_engine.vocabulary import Engine
 
 __all__ = ["features"]
+
+
+class KnownEnterprises(StrEnum):
+    """Choices of ``--known-enterprises``."""
+
+    AUTO = "auto"
+    REGISTRATION = "registration"
+    ANY_RECORD = "any_record"
 
 
 @app.command()
@@ -51,9 +61,29 @@ def features(
             show_default=False,
         ),
     ] = None,
+    known_enterprises: Annotated[
+        KnownEnterprises | None,
+        typer.Option(
+            help="How enterprises become known: from a registration record, from "
+            "any record, or auto (registration; any record when the zone has no "
+            "registration). Default: $CREDIT_ENGINE_KNOWN_ENTERPRISES or auto.",
+            show_default=False,
+        ),
+    ] = None,
+    fail_on_empty: Annotated[
+        bool,
+        typer.Option(
+            help="Exit 1 if the snapshot is empty or a source of the set gives no "
+            "record (the snapshot is still written)."
+        ),
+    ] = False,
     home: HomeOption = None,
 ) -> None:
-    """Build a point-in-time feature snapshot from the lake (or document the set)."""
+    """Build a point-in-time feature snapshot from the lake (or document the set).
+
+    Warns when the snapshot is empty, when a source table of the set contributes
+    no record, and when features are null for every enterprise.
+    """
     settings = settings_for(home)
     if markdown is not None:
         from credit_engine.features import load_definitions
@@ -74,7 +104,16 @@ def features(
         sorted(set(as_of)),
         feature_set,
         out,
+        known_enterprises=None
+        if known_enterprises is None
+        else known_enterprises.value,
         progress=RichProgress(),
         engine=engine,
     )
     print_features(snapshot)
+    if fail_on_empty and snapshot.empty:
+        err_console.print(
+            "[bold red]--fail-on-empty[/]: the snapshot is empty or a source gave "
+            "nothing (see the warnings above)."
+        )
+        raise typer.Exit(code=1)

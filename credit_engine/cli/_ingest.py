@@ -17,17 +17,36 @@ __all__ = ["ingest"]
 @app.command()
 @friendly_errors
 def ingest(
-    directory: Annotated[Path, typer.Argument(help="Folder with one file per table.")],
+    directory: Annotated[
+        Path,
+        typer.Argument(help="Folder with one file per table (or the mapped files)."),
+    ],
     report_json: Annotated[
         Path | None, typer.Option(help="Also write the JSON report here.")
     ] = None,
+    mapping: Annotated[
+        Path | None,
+        typer.Option(
+            help="Source mapping (YAML) for files in their own layout; see "
+            "docs/bring-your-own-records.md. Check it first with "
+            "`credit-engine mapping check`."
+        ),
+    ] = None,
     home: HomeOption = None,
 ) -> None:
-    """Validate a batch with Great Expectations; load good rows, quarantine the rest."""
+    """Validate a batch with Great Expectations; load good rows, quarantine the rest.
+
+    DIRECTORY holds one file per contract table, or (with --mapping) the files
+    a source mapping names, in their own layout.
+    """
     from credit_engine.pipeline import ingest_records
 
     settings = settings_for(home)
     report = ingest_records(
-        settings, directory, report_json=report_json, progress=RichProgress()
+        settings,
+        directory,
+        report_json=report_json,
+        mapping=mapping,
+        progress=RichProgress(),
     )
     print_ingest(report)

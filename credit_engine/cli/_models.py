@@ -15,8 +15,8 @@ from credit_engine.cli._app import (
     write_json_report,
 )
 from credit_engine.cli._progress import RichProgress
+from credit_engine.cli._render_evaluate import print_cross_validation
 from credit_engine.cli._render_models import (
-    print_cross_validation,
     print_gates,
     print_promoted,
     print_registered,
@@ -203,23 +203,70 @@ def models(
 
 
 # ------------------------------------------------------------------ evaluate
+def _order(value: str | None) -> list[str] | None:
+    if value is None:
+        return None
+    items = [v.strip() for v in value.split(",") if v.strip()]
+    if len(items) < 2:
+        from credit_engine.exceptions import DataContractError
+
+        raise DataContractError(
+            f"--order needs at least two values separated by commas, best first "
+            f"(e.g. --order AAA,AA,A,BBB); got {value!r}."
+        )
+    return items
+
+
 @app.command()
 @friendly_errors
 def evaluate(
     labels: Annotated[
         Path | None,
         typer.Option(
-            help="CSV/Parquet with uscc, as_of, label (0/1 or ordinal grade, "
-            "0 = best); features are built from the lake."
+            help="CSV/Parquet with uscc, as_of and the target; features are built "
+            "from the lake."
         ),
     ] = None,
     table: Annotated[
         Path | None,
-        typer.Option(help="A ready feature table (CSV/Parquet) instead of --labels."),
+        typer.Option(
+            help="A ready feature table (CSV/Parquet) instead of --labels: numbers, "
+            "text categories, dates; ids, empty and constant columns are dropped "
+            "and listed."
+        ),
     ] = None,
     target: Annotated[
-        str, typer.Option(help="Target column of --table (or of --labels).")
+        str,
+        typer.Option(
+            help="Target column: 0/1, integer grades (0 = best) or text grades."
+        ),
     ] = "label",
+    order: Annotated[
+        str | None,
+        typer.Option(
+            help="The target's values best first, comma separated (e.g. "
+            "AAA,AA,A,BBB,BB,B,CCC,CC,C,D). Needed for text grades other than "
+            "yes/no words and rating-agency letters."
+        ),
+    ] = None,
+    group: Annotated[
+        str | None,
+        typer.Option(
+            help="Column whose rows stay in one fold (an enterprise id). "
+            "Default: uscc when present, else none."
+        ),
+    ] = None,
+    threshold: Annotated[
+        float,
+        typer.Option(
+            help="Probability threshold for precision/recall/F1 (ordinal: on the "
+            "worst grade), besides the best-F1 one."
+        ),
+    ] = 0.5,
+    oof_out: Annotated[
+        Path | None,
+        typer.Option(help="Write the out-of-fold predictions here (CSV/Parquet)."),
+    ] = None,
     feature_set: Annotated[
         str | None,
         typer.Option(help="Feature set to build for --labels. Default: the specs'."),
@@ -233,18 +280,22 @@ def evaluate(
     rate: Annotated[
         Path | None,
         typer.Option(
-            help="Rows (uscc, as_of) to rate with a model fitted on all labels."
+            help="Rows to rate with the best family fitted on all labels: uscc, "
+            "as_of (--labels) or the table's feature columns (--table)."
         ),
     ] = None,
     rate_out: Annotated[
-        Path | None, typer.Option(help="CSV for the ratings of --rate.")
+        Path | None, typer.Option(help="CSV/Parquet for the ratings of --rate.")
     ] = None,
     report_json: Annotated[
         Path | None, typer.Option(help="Write the cross-validated figures here.")
     ] = None,
     home: HomeOption = None,
 ) -> None:
-    """Cross-validate the model families on labels you bring."""
+    """Cross-validate the model families on labels or a feature table you bring.
+
+    Exit code 1 when every family failed (each failure is printed).
+    """
     from credit_engine.cli._evaluate_io import run_evaluate
 
     settings = settings_for(home)
@@ -259,7 +310,13 @@ def evaluate(
         seed=seed,
         rate=rate,
         rate_out=rate_out,
+        order=_order(order),
+        group=group,
+        threshold=threshold,
+        oof_out=oof_out,
     )
     print_cross_validation(payload, folds)
     if report_json is not None:
         write_json_report(report_json, payload)
+    if all("error" in figures for figures in payload["models"].values()):
+        raise typer.Exit(code=1)

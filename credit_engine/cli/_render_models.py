@@ -1,4 +1,4 @@
-"""Rich tables of the model commands: training, gates, registry, cross-validation."""
+"""Rich tables of the model commands: training, gates, registry."""
 
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ if TYPE_CHECKING:
     from credit_engine.training import TrainedModel
 
 __all__ = [
-    "print_cross_validation",
     "print_gates",
     "print_promoted",
     "print_registered",
@@ -110,25 +109,3 @@ def print_registered(versions: list[dict[str, Any]], history: list[Any] | None) 
                 change.reason,
             )
         console.print(changes)
-
-
-def print_cross_validation(payload: dict[str, Any], folds: int) -> None:
-    """Print the cross-validated figures of ``evaluate`` (and where ratings went)."""
-    rows = payload["target"]["rows"]
-    out = Table(title=f"Cross-validation ({folds} folds, {rows} rows)")
-    out.add_column("model")
-    if payload["target"]["kind"] == "binary":
-        out.add_column("AUC (pooled)", justify="right")
-        out.add_column("AUC per fold", justify="right")
-        for name, fig in payload["models"].items():
-            folds_text = " ".join(f"{v:.3f}" for v in fig["auc_folds"])
-            out.add_row(name, f"{fig['auc']:.4f}", folds_text)
-    else:
-        out.add_column("QW kappa", justify="right")
-        out.add_column("accuracy", justify="right")
-        for name, fig in payload["models"].items():
-            out.add_row(name, f"{fig['qwk']:.4f}", f"{fig['accuracy']:.4f}")
-    console.print(out)
-    if payload.get("rated"):
-        rated = payload["rated"]
-        console.print(f"rated {rated['rows']} rows: {rated['path']}")

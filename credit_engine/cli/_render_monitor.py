@@ -186,11 +186,17 @@ def print_shadow_runs(result: RatingResult) -> None:
     console.print(table)
 
 
+def _stale(result: RatingResult) -> str:
+    """Return the stale sources a run's decisions are marked with, in red."""
+    marked = result.summary.get("stale_sources") or {}
+    return f"[red]{len(marked)}[/]" if marked else "0"
+
+
 def print_rating_runs(results: Sequence[RatingResult]) -> None:
     """Print one line per rating date: its served run, tiers, shadow runs, time."""
     table = Table(title=f"Rating runs at {len(results)} dates")
-    for column in ("as_of", "run", "model", "rated", "A", "B", "C", "D", "shadow",
-                   "seconds"):  # fmt: skip
+    for column in ("as_of", "run", "model", "rated", "A", "B", "C", "D",
+                   "stale sources", "shadow", "seconds"):  # fmt: skip
         table.add_column(column, justify="left" if column == "model" else "right")
     for result in results:
         tiers = result.summary["tiers"]
@@ -209,6 +215,7 @@ def print_rating_runs(results: Sequence[RatingResult]) -> None:
             f"v{result.model_version}",
             f"{result.summary['rated']:,}",
             *(f"{tiers.get(t, 0):,}" for t in ("A", "B", "C", "D")),
+            _stale(result),
             shadow or "-",
             f"{seconds:.1f}",
         )

@@ -9,6 +9,7 @@ from typing import Any
 from rich.table import Table
 
 from credit_engine.cli._app import console
+from credit_engine.cli._render_freshness import print_stale_sources
 
 __all__ = [
     "print_decision",
@@ -56,6 +57,11 @@ def print_rating(result: Any) -> None:
     if result.timings:
         spent = ", ".join(f"{k} {v:.1f} s" for k, v in result.timings.items())
         console.print(f"time: {spent}")
+    freshness = getattr(result, "freshness", None)
+    if freshness is not None:
+        print_stale_sources(
+            freshness.stale_sources, freshness.at, freshness.knowledge_date
+        )
 
 
 def print_decision(decision: Any, title: str = "") -> None:
@@ -79,6 +85,14 @@ def print_decision(decision: Any, title: str = "") -> None:
     head.add_row("versions", f"{d.model_name} v{d.model_version}; policy "
                  f"{d.policy_name} v{d.policy_version}; "
                  + ", ".join(d.rule_sets.values()))  # fmt: skip
+    if d.stale_sources:
+        head.add_row(
+            "[bold red]stale sources[/]",
+            ", ".join(
+                f"{s.table} ({s.department}, last {s.watermark_date or 'never'})"
+                for s in d.stale_sources
+            ),
+        )
     for m in d.measures:
         head.add_row(f"measure {m.code}", f"{m.zh}\n{m.en}")
     for r in d.reasons:

@@ -73,6 +73,19 @@ def print_ingest(report: IngestReport) -> None:
         for code, n in sorted(reasons.items(), key=lambda kv: -kv[1]):
             why.add_row(code, f"{n:,}", QuarantineReason(code).describe())
         console.print(why)
+    mapping = data.get("mapping")
+    if mapping:
+        mapped = Table(title=f"Source mapping {mapping['file']}")
+        for col in ("source", "table", "rows read", "rows out", "left out"):
+            mapped.add_column(
+                col, justify="left" if col in ("source", "table") else "right"
+            )
+        for s in mapping["targets"]:
+            mapped.add_row(
+                s["source"], s["table"], f"{s['rows_read']:,}", f"{s['rows_out']:,}",
+                f"{s['left_out']:,}",
+            )  # fmt: skip
+        console.print(mapped)
     for key in ("html_report", "data_docs"):
         if data.get(key):
             console.print(f"{key.replace('_', ' ')}: {data[key]}")
@@ -119,3 +132,7 @@ def print_features(snapshot: FeatureSnapshot) -> None:
         f"{lineage['definitions_sha256'][:16]}…  "
         f"lake state: {lineage['lake_state'][:16]}…"
     )
+    if "known_enterprises" in lineage:
+        console.print(f"enterprises known from: {lineage['known_enterprises']}")
+    for warning in getattr(snapshot, "warnings", ()):
+        err_console.print(f"[bold yellow]warning[/]: {warning}")

@@ -16,28 +16,60 @@ from credit_engine.data._contracts import (
     SourceContract,
     load_contracts,
 )
-from credit_engine.data._ingest import ingest_batch
+from credit_engine.data._ingest import dry_run_batch, ingest_batch
 from credit_engine.data._lake import BatchManifest, Lake, TableCommit
+from credit_engine.data._mapping_apply import (
+    MappedBatch,
+    MappedTable,
+    TargetStats,
+    prepare_mapped_batch,
+    translate_ids,
+)
+from credit_engine.data._mapping_load import load_mapping, load_vocabulary
+from credit_engine.data._mapping_spec import (
+    ColumnMapping,
+    Crosswalk,
+    KnownAt,
+    SourceMapping,
+    SourceSpec,
+    TargetMapping,
+    Unpivot,
+)
 from credit_engine.data._reasons import QuarantineReason
 from credit_engine.data._report import write_ingest_html
 from credit_engine.data._results import IngestReport, ProgressCallback, TableReport
 
 __all__ = [
     "BatchManifest",
+    "ColumnMapping",
     "ColumnSpec",
     "ColumnType",
+    "Crosswalk",
     "Department",
     "Disclosure",
     "IngestReport",
+    "KnownAt",
     "Lake",
+    "MappedBatch",
+    "MappedTable",
     "ProgressCallback",
-    "RangeRule",
     "QuarantineReason",
+    "RangeRule",
     "RecordKind",
     "SourceContract",
+    "SourceMapping",
+    "SourceSpec",
     "TableCommit",
     "TableReport",
+    "TargetMapping",
+    "TargetStats",
+    "Unpivot",
+    "dry_run_batch",
     "ingest_batch",
     "load_contracts",
+    "load_mapping",
+    "load_vocabulary",
+    "prepare_mapped_batch",
+    "translate_ids",
     "write_ingest_html",
 ]

@@ -8,6 +8,7 @@ timestamps); no Python loop runs over rows.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -89,7 +90,12 @@ def convertible(source: pa.DataType, target: ColumnType) -> bool:
     return temporal
 
 
-def cast_to_contract(raw: pa.Table, contract: SourceContract) -> CastResult:
+def cast_to_contract(
+    raw: pa.Table,
+    contract: SourceContract,
+    *,
+    unplaced: Mapping[str, tuple[npt.NDArray[np.bool_], pa.Array]] | None = None,
+) -> CastResult:
     """Convert a raw piece of a source file to the contract schema.
 
     Parameters
@@ -98,6 +104,9 @@ def cast_to_contract(raw: pa.Table, contract: SourceContract) -> CastResult:
         Columns as read (a subset of the contract columns, any compatible type).
     contract : SourceContract
         Target contract.
+    unplaced : mapping of str to (numpy.ndarray, pyarrow.StringArray), optional
+        Per column, rows a source mapping could not place and their source text;
+        the text goes to ``_raw_values`` like that of a failed cast.
 
     Returns
     -------
@@ -123,7 +132,19 @@ def cast_to_contract(raw: pa.Table, contract: SourceContract) -> CastResult:
             originals[spec.name] = _as_text(source)
         columns.append(typed)
     table = pa.Table.from_arrays(columns, schema=contract.arrow_schema())
-    return CastResult(table, failed, _raw_json(n, failed, originals))
+    kept = dict(failed)
+    for name, (mask, text) in (unplaced or {}).items():
+        if not mask.any():
+            continue
+        if name in kept:
+            originals[name] = pc.if_else(
+                pa.array(mask), _as_text(text), originals[name]
+            )
+            kept[name] = mask | kept[name]
+        else:
+            originals[name] = _as_text(text)
+            kept[name] = mask
+    return CastResult(table, failed, _raw_json(n, kept, originals))
 
 
 def _as_text(source: pa.Array) -> pa.Array:

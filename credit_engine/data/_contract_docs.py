@@ -66,6 +66,15 @@ def render_contracts_markdown(contracts: Mapping[str, SourceContract]) -> str:
         "Required columns must be non-null. Disclosure levels say who may see a field:",
         "`public`, `shared` between departments, or `internal` to the owner.",
         "",
+        "Columns marked *extension* carry fields real extracts have but the zone",
+        "simulator does not produce (an annual report's financials, a tax line's",
+        "basis and rate): they are optional, null in the simulated zone, and",
+        "features treat null as unknown, never as zero. Tables marked *optional",
+        "source* (court judgments, trademarks and patents, news) are ones a zone may",
+        "or may not have; the simulator writes none. Any extract in another layout",
+        "is brought onto these contracts with a source mapping",
+        "([bring your own records](bring-your-own-records.md)).",
+        "",
     ]
     by_dept: dict[Department, list[SourceContract]] = {}
     for contract in contracts.values():
@@ -87,13 +96,19 @@ def render_contracts_markdown(contracts: Mapping[str, SourceContract]) -> str:
                     if c.is_versioned
                     else "; never updated (one row per key)"
                 )
-                + f"; default disclosure: {c.disclosure.value}.",
+                + f"; default disclosure: {c.disclosure.value}"
+                + ("" if c.simulated else "; **optional source** (not simulated)")
+                + ".",
                 "",
                 "| column | type | required | disclosure | rules | meaning |",
                 "|---|---|---|---|---|---|",
             ]
             for col in c.columns:
                 required = "yes" if col.required else ""
+                if col.required_unless:
+                    required = f"yes, unless `{col.required_unless}`"
+                elif col.extension:
+                    required = "*extension*"
                 lines.append(
                     f"| `{col.name}` | {col.type.value} | {required}"
                     f" | {c.disclosure_of(col.name).value} | {_rules(col)} | "

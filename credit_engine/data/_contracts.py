@@ -147,6 +147,16 @@ class ColumnSpec(BaseModel):
         Regular expression the value must match (``bad_format`` otherwise).
     disclosure : Disclosure, optional
         Overrides the table's disclosure level for this field.
+    required_unless : str, optional
+        Row condition (pandas query syntax) under which a null is allowed in a
+        ``required`` column, e.g. ``financials_published == False``: the report
+        says the value was not published, so its absence is not a defect.
+    extension : bool, default=False
+        The column was added to the contract after its first release, for fields
+        real extracts carry but the zone simulator does not produce. Extension
+        columns are optional; the simulator writes none of them; and a row with
+        no value in any extension column keeps the fingerprint it had before
+        they existed, so records sent again are still recognised as duplicates.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -163,10 +173,19 @@ class ColumnSpec(BaseModel):
     pattern: str | None = None
     unit: str | None = None
     disclosure: Disclosure | None = None
+    required_unless: str | None = None
+    extension: bool = False
 
     @model_validator(mode="after")
     def _check(self) -> ColumnSpec:
         problems = []
+        if self.required_unless is not None and not self.required:
+            problems.append("'required_unless' only applies to a required column")
+        if self.extension and self.required:
+            problems.append(
+                "an extension column cannot be required: records written before it "
+                "existed (and the simulator's) do not have it"
+            )
         if not _NAME.match(self.name):
             problems.append(f"name {self.name!r} is not snake_case")
         numeric = self.type in (ColumnType.INT, ColumnType.FLOAT)
@@ -229,6 +248,10 @@ class SourceContract(BaseModel):
         Default disclosure level of the table's fields.
     columns : list of ColumnSpec
         The columns, including the identity and time columns.
+    simulated : bool, default=True
+        Whether the zone simulator produces the table. Sources a zone may or may
+        not have (court judgments, trademarks and patents, public-opinion news)
+        are ``false``: the simulator writes no file for them.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -242,6 +265,7 @@ class SourceContract(BaseModel):
     versioned: bool | None = None
     disclosure: Disclosure = Disclosure.SHARED
     columns: tuple[ColumnSpec, ...]
+    simulated: bool = True
     path: Annotated[Path | None, Field(exclude=True)] = None
 
     @model_validator(mode="after")
@@ -291,9 +315,13 @@ class SourceContract(BaseModel):
                 "a state table is always versioned: its spells are re-sent when they "
                 "end; remove 'versioned: false'"
             )
+        key = set(self.key)
         unknown_key = [k for k in self.key if k not in names]
         if unknown_key:
             problems.append(f"key columns {unknown_key} are not declared columns")
+        extension_key = [c.name for c in self.columns if c.extension and c.name in key]
+        if extension_key:
+            problems.append(f"key columns {extension_key} cannot be extension columns")
         if problems:
             raise ValueError("; ".join(problems))
         return self
@@ -320,6 +348,26 @@ class SourceContract(BaseModel):
     def required_columns(self) -> list[str]:
         """Names of the columns that must be present and non-null."""
         return [c.name for c in self.columns if c.required]
+
+    @property
+    def extension_columns(self) -> list[str]:
+        """Names of the extension columns (added after the first release)."""
+        return [c.name for c in self.columns if c.extension]
+
+    def simulated_view(self) -> SourceContract:
+        """Return the contract as the zone simulator writes it: no extension columns.
+
+        Examples
+        --------
+        >>> from credit_engine.config import Settings
+        >>> full = load_contracts(Settings().sources_dir)["annual_report"]
+        >>> len(full.simulated_view().columns) < len(full.columns)
+        True
+        """
+        if not self.extension_columns:
+            return self
+        kept = tuple(c for c in self.columns if not c.extension)
+        return self.model_copy(update={"columns": kept})
 
     @property
     def time_column(self) -> str:

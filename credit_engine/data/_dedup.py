@@ -99,6 +99,16 @@ def _concat(*parts: str) -> str:
 
 
 _QUOTE = "''''"  # SQL literal holding one single quote
+_MAPPING_TAILS = {
+    QuarantineReason.UNMAPPED_VALUE: "' is not in the value map of the source mapping",
+    QuarantineReason.UNPARSEABLE_DATE: (
+        "' matches none of the date formats of the source mapping"
+    ),
+    QuarantineReason.UNKNOWN_IDENTIFIER: (
+        "' has no USCC in the crosswalk of the source mapping"
+    ),
+    QuarantineReason.NOT_A_NUMBER: "' is not a number",
+}
 
 
 def _message(  # noqa: PLR0911 -- one sentence per reason code
@@ -121,12 +131,20 @@ def _message(  # noqa: PLR0911 -- one sentence per reason code
     spec = contract.column(column)
     name = sql_literal(column + " ")
     val = _value(contract, column)
+    raw = f"json_extract_string(_raw_values, {sql_literal('$.' + column)})"
     if code is QuarantineReason.MISSING_REQUIRED:
-        return sql_literal(f"{column} is empty but required")
+        unless = f" unless {spec.required_unless}" if spec.required_unless else ""
+        return sql_literal(f"{column} is empty but required{unless}")
     if code is QuarantineReason.INVALID_TYPE:
-        raw = f"json_extract_string(_raw_values, {sql_literal('$.' + column)})"
         tail = sql_literal(f"' is not a valid {spec.type.value}")
         return _concat(name, _QUOTE, raw, tail)
+    if code in _MAPPING_TAILS:
+        return _concat(
+            sql_literal(f"{column}: source value "),
+            _QUOTE,
+            raw,
+            sql_literal(_MAPPING_TAILS[code]),
+        )
     if code is QuarantineReason.INVALID_USCC:
         tail = " is not a valid USCC (length, characters or check character)"
         message = _concat(name, val, sql_literal(tail))
@@ -156,7 +174,8 @@ def _reason_text_sql(contract: SourceContract) -> str:
         (c.label, c.code, c.column) for c in plan_checks(contract)
     ]
     labels += [
-        (f"{QuarantineReason.INVALID_TYPE.value}:{c}", QuarantineReason.INVALID_TYPE, c)
+        (f"{code.value}:{c}", code, c)
+        for code in (QuarantineReason.INVALID_TYPE, *_MAPPING_TAILS)
         for c in contract.column_names
     ]
     labels.append((key_conflict_label(contract), QuarantineReason.KEY_CONFLICT, ""))

@@ -7,11 +7,15 @@ values, so the same record read from CSV or Parquet, in any chunk, gets the
 same fingerprint. Nulls hash to a fixed marker, so nulls compare equal.
 
 The fingerprints are stored in the lake: changing this module changes which
-rows count as duplicates of earlier batches. Keep it stable.
+rows count as duplicates of earlier batches. Keep it stable. Columns a contract
+gained later (``extension: true``) enter a row's fingerprint only when the row
+has a value in one of them: a record sent again after the contract grew, with
+no value in the new columns, keeps the fingerprint it had before.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -89,7 +93,9 @@ def _hash(column: _Prepared, key: str, cache: dict[int, Hashes]) -> Hashes:
     return hashes
 
 
-def row_fingerprints(table: pa.Table, raw_values: pa.Array) -> tuple[Hashes, Hashes]:
+def row_fingerprints(
+    table: pa.Table, raw_values: pa.Array, extension: Sequence[str] = ()
+) -> tuple[Hashes, Hashes]:
     """Hash every row of a typed table (plus its raw values of failed casts).
 
     Parameters
@@ -99,6 +105,10 @@ def row_fingerprints(table: pa.Table, raw_values: pa.Array) -> tuple[Hashes, Has
     raw_values : pyarrow.StringArray
         ``_raw_values`` of the rows, so two rows whose unparsable values differ
         are not duplicates of each other.
+    extension : sequence of str, optional
+        The contract's extension columns. A row with no value in any of them is
+        hashed without them (as before they existed); other rows over every
+        column.
 
     Returns
     -------
@@ -113,6 +123,18 @@ def row_fingerprints(table: pa.Table, raw_values: pa.Array) -> tuple[Hashes, Has
     >>> bool(a[0] == a[1] and b[0] == b[1]), bool(a[0] == a[2])
     (True, False)
     """
+    extra = [name for name in extension if name in table.column_names]
+    if extra:
+        filled = np.zeros(table.num_rows, dtype=bool)
+        for name in extra:
+            column = table.column(name)
+            if column.null_count < len(column):
+                filled |= column.is_valid().to_numpy(zero_copy_only=False)
+        base_a, base_b = row_fingerprints(table.drop_columns(extra), raw_values)
+        if not filled.any():
+            return base_a, base_b
+        full_a, full_b = row_fingerprints(table, raw_values)
+        return np.where(filled, full_a, base_a), np.where(filled, full_b, base_b)
     arrays = [col.combine_chunks() for col in table.columns] + [raw_values]
     prepared = [_prepare(arr) for arr in arrays]
     cache: dict[int, Hashes] = {}

@@ -1,7 +1,9 @@
 """Validated ingestion of a batch of department files into the lake.
 
-Preflight -> chunked read and cast -> GX validation -> fingerprints -> DuckDB
-duplicates/key conflicts -> staged files -> atomic commit -> reports.
+Preflight -> chunked read (through a source mapping, if any) and cast -> GX
+validation -> fingerprints -> DuckDB duplicates/key conflicts -> staged files ->
+atomic commit -> reports. :func:`dry_run_batch` runs the same up to the staged
+files, in a temporary folder, and commits nothing.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import datetime as dt
 import json
 import os
 import shutil
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,9 +28,12 @@ from credit_engine.data._contracts import SourceContract, load_contracts
 from credit_engine.data._dedup import TableOutcome, classify_table, connect
 from credit_engine.data._fingerprint import row_fingerprints
 from credit_engine.data._lake import DUPLICATES, Lake, TableCommit, ingest_lock
+from credit_engine.data._mapping_apply import MappedBatch, prepare_mapped_batch
+from credit_engine.data._mapping_load import load_mapping
+from credit_engine.data._mapping_spec import SourceMapping
 from credit_engine.data._read import (
     Chunk,
-    InputTable,
+    TableInput,
     batch_fingerprint,
     discover_inputs,
     iter_chunks,
@@ -42,14 +48,24 @@ from credit_engine.exceptions import (
     IngestionError,
 )
 
-__all__ = ["ingest_batch"]
+__all__ = ["dry_run_batch", "ingest_batch"]
 
 
 def _reasons_of(chunk: Chunk, failures: dict[str, npt.NDArray[np.int64]]) -> pa.Array:
-    for column, mask in chunk.failed.items():
+    flagged = [
+        (reason_label(QuarantineReason.INVALID_TYPE, column), mask)
+        for column, mask in chunk.failed.items()
+    ]
+    flagged += list(chunk.flagged.items())
+    for label, mask in flagged:
         rows = np.flatnonzero(mask).astype(np.int64)
-        failures[reason_label(QuarantineReason.INVALID_TYPE, column)] = rows
-        # A value that failed to convert is null now but was not missing.
+        if not rows.size:
+            continue
+        failures[label] = (
+            np.union1d(failures[label], rows) if label in failures else rows
+        )
+        # A value that failed to convert (or to map) is null now but was not missing.
+        column = label.split(":", 1)[1]
         missing = reason_label(QuarantineReason.MISSING_REQUIRED, column)
         if missing in failures:
             failures[missing] = np.setdiff1d(failures[missing], rows)
@@ -94,7 +110,7 @@ class _Layout:
 
 
 def _process_table(
-    inp: InputTable,
+    inp: TableInput,
     *,
     settings: Settings,
     runner: SuiteRunner,
@@ -114,7 +130,9 @@ def _process_table(
     seq = 0
     for k, chunk in enumerate(iter_chunks(inp, settings.ingest_chunk_rows)):
         reasons = _reasons_of(chunk, runner.validate(name, chunk.table, k))
-        hash_a, hash_b = row_fingerprints(chunk.table, chunk.raw_values)
+        hash_a, hash_b = row_fingerprints(
+            chunk.table, chunk.raw_values, contract.extension_columns
+        )
         n = chunk.num_rows
         extra = {
             "_raw_values": chunk.raw_values,
@@ -170,10 +188,59 @@ def _check_filesystems(settings: Settings) -> None:
         )
 
 
+def _inputs(
+    input_dir: Path,
+    settings: Settings,
+    mapping: Path | SourceMapping | None,
+    limit: int | None = None,
+) -> tuple[list[TableInput], str, MappedBatch | None]:
+    contracts = load_contracts(settings.sources_dir)
+    if mapping is None:
+        found = discover_inputs(input_dir, contracts)
+        return list(found), batch_fingerprint(found), None
+    loaded = (
+        mapping
+        if isinstance(mapping, SourceMapping)
+        else load_mapping(mapping, contracts, definitions_dir=settings.definitions_dir)
+    )
+    batch = prepare_mapped_batch(input_dir, loaded, contracts, limit=limit)
+    return list(batch.tables), batch.batch_id, batch
+
+
+def _process_all(
+    inputs: Sequence[TableInput],
+    *,
+    settings: Settings,
+    runner: SuiteRunner,
+    lake: Lake,
+    layout: _Layout,
+    batch_id: str,
+    progress: ProgressCallback | None,
+) -> dict[str, TableOutcome]:
+    con = connect(layout.stage / "duckdb_tmp")
+    try:
+        return {
+            i.contract.name: _process_table(
+                i,
+                settings=settings,
+                runner=runner,
+                con=con,
+                lake=lake,
+                layout=layout,
+                batch_id=batch_id,
+                progress=progress,
+            )
+            for i in inputs
+        }
+    finally:
+        con.close()
+
+
 def ingest_batch(
     input_dir: Path,
     settings: Settings,
     *,
+    mapping: Path | SourceMapping | None = None,
     progress: ProgressCallback | None = None,
     report_path: Path | None = None,
 ) -> IngestReport:
@@ -183,9 +250,15 @@ def ingest_batch(
     ----------
     input_dir : pathlib.Path
         Folder with one ``<table>.parquet``, ``<table>.csv`` or ``<table>/``
-        folder of Parquet parts per table.
+        folder of Parquet parts per table; or, with ``mapping``, the files the
+        mapping's sources name, in their own layout.
     settings : Settings
         Engine settings (contracts, lake, quarantine, staging, reports, chunk size).
+    mapping : pathlib.Path or SourceMapping, optional
+        A source mapping (YAML file, see ``docs/bring-your-own-records.md``)
+        that maps a foreign layout onto the contracts. Mapped rows go through
+        the same validation, deduplication, quarantine and commit; rows the
+        mapping cannot place are quarantined with their reason.
     progress : ProgressCallback, optional
         Told when each table starts, advances and is done.
     report_path : pathlib.Path, optional
@@ -199,21 +272,26 @@ def ingest_batch(
         ``settings.reports_dir / batch_id``. Re-ingesting a committed batch
         commits nothing, sets ``already_ingested`` and writes its reports to
         ``settings.reports_dir / batch_id / "reruns" / <time>`` so the reports
-        of the committing run stay intact.
+        of the committing run stay intact. With a mapping, ``mapping`` holds
+        the rows each source gave each table.
 
     Raises
     ------
+    ConfigurationError
+        If the mapping file is invalid (the message names the source, table and
+        column). Nothing is loaded.
     DataContractError
-        If a file does not fit its contract as a whole (unknown table, missing
-        required or extra column, unreadable file, empty input). Nothing is loaded.
+        If a file does not fit its contract (or the mapping) as a whole
+        (unknown table, missing required or extra column, a column the mapping
+        reads missing from a file, unreadable file, empty input). Nothing is
+        loaded.
     IngestionError
         If another ingestion holds the lake lock, or the run fails; nothing of
         the batch is committed.
     """
     started_at = dt.datetime.now(dt.UTC)
     input_dir = Path(input_dir).absolute()
-    inputs = discover_inputs(input_dir, load_contracts(settings.sources_dir))
-    batch_id = batch_fingerprint(inputs)
+    inputs, batch_id, mapped = _inputs(input_dir, settings, mapping)
     _check_filesystems(settings)
     lake = Lake(settings.lake_dir, settings.quarantine_dir)
     layout = _Layout(settings.staging_dir / batch_id, settings)
@@ -229,23 +307,15 @@ def ingest_batch(
             runner = SuiteRunner(
                 [i.contract for i in inputs], report_dir / "data_docs", batch_id
             )
-            con = connect(layout.stage / "duckdb_tmp")
-            try:
-                outcomes = {
-                    i.contract.name: _process_table(
-                        i,
-                        settings=settings,
-                        runner=runner,
-                        con=con,
-                        lake=lake,
-                        layout=layout,
-                        batch_id=batch_id,
-                        progress=progress,
-                    )
-                    for i in inputs
-                }
-            finally:
-                con.close()
+            outcomes = _process_all(
+                inputs,
+                settings=settings,
+                runner=runner,
+                lake=lake,
+                layout=layout,
+                batch_id=batch_id,
+                progress=progress,
+            )
             commit_seq = _commit(
                 lake,
                 layout,
@@ -279,16 +349,82 @@ def ingest_batch(
         html_report=str(report_dir / "ingest.html"),
         data_docs=str(runner.docs_index),
         json_report=str(report_dir / "ingest.json"),
+        mapping=None if mapped is None else mapped.stats_json(),
     )
     _write_reports(report, report_dir, report_path)
     return report
 
 
-def _table_report(inp: InputTable, outcome: TableOutcome) -> TableReport:
+def dry_run_batch(
+    input_dir: Path,
+    settings: Settings,
+    *,
+    mapping: Path | SourceMapping | None = None,
+    sample_rows: int | None = None,
+    progress: ProgressCallback | None = None,
+) -> IngestReport:
+    """Run an ingestion without committing anything (``credit-engine mapping check``).
+
+    Reads the batch (with ``mapping``, through it), casts, validates with the
+    Great Expectations suites and classifies duplicates and key conflicts
+    against the lake of ``settings`` exactly as :func:`ingest_batch` would, in
+    a temporary folder; the lake, the quarantine and the reports folder are
+    not touched and no lock is taken.
+
+    Parameters
+    ----------
+    input_dir : pathlib.Path
+        The batch folder.
+    settings : Settings
+        Engine settings (the lake read for duplicates; may be empty).
+    mapping : pathlib.Path or SourceMapping, optional
+        A source mapping.
+    sample_rows : int, optional
+        Read only the first ``sample_rows`` rows of each file (default: all).
+    progress : ProgressCallback, optional
+        Told when each table starts, advances and is done.
+
+    Returns
+    -------
+    IngestReport
+        What the ingestion would load and quarantine, with sample rows per
+        reason (``dry_run`` set; no report files, no commit).
+    """
+    started_at = dt.datetime.now(dt.UTC)
+    input_dir = Path(input_dir).absolute()
+    inputs, batch_id, mapped = _inputs(input_dir, settings, mapping, sample_rows)
+    lake = Lake(settings.lake_dir, settings.quarantine_dir)
+    with tempfile.TemporaryDirectory(prefix="credit-engine-dry-run-") as tmp:
+        layout = _Layout(Path(tmp) / batch_id, settings)
+        layout.stage.mkdir(parents=True)
+        runner = SuiteRunner([i.contract for i in inputs], Path(tmp) / "docs", batch_id)
+        outcomes = _process_all(
+            inputs,
+            settings=settings,
+            runner=runner,
+            lake=lake,
+            layout=layout,
+            batch_id=batch_id,
+            progress=progress,
+        )
+    return IngestReport(
+        batch_id=batch_id,
+        started_at=started_at,
+        finished_at=dt.datetime.now(dt.UTC),
+        input_dir=str(input_dir),
+        tables={
+            i.contract.name: _table_report(i, outcomes[i.contract.name]) for i in inputs
+        },
+        dry_run=True,
+        mapping=None if mapped is None else mapped.stats_json(),
+    )
+
+
+def _table_report(inp: TableInput, outcome: TableOutcome) -> TableReport:
     return TableReport(
         name=inp.contract.name,
         department=inp.contract.department.value,
-        source_files=[f.name for f in inp.files],
+        source_files=inp.source_names,
         rows_in=outcome.rows_in,
         loaded=outcome.loaded,
         quarantined=outcome.quarantined,
@@ -301,7 +437,7 @@ def _table_report(inp: InputTable, outcome: TableOutcome) -> TableReport:
 def _commit(
     lake: Lake,
     layout: _Layout,
-    inputs: Sequence[InputTable],
+    inputs: Sequence[TableInput],
     outcomes: dict[str, TableOutcome],
     *,
     batch_id: str,

@@ -11,8 +11,9 @@ import difflib
 import hashlib
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -27,7 +28,9 @@ from credit_engine.exceptions import DataContractError
 __all__ = [
     "Chunk",
     "InputTable",
+    "Piece",
     "SourceFile",
+    "TableInput",
     "batch_fingerprint",
     "discover_inputs",
     "iter_chunks",
@@ -65,6 +68,51 @@ class SourceFile:
 
 
 @dataclass(frozen=True)
+class Piece:
+    """Rows of one table before casting, with their provenance.
+
+    Attributes
+    ----------
+    raw : pyarrow.Table
+        Contract columns present (a subset, any compatible type).
+    source_file : pyarrow.StringArray
+        Per row, the file it came from (relative to the input folder).
+    row_number : pyarrow.Int64Array
+        Per row, its 0-based row in that file.
+    flagged : dict of str to numpy.ndarray
+        Rows a source mapping could not place, per reason label
+        (``"unmapped_value:tax_type"``); their value in ``raw`` is null.
+    originals : dict of str to pyarrow.StringArray
+        Per column with flagged rows, the source text (kept in ``_raw_values``).
+    """
+
+    raw: pa.Table
+    source_file: pa.Array
+    row_number: pa.Array
+    flagged: dict[str, Mask] = dataclass_field(default_factory=dict)
+    originals: dict[str, pa.Array] = dataclass_field(default_factory=dict)
+
+
+class TableInput(Protocol):
+    """One table of a batch, however its rows are read (contract layout or mapped)."""
+
+    @property
+    def contract(self) -> SourceContract:
+        """Contract of the table."""
+
+    @property
+    def total_rows(self) -> int | None:
+        """Rows over all inputs, or ``None`` if unknown before reading."""
+
+    @property
+    def source_names(self) -> list[str]:
+        """Input files of the table, relative to the input folder."""
+
+    def pieces(self, max_rows: int) -> Iterator[Piece]:
+        """Read the rows in order, in pieces of at most ``max_rows`` rows."""
+
+
+@dataclass(frozen=True)
 class InputTable:
     """The files of one table in a batch, checked against its contract."""
 
@@ -79,6 +127,21 @@ class InputTable:
         if any(c is None for c in counts):
             return None
         return sum(c for c in counts if c is not None)
+
+    @property
+    def source_names(self) -> list[str]:
+        """The table's files, relative to the input folder."""
+        return [f.name for f in self.files]
+
+    def pieces(self, max_rows: int) -> Iterator[Piece]:
+        """Read the files in order, in pieces of at most ``max_rows`` rows."""
+        for file, first, raw in iter_pieces(self, max_rows):
+            n = raw.num_rows
+            yield Piece(
+                raw,
+                pa.repeat(pa.scalar(file.name, pa.string()), n),
+                pa.array(np.arange(first, first + n, dtype=np.int64)),
+            )
 
 
 def _listing(names: Sequence[str]) -> str:
@@ -315,15 +378,31 @@ def iter_pieces(
             ) from exc
 
 
+def _concat_masks(parts: Sequence[Chunk], attr: str) -> dict[str, Mask]:
+    keys = sorted({k for p in parts for k in getattr(p, attr)})
+    return {
+        k: np.concatenate(
+            [getattr(p, attr).get(k, np.zeros(p.num_rows, dtype=bool)) for p in parts]
+        )
+        for k in keys
+    }
+
+
 @dataclass(frozen=True)
 class Chunk:
-    """Typed rows of one table with their provenance and failed casts."""
+    """Typed rows of one table with their provenance, failed casts and mapping flags.
+
+    ``failed`` holds, per column, the rows whose value could not be cast
+    (``invalid_type``); ``flagged``, per reason label, the rows a source mapping
+    could not place (``unmapped_value:tax_type`` ...).
+    """
 
     table: pa.Table
     raw_values: pa.Array
     failed: dict[str, Mask]
     source_file: pa.Array
     row_number: pa.Array
+    flagged: dict[str, Mask] = dataclass_field(default_factory=dict)
 
     @property
     def num_rows(self) -> int:
@@ -338,6 +417,7 @@ class Chunk:
             {c: m[start : start + length] for c, m in self.failed.items()},
             self.source_file.slice(start, length),
             self.row_number.slice(start, length),
+            {c: m[start : start + length] for c, m in self.flagged.items()},
         )
 
     @staticmethod
@@ -345,23 +425,17 @@ class Chunk:
         """Concatenate chunks of the same table."""
         if len(parts) == 1:
             return parts[0]
-        columns = sorted({c for p in parts for c in p.failed})
-        failed = {
-            c: np.concatenate(
-                [p.failed.get(c, np.zeros(p.num_rows, dtype=bool)) for p in parts]
-            )
-            for c in columns
-        }
         return Chunk(
             pa.concat_tables([p.table for p in parts]).combine_chunks(),
             pa.concat_arrays([p.raw_values for p in parts]),
-            failed,
+            _concat_masks(parts, "failed"),
             pa.concat_arrays([p.source_file for p in parts]),
             pa.concat_arrays([p.row_number for p in parts]),
+            _concat_masks(parts, "flagged"),
         )
 
 
-def iter_chunks(table: InputTable, chunk_rows: int) -> Iterator[Chunk]:
+def iter_chunks(table: TableInput, chunk_rows: int) -> Iterator[Chunk]:
     """Read, cast and yield chunks of exactly ``chunk_rows`` rows (last: fewer).
 
     A chunk may span several files of the table; each row keeps its source file
@@ -369,15 +443,22 @@ def iter_chunks(table: InputTable, chunk_rows: int) -> Iterator[Chunk]:
     """
     buffer: list[Chunk] = []
     buffered = 0
-    for file, first, raw in iter_pieces(table, chunk_rows):
-        cast = cast_to_contract(raw, table.contract)
-        n = raw.num_rows
+    for piece in table.pieces(chunk_rows):
+        unplaced: dict[str, tuple[Mask, pa.Array]] = {}
+        for label, mask in piece.flagged.items():
+            column = label.split(":", 1)[1]
+            if column in piece.originals:
+                previous = unplaced.get(column)
+                merged = mask if previous is None else (previous[0] | mask)
+                unplaced[column] = (merged, piece.originals[column])
+        cast = cast_to_contract(piece.raw, table.contract, unplaced=unplaced)
         part = Chunk(
             cast.table,
             cast.raw_values,
             cast.failed,
-            pa.repeat(pa.scalar(file.name, pa.string()), n),
-            pa.array(np.arange(first, first + n, dtype=np.int64)),
+            piece.source_file,
+            piece.row_number,
+            piece.flagged,
         )
         while part.num_rows:
             take = min(part.num_rows, chunk_rows - buffered)

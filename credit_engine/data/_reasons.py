@@ -1,7 +1,9 @@
 """Quarantine reasons: why a row was sent to quarantine.
 
 A quarantined row carries one label ``"<code>:<column>"`` per problem found, e.g.
-``"unknown_code:trade_mode"``; reports count rows per code.
+``"unknown_code:trade_mode"``; reports count rows per code. The last four codes
+come from source mappings (``credit-engine ingest DIR --mapping FILE``): rows the
+mapping could not place, labelled with the contract column they were meant for.
 """
 
 from __future__ import annotations
@@ -32,6 +34,10 @@ class QuarantineReason(StrEnum):
     KNOWN_BEFORE_EVENT = "known_before_event"
     INVALID_INTERVAL = "invalid_interval"
     KEY_CONFLICT = "key_conflict"
+    UNMAPPED_VALUE = "unmapped_value"
+    UNPARSEABLE_DATE = "unparseable_date"
+    UNKNOWN_IDENTIFIER = "unknown_identifier"
+    NOT_A_NUMBER = "not_a_number"
 
     def describe(self) -> str:
         """Return a one-line description of the reason, for reports."""
@@ -62,6 +68,20 @@ _DESCRIPTIONS: dict[QuarantineReason, str] = {
     QuarantineReason.KEY_CONFLICT: (
         "Another row with the same key (and the same ingested_at, in a versioned "
         "table) but different content was loaded first, in this batch or earlier."
+    ),
+    QuarantineReason.UNMAPPED_VALUE: (
+        "A source value is not in the value map of the source mapping (a label the "
+        "mapping does not translate to a contract code)."
+    ),
+    QuarantineReason.UNPARSEABLE_DATE: (
+        "A source date or time matches none of the formats the source mapping declares."
+    ),
+    QuarantineReason.UNKNOWN_IDENTIFIER: (
+        "A source identifier is not in the mapping's crosswalk (no USCC for it), or "
+        "does not have the form its pseudo-USCC rule expects."
+    ),
+    QuarantineReason.NOT_A_NUMBER: (
+        "A source value the mapping scales or converts to a number is not a number."
     ),
 }
 

@@ -102,6 +102,12 @@ class IngestReport(BaseModel):
         Sequence number of the commit marker written, if any.
     html_report, data_docs, json_report : str or None
         Paths of the HTML report, the GX Data Docs index and the JSON report.
+    dry_run : bool
+        Nothing was committed (``credit-engine mapping check``).
+    mapping : dict or None
+        With a source mapping: its file and, per source and table, the rows
+        read, the rows produced and the rows the mapping left out by
+        declaration (``where``, empty unpivot groups).
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -116,6 +122,8 @@ class IngestReport(BaseModel):
     html_report: str | None = None
     data_docs: str | None = None
     json_report: str | None = None
+    dry_run: bool = False
+    mapping: dict[str, Any] | None = None
 
     @property
     def summary(self) -> str:
@@ -126,6 +134,8 @@ class IngestReport(BaseModel):
         head = (
             f"batch {self.batch_id} already ingested"
             if self.already_ingested
+            else f"batch {self.batch_id} dry run, nothing committed"
+            if self.dry_run
             else f"batch {self.batch_id} committed (#{self.commit_seq})"
         )
         return (
@@ -141,9 +151,10 @@ class IngestReport(BaseModel):
         dict
             ``{"batch_id", "started_at", "finished_at", "input_dir",
             "html_report", "data_docs", "tables": {NAME: {"rows_in", "loaded",
-            "quarantined", "duplicates", "reasons": {CODE: n}}}}``.
+            "quarantined", "duplicates", "reasons": {CODE: n}}}}``, plus
+            ``"dry_run": true`` for a dry run and ``"mapping"`` for a mapped batch.
         """
-        return {
+        payload: dict[str, Any] = {
             "batch_id": self.batch_id,
             "started_at": self.started_at.isoformat(),
             "finished_at": self.finished_at.isoformat(),
@@ -152,3 +163,8 @@ class IngestReport(BaseModel):
             "data_docs": self.data_docs,
             "tables": {n: t.to_json_dict() for n, t in sorted(self.tables.items())},
         }
+        if self.dry_run:
+            payload["dry_run"] = True
+        if self.mapping is not None:
+            payload["mapping"] = self.mapping
+        return payload

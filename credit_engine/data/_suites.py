@@ -70,7 +70,8 @@ class Check:
     bound : float, optional
         Inclusive bound (``MIN`` / ``MAX``).
     when : str, optional
-        Pandas row condition restricting a bound.
+        Pandas row condition restricting a bound (or, for ``NOT_NULL``, the rows
+        where a value is required: not those of the column's ``required_unless``).
     regex : str, optional
         Pattern (``REGEX``).
     other : str, optional
@@ -132,8 +133,14 @@ def plan_checks(contract: SourceContract) -> list[Check]:
     for col in contract.columns:
         name = col.name
         if col.required:
+            unless = col.required_unless
             checks.append(
-                Check(CheckKind.NOT_NULL, name, QuarantineReason.MISSING_REQUIRED)
+                Check(
+                    CheckKind.NOT_NULL,
+                    name,
+                    QuarantineReason.MISSING_REQUIRED,
+                    when=None if unless is None else f"~({unless})",
+                )
             )
         if col.type is ColumnType.USCC:
             checks.append(Check(CheckKind.USCC, name, QuarantineReason.INVALID_USCC))

@@ -30,6 +30,7 @@ from credit_engine.decisioning._decide import (
     decide,
 )
 from credit_engine.decisioning._policy import (
+    ALWAYS_DISCLOSED,
     Condition,
     Disclosure,
     GreenChannelSpec,
@@ -41,12 +42,16 @@ from credit_engine.decisioning._policy import (
     load_policy,
 )
 from credit_engine.decisioning._reasons import (
+    STALE_REASON_CODE,
     Reason,
     ReasonCatalogue,
     ReasonCatalogueEntry,
+    stale_reason,
 )
 
 __all__ = [
+    "ALWAYS_DISCLOSED",
+    "STALE_REASON_CODE",
     "Condition",
     "Decision",
     "DecisionContext",
@@ -71,4 +76,5 @@ __all__ = [
     "model_ratings",
     "overrides_by_uscc",
     "policy_features",
+    "stale_reason",
 ]

@@ -17,8 +17,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from credit_engine.decisioning._policy import Condition, Disclosure, Policy
-from credit_engine.decisioning._reasons import Reason, ReasonCatalogue
+from credit_engine.decisioning._reasons import Reason, ReasonCatalogue, stale_reason
 from credit_engine.exceptions import ConfigurationError
+from credit_engine.freshness import StaleSource
 from credit_engine.vocabulary import DecidedBy, Tier
 
 __all__ = [
@@ -199,6 +200,14 @@ class DecisionContext:
         Champion that graded the enterprises.
     rule_sets : mapping of str to str
         Rule set in force per regime (``{"CUSTOMS": "CUSTOMS_282", ...}``).
+    stale_sources : tuple of StaleSource, default=()
+        Required source tables beyond their allowed lag at ``as_of``
+        (:attr:`credit_engine.freshness.FreshnessReport.stale_sources`): every
+        decision of the run is marked with them and gets the reason
+        ``DATA-STALE``. The caller rates the model on what the lake knew at
+        their :func:`~credit_engine.freshness.knowledge_date` and the rule
+        layers count no missing record of theirs past their watermark, so
+        stale data can only fail to assert, never worsen a decision.
     """
 
     as_of: dt.date
@@ -207,11 +216,17 @@ class DecisionContext:
     model_name: str
     model_version: str
     rule_sets: Mapping[str, str]
+    stale_sources: tuple[StaleSource, ...] = ()
 
 
 @dataclass(frozen=True)
 class Decision:
-    """The treatment decision for one enterprise at one rating date."""
+    """The treatment decision for one enterprise at one rating date.
+
+    ``stale_sources`` lists the required source tables that were beyond their
+    allowed lag at the rating date (empty when every source was current): the
+    decision rests on stale data there, and says so to every reader.
+    """
 
     uscc: str
     as_of: dt.date
@@ -238,6 +253,7 @@ class Decision:
     policy_name: str
     policy_version: int
     rule_sets: Mapping[str, str]
+    stale_sources: tuple[StaleSource, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """Every field, JSON-ready."""
@@ -267,6 +283,7 @@ class Decision:
             "policy_name": self.policy_name,
             "policy_version": self.policy_version,
             "rule_sets": dict(self.rule_sets),
+            "stale_sources": [s.to_dict() for s in self.stale_sources],
         }
 
     def disclosed(self, clearance: Disclosure, policy: Policy) -> dict[str, Any]:
@@ -308,6 +325,7 @@ class Decision:
             "policy_name": self.policy_name,
             "policy_version": self.policy_version,
             "rule_sets": dict(self.rule_sets),
+            "stale_sources": [s.to_dict() for s in self.stale_sources],
         }
 
 
@@ -452,6 +470,8 @@ def decide(
     incentive_codes = {m.code for m in policy.measures if m.joint_incentive}
 
     reasons = _statutory_reasons(facts)
+    if context.stale_sources:  # first: the whole decision rests on it
+        reasons.insert(0, stale_reason(context.stale_sources, context.as_of))
     if override is not None:
         reasons.append(
             Reason(
@@ -502,4 +522,5 @@ def decide(
         policy_name=policy.name,
         policy_version=policy.version,
         rule_sets=dict(context.rule_sets),
+        stale_sources=tuple(context.stale_sources),
     )

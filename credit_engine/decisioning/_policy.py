@@ -22,6 +22,7 @@ from credit_engine.exceptions import ConfigurationError, PolicyNotFoundError
 from credit_engine.vocabulary import Tier
 
 __all__ = [
+    "ALWAYS_DISCLOSED",
     "Condition",
     "Disclosure",
     "GreenChannelSpec",
@@ -34,6 +35,10 @@ __all__ = [
 ]
 
 _FILE = re.compile(r"^(?P<name>[a-z][a-z0-9_]*)_v(?P<version>[0-9]+)\.yaml$")
+
+ALWAYS_DISCLOSED = frozenset({"stale_sources"})
+"""Decision fields every reader sees, whatever the policy's disclosure: an
+inspection system must know when its answer rests on stale data."""
 
 
 class Disclosure(StrEnum):
@@ -209,12 +214,15 @@ class Policy(_Strict):
     ) -> dict[str, Any]:
         """Keep the fields of a decision a reader with ``clearance`` may see.
 
-        Fields the policy's ``disclosure`` does not list are internal.
+        Fields the policy's ``disclosure`` does not list are internal, except
+        :data:`ALWAYS_DISCLOSED`: every reader of a decision sees whether it
+        rests on stale data, whatever the policy says.
         """
         return {
             k: v
             for k, v in record.items()
-            if clearance.allows(self.disclosure.get(k, Disclosure.INTERNAL))
+            if k in ALWAYS_DISCLOSED
+            or clearance.allows(self.disclosure.get(k, Disclosure.INTERNAL))
         }
 
     def fact_codes(self) -> set[str]:

@@ -8,7 +8,8 @@ are the fact codes of the rule sets, with their own texts.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,9 +18,26 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from credit_engine.exceptions import ConfigurationError
+from credit_engine.freshness import StaleSource, knowledge_date
 from credit_engine.vocabulary import DecidedBy, Department
 
-__all__ = ["Reason", "ReasonCatalogue", "ReasonCatalogueEntry"]
+__all__ = [
+    "STALE_REASON_CODE",
+    "Reason",
+    "ReasonCatalogue",
+    "ReasonCatalogueEntry",
+    "stale_reason",
+]
+
+STALE_REASON_CODE = "DATA-STALE"
+"""Reason of a decision rated while a required source was beyond its allowed lag."""
+
+_DEPARTMENT_ZH = {
+    "CUSTOMS": "海关",
+    "TAX": "税务",
+    "SAFE": "外汇管理",
+    "SAMR": "市场监管",
+}
 
 DEPARTMENTS = (*Department.values(), "CROSS")
 """Departments a catalogue entry may name: the four, or ``CROSS`` for several."""
@@ -183,3 +201,64 @@ class ReasonCatalogue:
                 )
             )
         return out
+
+
+def stale_reason(stale: Sequence[StaleSource], as_of: dt.date) -> Reason:
+    """Return the ``DATA-STALE`` reason of a decision rated on stale sources.
+
+    Parameters
+    ----------
+    stale : sequence of StaleSource
+        The required tables beyond their allowed lag at ``as_of`` (not empty).
+    as_of : datetime.date
+        Rating date.
+
+    Returns
+    -------
+    Reason
+        Code ``DATA-STALE``, source ``POLICY`` (the zone's freshness policy),
+        department the one department stale or ``CROSS``; the text names the
+        departments and the date the model's grade rests on, the detail each
+        table with its last delivery, age and allowed lag.
+
+    Examples
+    --------
+    >>> mark = dt.datetime(2026, 9, 30, 10, tzinfo=dt.UTC)
+    >>> r = stale_reason([StaleSource("customs_tax_bill", "CUSTOMS", mark, 65, 3)],
+    ...                  dt.date(2026, 12, 4))
+    >>> r.code, r.department
+    ('DATA-STALE', 'CUSTOMS')
+    >>> r.detail
+    'customs_tax_bill: last delivered 2026-09-30, 65 days ago (3 allowed)'
+
+    """
+    departments = sorted({s.department for s in stale})
+    basis = knowledge_date(stale, as_of).isoformat()
+    names_en = ", ".join(departments)
+    names_zh = "、".join(_DEPARTMENT_ZH.get(d, d) for d in departments)
+    zh = (
+        f"数据不新鲜：{names_zh}的数据超过允许的延迟；不依据其缺失记录认定不利事实，"
+        f"模型评级依据截至{basis}的数据"
+    )
+    en = (
+        f"Stale data: {names_en} records are beyond their allowed lag; no adverse "
+        f"fact is inferred from their missing records and the model grades what "
+        f"the lake knew on {basis}"
+    )
+
+    def one(s: StaleSource) -> str:
+        if s.watermark_date is None:
+            return f"{s.table}: never delivered"
+        return (
+            f"{s.table}: last delivered {s.watermark_date.isoformat()}, "
+            f"{s.age_days} days ago ({s.allowed_lag_days} allowed)"
+        )
+
+    return Reason(
+        STALE_REASON_CODE,
+        departments[0] if len(departments) == 1 else "CROSS",
+        zh,
+        en,
+        DecidedBy.POLICY.value,
+        "; ".join(one(s) for s in stale),
+    )

@@ -11,9 +11,11 @@ a spine of ``(uscc, as_of)`` rows, using only what was known at each ``as_of``;
 from __future__ import annotations
 
 from credit_engine.features._engine import (
+    KNOWN_ENTERPRISES,
     build_feature_frame,
     enterprise_spine,
     read_snapshot_lineage,
+    source_record_counts,
     write_snapshot,
 )
 from credit_engine.features._online import OnlineFeatureStore
@@ -33,8 +35,10 @@ from credit_engine.features._sources import (
 from credit_engine.features._spark import (
     SparkSnapshot,
     SparkSources,
+    SparkSpine,
     build_feature_frame_spark,
     enterprise_spine_spark,
+    source_record_counts_spark,
     write_snapshot_spark,
 )
 from credit_engine.features._spec import (
@@ -50,6 +54,7 @@ from credit_engine.features._sql import compile_feature_sql, to_spark
 from credit_engine.features._transforms import TRANSFORMS
 
 __all__ = [
+    "KNOWN_ENTERPRISES",
     "TRANSFORMS",
     "Aggregation",
     "Definitions",
@@ -66,6 +71,7 @@ __all__ = [
     "Sources",
     "SparkSnapshot",
     "SparkSources",
+    "SparkSpine",
     "ViewKind",
     "build_feature_frame",
     "build_feature_frame_spark",
@@ -75,6 +81,8 @@ __all__ = [
     "enterprise_spine_spark",
     "load_definitions",
     "read_snapshot_lineage",
+    "source_record_counts",
+    "source_record_counts_spark",
     "spark_ddl",
     "to_spark",
     "write_snapshot",

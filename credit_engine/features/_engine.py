@@ -6,7 +6,7 @@ import contextlib
 import datetime as dt
 import json
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -24,18 +24,22 @@ from credit_engine.features._sources import Sources
 from credit_engine.features._sql import compile_feature_sql
 from credit_engine.point_in_time import (
     FIRST_KNOWN,
+    Cutoff,
     cutoff_of,
     first_known,
+    known,
     known_enterprise,
     sql_literal,
 )
 
 __all__ = [
+    "KNOWN_ENTERPRISES",
     "LINEAGE_KEY",
     "build_feature_frame",
     "connect",
     "enterprise_spine",
     "read_snapshot_lineage",
+    "source_record_counts",
     "write_snapshot",
 ]
 
@@ -163,24 +167,23 @@ def _source_tables(resolved: ResolvedSet) -> list[str]:
     return sorted({str(r.view.source) for r in resolved.needed if r.view.source})
 
 
-def enterprise_spine(
-    sources: Sources, definitions: Definitions, as_of: Iterable[dt.date]
-) -> pd.DataFrame:
-    """Every enterprise the zone knew at each ``as_of`` (via its state records).
+KNOWN_ENTERPRISES = ("auto", "registration", "any_record")
+"""Rules by which an enterprise becomes known (see :func:`enterprise_spine`)."""
 
-    An enterprise is known at ``as_of`` when it is known to any state table
-    (registration, level, class, list entry) at that date's cutoff
-    (:mod:`credit_engine.point_in_time`, rule 5).
-    """
-    dates = sorted(set(as_of))
-    states = sorted(
-        n for n, c in definitions.contracts.items() if c.kind is RecordKind.STATE
-    )
+
+def _first_known_spine(
+    sources: Sources,
+    definitions: Definitions,
+    tables: Sequence[str],
+    dates: Sequence[dt.date],
+) -> pd.DataFrame:
+    if not tables:
+        return pd.DataFrame({"uscc": pd.Series(dtype="str"), "as_of": []})
     con = connect()
     try:
-        sources.register(con, states)
+        sources.register(con, tables)
         con.register("as_of_dates", pa.table({"as_of": pa.array(dates, pa.date32())}))
-        union = " UNION ALL ".join(f"SELECT uscc, ingested_at FROM {n}" for n in states)
+        union = " UNION ALL ".join(f"SELECT uscc, ingested_at FROM {n}" for n in tables)
         known = known_enterprise(f"f.{FIRST_KNOWN}", cutoff_of("d.as_of"))
         sql = (
             f"SELECT uscc, d.as_of FROM ({first_known(f'({union}) AS u')}) AS f "
@@ -193,6 +196,95 @@ def enterprise_spine(
     return frame
 
 
+def enterprise_spine(
+    sources: Sources,
+    definitions: Definitions,
+    as_of: Iterable[dt.date],
+    *,
+    known_from: str = "registration",
+) -> pd.DataFrame:
+    """Every enterprise the zone knew at each ``as_of``.
+
+    An enterprise is known at ``as_of`` when it is known to one of the tables
+    of the rule at that date's cutoff (:mod:`credit_engine.point_in_time`,
+    rule 5).
+
+    Parameters
+    ----------
+    sources : Sources
+        Where the records are read.
+    definitions : Definitions
+        Loaded definitions (the contracts).
+    as_of : iterable of datetime.date
+        Rating dates.
+    known_from : {"registration", "any_record", "auto"}, default="registration"
+        ``registration``: from the state tables (registrations, credit levels,
+        classes, list entries), the zone's register of enterprises.
+        ``any_record``: from any record of any table (a zone that only has
+        event extracts: invoices, tax lines, annual reports). ``auto``:
+        ``registration``, or ``any_record`` when no enterprise is known from
+        a state table at any of the dates.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``uscc`` and ``as_of``, sorted. ``frame.attrs["known_from"]`` says the
+        rule applied (``registration`` or ``any_record``).
+
+    Raises
+    ------
+    ValueError
+        If ``known_from`` is not one of :data:`KNOWN_ENTERPRISES`.
+    """
+    if known_from not in KNOWN_ENTERPRISES:
+        raise ValueError(
+            f"known_from must be one of {KNOWN_ENTERPRISES}, got {known_from!r}"
+        )
+    dates = sorted(set(as_of))
+    contracts = definitions.contracts
+    states = sorted(n for n, c in contracts.items() if c.kind is RecordKind.STATE)
+    rule = "any_record" if known_from == "any_record" else "registration"
+    frame = _first_known_spine(
+        sources,
+        definitions,
+        states if rule == "registration" else sorted(contracts),
+        dates,
+    )
+    if known_from == "auto" and frame.empty:
+        rule = "any_record"
+        frame = _first_known_spine(sources, definitions, sorted(contracts), dates)
+    frame.attrs["known_from"] = rule
+    return frame
+
+
+def source_record_counts(
+    sources: Sources,
+    definitions: Definitions,
+    resolved: ResolvedSet,
+    as_of: dt.date,
+) -> dict[str, int]:
+    """Count the records of each source table of a feature set known at ``as_of``.
+
+    A table with 0 gives its views nothing: their features are unknown (or,
+    in ``missing: zero`` views, zero) for every enterprise.
+    """
+    tables = _source_tables(resolved)
+    if not tables:
+        return {}
+    con = connect()
+    try:
+        sources.register(con, tables)
+        cutoff = Cutoff.end_of(as_of)
+        counts = {}
+        for name in tables:
+            sql = known(definitions.contracts[name], cutoff)
+            rows = con.sql(f"SELECT count(*) FROM ({sql}) AS k").fetchall()
+            counts[name] = int(rows[0][0]) if rows else 0
+    finally:
+        con.close()
+    return counts
+
+
 def write_snapshot(
     frame: pd.DataFrame,
     path: Path,
@@ -200,14 +292,21 @@ def write_snapshot(
     resolved: ResolvedSet,
     sources: Sources,
     as_of: Sequence[dt.date],
+    extra: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Write a feature snapshot to Parquet with its lineage in the file metadata.
+
+    Parameters
+    ----------
+    extra : mapping, optional
+        More lineage (e.g. how enterprises became known, records per source
+        and the sources that gave nothing).
 
     Returns
     -------
     dict
         The lineage written: feature set, definitions hash, lake state, as_of
-        dates, rows, columns, engine version, creation time.
+        dates, rows, columns, engine version, creation time, and ``extra``.
     """
     lineage = {
         "feature_set": resolved.name,
@@ -218,6 +317,7 @@ def write_snapshot(
         "features": resolved.columns,
         "engine_version": __version__,
         "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        **(extra or {}),
     }
     table = table_from_frame(frame)
     meta = dict(table.schema.metadata or {})

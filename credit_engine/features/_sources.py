@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
 from typing import Any, Protocol
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from credit_engine.arrow_tables import table_from_frame
 from credit_engine.config import Settings
@@ -17,6 +19,7 @@ __all__ = [
     "LakeSources",
     "Sources",
     "empty_relation_sql",
+    "lake_relation_sql",
     "spark_ddl",
 ]
 
@@ -89,6 +92,49 @@ def spark_ddl(contract: SourceContract) -> str:
     )
 
 
+def lake_relation_sql(contract: SourceContract, files: Sequence[Path]) -> str:
+    """Return a SELECT of the contract's columns over committed lake files.
+
+    Parameters
+    ----------
+    contract : SourceContract
+        Contract of the table.
+    files : sequence of pathlib.Path
+        Its committed Parquet files (at least one).
+
+    Returns
+    -------
+    str
+        Plain ``read_parquet`` when every file has every contract column; else
+        read by column name (``union_by_name``), with columns no file has (an
+        extension added after the files were written) as typed nulls.
+    """
+    listed = ", ".join(sql_literal(str(f)) for f in files)
+    names = [tuple(pq.read_schema(f).names) for f in files]
+    present = set().union(*map(set, names))
+    wanted = contract.column_names
+    if all(set(wanted) <= set(n) for n in names):
+        return f"SELECT {', '.join(wanted)} FROM read_parquet([{listed}])"
+    cols = ", ".join(
+        c.name
+        if c.name in present
+        else f"CAST(NULL AS {_type_sql(c.type.arrow_type())}) AS {c.name}"
+        for c in contract.columns
+    )
+    return f"SELECT {cols} FROM read_parquet([{listed}], union_by_name = true)"
+
+
+def _frame_table(data: Any, contract: SourceContract) -> pa.Table:
+    """Return an in-memory table as Arrow with the contract's columns and types."""
+    table = data if isinstance(data, pa.Table) else table_from_frame(data)
+    for spec in contract.columns:
+        if spec.extension and spec.name not in table.column_names:
+            # A frame of the simulator's layout: extension columns unknown.
+            nulls = pa.nulls(table.num_rows, spec.type.arrow_type())
+            table = table.append_column(spec.name, nulls)
+    return table.select(contract.column_names).cast(contract.arrow_schema())
+
+
 class LakeSources:
     """The committed files of the lake, one DuckDB view per table.
 
@@ -112,36 +158,49 @@ class LakeSources:
         return cls(Lake(settings.lake_dir, settings.quarantine_dir), contracts)
 
     def register(self, con: Any, tables: Iterable[str]) -> None:
-        """Create a view per table over its committed Parquet files."""
+        """Create a view per table over its committed Parquet files.
+
+        Files written before a contract gained extension columns lack them: the
+        files are read by column name and the absent columns are null.
+        """
         for name in tables:
             contract = self.contracts[name]
             files = self.lake.table_files(name)
             if files:
-                listed = ", ".join(sql_literal(str(f)) for f in files)
-                cols = ", ".join(contract.column_names)
-                body = f"SELECT {cols} FROM read_parquet([{listed}])"
+                con.execute(
+                    f"CREATE OR REPLACE TEMP VIEW {name} AS "
+                    f"{lake_relation_sql(contract, files)}"
+                )
             else:
-                body = empty_relation_sql(contract)
-            con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS {body}")
+                con.execute(
+                    f"CREATE OR REPLACE TEMP VIEW {name} AS "
+                    f"{empty_relation_sql(contract)}"
+                )
 
     def register_spark(self, spark: Any, tables: Iterable[str]) -> None:
         """Create a Spark temporary view per table over its committed Parquet files.
 
         Spark reads the files itself (on the executors); an empty table is an
-        empty frame of the contract's schema.
+        empty frame of the contract's schema. As on DuckDB (:func:`lake_relation_sql`),
+        files written before a contract gained extension columns are read by
+        column name (``mergeSchema``) and columns no file has are typed nulls.
         """
         for name in tables:
             contract = self.contracts[name]
-            files = [str(f) for f in self.lake.table_files(name)]
-            if files:
-                frame = spark.read.parquet(*files).selectExpr(
+            paths = self.lake.table_files(name)
+            if paths:
+                files = [str(f) for f in paths]
+                names = [set(pq.read_schema(f).names) for f in paths]
+                present = set().union(*names)
+                wanted = set(contract.column_names)
+                reader = spark.read
+                if not all(wanted <= n for n in names):
+                    reader = reader.option("mergeSchema", "true")
+                frame = reader.parquet(*files).selectExpr(
                     *(
-                        f"CAST({c.name} AS {t.split(' ', 1)[1]}) AS {c.name}"
-                        for c, t in zip(
-                            contract.columns,
-                            spark_ddl(contract).split(", "),
-                            strict=True,
-                        )
+                        f"CAST({c.name if c.name in present else 'NULL'} "
+                        f"AS {_spark_type(c.type.arrow_type())}) AS {c.name}"
+                        for c in contract.columns
                     )
                 )
             else:
@@ -176,9 +235,7 @@ class FrameSources:
                     f"{empty_relation_sql(contract)}"
                 )
                 continue
-            table = data if isinstance(data, pa.Table) else table_from_frame(data)
-            table = table.select(contract.column_names).cast(contract.arrow_schema())
-            con.register(f"_frame_{name}", table)
+            con.register(f"_frame_{name}", _frame_table(data, contract))
             con.execute(
                 f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT * FROM _frame_{name}"
             )
@@ -191,11 +248,9 @@ class FrameSources:
             if data is None:
                 frame = spark.createDataFrame([], spark_ddl(contract))
             else:
-                table = data if isinstance(data, pa.Table) else table_from_frame(data)
-                table = table.select(contract.column_names).cast(
-                    contract.arrow_schema()
+                frame = spark.createDataFrame(
+                    _frame_table(data, contract), spark_ddl(contract)
                 )
-                frame = spark.createDataFrame(table, spark_ddl(contract))
             frame.createOrReplaceTempView(name)
 
     def lineage(self) -> str:

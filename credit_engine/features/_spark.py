@@ -29,13 +29,20 @@ import pyarrow.parquet as pq
 from credit_engine import __version__
 from credit_engine.data import RecordKind, SourceContract
 from credit_engine.exceptions import DataContractError
-from credit_engine.features._engine import LINEAGE_KEY, _source_tables, _spine_table
+from credit_engine.features._engine import (
+    KNOWN_ENTERPRISES,
+    LINEAGE_KEY,
+    _source_tables,
+    _spine_table,
+)
 from credit_engine.features._registry import Definitions, ResolvedSet
 from credit_engine.features._sql import compile_feature_sql, to_spark
 from credit_engine.point_in_time import (
     FIRST_KNOWN,
+    Cutoff,
     cutoff_of,
     first_known,
+    known,
     known_enterprise,
 )
 
@@ -44,6 +51,7 @@ __all__ = [
     "SparkSources",
     "build_feature_frame_spark",
     "enterprise_spine_spark",
+    "source_record_counts_spark",
     "write_snapshot_spark",
 ]
 
@@ -66,7 +74,46 @@ def _spine_frame(spark: Any, spine: Any) -> Any:
     """Return the spine as a Spark DataFrame (checked when it comes from Python)."""
     if isinstance(spine, (pd.DataFrame, pa.Table)):
         return spark.createDataFrame(_spine_table(spine))
+    if isinstance(spine, SparkSpine):
+        spine = spine.frame
     return spine.select("uscc", "as_of")
+
+
+def _first_known_spine_spark(
+    spark: Any,
+    sources: SparkSources,
+    tables: Sequence[str],
+    dates: Sequence[dt.date],
+) -> Any:
+    if not tables:
+        return spark.createDataFrame([], "uscc STRING, as_of DATE")
+    sources.register_spark(spark, tables)
+    spark.createDataFrame(
+        pa.table({"as_of": pa.array(dates, pa.date32())})
+    ).createOrReplaceTempView("as_of_dates")
+    union = " UNION ALL ".join(f"SELECT uscc, ingested_at FROM {n}" for n in tables)
+    known = known_enterprise(f"f.{FIRST_KNOWN}", cutoff_of("d.as_of"))
+    sql = (
+        f"SELECT uscc, d.as_of FROM ({first_known(f'({union}) AS u')}) AS f "
+        f"JOIN as_of_dates AS d ON {known}"
+    )
+    return spark.sql(to_spark(sql))
+
+
+@dataclass(frozen=True)
+class SparkSpine:
+    """A spine computed on Spark and the rule that made its enterprises known.
+
+    Attributes
+    ----------
+    frame : pyspark.sql.DataFrame
+        Lazy: columns ``uscc`` and ``as_of``.
+    known_from : {"registration", "any_record"}
+        The rule applied (``auto`` resolved).
+    """
+
+    frame: Any
+    known_from: str
 
 
 def enterprise_spine_spark(
@@ -74,27 +121,60 @@ def enterprise_spine_spark(
     sources: SparkSources,
     definitions: Definitions,
     as_of: Iterable[dt.date],
-) -> Any:
-    """Every enterprise the zone knew at each ``as_of``, as a Spark DataFrame.
+    *,
+    known_from: str = "registration",
+) -> SparkSpine:
+    """Every enterprise the zone knew at each ``as_of``, computed on Spark.
 
     The Spark twin of :func:`~credit_engine.features.enterprise_spine` (same
-    SQL, same rule): columns ``uscc`` and ``as_of``; nothing is collected.
+    SQL, same rules, ``known_from`` included); nothing is collected (``auto``
+    asks Spark only whether the registration spine is empty).
+
+    Raises
+    ------
+    ValueError
+        If ``known_from`` is not one of ``KNOWN_ENTERPRISES``.
     """
+    if known_from not in KNOWN_ENTERPRISES:
+        raise ValueError(
+            f"known_from must be one of {KNOWN_ENTERPRISES}, got {known_from!r}"
+        )
     dates = sorted(set(as_of))
-    states = sorted(
-        n for n, c in definitions.contracts.items() if c.kind is RecordKind.STATE
+    contracts = definitions.contracts
+    states = sorted(n for n, c in contracts.items() if c.kind is RecordKind.STATE)
+    rule = "any_record" if known_from == "any_record" else "registration"
+    frame = _first_known_spine_spark(
+        spark, sources, states if rule == "registration" else sorted(contracts), dates
     )
-    sources.register_spark(spark, states)
-    spark.createDataFrame(
-        pa.table({"as_of": pa.array(dates, pa.date32())})
-    ).createOrReplaceTempView("as_of_dates")
-    union = " UNION ALL ".join(f"SELECT uscc, ingested_at FROM {n}" for n in states)
-    known = known_enterprise(f"f.{FIRST_KNOWN}", cutoff_of("d.as_of"))
-    sql = (
-        f"SELECT uscc, d.as_of FROM ({first_known(f'({union}) AS u')}) AS f "
-        f"JOIN as_of_dates AS d ON {known}"
-    )
-    return spark.sql(to_spark(sql))
+    if known_from == "auto" and frame.isEmpty():
+        rule = "any_record"
+        frame = _first_known_spine_spark(spark, sources, sorted(contracts), dates)
+    return SparkSpine(frame=frame, known_from=rule)
+
+
+def source_record_counts_spark(
+    spark: Any,
+    sources: SparkSources,
+    definitions: Definitions,
+    resolved: ResolvedSet,
+    as_of: dt.date,
+) -> dict[str, int]:
+    """Count the records of each source table of a set known at ``as_of``, on Spark.
+
+    The Spark twin of :func:`~credit_engine.features.source_record_counts`
+    (same point-in-time SQL); only the counts reach the driver.
+    """
+    tables = _source_tables(resolved)
+    if not tables:
+        return {}
+    sources.register_spark(spark, tables)
+    cutoff = Cutoff.end_of(as_of)
+    counts = {}
+    for name in tables:
+        sql = known(definitions.contracts[name], cutoff)
+        rows = spark.sql(to_spark(f"SELECT count(*) AS n FROM ({sql}) AS k")).collect()
+        counts[name] = int(rows[0][0]) if rows else 0
+    return counts
 
 
 def build_feature_frame_spark(
@@ -115,7 +195,7 @@ def build_feature_frame_spark(
     ----------
     spark : pyspark.sql.SparkSession
         The session (:func:`credit_engine.engines.spark_session`).
-    spine : pyspark.sql.DataFrame, pandas.DataFrame or pyarrow.Table
+    spine : SparkSpine, pyspark.sql.DataFrame, pandas.DataFrame or pyarrow.Table
         Columns ``uscc`` and ``as_of`` (date); one row per pair.
     feature_set : str or ResolvedSet
         A feature set name or a resolved set.
@@ -159,31 +239,53 @@ class SparkSnapshot:
     summary : pandas.DataFrame
         Per rating date: ``as_of``, ``enterprises``, ``features``,
         ``null_share`` and ``mean_non_null`` (features known per enterprise).
+    all_null : tuple of str
+        Features null in every row (all of them when there is no row).
+    constant : tuple of str
+        Features not null somewhere that take a single value.
     """
 
     lineage: dict[str, Any]
     summary: pd.DataFrame
+    all_null: tuple[str, ...] = ()
+    constant: tuple[str, ...] = ()
 
 
 class _Summary:
-    """Per-date counts accumulated one record batch at a time."""
+    """Per-date counts and per-feature range, accumulated one batch at a time."""
 
     def __init__(self, features: int) -> None:
         self.features = features
         self.rows: dict[dt.date, int] = {}
         self.nulls: dict[dt.date, int] = {}
+        self.low: dict[str, float] = {}
+        self.high: dict[str, float] = {}
 
     def add(self, table: pa.Table) -> None:
         if table.num_rows == 0:
             return
         nulls = pa.array([0] * table.num_rows, pa.int64())
         for i in range(2, table.num_columns):
-            nulls = pc.add(nulls, pc.is_null(table.column(i)).cast(pa.int64()))
+            column = table.column(i)
+            nulls = pc.add(nulls, pc.is_null(column).cast(pa.int64()))
+            low, high = pc.min_max(column).values()
+            if low.is_valid:
+                name = table.column_names[i]
+                self.low[name] = min(self.low.get(name, low.as_py()), low.as_py())
+                self.high[name] = max(self.high.get(name, high.as_py()), high.as_py())
         frame = pa.table({"as_of": table.column(1), "nulls": nulls}).group_by("as_of")
         for row in frame.aggregate([("nulls", "sum"), ("nulls", "count")]).to_pylist():
             day = row["as_of"]
             self.rows[day] = self.rows.get(day, 0) + row["nulls_count"]
             self.nulls[day] = self.nulls.get(day, 0) + row["nulls_sum"]
+
+    def profile(self, columns: Sequence[str]) -> tuple[tuple[str, ...], ...]:
+        """Return the features null everywhere, and those of a single value."""
+        all_null = tuple(c for c in columns if c not in self.low)
+        constant = tuple(
+            c for c in columns if c in self.low and self.low[c] == self.high[c]
+        )
+        return all_null, constant
 
     def frame(self) -> pd.DataFrame:
         days = sorted(self.rows)
@@ -225,6 +327,7 @@ def write_snapshot_spark(
     resolved: ResolvedSet,
     sources: SparkSources,
     as_of: Sequence[dt.date],
+    extra: Mapping[str, Any] | None = None,
 ) -> SparkSnapshot:
     """Write a Spark feature frame as a snapshot file with its lineage.
 
@@ -233,10 +336,16 @@ def write_snapshot_spark(
     time, into the single file :func:`~credit_engine.features.write_snapshot`
     would write (same schema, same lineage keys), and the folder removed.
 
+    Parameters
+    ----------
+    extra : mapping, optional
+        More lineage, as for :func:`~credit_engine.features.write_snapshot`.
+
     Returns
     -------
     SparkSnapshot
-        The lineage and a per-date summary.
+        The lineage, a per-date summary and the features null everywhere or
+        of a single value.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -255,6 +364,7 @@ def write_snapshot_spark(
             "engine_version": __version__,
             "engine": "spark",
             "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            **(extra or {}),
         }
         schema = _snapshot_schema(resolved, lineage)
         summary = _Summary(len(resolved.columns))
@@ -278,4 +388,10 @@ def write_snapshot_spark(
     finally:
         shutil.rmtree(parts, ignore_errors=True)
         tmp.unlink(missing_ok=True)
-    return SparkSnapshot(lineage=lineage, summary=summary.frame())
+    all_null, constant = summary.profile(resolved.columns)
+    return SparkSnapshot(
+        lineage=lineage,
+        summary=summary.frame(),
+        all_null=all_null,
+        constant=constant,
+    )

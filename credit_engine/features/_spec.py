@@ -175,6 +175,12 @@ class FeatureSpec(BaseModel):
         Inputs of the transform: ``view:feature`` references or numbers.
     params : dict, optional
         Parameters of the transform (thresholds live here, not in code).
+    requires : list of str, optional
+        Source columns that must have a value in at least one record of the
+        window for a count, sum, count of distinct values or share to be known:
+        where the enterprise has records in the window but none of them has a
+        value in these columns, the feature is null (unknown), not 0. The
+        contract's extension columns a feature reads are always required.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -192,6 +198,7 @@ class FeatureSpec(BaseModel):
     transform: str | None = None
     inputs: tuple[str | float, ...] = ()
     params: dict[str, Any] = Field(default_factory=dict)
+    requires: tuple[str, ...] = ()
 
     @model_validator(mode="after")
     def _check(self) -> FeatureSpec:

@@ -136,6 +136,28 @@ class _ViewCompiler:
         where = f" WHERE ({self.view.where})" if self.view.where else ""
         return f"SELECT *{active} FROM ({records}) AS known{where}"
 
+    def required_fields(self, spec: FeatureSpec) -> list[str]:
+        """Columns whose absence makes a count-like feature unknown, not 0."""
+        if spec.agg not in (*COUNT_LIKE, Aggregation.SHARE):
+            return []
+        read = {c for c in (spec.column, spec.by) if c}
+        read |= _columns_of(spec.expr) | _columns_of(spec.where)
+        extension = [c for c in self.contract.extension_columns if c in read]
+        return sorted({*extension, *spec.requires})
+
+    def guarded(self, spec: FeatureSpec) -> str | None:
+        """Return the aggregate, null where the window's records lack its fields."""
+        value = self.aggregate(spec)
+        fields = self.required_fields(spec)
+        if value is None or not fields:
+            return value
+        window = _since(self.time, spec.window_days)
+        known_any = " OR ".join(f"{c} IS NOT NULL" for c in fields)
+        records = _filtered("count(*)", window)
+        with_field = _filtered("count(*)", _and(window, known_any))
+        fill = value if spec.agg is Aggregation.SHARE else f"coalesce({value}, 0)"
+        return f"CASE WHEN {records} > 0 AND {with_field} = 0 THEN NULL ELSE {fill} END"
+
     def aggregate(self, spec: FeatureSpec) -> str | None:  # noqa: PLR0911 -- one per agg
         """Aggregate expression over the known records (None if computed elsewhere)."""
         window = _since(self.time, spec.window_days)
@@ -205,7 +227,27 @@ class _ViewCompiler:
             ctes.append((self.p, first_known(self.contract.name, usccs=self.usccs)))
             joins.append(f"LEFT JOIN {self.p} ON {self.p}.uscc = s.uscc")
         present = known_enterprise(f"{self.p}.{FIRST_KNOWN}", CUTOFF.on_spine().sql)
-        aggs = {s.name: self.aggregate(s) for s in self.specs}
+        absent = "false"
+        if not self.contract.simulated and any(
+            s.agg is Aggregation.PRESENT for s in self.specs
+        ):
+            # An optional source (court cases, IP rights, news) the zone had no
+            # record of at the date: ``present`` is unknown, not 0, as its other
+            # features are. Not restricted to ``usccs``: whether the zone has
+            # the source at all does not depend on the enterprises asked for.
+            source = f"{self.p}_source"
+            whole = first_known(self.contract.name)
+            ctes.append(
+                (
+                    source,
+                    f"SELECT min({FIRST_KNOWN}) AS {FIRST_KNOWN} FROM ({whole}) AS w",
+                )
+            )
+            joins.append(f"CROSS JOIN {source}")
+            cutoff = CUTOFF.on_spine().sql
+            known_source = known_enterprise(f"{source}.{FIRST_KNOWN}", cutoff)
+            absent = f"NOT coalesce({known_source}, false)"
+        aggs = {s.name: self.guarded(s) for s in self.specs}
         computed = {n: a for n, a in aggs.items() if a is not None}
         has_shares = any(s.agg is Aggregation.MAX_SHARE_BY for s in self.specs)
         if computed or has_shares:
@@ -225,7 +267,9 @@ class _ViewCompiler:
         for spec in self.specs:
             name = self.view.full_name(spec.name)
             if spec.agg is Aggregation.PRESENT:
-                selects[name] = f"(CASE WHEN {present} THEN 1 ELSE 0 END)"
+                selects[name] = (
+                    f"(CASE WHEN {present} THEN 1 WHEN {absent} THEN NULL ELSE 0 END)"
+                )
                 continue
             if spec.agg is Aggregation.MAX_SHARE_BY:
                 cte = f"ms_{self.view.name}_{spec.name}"
@@ -236,7 +280,10 @@ class _ViewCompiler:
                 value = f"{cte}.value"
             else:
                 value = f"{self.v}.{spec.name}"
-                if spec.agg in COUNT_LIKE:
+                if spec.agg in COUNT_LIKE and self.required_fields(spec):
+                    # Null from the guard stays null; no record at all is 0.
+                    value = f"(CASE WHEN {self.v}.uscc IS NULL THEN 0 ELSE {value} END)"
+                elif spec.agg in COUNT_LIKE:
                     value = f"coalesce({value}, 0)"
             if self.view.missing is Missing.NULL:
                 value = f"(CASE WHEN {present} THEN {value} END)"

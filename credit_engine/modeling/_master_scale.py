@@ -78,6 +78,7 @@ class MasterScale:
         conservatism: float = 0.5,
         pd_floor: float = PD_FLOOR,
         prefix: str = "G",
+        also: Sequence[tuple[np.ndarray, np.ndarray]] = (),
     ) -> MasterScale:
         """Fit grade bands as quantiles of development PDs, and a PD per grade.
 
@@ -100,6 +101,13 @@ class MasterScale:
             Smallest grade PD (Basel's 3 basis points).
         prefix : str, default="G"
             Grade code prefix.
+        also : sequence of (proba, y) pairs, optional
+            Further scored samples whose observed default rates each grade's
+            PD must also cover (needs ``y``): the grade PD is the largest of
+            the Jeffreys quantiles of every sample with rows in the grade.
+            Training passes the final model's own PDs on its latest
+            development dates, so that a grade's PD holds both for enterprises
+            the model has not seen (out of fold) and for those it has.
 
         Raises
         ------
@@ -133,15 +141,22 @@ class MasterScale:
             )
         index = np.searchsorted(upper, p, side="left")
         if y is None:
+            if also:
+                raise ValueError("Samples in 'also' need the outcomes y as well.")
             grade_pd = [float(p[index == k].mean()) for k in range(len(upper) + 1)]
         else:
-            from scipy.stats import beta
-
             events = np.asarray(y, dtype=float)[keep]
-            grade_pd = []
-            for k in range(len(upper) + 1):
-                n, d = float((index == k).sum()), float(events[index == k].sum())
-                grade_pd.append(float(beta.ppf(conservatism, d + 0.5, n - d + 0.5)))
+            grade_pd = _jeffreys_by_grade(index, events, len(upper) + 1, conservatism)
+            for extra_p, extra_y in also:
+                q = np.asarray(extra_p, dtype=float)
+                seen = np.isfinite(q)
+                extra = _jeffreys_by_grade(
+                    np.searchsorted(upper, q[seen], side="left"),
+                    np.asarray(extra_y, dtype=float)[seen],
+                    len(upper) + 1,
+                    conservatism,
+                )
+                grade_pd = [max(a, b) for a, b in zip(grade_pd, extra, strict=True)]
         # A grade's PD is at least the floor and MIN_PD_STEP times the better
         # grade's, so the scale stays strictly ordered when a thin grade's
         # observed rate dips below its neighbour's.
@@ -195,3 +210,17 @@ class MasterScale:
     def from_dict(cls, data: dict[str, Any]) -> MasterScale:
         """Rebuild a scale from :meth:`to_dict`."""
         return cls(tuple(data["grades"]), tuple(data["upper"]), tuple(data["grade_pd"]))
+
+
+def _jeffreys_by_grade(
+    index: np.ndarray, events: np.ndarray, n_grades: int, quantile: float
+) -> list[float]:
+    """Jeffreys posterior ``quantile`` of each grade's default rate (0 when empty)."""
+    from scipy.stats import beta
+
+    out = []
+    for k in range(n_grades):
+        rows = index == k
+        n, d = float(rows.sum()), float(events[rows].sum())
+        out.append(float(beta.ppf(quantile, d + 0.5, n - d + 0.5)) if n else 0.0)
+    return out

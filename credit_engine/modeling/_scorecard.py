@@ -51,6 +51,9 @@ class ScorecardClassifier(ClassifierMixin, BaseEstimator):
     pdo, odds, base_points : float, default=20, 50, 600
         Score scaling: ``base_points`` at good:bad ``odds``; ``pdo`` points
         double the odds.
+    categorical_features : sequence of str, optional
+        Columns holding category codes (NaN for missing): binned as categories
+        (grouped by event rate), not as numbers.
 
     Attributes
     ----------
@@ -64,6 +67,12 @@ class ScorecardClassifier(ClassifierMixin, BaseEstimator):
         Information value of every feature on the training data.
     max_points_ : dict
         Largest points each selected feature can give.
+    used_features_ : list of str
+        Features binned (every column but those excluded).
+    excluded_features_ : dict
+        Columns left out before binning, with the reason (``all missing``,
+        ``constant``): they carry no information and optbinning cannot bin an
+        empty column.
 
     Examples
     --------
@@ -87,6 +96,7 @@ class ScorecardClassifier(ClassifierMixin, BaseEstimator):
         pdo: float = 20.0,
         odds: float = 50.0,
         base_points: float = 600.0,
+        categorical_features: Sequence[str] | None = None,
     ) -> None:
         self.directions = directions
         self.max_features = max_features
@@ -97,12 +107,18 @@ class ScorecardClassifier(ClassifierMixin, BaseEstimator):
         self.pdo = pdo
         self.odds = odds
         self.base_points = base_points
+        self.categorical_features = categorical_features
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = True
         tags.classifier_tags.multi_class = False
         return tags
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        # Versions pickled before categorical features lack the parameter.
+        state.setdefault("categorical_features", None)
+        super().__setstate__(state)
 
     @property
     def scaling(self) -> PdoScaling:
@@ -131,8 +147,28 @@ class ScorecardClassifier(ClassifierMixin, BaseEstimator):
         frame, self.classes_, y01, weights = validated_training_data(
             self, X, y, sample_weight
         )
-        names = list(frame.columns)
-        trends = directions_for(names, self.directions)
+        all_names = list(frame.columns)
+        all_trends = directions_for(all_names, self.directions)
+        categorical = set(self.categorical_features or ())
+        unknown = sorted(categorical - set(all_names))
+        if unknown:
+            raise ValueError(
+                f"categorical_features names {len(unknown)} column(s) not in X: "
+                f"{unknown[:5]}. Pass names of X's columns."
+            )
+        self.excluded_features_ = _uninformative(frame)
+        names = [n for n in all_names if n not in self.excluded_features_]
+        if not names:
+            raise ValueError(
+                f"None of the {len(all_names)} feature(s) can be binned: every one "
+                f"is all missing or constant ({self.excluded_features_}). Pass "
+                "columns with at least two distinct values."
+            )
+        self.used_features_ = names
+        trends = [
+            t for n, t in zip(all_names, all_trends, strict=True) if n in set(names)
+        ]
+        frame = frame[names]
         try:
             scorecard = self._fit_scorecard(
                 frame=frame,
@@ -182,8 +218,10 @@ class ScorecardClassifier(ClassifierMixin, BaseEstimator):
         criteria: dict[str, Any] = {"top": self.max_features, "strategy": "highest"}
         if use_min_iv:
             criteria["min"] = self.min_iv
+        categorical = [n for n in names if n in set(self.categorical_features or ())]
         process = BinningProcess(
             names,
+            categorical_variables=categorical or None,
             max_n_prebins=self.max_n_prebins,
             min_bin_size=self.min_bin_size,
             selection_criteria={"iv": criteria},
@@ -202,7 +240,7 @@ class ScorecardClassifier(ClassifierMixin, BaseEstimator):
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Probabilities of each class; column 1 is the adverse event."""
-        frame = validated_frame(self, X, reset=False)
+        frame = self._used(validated_frame(self, X, reset=False))
         return np.asarray(self.scorecard_.predict_proba(frame))
 
     def predict(self, X: Any) -> np.ndarray:
@@ -217,14 +255,19 @@ class ScorecardClassifier(ClassifierMixin, BaseEstimator):
 
     def points(self, X: Any) -> pd.DataFrame:
         """Points per selected feature for each row (they sum to the score)."""
-        frame = validated_frame(self, X, reset=False)
+        frame = self._used(validated_frame(self, X, reset=False))
         result: pd.DataFrame = self.scorecard_.transform(frame)
         return result[self.selected_features_].astype(float)
 
     def score_points(self, X: Any) -> np.ndarray:
         """Scorecard score of each row: higher is safer."""
-        frame = validated_frame(self, X, reset=False)
+        frame = self._used(validated_frame(self, X, reset=False))
         return np.asarray(self.scorecard_.score(frame), dtype=float)
+
+    def _used(self, frame: pd.DataFrame) -> pd.DataFrame:
+        # Versions fitted before columns could be excluded bin every column.
+        used = getattr(self, "used_features_", None)
+        return frame if used is None else frame[used]
 
     def risk_contributions(self, X: Any) -> pd.DataFrame:
         """Point shortfall per feature: the points a row misses against the best bin.
@@ -240,3 +283,16 @@ class ScorecardClassifier(ClassifierMixin, BaseEstimator):
         check_is_fitted(self)
         table: pd.DataFrame = self.scorecard_.table(style="detailed")
         return table
+
+
+def _uninformative(frame: pd.DataFrame) -> dict[str, str]:
+    """Columns that are all missing, or one value with no missing: the reason each."""
+    out: dict[str, str] = {}
+    for name in frame.columns:
+        values = frame[name]
+        present = values.dropna()
+        if present.empty:
+            out[str(name)] = "all missing"
+        elif present.nunique() == 1 and len(present) == len(values):
+            out[str(name)] = "constant"
+    return out

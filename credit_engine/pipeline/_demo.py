@@ -103,8 +103,10 @@ def run_demo(
     7. Monitor: rate the cohorts :data:`DEMO_COHORT_DATES` the same way, then
        write the monitoring report at :data:`DEMO_MONITOR_DATE` and log it to
        MLflow against each champion.
+    8. Raise the early warnings (``models/warnings``) on every enterprise at
+       :data:`DEMO_MONITOR_DATE` and store them for the supervisors' queue.
 
-    Steps 4-7 run only with ``models=True``. Failures of the self-check and
+    Steps 4-8 run only with ``models=True``. Failures of the self-check and
     refused promotions are returned in the result (see
     :attr:`DemoResult.ok` and :meth:`DemoResult.failures`); nothing is printed.
 
@@ -206,6 +208,12 @@ def run_demo(
         cohort.features = None
     result.monitoring = MonitoringStep(cohorts=cohorts, outcome=outcome)
     notify(DemoStep.MONITOR, StepPhase.FINISHED, result)
+
+    from credit_engine.early_warning import run_warnings
+
+    notify(DemoStep.WARN, StepPhase.STARTED, result)
+    result.warnings = run_warnings(settings, DEMO_MONITOR_DATE, actor="demo")
+    notify(DemoStep.WARN, StepPhase.FINISHED, result)
     return result
 
 

@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from credit_engine.data import IngestReport
+    from credit_engine.early_warning import WarningRun
     from credit_engine.exceptions import CreditEngineError
     from credit_engine.rating import RatingResult
     from credit_engine.registry import PromotionResult
@@ -31,12 +32,12 @@ __all__ = [
 
 
 class DemoStep(IntEnum):
-    """The seven steps of the demo, numbered in the order they run.
+    """The eight steps of the demo, numbered in the order they run.
 
     Examples
     --------
     >>> f"{DemoStep.FEATURES.value}/{len(DemoStep)} {DemoStep.FEATURES.title}"
-    '3/7 build point-in-time features (12 monthly rating dates)'
+    '3/8 build point-in-time features (12 monthly rating dates)'
     """
 
     SIMULATE = 1
@@ -46,6 +47,7 @@ class DemoStep(IntEnum):
     PROMOTE = 5
     RATE = 6
     MONITOR = 7
+    WARN = 8
 
     @property
     def title(self) -> str:
@@ -61,6 +63,7 @@ _TITLES: dict[DemoStep, str] = {
     DemoStep.PROMOTE: "promote the challengers through the gates",
     DemoStep.RATE: "rate every enterprise: statutory facts, policy, tiers",
     DemoStep.MONITOR: "monitor the models: cohorts, back-tests, stability, shadow",
+    DemoStep.WARN: "raise the early warnings on every enterprise (风险预警)",
 }
 
 
@@ -84,16 +87,21 @@ class FeatureSnapshot:
         when built on Spark (the table stays out of the driver: read the file).
     lineage : dict
         What the file's metadata records (feature set, definitions hash, lake
-        state, rating dates, rows).
+        state, rating dates, rows, how enterprises became known, records per
+        source and the sources that gave nothing).
     summary : pandas.DataFrame, optional
         Per rating date: ``as_of``, ``enterprises``, ``features``,
         ``null_share``, ``mean_non_null``; computed from ``frame`` if not given.
+    warnings : tuple of str
+        What the user must know: an empty snapshot, a source that contributes
+        nothing, features null for every enterprise.
     """
 
     path: Path
     frame: pd.DataFrame | None
     lineage: dict[str, Any]
     summary: pd.DataFrame | None = None
+    warnings: tuple[str, ...] = ()
 
     def per_date(self) -> pd.DataFrame:
         """Return the per-date summary (see ``summary``)."""
@@ -117,6 +125,16 @@ class FeatureSnapshot:
             )
         columns = ["as_of", "enterprises", "features", "null_share", "mean_non_null"]
         return pd.DataFrame(rows, columns=columns)
+
+    @property
+    def empty(self) -> bool:
+        """Whether the snapshot has no row, or a source of its set gave nothing."""
+        rows = (
+            len(self.frame)
+            if self.frame is not None
+            else int(self.lineage.get("rows", 0))
+        )
+        return rows == 0 or bool(self.lineage.get("empty_sources"))
 
 
 @dataclass(frozen=True)
@@ -203,6 +221,8 @@ class DemoResult:
         Step 6: run only when everything before succeeded.
     monitoring : MonitoringStep or None
         Step 7: run after step 6.
+    warnings : WarningRun or None
+        Step 8: the early warnings evaluated and stored at the monitoring date.
     """
 
     simulation: SimulationSummary | None = None
@@ -213,6 +233,7 @@ class DemoResult:
     promotions: list[PromotionOutcome] = field(default_factory=list)
     rating: RatingOutcome | None = None
     monitoring: MonitoringStep | None = None
+    warnings: WarningRun | None = None
 
     @property
     def self_check_ok(self) -> bool:

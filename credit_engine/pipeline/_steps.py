@@ -129,18 +129,23 @@ def ingest_records(
     directory: Path,
     *,
     report_json: Path | None = None,
+    mapping: Path | None = None,
     progress: PipelineProgress | None = None,
 ) -> IngestReport:
     """Validate a batch, load the good rows and quarantine the rest.
 
     See :func:`credit_engine.data.ingest_batch`; ``report_json`` is its
-    ``report_path``.
+    ``report_path``, ``mapping`` a source mapping for a foreign layout.
     """
     from credit_engine.data import ingest_batch
 
     with (progress or SilentProgress()).ingestion() as callback:
         return ingest_batch(
-            directory, settings, progress=callback, report_path=report_json
+            directory,
+            settings,
+            mapping=mapping,
+            progress=callback,
+            report_path=report_json,
         )
 
 
@@ -162,6 +167,7 @@ def build_feature_snapshot(
     feature_set: str,
     out: Path,
     *,
+    known_enterprises: str | None = None,
     progress: PipelineProgress | None = None,
     engine: Engine | str | None = None,
 ) -> FeatureSnapshot:
@@ -170,19 +176,29 @@ def build_feature_snapshot(
     Parameters
     ----------
     settings : Settings
-        Engine settings (definitions, lake).
+        Engine settings (definitions, lake, ``known_enterprises``).
     as_of : sequence of datetime.date
         Rating dates.
     feature_set : str
         Feature set under ``features/sets`` (e.g. ``credit_v1``).
     out : pathlib.Path
         Parquet file to write (lineage in its metadata).
+    known_enterprises : {"auto", "registration", "any_record"}, optional
+        How enterprises become known (default: ``settings.known_enterprises``).
     progress : PipelineProgress, optional
         Told when the spine and when the features are built.
     engine : Engine or str, optional
         ``duckdb`` or ``spark`` (default: ``settings.engine``). On Spark the
         snapshot's ``frame`` is ``None``: the table is written by Spark and
         never held by the driver.
+
+    Returns
+    -------
+    FeatureSnapshot
+        The snapshot, its lineage (with ``known_enterprises``, records per
+        source known at the last date and ``empty_sources``) and warnings: the
+        snapshot is empty, a source of the set gives nothing, features are
+        null for every enterprise.
 
     Raises
     ------
@@ -195,60 +211,182 @@ def build_feature_snapshot(
         build_feature_frame,
         enterprise_spine,
         load_definitions,
+        source_record_counts,
         write_snapshot,
     )
 
     definitions = load_definitions(settings.definitions_dir)
     resolved = definitions.resolve(feature_set)
     sources = LakeSources.from_settings(settings, definitions.contracts)
+    rule = known_enterprises or settings.known_enterprises
     if resolve_engine(engine, settings.engine) is Engine.SPARK:
         return _feature_snapshot_on_spark(
-            settings, as_of, resolved, sources, out, progress=progress
+            settings, as_of, resolved, sources, out, rule=rule, progress=progress
         )
-    with (progress or SilentProgress()).features(feature_set, 2) as advance:
-        spine = enterprise_spine(sources, definitions, as_of)
+    with (progress or SilentProgress()).features(feature_set, 3) as advance:
+        spine = enterprise_spine(sources, definitions, as_of, known_from=rule)
         advance()
         frame = build_feature_frame(
             spine, resolved, definitions=definitions, sources=sources
         )
         advance()
+        counts = source_record_counts(sources, definitions, resolved, max(as_of))
+        advance()
+    empty_sources = sorted(t for t, n in counts.items() if n == 0)
     lineage = write_snapshot(
-        frame, out, resolved=resolved, sources=sources, as_of=as_of
+        frame,
+        out,
+        resolved=resolved,
+        sources=sources,
+        as_of=as_of,
+        extra={
+            "known_enterprises": spine.attrs.get("known_from", rule),
+            "source_records": counts,
+            "empty_sources": empty_sources,
+        },
     )
-    return FeatureSnapshot(path=out, frame=frame, lineage=lineage)
+    all_null, constant = _column_profile(frame)
+    warnings = _snapshot_warnings(
+        rows=len(frame),
+        all_null=all_null,
+        constant=constant,
+        asked=rule,
+        used=spine.attrs.get("known_from", rule),
+        counts=counts,
+        resolved=resolved,
+        as_of=as_of,
+    )
+    return FeatureSnapshot(path=out, frame=frame, lineage=lineage, warnings=warnings)
 
 
-def _feature_snapshot_on_spark(
+def _column_profile(frame: pd.DataFrame) -> tuple[list[str], list[str]]:
+    """Return the features null for every row, and those of one value only."""
+    values = frame.drop(columns=["uscc", "as_of"])
+    all_null = [c for c in values.columns if values[c].isna().all()]
+    constant = [
+        c for c in values.columns if c not in all_null and values[c].nunique() <= 1
+    ]
+    return all_null, constant
+
+
+def _snapshot_warnings(  # noqa: PLR0913 -- what the warnings are about
+    *,
+    rows: int,
+    all_null: Sequence[str],
+    constant: Sequence[str],
+    asked: str,
+    used: str,
+    counts: dict[str, int],
+    resolved: ResolvedSet,
+    as_of: Sequence[dt.date],
+) -> tuple[str, ...]:
+    last = max(as_of).isoformat()
+    out = []
+    if rows == 0:
+        hint = (
+            "ingest a registration table (samr_registration, tax_registration ...) "
+            "or build with --known-enterprises any_record"
+            if used == "registration"
+            else "ingest records known by those dates, or check --as-of"
+        )
+        out.append(
+            f"the snapshot is EMPTY: no enterprise is known at "
+            f"{', '.join(d.isoformat() for d in sorted(set(as_of)))} "
+            f"(enterprises known from: {used}); {hint}."
+        )
+    elif asked == "auto" and used == "any_record":
+        out.append(
+            "no registration records: enterprises are known from any record "
+            "(known_enterprises auto)."
+        )
+    views: dict[str, list[str]] = {}
+    for ref in resolved.needed:
+        if ref.view.source:
+            views.setdefault(str(ref.view.source), []).append(ref.view.name)
+    empty = sorted(t for t, n in counts.items() if n == 0)
+    if empty:
+        listed = "; ".join(
+            f"{t} ({', '.join(sorted(set(views.get(t, []))))})" for t in empty
+        )
+        out.append(
+            f"{len(empty)} of the {len(counts)} sources of the set contribute no "
+            f"record known at {last}, so the features of their views are unknown "
+            f"(or zero) for every enterprise: {listed}. Ingest them, or use a "
+            "feature set without them."
+        )
+    features = len(resolved.columns)
+    if rows and (all_null or constant):
+        out.append(
+            f"{len(all_null)} of {features} features are null for every "
+            f"enterprise and {len(constant)} take one value only; a model can "
+            f"use {features - len(all_null) - len(constant)}."
+        )
+    return tuple(out)
+
+
+def _feature_snapshot_on_spark(  # noqa: PLR0913 -- the snapshot's inputs
     settings: Settings,
     as_of: Sequence[dt.date],
     resolved: ResolvedSet,
     sources: LakeSources,
     out: Path,
     *,
+    rule: str,
     progress: PipelineProgress | None,
 ) -> FeatureSnapshot:
+    """Build and write the snapshot on Spark: same SQL, lineage and warnings."""
     from credit_engine.engines import spark_session
     from credit_engine.features import (
         build_feature_frame_spark,
         enterprise_spine_spark,
         load_definitions,
+        source_record_counts_spark,
         write_snapshot_spark,
     )
 
     definitions = load_definitions(settings.definitions_dir)
-    with (progress or SilentProgress()).features(resolved.name, 2) as advance:
+    with (progress or SilentProgress()).features(resolved.name, 3) as advance:
         spark = spark_session(settings)
-        spine = enterprise_spine_spark(spark, sources, definitions, as_of)
+        spine = enterprise_spine_spark(
+            spark, sources, definitions, as_of, known_from=rule
+        )
+        advance()
+        counts = source_record_counts_spark(
+            spark, sources, definitions, resolved, max(as_of)
+        )
         advance()
         frame = build_feature_frame_spark(
             spark, spine, resolved, definitions=definitions, sources=sources
         )
         written = write_snapshot_spark(
-            frame, out, resolved=resolved, sources=sources, as_of=as_of
+            frame,
+            out,
+            resolved=resolved,
+            sources=sources,
+            as_of=as_of,
+            extra={
+                "known_enterprises": spine.known_from,
+                "source_records": counts,
+                "empty_sources": sorted(t for t, n in counts.items() if n == 0),
+            },
         )
         advance()
+    warnings = _snapshot_warnings(
+        rows=int(written.lineage["rows"]),
+        all_null=written.all_null,
+        constant=written.constant,
+        asked=rule,
+        used=spine.known_from,
+        counts=counts,
+        resolved=resolved,
+        as_of=as_of,
+    )
     return FeatureSnapshot(
-        path=out, frame=None, lineage=written.lineage, summary=written.summary
+        path=out,
+        frame=None,
+        lineage=written.lineage,
+        summary=written.summary,
+        warnings=warnings,
     )
 
 

@@ -32,6 +32,10 @@ For a rating date ``as_of``:
 5. **Known enterprises.** An enterprise is known to a source at the cutoff if
    its first record there was ingested before it (:func:`first_known`,
    :func:`known_enterprise`).
+6. **Watermark.** What a table's feed had told the zone by the cutoff is the
+   latest knowledge time of its known records (:func:`watermark`,
+   :func:`watermark_day`): the silence of a feed is evidence only up to it
+   (see :mod:`credit_engine.freshness`).
 
 Outcome labels are the one exception: they judge with hindsight, from the
 latest version of every record whenever it arrived (:func:`latest_versions`),
@@ -59,17 +63,21 @@ from credit_engine.point_in_time._cutoff import (
 )
 from credit_engine.point_in_time._select import (
     FIRST_KNOWN,
+    WATERMARK_COLUMNS,
     first_known,
     in_force,
     known,
     known_enterprise,
     latest_versions,
     spell_in_force,
+    watermark,
+    watermark_day,
 )
 
 __all__ = [
     "CUTOFF_COLUMN",
     "FIRST_KNOWN",
+    "WATERMARK_COLUMNS",
     "Cutoff",
     "cutoff_of",
     "first_known",
@@ -81,4 +89,6 @@ __all__ = [
     "spine_sql",
     "sql_literal",
     "uscc_filter",
+    "watermark",
+    "watermark_day",
 ]

@@ -10,16 +10,23 @@ from credit_engine.point_in_time._cutoff import CUTOFF_COLUMN, Cutoff, uscc_filt
 
 __all__ = [
     "FIRST_KNOWN",
+    "WATERMARK_COLUMNS",
     "first_known",
     "in_force",
     "known",
     "known_enterprise",
     "latest_versions",
     "spell_in_force",
+    "watermark",
+    "watermark_day",
 ]
 
 FIRST_KNOWN = "first_known"
 """Column of :func:`first_known`: when an enterprise's first record arrived."""
+
+WATERMARK_COLUMNS = ("watermark", "latest_time", "known_rows")
+"""Columns of :func:`watermark`: the latest knowledge time, the latest valid time
+and the number of record versions known."""
 
 _KNOWLEDGE_TIME = "ingested_at"
 _VALID_TO = "effective_to"
@@ -235,3 +242,81 @@ def known_enterprise(first_known_column: str, cutoff: str) -> str:
         SQL of the cutoff instant (e.g. :func:`cutoff_of` a date column).
     """
     return f"({first_known_column} < {cutoff})"
+
+
+def _known_condition(contract: SourceContract, cutoff: Cutoff | None) -> str:
+    if cutoff is None:
+        return "true"
+    time = contract.time_column
+    return _all((f"t.{_KNOWLEDGE_TIME} < {cutoff.sql}", f"t.{time} < {cutoff.sql}"))
+
+
+def watermark(contract: SourceContract, cutoff: Cutoff | None = None) -> str:
+    """Select what a table's feed had told the zone by ``cutoff``: its watermark.
+
+    Over every version of every record known at the cutoff (the condition of
+    :func:`known`, no latest-version step): the latest knowledge time, the
+    latest valid time (``event_ts`` or ``effective_from``) and the number of
+    versions. The watermark is the whole table's, never one enterprise's: the
+    silence of a feed is judged by the feed, not by one enterprise's records.
+
+    Parameters
+    ----------
+    contract : SourceContract
+        The table (read under its contract name, aliased ``t``).
+    cutoff : Cutoff, optional
+        :meth:`Cutoff.end_of` a rating date; ``None`` for every record of the
+        table as it stands.
+
+    Returns
+    -------
+    str
+        A SELECT of one row with :data:`WATERMARK_COLUMNS` (``watermark`` and
+        ``latest_time`` null when no record is known).
+
+    Examples
+    --------
+    >>> import datetime as dt
+    >>> from credit_engine.config import Settings
+    >>> from credit_engine.data import load_contracts
+    >>> bills = load_contracts(Settings().sources_dir)["customs_tax_bill"]
+    >>> print(watermark(bills, Cutoff.end_of(dt.date(2025, 6, 30))))
+    ... # doctest: +NORMALIZE_WHITESPACE
+    SELECT max(t.ingested_at) AS watermark, max(t.event_ts) AS latest_time,
+    count(*) AS known_rows FROM customs_tax_bill AS t
+    WHERE (t.ingested_at < TIMESTAMPTZ '2025-07-01 00:00:00+00:00')
+    AND (t.event_ts < TIMESTAMPTZ '2025-07-01 00:00:00+00:00')
+    """
+    if cutoff is not None and cutoff.spine is not None:
+        raise ConfigurationError(
+            "watermark needs one cutoff for the whole table (Cutoff.end_of a "
+            "rating date); a per-spine-row cutoff has no single watermark."
+        )
+    name, time = WATERMARK_COLUMNS[:2]
+    return (
+        f"SELECT max(t.{_KNOWLEDGE_TIME}) AS {name}, "
+        f"max(t.{contract.time_column}) AS {time}, "
+        f"count(*) AS {WATERMARK_COLUMNS[2]} FROM {contract.name} AS t "
+        f"WHERE {_known_condition(contract, cutoff)}"
+    )
+
+
+def watermark_day(contract: SourceContract, cutoff: Cutoff) -> str:
+    """Scalar SQL: the UTC date of the table's watermark at ``cutoff``.
+
+    ``NULL`` when nothing of the table is known yet (then no comparison with
+    it holds: a feed that has said nothing is evidence of nothing).
+
+    Examples
+    --------
+    >>> import datetime as dt
+    >>> from credit_engine.config import Settings
+    >>> from credit_engine.data import load_contracts
+    >>> pens = load_contracts(Settings().sources_dir)["customs_penalty"]
+    >>> watermark_day(pens, Cutoff.end_of(dt.date(2025, 6, 30)))[:53]
+    "(SELECT CAST(timezone('UTC', watermark) AS DATE) FROM"
+    """
+    return (
+        f"(SELECT CAST(timezone('UTC', {WATERMARK_COLUMNS[0]}) AS DATE) "
+        f"FROM ({watermark(contract, cutoff)}) AS w)"
+    )

@@ -33,6 +33,7 @@ from credit_engine.decisioning import (
     load_policy,
 )
 from credit_engine.exceptions import AuditError
+from credit_engine.freshness import StaleSource
 from credit_engine.jsonable import to_jsonable
 from credit_engine.registry import LoadedModel, load_rating_model
 
@@ -283,9 +284,14 @@ def replay_decision(
             None if inputs["override"] is None else Override(**inputs["override"])
         )
         as_of = dt.date.fromisoformat(str(logged["as_of"]))
+        # Decisions logged before freshness was checked carry no marks.
+        stale = tuple(
+            StaleSource.from_dict(s) for s in logged.get("stale_sources") or ()
+        )
     except (TypeError, ValueError, KeyError) as exc:
         raise AuditError(
-            f"The logged facts, override or date cannot be rebuilt: {exc}."
+            f"The logged facts, override, date or stale sources cannot be "
+            f"rebuilt: {exc}."
         ) from exc
     context = DecisionContext(
         as_of=as_of,
@@ -294,10 +300,14 @@ def replay_decision(
         model_name=name,
         model_version=version,
         rule_sets={str(k): str(v) for k, v in dict(logged["rule_sets"]).items()},
+        stale_sources=stale,
     )
     decision = decide(str(logged["uscc"]), rating, facts, override, context)
+    rederived_decision = decision.to_dict()
+    if "stale_sources" not in logged and not stale:
+        del rederived_decision["stale_sources"]  # logged before the field existed
     rederived = {
-        "decision": to_jsonable(decision.to_dict(), where="decision"),
+        "decision": to_jsonable(rederived_decision, where="decision"),
         "model_rating": to_jsonable(
             {
                 "grade": rating.grade,

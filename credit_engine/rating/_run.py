@@ -2,16 +2,17 @@
 
 With shadow models, the same features, statutory facts and overrides are also
 decided by each shadow model and recorded as shadow runs (never served).
+Every date is checked for data freshness first: decisions resting on a stale
+source are marked with it, and stale data can only fail to assert.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import threading
 import time
-from collections import Counter
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from typing import Any
 
 import pandas as pd
 
@@ -36,6 +37,16 @@ from credit_engine.features import (
     enterprise_spine,
     load_definitions,
 )
+from credit_engine.freshness import (
+    FreshnessPolicy,
+    FreshnessReport,
+    StaleSource,
+    Watermarks,
+    assess_freshness,
+    load_freshness_policy,
+    source_watermarks,
+)
+from credit_engine.rating._result import RatingResult, summarise
 from credit_engine.registry import (
     CHALLENGER,
     CHAMPION,
@@ -45,7 +56,6 @@ from credit_engine.registry import (
 )
 from credit_engine.rules import RuleBook, statutory_facts
 from credit_engine.store import OperationalStore, RatingRun, RunRole
-from credit_engine.vocabulary import DecidedBy, Tier
 
 __all__ = ["RatingEngine", "RatingResult", "summarise"]
 
@@ -54,73 +64,8 @@ Progress = Callable[[str], None]
 _FACTS_BY_USCC = 1000
 """Up to this many enterprises, statutory facts are read for them only."""
 
-
-def summarise(as_of: dt.date, decisions: Sequence[Decision]) -> dict[str, Any]:
-    """Count a run's decisions as ``credit-engine rate --report-json`` writes them.
-
-    Returns
-    -------
-    dict
-        ``{"as_of", "rated", "tiers": {"A": n, ...}, "green_channel": n,
-        "decided_by": {LAYER: n}}`` with every tier (best first) and layer
-        (strongest first) present, keyed by their codes.
-    """
-    tiers = Counter(d.tier for d in decisions)
-    layers = Counter(d.decided_by for d in decisions)
-    return {
-        "as_of": as_of.isoformat(),
-        "rated": len(decisions),
-        "tiers": {t.value: tiers.get(t, 0) for t in Tier},
-        "green_channel": sum(d.green_channel for d in decisions),
-        "decided_by": {by.value: layers.get(by, 0) for by in DecidedBy},
-    }
-
-
-@dataclass
-class RatingResult:
-    """Outcome of one rating run.
-
-    Attributes
-    ----------
-    run_id : int or None
-        Run id in the operational store (None when not stored).
-    decisions : list of Decision
-        One per enterprise, ordered by USCC (empty when the caller asked not
-        to keep them, e.g. rating many dates).
-    summary : dict
-        :func:`summarise` of the decisions.
-    timings : dict of str to float
-        Seconds per step.
-    model_name, model_version : str
-        The model version that graded.
-    role : RunRole
-        ``served`` (the zone's decisions) or ``shadow``.
-    shadow : list of RatingResult
-        The shadow runs made with this served run (same date and inputs).
-    features : pandas.DataFrame or None
-        The feature rows rated, when the caller asked to keep them (e.g. for
-        the CSI of a monitoring report at this date).
-    """
-
-    run_id: int | None
-    decisions: list[Decision]
-    summary: dict[str, Any]
-    timings: dict[str, float] = field(default_factory=dict)
-    model_name: str = ""
-    model_version: str = ""
-    role: RunRole = RunRole.SERVED
-    shadow: list[RatingResult] = field(default_factory=list)
-    features: pd.DataFrame | None = field(default=None, repr=False)
-
-    def to_json_dict(self) -> dict[str, Any]:
-        """Return the summary with the model, role, run id and shadow runs."""
-        out: dict[str, Any] = dict(self.summary)
-        out["run_id"] = self.run_id
-        out["model"] = {"name": self.model_name, "version": self.model_version}
-        out["role"] = self.role.value
-        if self.shadow:
-            out["shadow"] = [s.to_json_dict() for s in self.shadow]
-        return out
+_CACHED_DATES = 16
+"""Watermarks kept per engine (data state and date); each is one small query."""
 
 
 class RatingEngine:
@@ -138,6 +83,21 @@ class RatingEngine:
         Rating model to use (default: the champion of the model the policy names).
     store : OperationalStore, optional
         Where decisions are recorded (default: ``settings.database_url``).
+    sources : Sources, optional
+        Where the records are read (default: the engine home's committed
+        lake); e.g. a :class:`~credit_engine.features.FrameSources` of a
+        simulated zone.
+
+    Notes
+    -----
+    Freshness is checked at every rating date (``features/freshness.yaml``):
+    when a required source is stale, every decision (served and shadow) is
+    marked with it (``Decision.stale_sources``, reason ``DATA-STALE``), the
+    rule layers count no missing record of it past its last delivery, and the
+    models grade what the lake knew at the
+    :func:`~credit_engine.freshness.knowledge_date` (the last day every stale
+    source still delivered), so that stale data can only fail to assert,
+    never worsen a decision.
     """
 
     def __init__(
@@ -148,9 +108,18 @@ class RatingEngine:
         policy_version: int | None = None,
         model: LoadedModel | None = None,
         store: OperationalStore | None = None,
+        sources: Sources | None = None,
     ) -> None:
         self.settings = settings
+        self._sources = sources
+        self._watermarks: OrderedDict[tuple[str, dt.date | None], Watermarks] = (
+            OrderedDict()
+        )
+        self._watermarks_lock = threading.Lock()
         self.definitions = load_definitions(settings.definitions_dir)
+        self.freshness_policy: FreshnessPolicy = load_freshness_policy(
+            settings.definitions_dir, self.definitions.contracts
+        )
         self.policy: Policy = load_policy(
             settings.definitions_dir, policy_name, policy_version
         )
@@ -208,8 +177,35 @@ class RatingEngine:
         return out
 
     def sources(self) -> Sources:
-        """Return the engine home's committed lake."""
+        """Return where the records are read (the engine home's committed lake)."""
+        if self._sources is not None:
+            return self._sources
         return LakeSources.from_settings(self.settings, self.definitions.contracts)
+
+    def watermarks(self, as_of: dt.date | None = None) -> Watermarks:
+        """Return what the sources knew of each table by the end of ``as_of``.
+
+        Cached per data state (the lake's commit markers) and date: a rating
+        run, the serving state and the API's requests for a past date share
+        one computation.
+        """
+        sources = self.sources()
+        key = (sources.lineage(), as_of)
+        with self._watermarks_lock:
+            found = self._watermarks.get(key)
+            if found is not None:
+                self._watermarks.move_to_end(key)
+                return found
+        found = source_watermarks(sources, as_of)
+        with self._watermarks_lock:
+            self._watermarks[key] = found
+            while len(self._watermarks) > _CACHED_DATES:
+                self._watermarks.popitem(last=False)
+        return found
+
+    def freshness(self, as_of: dt.date) -> FreshnessReport:
+        """Return every table's freshness at ``as_of``, by what was known then."""
+        return assess_freshness(self.watermarks(as_of), self.freshness_policy, as_of)
 
     def features(
         self,
@@ -217,15 +213,34 @@ class RatingEngine:
         *,
         usccs: Sequence[str] | None = None,
         feature_set: str | None = None,
+        knowledge: dt.date | None = None,
     ) -> pd.DataFrame:
         """Feature rows of every enterprise known at ``as_of`` (or of ``usccs``).
 
-        ``feature_set`` defaults to the served model's.
+        Parameters
+        ----------
+        as_of : datetime.date
+            Rating date: the enterprises known then are rated.
+        usccs : sequence of str, optional
+            Only these enterprises.
+        feature_set : str, optional
+            Default: the served model's.
+        knowledge : datetime.date, optional
+            Compute the features from what was known at this earlier date
+            instead (the knowledge date of a rating on stale sources, see
+            :meth:`freshness`); the rows' ``as_of`` column says so.
         """
         sources = self.sources()
-        spine = enterprise_spine(sources, self.definitions, [as_of])
+        spine = enterprise_spine(
+            sources,
+            self.definitions,
+            [as_of],
+            known_from=self.settings.known_enterprises,
+        )
         if usccs is not None:
             spine = spine[spine["uscc"].isin(list(usccs))]
+        if knowledge is not None and knowledge < as_of:
+            spine = spine.assign(as_of=knowledge)
         return build_feature_frame(
             spine,
             feature_set or self.feature_set,
@@ -235,9 +250,18 @@ class RatingEngine:
         )
 
     def context(
-        self, as_of: dt.date, model: LoadedModel | None = None
+        self,
+        as_of: dt.date,
+        stale: Sequence[StaleSource] = (),
+        *,
+        model: LoadedModel | None = None,
     ) -> DecisionContext:
-        """Return what is fixed for a run at ``as_of``: policy, versions, catalogue."""
+        """Return what is fixed for a run at ``as_of``: policy, versions, catalogue.
+
+        ``stale`` are the stale sources every decision of the run is marked
+        with (:attr:`FreshnessReport.stale_sources`); ``model`` the model that
+        grades (default: the served champion).
+        """
         used = model or self.loaded
         return DecisionContext(
             as_of=as_of,
@@ -246,15 +270,24 @@ class RatingEngine:
             model_name=used.name,
             model_version=str(used.version),
             rule_sets=self.rulebook.versions(as_of),
+            stale_sources=tuple(stale),
         )
 
-    def facts(self, as_of: dt.date, usccs: Sequence[str]) -> pd.DataFrame:
-        """Statutory facts in force at ``as_of`` (of ``usccs`` when few)."""
+    def facts(self, as_of: dt.date, usccs: Sequence[str] | None = None) -> pd.DataFrame:
+        """Statutory facts in force at ``as_of``, absence counted to the deliveries.
+
+        Of ``usccs`` only when they are few (up to 1,000), else of every
+        enterprise. A fact inferred from missing records counts a table's
+        silence up to its last delivery known at ``as_of``
+        (:meth:`FreshnessReport.evidence`).
+        """
+        few = usccs is not None and len(usccs) <= _FACTS_BY_USCC
         return statutory_facts(
             self.sources(),
             as_of,
             rulebook=self.rulebook,
-            usccs=None if len(usccs) > _FACTS_BY_USCC else list(usccs),
+            usccs=list(usccs) if few and usccs is not None else None,
+            watermarks=self.freshness(as_of).evidence(),
         )
 
     def decide(
@@ -265,6 +298,7 @@ class RatingEngine:
         facts: pd.DataFrame | None = None,
         timings: dict[str, float] | None = None,
         model: LoadedModel | None = None,
+        stale: Sequence[StaleSource] | None = None,
     ) -> list[Decision]:
         """Decide every row of a feature frame at ``as_of`` (no storing).
 
@@ -281,6 +315,9 @@ class RatingEngine:
         model : LoadedModel, optional
             The model that grades (default: the served champion); a shadow
             model goes through the same facts, overrides and policy.
+        stale : sequence of StaleSource, optional
+            Stale sources to mark every decision with (default: those of
+            :meth:`freshness` at ``as_of``).
         """
         used = model or self.loaded
         clock = timings if timings is not None else {}
@@ -295,11 +332,14 @@ class RatingEngine:
         clock["model"] = time.perf_counter() - start
 
         start = time.perf_counter()
+        if stale is None:
+            stale = self.freshness(as_of).stale_sources
         inputs = self._inputs(as_of, features["uscc"].tolist(), facts)
         clock["facts"] = time.perf_counter() - start
 
         start = time.perf_counter()
-        decisions = decide_frame(rated, *inputs, self.context(as_of, used))
+        context = self.context(as_of, stale, model=used)
+        decisions = decide_frame(rated, *inputs, context)
         clock["decide"] = time.perf_counter() - start
         return decisions
 
@@ -388,6 +428,8 @@ class RatingEngine:
             Feature rows of ``as_of`` already built (``uscc`` and the feature
             columns, e.g. a slice of a multi-date snapshot), used for every
             model whose input columns it holds; default: built from the lake.
+            Not used when a source is stale at ``as_of``: the features are
+            then built at the knowledge date (see the class notes).
         keep_decisions : bool, default=True
             Keep the decisions in the result (``False`` saves memory when
             rating many dates; the summary is kept).
@@ -407,18 +449,29 @@ class RatingEngine:
         say = progress or (lambda _step: None)
         started_at = dt.datetime.now(dt.UTC)
         timings: dict[str, float] = {}
+        say("freshness")
+        start = time.perf_counter()
+        freshness = self.freshness(as_of)
+        stale = freshness.stale_sources
+        knowledge = freshness.knowledge_date
+        if knowledge < as_of:
+            features = None  # rows of as_of would read the stale sources' silence
+        timings["freshness"] = time.perf_counter() - start
         say("features")
         start = time.perf_counter()
         frames: dict[str, pd.DataFrame] = {}
         served = self._features_for(
-            self.loaded, as_of, usccs=usccs, given=features, built=frames
-        )
+            self.loaded, as_of, usccs=usccs, given=features, built=frames,
+            knowledge=knowledge,
+        )  # fmt: skip
         timings["features"] = time.perf_counter() - start
         say("model, statutory facts and decisions")
         start = time.perf_counter()
         facts = self.facts(as_of, served["uscc"].tolist())
         read_facts = time.perf_counter() - start
-        decisions = self.decide(served, as_of, facts=facts, timings=timings)
+        decisions = self.decide(
+            served, as_of, facts=facts, timings=timings, stale=stale
+        )
         timings["facts"] += read_facts
         if store is None:
             store = usccs is None
@@ -436,6 +489,7 @@ class RatingEngine:
             model_name=self.loaded.name,
             model_version=str(self.loaded.version),
             features=served if keep_features else None,
+            freshness=freshness,
         )
         for model in shadow:
             say(f"shadow: {model.name} v{model.version}")
@@ -450,6 +504,7 @@ class RatingEngine:
                     actor=actor,
                     store=store,
                     keep_decisions=keep_decisions,
+                    freshness=freshness,
                 )
             )
         return result
@@ -462,8 +517,13 @@ class RatingEngine:
         usccs: Sequence[str] | None,
         given: pd.DataFrame | None,
         built: dict[str, pd.DataFrame],
+        knowledge: dt.date | None = None,
     ) -> pd.DataFrame:
-        """Feature rows ``model`` can read: ``given`` if it has its columns."""
+        """Feature rows ``model`` can read: ``given`` if it has its columns.
+
+        Built from what was known at ``knowledge`` when it is given (a rating
+        on stale sources).
+        """
         needed = {"uscc", *model.model.input_columns()}
         policy = {r.when.feature for r in self.policy.rules if r.when.feature}
         if given is not None and needed | policy <= set(given.columns):
@@ -471,7 +531,7 @@ class RatingEngine:
         feature_set = str(model.model.metadata.get("feature_set", self.feature_set))
         if feature_set not in built:
             built[feature_set] = self.features(
-                as_of, usccs=usccs, feature_set=feature_set
+                as_of, usccs=usccs, feature_set=feature_set, knowledge=knowledge
             )
         return built[feature_set]
 
@@ -487,13 +547,20 @@ class RatingEngine:
         actor: str,
         store: bool,
         keep_decisions: bool,
+        freshness: FreshnessReport,
     ) -> RatingResult:
         started_at = dt.datetime.now(dt.UTC)
         timings: dict[str, float] = {}
         start = time.perf_counter()
-        frame = self._features_for(model, as_of, usccs=usccs, given=given, built=built)
+        frame = self._features_for(
+            model, as_of, usccs=usccs, given=given, built=built,
+            knowledge=freshness.knowledge_date,
+        )  # fmt: skip
         timings["features"] = time.perf_counter() - start
-        decisions = self.decide(frame, as_of, facts=facts, timings=timings, model=model)
+        decisions = self.decide(
+            frame, as_of, facts=facts, timings=timings, model=model,
+            stale=freshness.stale_sources,
+        )  # fmt: skip
         run_id = None
         if store:
             start = time.perf_counter()
@@ -514,4 +581,5 @@ class RatingEngine:
             model_name=model.name,
             model_version=str(model.version),
             role=RunRole.SHADOW,
+            freshness=freshness,
         )

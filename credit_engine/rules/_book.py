@@ -86,7 +86,7 @@ class RuleBook:
         problems = []
         for rs in sets:
             layer = regime_layer(rs.regime)
-            problems += check_fact_params(rs, layer.facts, layer.params)
+            problems += check_fact_params(rs, layer.facts, layer.params, layer.absence)
         if problems:
             raise ConfigurationError("Invalid rule book: " + "; ".join(problems) + ".")
         self._sets = tuple(sets)
@@ -210,6 +210,26 @@ class RuleBook:
     def fact_codes(self) -> set[str]:
         """Return every fact code some rule set defines."""
         return {code for rs in self._sets for code in rs.facts}
+
+    def absence_tables(self) -> dict[str, tuple[str, ...]]:
+        """Return each fact inferred from missing records, with those tables.
+
+        From the rule sets' ``inferred_from_absence``: the tables whose
+        silence a fact reads, so whose staleness would otherwise assert it.
+
+        Examples
+        --------
+        >>> from credit_engine.config import default_definitions_dir
+        >>> book = RuleBook.load(default_definitions_dir())
+        >>> book.absence_tables()["SAMR_ABNORMAL_ESCALATION_DUE"]
+        ('abnormal_list',)
+        """
+        out: dict[str, set[str]] = {}
+        for rs in self._sets:
+            for code, spec in rs.facts.items():
+                if spec.inferred_from_absence:
+                    out.setdefault(code, set()).update(spec.inferred_from_absence)
+        return {code: tuple(sorted(t)) for code, t in sorted(out.items())}
 
     def joint_punishment_codes(self) -> set[str]:
         """Return the facts marked as a legally grounded serious-dishonesty list.

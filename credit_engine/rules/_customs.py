@@ -13,6 +13,12 @@ level (or a dishonest status) began is taken from the spell it continues:
 ``CUSTOMS_ART22_PENDING`` infers an Art. 22 situation customs has not (yet)
 acted on; ``CUSTOMS_REPAIR_DUE`` flags a dishonest level customs should have
 repaired on its own initiative (Art. 7). Every number is a rule-set parameter.
+
+Items 4 and 5 of Art. 22 (a bill, a fine unpaid) and the repair clock (no
+situation for two years) are inferred from *missing* records: no payment
+version, no new penalty. That silence counts only up to the feed's watermark
+(:meth:`Context.evidence_day`), so a feed that stopped delivering asserts
+nothing past its last delivery (:data:`ABSENCE`).
 """
 
 from __future__ import annotations
@@ -28,7 +34,7 @@ from credit_engine.rules._sqlkit import (
     known,
 )
 
-__all__ = ["FACTS", "customs_sql"]
+__all__ = ["ABSENCE", "FACTS", "customs_sql"]
 
 _NUM: tuple[type, ...] = (int, float)
 _ART22: dict[str, tuple[type, ...]] = {
@@ -56,6 +62,15 @@ FACTS: dict[str, dict[str, tuple[type, ...]]] = {
     },
 }
 """Customs facts the engine implements, with the parameters each needs."""
+
+_PAYMENTS = ("customs_penalty", "customs_tax_bill")
+ABSENCE: dict[str, tuple[str, ...]] = {
+    "CUSTOMS_ART22_PENDING": _PAYMENTS,
+    "CUSTOMS_REPAIR_DUE": _PAYMENTS,
+}
+"""Facts inferred from missing records, with the tables whose silence they read:
+items 4 and 5 of Art. 22 (no payment version of a bill or fine), the repair
+clock (no new situation, no payment)."""
 
 _LEVELS = {
     "CUSTOMS_ADV_CERT": "ADV_CERT",
@@ -202,6 +217,8 @@ def _pending_ctes(ctx: Context) -> list[tuple[str, str]]:
 
     # 海关总署公告2023年第170号: non-intentional violations of a non-broker do not
     # count toward item 3 (brokers and smuggling are not excluded).
+    bills_until = ctx.evidence_day("customs_tax_bill")
+    fines_until = ctx.evidence_day("customs_penalty")
     exclude = ctx.as_of >= ctx.date("non_intentional_exclusion_from")
     counted = "(coalesce(r.is_customs_broker, false) OR NOT p.non_intentional)"
     after_status = "(l.status_from IS NULL OR p.event_ts >= l.status_from)"
@@ -269,19 +286,21 @@ def _pending_ctes(ctx: Context) -> list[tuple[str, str]]:
             f"AND r.amount > {by_broker('r.broker', amount_b, amount_n)} "
             "GROUP BY r.uscc",
         ),
-        # Item 4: a customs tax bill unpaid more than tax_overdue_days after due.
+        # Item 4: a customs tax bill unpaid more than tax_overdue_days after due,
+        # as far as the bills' feed has spoken (its watermark).
         (
             "cu_i4",
             f"SELECT uscc, 'ART22_4' AS item, min(due_date + {tax_days + 1}) AS since "
-            f"FROM cu_bill WHERE due_date < {ctx.day} - {tax_days} AND {_unpaid(ctx)} "
-            "GROUP BY uscc",
+            f"FROM cu_bill WHERE due_date < {bills_until} - {tax_days} "
+            f"AND {_unpaid(ctx)} GROUP BY uscc",
         ),
-        # Item 5: a fine over the minimum unpaid more than fine_overdue_days.
+        # Item 5: a fine over the minimum unpaid more than fine_overdue_days, as
+        # far as the penalties' feed has spoken.
         (
             "cu_i5",
             f"SELECT uscc, 'ART22_5' AS item, min(due_date + {fine_days + 1}) "
             f"AS since FROM cu_pen WHERE amount_cny > {fine_min} "
-            f"AND due_date < {ctx.day} - {fine_days} AND {_unpaid(ctx)} "
+            f"AND due_date < {fines_until} - {fine_days} AND {_unpaid(ctx)} "
             "GROUP BY uscc",
         ),
         (
@@ -378,6 +397,9 @@ def customs_sql(ctx: Context) -> FactSql:
         )
     if repair:
         days = ctx.integer("auto_repair_days")
+        # Two clean years must be evidenced: the feeds whose silence says "no
+        # new situation" must have spoken through the end of the period.
+        clean_until = ctx.evidence_day(*ABSENCE["CUSTOMS_REPAIR_DUE"])
         ctes += _repair_ctes(ctx)
         selects.append(
             fact_row(
@@ -387,8 +409,8 @@ def customs_sql(ctx: Context) -> FactSql:
                     f"greatest(start_day, coalesce(last_day, start_day)) + {days + 1}"
                 ),
                 where=(
-                    f"{ctx.day} > start_day + {days} "
-                    f"AND (last_day IS NULL OR {ctx.day} > last_day + {days})"
+                    f"{clean_until} > start_day + {days} "
+                    f"AND (last_day IS NULL OR {clean_until} > last_day + {days})"
                 ),
             )
         )

@@ -83,6 +83,7 @@ def statutory_facts_sql(
     usccs: Sequence[str] | None = None,
     *,
     contracts: Mapping[str, SourceContract],
+    watermarks: Mapping[str, dt.datetime | None] | None = None,
 ) -> tuple[str, tuple[str, ...]]:
     """Compile the facts in force at ``as_of`` to one DuckDB query.
 
@@ -97,6 +98,12 @@ def statutory_facts_sql(
     contracts : mapping of str to SourceContract
         Contracts of the tables (``load_contracts``): their time columns, keys
         and versioning decide what is known at ``as_of``.
+    watermarks : mapping of str to datetime or None, optional
+        Watermark per table known at ``as_of`` (latest ``ingested_at``; see
+        :func:`credit_engine.freshness.lake_watermarks`). A fact inferred from
+        missing records counts their silence only up to it. Tables not given
+        are measured by the query itself (over the whole table, never one
+        enterprise's records).
 
     Returns
     -------
@@ -117,7 +124,11 @@ def statutory_facts_sql(
     wanted = tuple(usccs) if usccs is not None else None
     builders = [(r.regime, r.build) for r in REGIMES if r.build is not None]
     parts = [
-        build(Context(as_of, in_force[regime.value], repair, wanted, contracts))
+        build(
+            Context(
+                as_of, in_force[regime.value], repair, wanted, contracts, watermarks
+            )
+        )
         for regime, build in builders
     ]
     selects = [s for p in parts for s in p.selects]
@@ -171,6 +182,7 @@ def statutory_facts(
     rulebook: RuleBook,
     usccs: Sequence[str] | None = None,
     con: Any | None = None,
+    watermarks: Mapping[str, dt.datetime | None] | None = None,
 ) -> pd.DataFrame:
     """Every statutory fact in force at the end of ``as_of``, point in time.
 
@@ -195,6 +207,11 @@ def statutory_facts(
     con : duckdb connection, optional
         Connection to run on (a fresh in-memory one by default). The tables are
         registered on it as views named after their contracts.
+    watermarks : mapping of str to datetime or None, optional
+        Watermark per table known at ``as_of``
+        (``lake_watermarks(...).instants()``); facts inferred from missing
+        records (``inferred_from_absence`` in the rule sets) hold only as far
+        as their tables' feeds have spoken. Default: measured by the query.
 
     Returns
     -------
@@ -226,7 +243,7 @@ def statutory_facts(
     True
     """
     sql, tables = statutory_facts_sql(
-        rulebook, as_of, usccs, contracts=sources.contracts
+        rulebook, as_of, usccs, contracts=sources.contracts, watermarks=watermarks
     )
     if not sql or (usccs is not None and len(usccs) == 0):
         return _empty()

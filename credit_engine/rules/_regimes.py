@@ -40,19 +40,27 @@ class RegimeLayer:
         ``None`` for a regime that only supplies parameters to the others.
     params : mapping of str to tuple of type, optional
         Parameters every rule set of the regime must define, whatever its facts.
+    absence : mapping of str to tuple of str, optional
+        Facts inferred from the *absence* of records, each with the tables
+        whose silence its SQL reads (counted only up to their watermark:
+        :meth:`~credit_engine.rules._sqlkit.Context.evidence_day`). The rule
+        sets must declare the same in ``inferred_from_absence``.
     """
 
     regime: Regime
     facts: Mapping[str, ParamTypes]
     build: Callable[[Context], FactSql] | None = None
     params: ParamTypes = field(default_factory=dict)
+    absence: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 REGIMES: tuple[RegimeLayer, ...] = (
-    RegimeLayer(Regime.CUSTOMS, _customs.FACTS, _customs.customs_sql),
+    RegimeLayer(
+        Regime.CUSTOMS, _customs.FACTS, _customs.customs_sql, absence=_customs.ABSENCE
+    ),
     RegimeLayer(Regime.TAX, _tax.FACTS, _tax.tax_sql),
     RegimeLayer(Regime.SAFE, _safe.FACTS, _safe.safe_sql),
-    RegimeLayer(Regime.SAMR, _samr.FACTS, _samr.samr_sql),
+    RegimeLayer(Regime.SAMR, _samr.FACTS, _samr.samr_sql, absence=_samr.ABSENCE),
     RegimeLayer(
         Regime.REPAIR,
         MappingProxyType({}),

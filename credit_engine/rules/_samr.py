@@ -8,6 +8,10 @@
 * ``SAMR_ABNORMAL_ESCALATION_DUE``: an abnormal-list entry in force for at least
   ``abnormal_escalation_days``; SAMR should have moved it to the serious list.
 * ``SAMR_NOT_IN_BUSINESS``: registration status REVOKED (吊销) or CANCELLED (注销).
+
+The escalation is inferred from a *missing* record (no removal from the
+abnormal list): its clock runs only up to the list's watermark
+(:meth:`~credit_engine.rules._sqlkit.Context.evidence_day`, :data:`ABSENCE`).
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from credit_engine.rules._sqlkit import (
     known,
 )
 
-__all__ = ["FACTS", "samr_sql"]
+__all__ = ["ABSENCE", "FACTS", "samr_sql"]
 
 FACTS: dict[str, dict[str, tuple[type, ...]]] = {
     "SAMR_SERIOUS_LIST": {},
@@ -32,6 +36,11 @@ FACTS: dict[str, dict[str, tuple[type, ...]]] = {
 }
 """SAMR facts the engine implements, with the parameters each needs (the
 publicity period of SAMR_SERIOUS_LIST comes from the REPAIR rule set)."""
+
+ABSENCE: dict[str, tuple[str, ...]] = {
+    "SAMR_ABNORMAL_ESCALATION_DUE": ("abnormal_list",),
+}
+"""Facts inferred from missing records: the escalation (no removal in time)."""
 
 _CAUSES = "string_agg(DISTINCT cause, ';' ORDER BY cause)"
 
@@ -112,7 +121,7 @@ def samr_sql(ctx: Context) -> FactSql:
                 "sm_ab_on",
                 since=f"min({due})",
                 detail=_CAUSES,
-                where=f"{due} <= {ctx.day}",
+                where=f"{due} <= {ctx.evidence_day('abnormal_list')}",
                 group=True,
             )
         )

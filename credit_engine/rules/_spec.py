@@ -110,6 +110,12 @@ class FactSpec(BaseModel):
         How well the fact's rule is sourced.
     note : str
         Legal basis and how the engine establishes the fact.
+    inferred_from_absence : list of str, optional
+        Tables whose *missing* records the fact is inferred from (no payment
+        version of a bill: unpaid; no removal: still listed). Their silence
+        counts only up to their watermark, so a stale feed asserts nothing
+        (:mod:`credit_engine.freshness`); the engine checks that the list
+        names exactly the tables its SQL reads that way.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -125,6 +131,7 @@ class FactSpec(BaseModel):
     inspection_min_rate: float | None = Field(ge=0.0, le=1.0)
     certainty: Certainty
     note: str
+    inferred_from_absence: tuple[str, ...] = ()
 
 
 class RuleSet(BaseModel):
@@ -280,6 +287,7 @@ def check_fact_params(
     rs: RuleSet,
     known: Mapping[str, Mapping[str, tuple[type, ...]]],
     required: Mapping[str, tuple[type, ...]],
+    absence: Mapping[str, Sequence[str]] | None = None,
 ) -> list[str]:
     """Problems of a rule set against what the engine implements.
 
@@ -292,6 +300,9 @@ def check_fact_params(
         parameters it needs and their accepted types.
     required : mapping of str to tuple of type
         Parameters every rule set of ``rs.regime`` must define.
+    absence : mapping of str to sequence of str, optional
+        Per fact code, the tables whose missing records its SQL reads; each
+        fact's ``inferred_from_absence`` must list exactly those.
 
     Returns
     -------
@@ -299,6 +310,15 @@ def check_fact_params(
         One line per problem (empty when the rule set is usable).
     """
     problems = []
+    for code in sorted(set(rs.facts) & set(known)):
+        declared = sorted(rs.facts[code].inferred_from_absence)
+        implemented = sorted((absence or {}).get(code, ()))
+        if declared != implemented:
+            problems.append(
+                f"{rs.id}: fact {code} is inferred from the absence of records in "
+                f"{implemented or 'no table'} but declares inferred_from_absence: "
+                f"{declared}; list exactly the tables whose silence it reads"
+            )
     unknown = sorted(set(rs.facts) - set(known))
     if unknown:
         problems.append(

@@ -20,6 +20,7 @@ from credit_engine.exceptions import ConfigurationError
 from credit_engine.rules._spec import RuleSet
 
 __all__ = [
+    "NOTHING_SAID",
     "Context",
     "FactSql",
     "active_spells",
@@ -28,6 +29,10 @@ __all__ = [
     "in_force",
     "known",
 ]
+
+
+NOTHING_SAID = "DATE '1900-01-01'"
+"""The evidence day of a feed that has delivered nothing: before any record."""
 
 
 def day_of(column: str) -> str:
@@ -64,6 +69,13 @@ class Context:
         Restrict every table scan to these enterprises.
     contracts : mapping of str to SourceContract
         Contracts of the tables read (time column, key, versioning).
+    watermarks : mapping of str to datetime or None, optional
+        How far each table's silence is evidence at ``as_of``: its last
+        delivery known then (:meth:`credit_engine.freshness.FreshnessReport.evidence`,
+        which counts a quiet table's carrier feed), or its own latest
+        ``ingested_at`` (:meth:`credit_engine.freshness.Watermarks.instants`).
+        Tables not given are measured in SQL by
+        :func:`credit_engine.point_in_time.watermark_day` (their own records).
     """
 
     as_of: dt.date
@@ -71,6 +83,7 @@ class Context:
     repair: RuleSet
     usccs: tuple[str, ...] | None
     contracts: Mapping[str, SourceContract]
+    watermarks: Mapping[str, dt.datetime | None] | None = None
 
     def has(self, code: str) -> bool:
         """Whether the rule set in force defines fact ``code``."""
@@ -85,6 +98,44 @@ class Context:
     def cutoff(self) -> pit.Cutoff:
         """The knowledge cutoff of ``as_of`` (a UTC literal)."""
         return pit.Cutoff.end_of(self.as_of)
+
+    def evidence_day(self, *tables: str) -> str:
+        """Return the last day the silence of ``tables`` is evidence, as SQL DATE.
+
+        A fact inferred from a missing record (no payment version: unpaid; no
+        removal: still listed) holds only as far as the feed has spoken: up to
+        the UTC date of its watermark, and never past ``as_of``. With several
+        tables, the earliest. A table that has delivered nothing yet has said
+        nothing: its day is :data:`NOTHING_SAID`, before any record, so that
+        nothing inferred from its silence holds.
+
+        Examples
+        --------
+        >>> from credit_engine.config import Settings
+        >>> from credit_engine.data import load_contracts
+        >>> from credit_engine.rules import RuleBook
+        >>> settings = Settings()
+        >>> rs = RuleBook.load(settings.definitions_dir).get("CUSTOMS_282")
+        >>> marks = {"customs_tax_bill": dt.datetime(2026, 9, 30, 10, tzinfo=dt.UTC)}
+        >>> ctx = Context(dt.date(2026, 12, 4), rs, rs, None,
+        ...               load_contracts(settings.sources_dir), marks)
+        >>> ctx.evidence_day("customs_tax_bill")
+        "least(DATE '2026-12-04', DATE '2026-09-30')"
+        """
+        days = [self._watermark_day(t) for t in tables]
+        return f"least({self.day}, {', '.join(days)})"
+
+    def _watermark_day(self, table: str) -> str:
+        contract = self.contract(table)
+        if self.watermarks is None or table not in self.watermarks:
+            # least() skips NULLs: a table with no record must not vanish.
+            return (
+                f"coalesce({pit.watermark_day(contract, self.cutoff)}, {NOTHING_SAID})"
+            )
+        moment = self.watermarks[table]
+        if moment is None:
+            return NOTHING_SAID
+        return f"DATE '{moment.astimezone(dt.UTC).date().isoformat()}'"
 
     def contract(self, table: str) -> SourceContract:
         """Return the contract of ``table``.

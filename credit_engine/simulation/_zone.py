@@ -203,7 +203,7 @@ def _enterprise_table(pop: Population, dyn_under: np.ndarray) -> pa.Table:
     )
 
 
-def simulate_zone(
+def simulate_zone(  # noqa: PLR0915 -- the zone's steps, in order
     config: SimulationConfig,
     contracts: dict[str, SourceContract],
     out_dir: Path,
@@ -219,7 +219,8 @@ def simulate_zone(
     config : SimulationConfig
         Size, window, seed and dirty rate.
     contracts : dict of str to SourceContract
-        Record contracts; one Parquet file is written per contract.
+        Record contracts; one Parquet file is written per simulated contract
+        (``simulated``), without its extension columns.
     out_dir : pathlib.Path
         Folder for the department tables (``<table>.parquet``), ready to ingest.
     truth_dir : pathlib.Path
@@ -245,6 +246,10 @@ def simulate_zone(
         a scenario does not fit the zone (see :class:`ScenarioPlan`).
     """
     builders = (build_customs, build_tax, build_forex, build_market)
+    # The simulator writes the tables and columns it models: not the optional
+    # sources (court judgments, news ...) nor the extension columns of real
+    # extracts (annual-report financials, tax-line details).
+    contracts = {n: c.simulated_view() for n, c in contracts.items() if c.simulated}
     out_dir, truth_dir = Path(out_dir), Path(truth_dir)
     if out_dir.resolve() == truth_dir.resolve():
         raise SimulationError(

@@ -14,7 +14,8 @@ day.
 Schema
 ------
 Every table of the store (``rating_runs``, ``decisions``, ``overrides``,
-``audit_log``, ``audit_head``, ``api_keys``) is declared once, on
+``audit_log``, ``audit_head``, ``api_keys``, ``console_accounts``,
+``console_sessions``, ``warnings``, ``warning_occurrences``) is declared once, on
 :data:`metadata`; the audit and auth packages import theirs from here. Alembic
 migrations shipped in the package (``credit_engine/store/migrations``, driven
 from code by :func:`alembic_config`, no ``alembic.ini``) bring a database to it:
@@ -27,10 +28,12 @@ revisions produce exactly :data:`metadata` on both backends.
 
 Repositories and the unit of work
 ---------------------------------
-Three repositories hold the queries: :class:`RatingRunRepository` (record a run
+Four repositories hold the queries: :class:`RatingRunRepository` (record a run
 with its decisions, list runs and dates), :class:`DecisionRepository` (decisions
 at a date, latest decision, history, migration matrix, counts, override rate)
-and :class:`OverrideRepository` (add, revoke, in force at a date, history).
+and :class:`OverrideRepository` (add, revoke, in force at a date, history),
+:class:`WarningRepository` (early warnings: record an evaluation date, list,
+read, acknowledge, close).
 None of them opens a connection or commits: each works on the connection of a
 :class:`UnitOfWork`, which is one transaction. So several repositories, and
 other writers such as the audit log, can commit together or not at all::
@@ -89,31 +92,51 @@ from credit_engine.store._overrides import IN_FORCE_COLUMNS
 from credit_engine.store._repo_decisions import COHORT_COLUMNS, DecisionRepository
 from credit_engine.store._repo_overrides import OverrideRepository
 from credit_engine.store._repo_runs import RatingRunRepository
+from credit_engine.store._repo_warnings import (
+    FIRING_COLUMNS,
+    OPEN_STATUSES,
+    WARNING_DTYPES,
+    RecordedWarnings,
+    WarningRepository,
+)
 from credit_engine.store._schema import (
     AUDIT_HEAD_ID,
     NAMING_CONVENTION,
     Role,
     RunRole,
     UTCDateTime,
+    WarningStatus,
     api_keys,
     audit_head,
     audit_log,
+    console_accounts,
+    console_sessions,
     decisions,
     metadata,
     overrides,
     rating_runs,
+    warning_occurrences,
+    warnings_table,
 )
 from credit_engine.store._store import OperationalStore
 from credit_engine.store._unit_of_work import UnitOfWork
+
+# --- console (issue 13): the console's read queries ---
+from credit_engine.store._zone_queries import PAGE_COLUMNS, ZoneQueries  # noqa: E402,I001
+
+# --- end console ---
 
 __all__ = [
     "AUDIT_HEAD_ID",
     "BASELINE_REVISION",
     "COHORT_COLUMNS",
     "DECISION_COLUMNS",
+    "FIRING_COLUMNS",
     "IN_FORCE_COLUMNS",
     "NAMING_CONVENTION",
+    "OPEN_STATUSES",
     "OPTIONAL_COLUMNS",
+    "PAGE_COLUMNS",
     "REQUIRED_COLUMNS",
     "RUN_COLUMNS",
     "SCHEMA_REVISION",
@@ -131,10 +154,17 @@ __all__ = [
     "StoreError",
     "UTCDateTime",
     "UnitOfWork",
+    "ZoneQueries",
+    "RecordedWarnings",
+    "WARNING_DTYPES",
+    "WarningRepository",
+    "WarningStatus",
     "alembic_config",
     "api_keys",
     "audit_head",
     "audit_log",
+    "console_accounts",
+    "console_sessions",
     "current_revision",
     "decisions",
     "head_revision",
@@ -146,4 +176,6 @@ __all__ = [
     "revision_history",
     "schema_differences",
     "upgrade_schema",
+    "warning_occurrences",
+    "warnings_table",
 ]

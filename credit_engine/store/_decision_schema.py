@@ -170,6 +170,15 @@ def _schema(as_of: Any) -> pa.DataFrameSchema:
             [_check("override_id must be null or an integer", _integer_or_null)],
             required=False,
         ),
+        "stale_sources": _column(
+            [
+                _check(
+                    "stale_sources must be null or a list of dicts",
+                    lambda s: s.isna() | _list_of(dict)(s),
+                )
+            ],
+            required=False,
+        ),
         "as_of": _column(
             [
                 _check(

@@ -49,8 +49,13 @@ REQUIRED_COLUMNS: tuple[str, ...] = (
 )
 """Columns every decisions frame must have."""
 
-OPTIONAL_COLUMNS: tuple[str, ...] = ("statutory_ceiling", "override_id")
-"""Nullable columns a decisions frame may omit (stored as NULL)."""
+OPTIONAL_COLUMNS: tuple[str, ...] = (
+    "statutory_ceiling",
+    "override_id",
+    "stale_sources",
+)
+"""Columns a decisions frame may omit (``stale_sources``: an empty list; the
+others NULL)."""
 
 RUN_COLUMNS: tuple[str, ...] = (
     "as_of",
@@ -88,8 +93,10 @@ DECISION_COLUMNS: tuple[str, ...] = (
     "policy_name",
     "policy_version",
     "rule_sets",
+    "stale_sources",
 )
-"""Columns of a stored decision, in the order queries return them."""
+"""Columns of a stored decision, in the order queries return them
+(``stale_sources`` is an empty list on decisions stored before it existed)."""
 
 _MAX_EXAMPLES = 5
 
@@ -273,6 +280,9 @@ def _values(frame: pd.DataFrame, run: RatingRun) -> dict[str, list[Any]]:
         values[name] = [as_list(v) for v in frame[name].tolist()]
     values["override_id"] = [
         None if v is None else int(float(v)) for v in _optional(frame, "override_id")
+    ]
+    values["stale_sources"] = [
+        [] if v is None else as_list(v) for v in _optional(frame, "stale_sources")
     ]
     values["as_of"] = [run.as_of] * n
     for name in ("model_name", "model_version", "policy_name"):

@@ -14,7 +14,14 @@ import pandas as pd
 
 from credit_engine.store._decisions import DECISION_COLUMNS
 
-__all__ = ["DECISION_DTYPES", "OVERRIDE_DTYPES", "RUN_DTYPES", "to_frame"]
+__all__ = [
+    "DECISION_DTYPES",
+    "OVERRIDE_DTYPES",
+    "RUN_DTYPES",
+    "decision_frame",
+    "decision_row",
+    "to_frame",
+]
 
 _UTC = "datetime64[us, UTC]"
 
@@ -44,6 +51,7 @@ DECISION_DTYPES: dict[str, str] = {
     "policy_name": "str",
     "policy_version": "int64",
     "rule_sets": "object",
+    "stale_sources": "object",
 }
 assert tuple(DECISION_DTYPES) == DECISION_COLUMNS
 
@@ -121,3 +129,29 @@ def to_frame(rows: Sequence[Sequence[Any]], dtypes: Mapping[str, str]) -> pd.Dat
             for name, values in zip(names, columns, strict=True)
         }
     )
+
+
+def decision_row(row: Mapping[str, Any]) -> dict[str, Any]:
+    """Return a stored decision as a dict; ``stale_sources`` NULL becomes ``[]``.
+
+    Decisions stored before revision 0002 have no stale-source marks: they
+    were rated before freshness was checked, and read as marked by nothing.
+    """
+    out = dict(row)
+    if out.get("stale_sources") is None:
+        out["stale_sources"] = []
+    return out
+
+
+def decision_frame(rows: Sequence[Sequence[Any]]) -> pd.DataFrame:
+    """Build the frame of stored decisions (:data:`DECISION_DTYPES`).
+
+    ``stale_sources`` NULL (rows stored before revision 0002) reads as ``[]``.
+    """
+    frame = to_frame(rows, DECISION_DTYPES)
+    frame["stale_sources"] = pd.Series(
+        [[] if v is None else v for v in frame["stale_sources"].tolist()],
+        dtype=object,
+        index=frame.index,
+    )
+    return frame

@@ -11,7 +11,12 @@ from sqlalchemy import Connection, func, select
 
 from credit_engine.exceptions import StoreError
 from credit_engine.store._engine import translate_errors
-from credit_engine.store._frames import DECISION_DTYPES, to_frame
+from credit_engine.store._frames import (
+    DECISION_DTYPES,
+    decision_frame,
+    decision_row,
+    to_frame,
+)
 from credit_engine.store._queries import (
     as_date,
     check_query,
@@ -102,7 +107,7 @@ class DecisionRepository:
                 limit=limit,
                 offset=offset,
             )
-        return to_frame(rows, DECISION_DTYPES)
+        return decision_frame(rows)
 
     def latest_decision(self, uscc: str) -> dict[str, Any] | None:
         """Return the most recent decision on one enterprise, or ``None``."""
@@ -116,7 +121,7 @@ class DecisionRepository:
         )
         with translate_errors(self.connection.engine, "read a decision"):
             row = self.connection.execute(stmt).first()
-        return None if row is None else dict(row._mapping)
+        return None if row is None else decision_row(dict(row._mapping))
 
     def decision_history(self, uscc: str) -> pd.DataFrame:
         """Return one enterprise's decisions, one per rating date, oldest first."""
@@ -128,7 +133,7 @@ class DecisionRepository:
             .order_by(decisions.c.as_of)
         )
         with translate_errors(self.connection.engine, "read a history"):
-            return to_frame(self.connection.execute(stmt).all(), DECISION_DTYPES)
+            return decision_frame(self.connection.execute(stmt).all())
 
     def migration_matrix(self, from_date: dt.date, to_date: dt.date) -> pd.DataFrame:
         """Count enterprises by tier at ``from_date`` against tier at ``to_date``."""

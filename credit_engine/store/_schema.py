@@ -53,13 +53,18 @@ __all__ = [
     "Role",
     "RunRole",
     "UTCDateTime",
+    "WarningStatus",
     "api_keys",
     "audit_head",
     "audit_log",
+    "console_accounts",
+    "console_sessions",
     "decisions",
     "metadata",
     "overrides",
     "rating_runs",
+    "warning_occurrences",
+    "warnings_table",
 ]
 
 NAMING_CONVENTION: dict[str, str] = {
@@ -89,6 +94,8 @@ class Role(StrEnum):
     """Model owners: models, monitoring, the audit log."""
     ADMIN = "admin"
     """Operators: keys, model reloads, everything else."""
+    AUDITOR = "auditor"
+    """Auditors: read what supervisors read and the audit log; change nothing."""
 
 
 # SQLite only auto-increments a column declared exactly INTEGER PRIMARY KEY (and
@@ -255,6 +262,12 @@ decisions = Table(
     Column("policy_name", String(200), nullable=False),
     Column("policy_version", Integer, nullable=False),
     Column("rule_sets", JSON, nullable=False),
+    # --- data freshness (revision 0002_freshness) ---------------------------
+    # The stale sources a decision rests on ({table, department, watermark,
+    # age_days, allowed_lag_days} each); NULL on rows written before 0002,
+    # read as an empty list.
+    Column("stale_sources", JSON, nullable=True),
+    # --- end data freshness --------------------------------------------------
     # One decision per enterprise per run; its index also serves run_id lookups.
     UniqueConstraint("run_id", "uscc"),
     Index(None, "as_of", "uscc"),
@@ -331,3 +344,152 @@ api_keys = Table(
 
 A revoked key keeps its row (and its name) so that audit entries naming it stay
 unambiguous (see :mod:`credit_engine.auth`)."""
+
+
+# ----------------------------------------------- console (issue 13, rev 0005)
+# Sign-in to the supervisor console (credit_engine.console): a password for an
+# API key's name (a console account) and server-side sessions. The audit log's
+# actor index serves the console's audit page (filter by actor, newest first).
+console_accounts = Table(
+    "console_accounts",
+    metadata,
+    Column(
+        "key_id",
+        Integer,
+        ForeignKey("api_keys.key_id", ondelete="CASCADE"),
+        primary_key=True,
+        autoincrement=False,
+    ),
+    Column("password_hash", String(255), nullable=False),
+    Column("set_at", UTCDateTime, nullable=False),
+    Column("set_by", String(200), nullable=False),
+    CheckConstraint("length(password_hash) > 0", name="password_hash"),
+)
+"""A console password for an API key's holder (scrypt hash, never the password).
+
+Signing in with the key's name and this password opens a console session with
+the key's role; revoking the key ends both."""
+
+console_sessions = Table(
+    "console_sessions",
+    metadata,
+    Column("session_hash", CHAR(64), primary_key=True),
+    Column(
+        "key_id",
+        Integer,
+        ForeignKey("api_keys.key_id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    Column("role", String(32), nullable=False),
+    Column("csrf_token", String(64), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("last_seen_at", UTCDateTime, nullable=False),
+    Column("revoked_at", UTCDateTime, nullable=True),
+    Column("end_reason", String(32), nullable=True),
+    Column("client", String(64), nullable=True),
+    CheckConstraint(sql_in("role", [str(r) for r in Role]), name="role"),
+    CheckConstraint("expires_at > created_at", name="expiry"),
+)
+"""Console sessions: the SHA-256 of the cookie's random id (never the id), the key
+and role signed in, the CSRF token of its forms, absolute expiry, last activity
+(idle expiry) and when and why it ended (sign-out, key revoked, expired)."""
+
+Index(None, audit_log.c.actor, audit_log.c.seq)
+
+
+# ------------------------------------------- end console (issue 13, rev 0005)
+# ======================================================== early warnings
+# Issue 12, revision 0003_warnings. Kept in one block to ease merges.
+class WarningStatus(StrEnum):
+    """Where an early warning is in its lifecycle: new → acknowledged → closed.
+
+    A supervisor acknowledges a new warning (it is being looked at) and closes
+    it with a note (what was found); a new warning may also be closed at once
+    (dismissed, with a note). A closed warning never reopens: the same signal
+    firing on a later evaluation date opens a new warning.
+    """
+
+    NEW = "new"
+    ACKNOWLEDGED = "acknowledged"
+    CLOSED = "closed"
+
+    @classmethod
+    def values(cls) -> tuple[str, ...]:
+        """Return the status codes in lifecycle order."""
+        return tuple(s.value for s in cls)
+
+
+warnings_table = Table(
+    "warnings",
+    metadata,
+    Column("warning_id", Integer, primary_key=True, autoincrement=True),
+    Column("uscc", String(18), nullable=False),
+    Column("signal", String(16), nullable=False),
+    Column("signals_version", Integer, nullable=False),
+    Column("first_as_of", Date, nullable=False),
+    Column("last_as_of", Date, nullable=False),
+    Column("times_seen", Integer, nullable=False),
+    Column("priority", Float, nullable=False),
+    Column("tier", String(1), nullable=True),
+    Column("grade", String(4), nullable=True),
+    Column("pd", Float, nullable=True),
+    Column("evidence", JSON, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("acknowledged_at", UTCDateTime, nullable=True),
+    Column("acknowledged_by", String(128), nullable=True),
+    Column("acknowledge_note", Text, nullable=True),
+    Column("closed_at", UTCDateTime, nullable=True),
+    Column("closed_by", String(128), nullable=True),
+    Column("close_note", Text, nullable=True),
+    Index(None, "uscc", "signal"),
+    Index(None, "status", "priority"),
+    Index(None, "signal"),
+    Index(None, "last_as_of"),
+    CheckConstraint(sql_in("status", WarningStatus.values()), name="status"),
+    CheckConstraint(f"tier IS NULL OR {sql_in('tier', Tier.values())}", name="tier"),
+    CheckConstraint("length(uscc) > 0 AND length(signal) > 0", name="keys"),
+    CheckConstraint("last_as_of >= first_as_of", name="seen"),
+    CheckConstraint("times_seen >= 1", name="times_seen"),
+    CheckConstraint(
+        "status <> 'acknowledged' OR "
+        "(acknowledged_at IS NOT NULL AND length(acknowledged_by) > 0)",
+        name="acknowledged",
+    ),
+    CheckConstraint(
+        "(status = 'closed' AND closed_at IS NOT NULL AND length(closed_by) > 0 "
+        "AND length(close_note) > 0) OR (status <> 'closed' AND closed_at IS NULL)",
+        name="closed",
+    ),
+)
+"""Early warnings: one row per enterprise and signal while it is worked on.
+
+The signal fired at ``first_as_of`` (evaluation date) and again up to
+``last_as_of`` (``times_seen`` evaluation dates); ``evidence`` and ``priority``
+are those of the latest evaluation date, ``tier``, ``grade`` and ``pd`` the
+enterprise's stored rating then (null without one). Each date the signal fired
+is a row of ``warning_occurrences``. The lifecycle columns say who
+acknowledged and closed it, when and why; the CHECK constraints keep them
+consistent with ``status`` (a closed warning always has its note)."""
+
+warning_occurrences = Table(
+    "warning_occurrences",
+    metadata,
+    Column(
+        "warning_id",
+        Integer,
+        ForeignKey("warnings.warning_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("as_of", Date, primary_key=True),
+    Column("priority", Float, nullable=False),
+    Column("evidence", JSON, nullable=False),
+    Column("recorded_at", UTCDateTime, nullable=False),
+    Index(None, "as_of"),
+)
+"""Every evaluation date a warning's signal fired, with that date's evidence and
+priority (re-evaluating a date replaces its row)."""
+# ==================================================== end early warnings

@@ -22,6 +22,7 @@ from credit_engine.store._migrations import upgrade_schema
 from credit_engine.store._queries import check_role
 from credit_engine.store._repo_overrides import OverrideRepository
 from credit_engine.store._schema import RunRole
+from credit_engine.store._store_warnings import WarningReads
 from credit_engine.store._unit_of_work import (
     UnitOfWork,
     open_reader,
@@ -34,8 +35,8 @@ if TYPE_CHECKING:
 __all__ = ["OperationalStore"]
 
 
-class OperationalStore:
-    """Rating runs, their decisions and manual overrides, in SQLite or PostgreSQL.
+class OperationalStore(WarningReads):
+    """Rating runs, decisions, overrides and early warnings, in SQLite or PostgreSQL.
 
     The same code runs on both backends through SQLAlchemy Core. Every write is
     one transaction; every query has a deterministic order. Instants are stored
@@ -44,7 +45,8 @@ class OperationalStore:
     This is the facade callers use: each method opens a unit of work (one
     connection, one transaction) and delegates to a repository
     (:class:`RatingRunRepository`, :class:`DecisionRepository`,
-    :class:`OverrideRepository`). To write through several repositories, or
+    :class:`OverrideRepository`, and for the reads of early warnings,
+    :class:`WarningRepository`). To write through several repositories, or
     beside them, in one transaction, use :meth:`unit_of_work`.
 
     Parameters

@@ -11,6 +11,7 @@ from credit_engine.store._engine import translate_errors
 from credit_engine.store._repo_decisions import DecisionRepository
 from credit_engine.store._repo_overrides import OverrideRepository
 from credit_engine.store._repo_runs import RatingRunRepository
+from credit_engine.store._repo_warnings import WarningRepository
 
 __all__ = ["UnitOfWork", "begin_write", "open_unit_of_work", "open_reader"]
 
@@ -44,6 +45,8 @@ class UnitOfWork:
         Queries on decisions.
     overrides : OverrideRepository
         Manual overrides.
+    warnings : WarningRepository
+        Early warnings: evaluations recorded, lists, status moves.
 
     Examples
     --------
@@ -67,6 +70,7 @@ class UnitOfWork:
         self.runs = RatingRunRepository(connection)
         self.decisions = DecisionRepository(connection)
         self.overrides = OverrideRepository(connection)
+        self.warnings = WarningRepository(connection)
 
     def __repr__(self) -> str:
         return f"UnitOfWork({self.connection.engine!r})"

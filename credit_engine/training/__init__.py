@@ -4,11 +4,14 @@
 12-month outcome labels (``_labels`` is the only code that looks past
 ``as_of``), splits out of time by rating date, fits the spec's model family,
 fits its master scale, validates it and registers it as ``challenger``.
-:func:`cross_validate_labels` evaluates the families on labels a user brings.
+:func:`cross_validate_labels` evaluates the families on labels a user brings
+(:func:`encode_target` reads the target, :func:`plan_columns` a plain table's
+columns).
 """
 
 from __future__ import annotations
 
+from credit_engine.training._columns import ColumnPlan, plan_columns
 from credit_engine.training._dataset import (
     ModellingTable,
     build_modelling_table,
@@ -28,10 +31,12 @@ from credit_engine.training._spec import (
     GateSpec,
     LabelSpec,
     ModelSpec,
+    TuningSpec,
     load_model_spec,
     model_spec_names,
 )
 from credit_engine.training._splits import out_of_time_mask
+from credit_engine.training._targets import TargetEncoding, encode_target
 from credit_engine.training._train import (
     FEATURE_REFERENCES_KEY,
     VALIDATION_JSON_ARTIFACT,
@@ -44,6 +49,7 @@ from credit_engine.training._train import (
 __all__ = [
     "FEATURE_REFERENCES_KEY",
     "VALIDATION_JSON_ARTIFACT",
+    "ColumnPlan",
     "EvaluationResult",
     "EventRule",
     "FittedModel",
@@ -51,12 +57,15 @@ __all__ = [
     "LabelSpec",
     "ModelSpec",
     "ModellingTable",
+    "TargetEncoding",
     "TrainedModel",
+    "TuningSpec",
     "attach_labels",
     "build_modelling_table",
     "cohort_outcomes",
     "cross_validate_labels",
     "default_snapshot_path",
+    "encode_target",
     "fit_and_rate",
     "fit_and_validate",
     "git_sha",
@@ -65,6 +74,7 @@ __all__ = [
     "model_spec_names",
     "out_of_time_mask",
     "outcome_observation_end",
+    "plan_columns",
     "read_snapshot",
     "target_kind",
     "train_spec",

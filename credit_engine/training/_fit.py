@@ -146,6 +146,11 @@ def fit_and_validate(
         groups=dev_rows["uscc"].to_numpy(),
         calibration=_calibration_groups(spec, dev_rows),
     )
+    proba_dev = estimator.predict_proba(x_dev)[:, 1]
+    also = []
+    if spec.master_scale.in_sample_dates > 0:
+        latest = _latest_dates(dev_rows["as_of"], spec.master_scale.in_sample_dates)
+        also.append((proba_dev[latest], y_dev[latest]))
     try:
         scale = MasterScale.fit(
             oof,
@@ -153,6 +158,7 @@ def fit_and_validate(
             cumulative_shares=spec.master_scale.cumulative_shares,
             conservatism=spec.master_scale.conservatism,
             pd_floor=spec.master_scale.pd_floor,
+            also=also,
         )
     except ValueError as exc:
         raise DataContractError(
@@ -163,7 +169,6 @@ def fit_and_validate(
 
     say("validate out of time")
     start = time.perf_counter()
-    proba_dev = estimator.predict_proba(x_dev)[:, 1]
     x_oot = oot_rows[features].astype(float)
     proba_oot = estimator.predict_proba(x_oot)[:, 1]
     score_edges = freeze_bins(proba_dev, spec.validation.n_score_bins)
@@ -271,6 +276,13 @@ def out_of_fold_proba(
         )
         oof[pred_idx] = model.predict_proba(x.iloc[pred_idx])[:, 1]
     return oof
+
+
+def _latest_dates(as_of: pd.Series, count: int) -> np.ndarray:
+    """Mask of the rows at the latest ``count`` distinct dates."""
+    dates = np.sort(pd.to_datetime(as_of).unique())
+    first = dates[-min(count, len(dates))]
+    return np.asarray(pd.to_datetime(as_of).to_numpy() >= first)
 
 
 def _dates(values: pd.Series) -> list[str]:

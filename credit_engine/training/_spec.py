@@ -18,6 +18,7 @@ __all__ = [
     "GateSpec",
     "LabelSpec",
     "ModelSpec",
+    "TuningSpec",
     "load_model_spec",
     "model_spec_names",
 ]
@@ -73,14 +74,45 @@ class MasterScaleSpec(BaseModel):
     Grade bands are quantiles of out-of-fold development PDs (``oof_folds``
     folds by enterprise); each grade's PD is the Jeffreys posterior quantile
     ``conservatism`` of its out-of-fold default rate, floored at ``pd_floor``.
+    With ``in_sample_dates`` > 0 the grade PD is also at least the Jeffreys
+    quantile of the default rate of the final model's own PDs on the latest
+    ``in_sample_dates`` development dates: enterprises the model has seen
+    (rated again at later dates, as out of time and in production) and
+    enterprises it has not (out of fold) are both covered.
     """
 
     model_config = _FROZEN
 
     cumulative_shares: tuple[float, ...] = (0.15, 0.35, 0.55, 0.72, 0.85, 0.94)
     oof_folds: int = Field(default=3, ge=2)
+    in_sample_dates: int = Field(default=0, ge=0)
     conservatism: float = Field(default=0.5, gt=0, lt=1)
     pd_floor: float = Field(default=0.0003, ge=0, lt=1)
+
+
+class TuningSpec(BaseModel):
+    """A small grid ``evaluate`` searches for the LightGBM family on plain tables.
+
+    The spec's own parameters are always a candidate; the grid adds at most
+    ``budget - 1`` more (a seeded sample of a larger grid), scored by pooled
+    out-of-fold AUC on the calibration folds of each training set, so the
+    search never sees the rows it is evaluated on. ``train`` fits the spec's
+    reviewed parameters, never the grid.
+
+    Parameters
+    ----------
+    grid : dict
+        Booster parameter -> values to try (``n_estimators``, ``learning_rate``,
+        ``num_leaves``, ``min_child_samples``, ``subsample``,
+        ``colsample_bytree``, ``reg_lambda``).
+    budget : int
+        Largest number of candidates, the spec's own included.
+    """
+
+    model_config = _FROZEN
+
+    grid: dict[str, tuple[Any, ...]] = Field(default_factory=dict)
+    budget: int = Field(default=4, ge=1, le=16)
 
 
 class GateSpec(BaseModel):
@@ -128,6 +160,7 @@ class ModelSpec(BaseModel):
     default_state: tuple[str, ...] = ()
     split: SplitSpec = SplitSpec()
     params: dict[str, Any] = Field(default_factory=dict)
+    tuning: TuningSpec | None = None
     scaling: PdoScaling = PdoScaling()
     master_scale: MasterScaleSpec = MasterScaleSpec()
     validation: ValidationPolicy = ValidationPolicy()

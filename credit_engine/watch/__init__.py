@@ -29,6 +29,7 @@ from credit_engine.watch._findings import Finding, findings
 from credit_engine.watch._freshness import (
     FRESHNESS_UNKNOWN,
     FreshnessProvider,
+    lake_freshness_data,
     unknown_freshness,
 )
 from credit_engine.watch._monitor import (
@@ -68,6 +69,7 @@ __all__ = [
     "compare_shadow",
     "findings",
     "first_alarm",
+    "lake_freshness_data",
     "models_in_charge",
     "monitor",
     "monitor_series",

@@ -18,8 +18,9 @@ its challenger:
 5. :func:`credit_engine.monitoring.monitor_model`; a challenger is also compared
    with the champion tier by tier (shadow scoring).
 
-Then the overrides of the served decisions, data freshness (a provider: see
-:mod:`credit_engine.watch._freshness`), the report, its files and its MLflow
+Then the overrides of the served decisions, data freshness (each table of the
+lake at the report date, :func:`credit_engine.watch.lake_freshness_data`, or
+another provider), the report, its files and its MLflow
 runs (one per champion, :func:`credit_engine.registry.log_monitoring`).
 """
 
@@ -39,7 +40,7 @@ from credit_engine.watch._findings import Finding, findings
 from credit_engine.watch._freshness import (
     FRESHNESS_UNKNOWN,
     FreshnessProvider,
-    unknown_freshness,
+    lake_freshness_data,
 )
 from credit_engine.watch._shadow import SHADOW_COLUMNS
 from credit_engine.watch._versions import (
@@ -417,7 +418,9 @@ def monitor(  # noqa: PLR0913 - every option of `credit-engine monitor`
         Log the report to MLflow against each champion monitored.
     freshness : callable, optional
         Data-freshness provider ``(settings, as_of) -> {table: {"status": ...}}``;
-        default :func:`unknown_freshness` (``data`` empty, status unknown).
+        default :func:`lake_freshness_data` (every table of the lake judged at
+        ``as_of`` against ``features/freshness.yaml``);
+        :func:`unknown_freshness` leaves ``data`` empty.
     features : pandas.DataFrame, optional
         Feature rows already built at the latest cohort date (``uscc``,
         ``as_of``, features), used for CSI instead of a new feature query.
@@ -483,8 +486,10 @@ def monitor(  # noqa: PLR0913 - every option of `credit-engine monitor`
                 challenger[0], shadow=agreement
             )
     overrides = _overrides(ctx, served_spec)
-    data = dict((freshness or unknown_freshness)(settings, as_of))
-    if freshness is None:
+    start = time.perf_counter()
+    data = dict((freshness or lake_freshness_data)(settings, as_of))
+    ctx.clock("freshness", start)
+    if not data:
         ctx.notes.append(FRESHNESS_UNKNOWN)
     report = build_report(
         as_of, models, thresholds=thresholds, overrides=overrides, data=data

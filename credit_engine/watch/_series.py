@@ -82,7 +82,7 @@ def monitor_series(
     log : bool, default=False
         Log each report to MLflow.
     freshness : callable, optional
-        Data-freshness provider.
+        Data-freshness provider (default: the lake's, as :func:`monitor`).
 
     Returns
     -------

@@ -21,10 +21,12 @@ and returns one row per warning that matters for it, with the columns of
     cutoff; ``None`` while open.
 
 :func:`store_warning_source` reads them from the operational store's
-``warnings`` table when the store declares one (``"warnings" in
-metadata.tables``): columns ``uscc``, ``signal_code``, ``first_raised_as_of``,
-``status`` and ``status_changed_at``, a status in :data:`CLOSED_STATUSES`
-meaning closed at ``status_changed_at``.
+``warnings`` table (``credit_engine.store.warnings_table``, revision
+``0003_warnings``): ``signal``, ``first_as_of`` and ``closed_at`` of a
+``closed`` warning; only warnings stored before the cutoff (``created_at``)
+count. A table with the minimal layout (columns ``uscc``, ``signal_code``,
+``first_raised_as_of``, ``status`` and ``status_changed_at``, a status in
+:data:`CLOSED_STATUSES` meaning closed at ``status_changed_at``) is read too.
 
 Data freshness
 --------------
@@ -63,7 +65,7 @@ WARNINGS_TABLE = "warnings"
 """Name of the early-warning table in the operational store's metadata."""
 
 CLOSED_STATUSES: frozenset[str] = frozenset({"CLOSED", "RESOLVED", "DISMISSED"})
-"""Statuses of a closed warning (the others are open)."""
+"""Statuses of a closed warning, compared without case (the others are open)."""
 
 _STORE_COLUMNS = (
     "uscc",
@@ -72,6 +74,15 @@ _STORE_COLUMNS = (
     "status",
     "status_changed_at",
 )
+
+_ENGINE_LAYOUT = {
+    "uscc": "uscc",
+    "signal_code": "signal",
+    "first_raised_as_of": "first_as_of",
+    "status": "status",
+    "status_changed_at": "closed_at",
+}
+"""The engine's ``warnings`` table (revision 0003_warnings), as the columns above."""
 
 WarningSource = Callable[[dt.date, dt.date, dt.datetime], pd.DataFrame]
 """``(start, end, known_before) -> frame`` of :data:`WARNING_COLUMNS`."""
@@ -114,17 +125,25 @@ def store_warning_source(
     def read(start: dt.date, end: dt.date, known_before: dt.datetime) -> pd.DataFrame:
         from sqlalchemy import select
 
-        missing = [c for c in _STORE_COLUMNS if c not in table.c]
+        c = table.c
+        engine_layout = all(col in c for col in _ENGINE_LAYOUT.values())
+        layout = _ENGINE_LAYOUT if engine_layout else {k: k for k in _STORE_COLUMNS}
+        missing = [col for col in layout.values() if col not in c]
         if missing:
             raise ReportError(
                 f"The store's {WARNINGS_TABLE!r} table lacks columns {missing}; "
-                f"the zone report reads {list(_STORE_COLUMNS)}. Adapt "
+                f"the zone report reads {list(_STORE_COLUMNS)} (or the engine's "
+                f"{list(_ENGINE_LAYOUT.values())}). Adapt "
                 "credit_engine.zone_statistics.store_warning_source to the table."
             )
-        c = table.c
-        stmt = select(
-            c.uscc, c.signal_code, c.first_raised_as_of, c.status, c.status_changed_at
-        ).where(c.first_raised_as_of <= end)
+        stmt = select(*(c[col].label(name) for name, col in layout.items())).where(
+            c[layout["first_raised_as_of"]] <= end
+        )
+        if engine_layout and "created_at" in c:
+            stmt = stmt.where(c.created_at < known_before)
+        stmt = stmt.order_by(
+            c[layout["first_raised_as_of"]], c[layout["uscc"]], c[layout["signal_code"]]
+        )
         with engine.connect() as conn:
             rows = conn.execute(stmt).all()
         frame = pd.DataFrame(rows, columns=list(_STORE_COLUMNS))
@@ -151,7 +170,8 @@ def warnings_frame(rows: pd.DataFrame, known_before: dt.datetime) -> pd.DataFram
     [datetime.date(2026, 2, 3), None]
     """
     changed = pd.to_datetime(rows["status_changed_at"], utc=True)
-    closed = rows["status"].isin(CLOSED_STATUSES) & (changed < known_before)
+    status = rows["status"].astype(str).str.upper()
+    closed = status.isin(CLOSED_STATUSES) & (changed < known_before)
     closed_on = [
         ts.date() if is_closed else None
         for ts, is_closed in zip(changed, closed, strict=True)

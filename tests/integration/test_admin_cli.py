@@ -137,3 +137,35 @@ def test_audit_replay_of_a_malformed_decision_entry_is_a_clear_error(home):
     result = run(home, "audit", "replay", "1")
     assert result.exit_code == 2
     assert "the payload lacks ['inputs']" in flat(result.output)
+
+
+def test_keys_create_with_a_console_password_and_change_it(home):
+    from credit_engine.auth import ConsoleAccounts
+
+    secret = "a console passphrase"
+    result = runner.invoke(
+        app,
+        ["keys", "create", "--role", "auditor", "--name", "audit-1", "--password",
+         "--home", str(home.home)],
+        input=f"{secret}\n{secret}\n",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "console password set" in flat(result.output)
+    assert secret not in result.output  # asked hidden, never echoed
+    with store(home) as opened:
+        accounts = ConsoleAccounts(opened)
+        assert str(accounts.authenticate("audit-1", secret).role) == "auditor"
+    newer = "another console passphrase"
+    changed = runner.invoke(
+        app, ["keys", "password", "audit-1", "--home", str(home.home)],
+        input=f"{newer}\n{newer}\n",
+    )  # fmt: skip
+    assert changed.exit_code == 0, changed.output
+    short = runner.invoke(
+        app, ["keys", "password", "audit-1", "--home", str(home.home)],
+        input="short\nshort\n",
+    )  # fmt: skip
+    assert short.exit_code != 0
+    assert "at least 12 characters" in flat(short.output)
+    with store(home) as opened:
+        assert ConsoleAccounts(opened).authenticate("audit-1", newer).name == "audit-1"

@@ -82,7 +82,7 @@ def test_a_refused_promotion_is_shown_with_its_gates_and_exits_1(tmp_path, monke
     result = runner.invoke(app, ["demo", "--home", str(tmp_path)])
     assert result.exit_code == 1, result.output
     out = one_line(result.output)
-    assert "5/7 promote the challengers through the gates" in out
+    assert "5/8 promote the challengers through the gates" in out
     assert "Promotion gates: credit_engine.zone_risk_pd v1" in out
     assert "FAIL" in out
     assert "not promoted: failed gate(s): calibration" in out
@@ -115,7 +115,7 @@ def test_the_rating_step_shows_tiers_migrations_and_examples(home, monkeypatch):
     result = runner.invoke(app, ["demo", "--home", str(home.home)])
     assert result.exit_code == 0, result.output
     out = one_line(result.output)
-    assert "6/7 rate every enterprise: statutory facts, policy, tiers" in out
+    assert "6/8 rate every enterprise: statutory facts, policy, tiers" in out
     assert "Treatment tiers at 2026-06-30" in out
     assert "Which layer decided" in out
     assert "Tier migrations 2026-03-31 → 2026-06-30 (rows: from)" in out

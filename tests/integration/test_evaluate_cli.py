@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
@@ -171,4 +172,130 @@ def test_a_labels_file_without_as_of_is_refused_naming_the_column(tmp_path):
     text = _text(result.output)
     assert "lacks column(s) ['as_of']" in text
     assert "needs ['uscc', 'as_of', 'label']" in text
+    assert "Traceback" not in result.output
+
+
+# ------------------------------------------------------- plain feature tables
+def _table(tmp_path: Path, frame: pd.DataFrame, name: str = "table.csv") -> Path:
+    path = tmp_path / name
+    if name.endswith(".parquet"):
+        frame.to_parquet(path, index=False)
+    else:
+        frame.to_csv(path, index=False)
+    return path
+
+
+def _grades_frame(n: int = 240, seed: int = 5) -> pd.DataFrame:
+    """Text grades AAA..D of a latent score, a category, dates, ids, junk columns."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, 4))
+    score = x[:, 0] + 0.5 * x[:, 1] + rng.normal(scale=0.5, size=n)
+    scale = np.asarray(["AAA", "AA", "A", "BBB", "BB", "B"], dtype=object)
+    cuts = np.quantile(score, [0.1, 0.25, 0.45, 0.65, 0.85])
+    grades = scale[np.searchsorted(cuts, score)]
+    grades[np.argsort(score)[-2:]] = "D"  # two defaulted: too few for 3 folds
+    frame = pd.DataFrame(x, columns=["a", "b", "c", "d"])
+    frame["region"] = rng.choice(["north", "south", "east"], n)
+    frame["opened"] = pd.Timestamp("2020-01-01") + pd.to_timedelta(
+        rng.integers(0, 700, n), "D"
+    )
+    frame["opened"] = frame["opened"].dt.strftime("%Y-%m-%d")
+    frame["client_id"] = np.arange(1, n + 1)
+    frame["empty"] = np.nan
+    frame["constant"] = 7
+    frame["firm"] = [f"F{i // 2}" for i in range(n)]
+    frame["rating"] = grades
+    return frame
+
+
+def _run(args: list[str], tmp_path: Path) -> Any:
+    return runner.invoke(app, ["evaluate", *args, "--home", str(tmp_path)])
+
+
+def test_text_grades_rare_ones_merged_columns_listed_and_predictions_kept(tmp_path):
+    path = _table(tmp_path, _grades_frame(), "grades.parquet")
+    report, oof = tmp_path / "report.json", tmp_path / "oof.csv"
+    result = _run(
+        ["--table", str(path), "--target", "rating", "--group", "firm",
+         "--folds", "3", "--threshold", "0.2", "--oof-out", str(oof),
+         "--report-json", str(report)],
+        tmp_path,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    text = _text(result.output)
+    assert "order from rating scale" in text
+    assert "merged D (2 rows, too few for the folds) into B" in text
+    assert "client_id" in text
+    assert "identifier" in text
+    assert "all values missing" in text
+    assert "constant" in text
+    assert "folds grouped by firm" in text
+    payload = json.loads(report.read_text(encoding="utf-8"))
+    assert payload["target"]["kind"] == "ordinal"
+    assert payload["target"]["classes"] == ["AAA", "AA", "A", "BBB", "BB", "B/D"]
+    assert payload["columns"]["dropped"] == {
+        "client_id": "identifier (a distinct integer per row)",
+        "empty": "all values missing",
+        "constant": "constant (one value, none missing)",
+    }
+    assert payload["columns"]["categorical"] == ["region"]
+    assert payload["columns"]["converted"]["opened"].startswith("date")
+    for figures in payload["models"].values():
+        assert "error" not in figures
+        assert -1 <= figures["qwk"] <= 1
+        assert figures["worst_vs_rest"]["at_threshold"]["threshold"] == 0.2
+        assert {"precision", "recall", "f1"} <= set(figures["worst_vs_rest"]["best_f1"])
+    table = pd.read_csv(oof)
+    assert len(table) == 240
+    assert table["fold"].nunique() == 3
+    assert table.groupby("firm")["fold"].nunique().max() == 1
+    assert {"risk_gbm_p_AAA", "risk_gbm_predicted", "scorecard_expected"} <= set(
+        table.columns
+    )
+
+
+def test_a_declared_order_reads_text_classes_and_rates_a_table(tmp_path):
+    frame = _grades_frame(seed=6)
+    frame["rating"] = frame["rating"].map(
+        lambda g: (
+            "low"
+            if g in {"AAA", "AA", "A"}
+            else "mid"
+            if g.startswith("B") and g != "B"
+            else "high"
+        )
+    )
+    path = _table(tmp_path, frame)
+    rated = tmp_path / "rated.csv"
+    result = _run(
+        ["--table", str(path), "--target", "rating", "--order", "low,mid,high",
+         "--folds", "3", "--rate", str(path), "--rate-out", str(rated)],
+        tmp_path,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "order from declared" in _text(result.output)
+    out = pd.read_csv(rated)
+    assert len(out) == len(frame)
+    assert "client_id" in out.columns  # the identifier comes back with the rating
+    assert set(out["predicted"]) <= {"low", "mid", "high"}
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--target", "ratng"], "has no target column 'ratng'"),
+        (["--target", "rating", "--group", "company"], "has no group column 'company'"),
+        (["--target", "rating", "--order", "AAA,AA,A"], "does not list"),
+        (["--target", "constant"], "needs at least two classes"),
+        (["--target", "region"], "whose order is unknown"),
+        (["--target", "rating", "--threshold", "1.5"], "--threshold must be"),
+    ],
+    ids=["unknown target", "unknown group", "order misses values", "one class",
+         "text without order", "threshold"],
+)  # fmt: skip
+def test_bad_inputs_are_refused_naming_the_column_and_the_fix(tmp_path, args, message):
+    path = _table(tmp_path, _grades_frame())
+    result = _run(["--table", str(path), "--folds", "3", *args], tmp_path)
+    assert result.exit_code == 2, result.output
+    assert message in _text(result.output)
     assert "Traceback" not in result.output

@@ -90,7 +90,7 @@ def _empty_csv(folder: Path, data: pa.Table) -> None:
             _unknown_table,
             r"customs_penalties\.parquet: no contract for table "
             r"'customs_penalties'\. Did you mean 'customs_penalty'\? Known tables: "
-            r"abnormal_list, .*, \.\.\. \(20 in total\)",
+            r"abnormal_list, .*, \.\.\. \(23 in total\)",
         ),
         (
             _missing_required,

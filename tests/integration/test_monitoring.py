@@ -20,6 +20,8 @@ from credit_engine.api import create_app
 from credit_engine.auth import KeyStore
 from credit_engine.cli import app
 from credit_engine.config import Settings
+from credit_engine.data import load_contracts
+from credit_engine.jsonable import to_jsonable
 from credit_engine.monitoring import MODEL_KEYS, NO_REFERENCES, ModelReference
 from credit_engine.pipeline import rate_dates
 from credit_engine.rating import RatingEngine
@@ -38,7 +40,12 @@ from credit_engine.training import (
     load_model_spec,
     train_spec,
 )
-from credit_engine.watch import FRESHNESS_UNKNOWN, monitor, shadow_period
+from credit_engine.watch import (
+    FRESHNESS_UNKNOWN,
+    lake_freshness_data,
+    monitor,
+    shadow_period,
+)
 
 pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("rating")]
 
@@ -152,8 +159,12 @@ def test_the_report_has_its_stable_keys_and_every_part(outcome, home):
     assert list(data)[:5] == ["as_of", "models", "overrides", "data", "status"]
     assert data["as_of"] == AS_OF.isoformat()
     assert data["status"] in {"green", "amber", "red"}
-    assert data["data"] == {}
-    assert FRESHNESS_UNKNOWN in data["notes"]
+    # Data freshness of every table of the lake as it was known at AS_OF.
+    assert data["data"] == to_jsonable(lake_freshness_data(home, AS_OF))
+    assert set(data["data"]) == set(load_contracts(home.sources_dir))
+    assert data["data"]["customs_tax_bill"]["department"] == "CUSTOMS"
+    assert "red" not in {e["status"] for e in data["data"].values()}
+    assert FRESHNESS_UNKNOWN not in data["notes"]
     assert any("zone_scorecard_pd has no champion" in n for n in data["notes"])
     assert set(data["models"]) == {MODEL, CHALLENGER_KEY}
     for key, entry in data["models"].items():
@@ -190,7 +201,9 @@ def test_the_report_is_written_and_logged_against_the_champion(outcome, home):
     assert json.loads(outcome.files["json"].read_text()) == outcome.to_json_dict()
     html = outcome.files["html"].read_text()
     assert "Shadow scoring: tiers against the champion" in html
-    assert "data freshness: unknown" in html
+    assert '<h2 id="data">Data freshness</h2>' in html
+    assert "customs_tax_bill" in html
+    assert "No data freshness was given" not in html
     assert [(r.name, r.version, r.role) for r in outcome.logged] == [
         (MODEL, "1", "champion")
     ]

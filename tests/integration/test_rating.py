@@ -182,8 +182,11 @@ def test_cli_rate_writes_the_report_and_migrations_print(home, rated, tmp_path):
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     report = json.loads(out.read_text())
-    assert set(report) == {"as_of", "rated", "tiers", "green_channel", "decided_by"}
+    assert set(report) == {
+        "as_of", "rated", "tiers", "green_channel", "decided_by", "stale_sources",
+    }  # fmt: skip
     assert report["as_of"] == AFTER.isoformat()
+    assert report["stale_sources"] == {}  # every source is current at AFTER
     assert (
         report["tiers"] == rated[AFTER].summary["tiers"]
         or report["decided_by"]["OVERRIDE"] > 0

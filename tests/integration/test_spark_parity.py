@@ -115,7 +115,7 @@ def test_the_spine_is_the_same_on_both_engines(spark, ingested_zone, defs):
     sources = LakeSources.from_settings(settings, defs.contracts)
     dates = [dt.date(2023, 11, 30), *AS_OF]
     duck = enterprise_spine(sources, defs, dates)
-    rows = enterprise_spine_spark(spark, sources, defs, dates).toArrow()
+    rows = enterprise_spine_spark(spark, sources, defs, dates).frame.toArrow()
     on_spark = (
         rows.sort_by([("uscc", "ascending"), ("as_of", "ascending")])
         .to_pandas()

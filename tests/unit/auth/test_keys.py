@@ -105,7 +105,7 @@ def test_a_bad_role_lists_the_roles(keys):
     with pytest.raises(
         InvalidKeyRequestError,
         match="unknown role 'boss'; roles are supervisor, inspection_system, "
-        "data_scientist, admin",
+        "data_scientist, admin, auditor",
     ):
         keys.create("gw", "boss", created_by="ops")
 

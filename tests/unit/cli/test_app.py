@@ -16,7 +16,8 @@ from tests.processes import REPO_ROOT
 HELP_ORDER = [
     "simulate", "ingest", "demo", "features", "contracts", "uscc", "adapt-cumcm",
     "train", "promote", "models", "evaluate", "rate", "migrations", "override",
-    "monitor", "serve", "openapi", "report", "keys", "audit", "db",
+    "freshness", "monitor", "warnings", "serve", "openapi", "report", "keys", "audit",
+    "db", "mapping",
 ]  # fmt: skip
 
 
@@ -39,6 +40,7 @@ def test_each_command_is_declared_by_its_own_module():
     assert where["adapt-cumcm"] == "credit_engine.cli._cumcm"
     assert where["demo"] == "credit_engine.cli._demo"
     assert where["rate"] == "credit_engine.cli._rating"
+    assert where["freshness"] == "credit_engine.cli._freshness"
     assert where["monitor"] == "credit_engine.cli._monitor"
     assert set(where.values()) <= {m.__name__ for m in cli._COMMAND_MODULES}
 

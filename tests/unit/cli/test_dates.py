@@ -131,6 +131,7 @@ def test_every_date_parameter_of_every_command_uses_the_one_parser():
         "simulate(start)", "simulate(end)", "features(as_of)", "rate(as_of)",
         "migrations(from_date)", "migrations(to_date)",
         "override(effective_from)", "override(effective_to)", "serve(as_of)",
+        "freshness(as_of)",
         "zone(from_date)", "zone(to_date)", "zone(known_at)",
-        "monitor(as_of)", "rate(first)", "rate(last)",
+        "monitor(as_of)", "rate(first)", "rate(last)", "warnings(as_of)",
     ])  # fmt: skip

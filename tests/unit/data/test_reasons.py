@@ -16,10 +16,17 @@ SPEC_CODES = [
     "invalid_interval",
     "key_conflict",
 ]
+# Rows a source mapping cannot place (credit-engine ingest --mapping).
+MAPPING_CODES = [
+    "unmapped_value",
+    "unparseable_date",
+    "unknown_identifier",
+    "not_a_number",
+]
 
 
-def test_the_ten_reason_codes_of_the_spec():
-    assert [code.value for code in QuarantineReason] == SPEC_CODES
+def test_the_ten_reason_codes_of_the_spec_then_the_mapping_codes():
+    assert [code.value for code in QuarantineReason] == SPEC_CODES + MAPPING_CODES
 
 
 @pytest.mark.parametrize("code", list(QuarantineReason))

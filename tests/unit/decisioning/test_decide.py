@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from credit_engine.decisioning import (
     decide,
     load_policy,
 )
+from credit_engine.freshness import StaleSource
 from credit_engine.vocabulary import DecidedBy, Tier
 
 AS_OF = dt.date(2026, 6, 30)
@@ -265,3 +267,56 @@ def test_a_tier_that_is_not_one_is_refused_naming_the_field():
         fact("CUSTOMS_DISHONEST", ceiling="E")
     with pytest.raises(ValueError, match=r"Override.tier must be a tier.*'Z'"):
         Override(1, "Z", "reason", "actor")  # type: ignore[arg-type]
+
+
+# ------------------------------------------------------------- stale sources
+STALE = (
+    StaleSource(
+        "customs_tax_bill", "CUSTOMS", dt.datetime(2026, 3, 31, 10, tzinfo=dt.UTC),
+        91, 3,
+    ),
+    StaleSource(
+        "tax_filing", "TAX", dt.datetime(2026, 4, 20, 9, tzinfo=dt.UTC), 71, 35
+    ),
+)  # fmt: skip
+
+
+def test_a_decision_on_stale_sources_is_marked_and_says_why_first(context):
+    stale = dataclasses.replace(context, stale_sources=STALE)
+    d = decide(USCC, rating("G1"), TRUSTED, None, stale)
+    fresh = decide(USCC, rating("G1"), TRUSTED, None, context)
+    # The mark changes no tier, channel or measure: the data layers already
+    # kept stale data from asserting anything.
+    assert (d.tier, d.green_channel, d.measures) == (
+        fresh.tier, fresh.green_channel, fresh.measures,
+    )  # fmt: skip
+    assert d.stale_sources == STALE
+    assert fresh.stale_sources == ()
+    first = d.reasons[0]
+    assert (first.code, first.department, first.source) == (
+        "DATA-STALE", "CROSS", "POLICY",
+    )  # fmt: skip
+    assert "CUSTOMS, TAX" in first.en
+    assert "2026-03-31" in first.en
+    assert "海关、税务" in first.zh
+    assert first.detail == (
+        "customs_tax_bill: last delivered 2026-03-31, 91 days ago (3 allowed); "
+        "tax_filing: last delivered 2026-04-20, 71 days ago (35 allowed)"
+    )
+    assert [r.code for r in d.reasons[1:]] == [r.code for r in fresh.reasons]
+    one = decide(USCC, rating("G1"), [], None, dataclasses.replace(
+        context, stale_sources=STALE[:1]))  # fmt: skip
+    assert one.reasons[0].department == "CUSTOMS"
+
+
+def test_every_reader_sees_the_stale_marks_whatever_the_policy(context):
+    d = decide(
+        USCC, rating("G3"), [], None, dataclasses.replace(context, stale_sources=STALE)
+    )
+    assert "stale_sources" not in context.policy.disclosure
+    public = d.disclosed(Disclosure.PUBLIC, context.policy)
+    assert public["stale_sources"] == [s.to_dict() for s in STALE]
+    assert "grade" not in public
+    record = d.to_record()
+    assert record["stale_sources"] == [s.to_dict() for s in STALE]
+    assert d.to_dict()["stale_sources"][0]["watermark"] == "2026-03-31T10:00:00+00:00"

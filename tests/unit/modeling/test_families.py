@@ -200,3 +200,96 @@ def test_gbm_latest_calibration_slice_holds_out_the_latest_dates(credit_data):
     assert fitted.calibrator_ is not None
     with pytest.raises(ValueError, match="'calibration_split' parameter"):
         GBMClassifier(calibration_split="oldest").fit(frame, y)  # type: ignore[arg-type]
+
+
+def test_gbm_cross_fitted_calibration_refits_the_booster_on_every_row(credit_data):
+    frame, y, directions = credit_data
+    groups = np.arange(len(y)) // 4
+    model = GBMClassifier(
+        directions=directions, n_estimators=60, calibration="sigmoid"
+    ).fit(frame, y, groups=groups)
+    assert model.calibration_split == "cross"
+    assert model.calibrator_ is not None
+    # Nothing held out: the booster is the one fitted on every row.
+    raw = model.booster_.predict_proba(frame)[:, 1]
+    on_all = model._booster().fit(frame, y).predict_proba(frame)[:, 1]
+    np.testing.assert_array_equal(raw, on_all)
+    proba = model.predict_proba(frame)[:, 1]
+    # Platt keeps the booster's ranking: same AUC as the raw probabilities.
+    assert roc_auc_score(y, proba) == pytest.approx(roc_auc_score(y, raw), abs=1e-12)
+    assert abs(proba.mean() - y.mean()) < 0.01
+
+
+def test_gbm_tuning_grid_is_scored_out_of_fold_and_the_best_refitted(credit_data):
+    frame, y, directions = credit_data
+    model = GBMClassifier(
+        directions=directions,
+        n_estimators=40,
+        min_child_samples=2000,  # hobbles the trees: the grid must win
+        tuning={"min_child_samples": [50], "n_estimators": [40, 80]},
+        tuning_budget=3,
+    ).fit(frame, y)
+    assert len(model.tuning_results_) == 3
+    assert model.tuning_results_[0]["params"] == {}
+    best = max(model.tuning_results_, key=lambda r: r["auc"])
+    assert model.best_params_["min_child_samples"] == 50
+    assert model.best_params_ == {
+        k: best["params"].get(k, getattr(model, k)) for k in model.best_params_
+    }
+    assert model.booster_.get_params()["min_child_samples"] == 50
+    with pytest.raises(ValueError, match="cannot be tuned"):
+        GBMClassifier(tuning={"calibration": ["sigmoid"]}).fit(frame, y)
+    with pytest.raises(ValueError, match="needs calibration_split='cross'"):
+        GBMClassifier(tuning={"num_leaves": [7]}, calibration_split="latest").fit(
+            frame, y
+        )
+
+
+def test_gbm_splits_category_codes_natively(credit_data):
+    frame, y, _ = credit_data
+    rng = np.random.default_rng(5)
+    coded = frame.assign(sector=rng.integers(0, 6, len(y)).astype(float))
+    sector_risk = np.isin(coded["sector"], [1.0, 4.0])
+    y = np.where(sector_risk & (rng.random(len(y)) < 0.3), 1, y)
+    model = GBMClassifier(n_estimators=60, categorical_features=["sector"]).fit(
+        coded, y
+    )
+    assert model.categorical_features_ == ["sector"]
+    probes = coded.head(2).copy()
+    probes["sector"] = [1.0, 2.0]
+    p = model.predict_proba(probes)[:, 1]
+    assert p[0] > p[1]
+    with pytest.raises(ValueError, match="cannot be monotone 'increasing'"):
+        GBMClassifier(
+            directions={"sector": "increasing"}, categorical_features=["sector"]
+        ).fit(coded, y)
+
+
+def test_scorecard_leaves_out_empty_and_constant_columns(credit_data):
+    frame, y, directions = credit_data
+    wider = frame.assign(empty=np.nan, same=1.0, sector="x")
+    wider["sector"] = np.random.default_rng(2).integers(0, 4, len(y)).astype(float)
+    model = ScorecardClassifier(
+        directions=directions, categorical_features=["sector"]
+    ).fit(wider, y)
+    assert model.excluded_features_ == {"empty": "all missing", "same": "constant"}
+    assert "empty" not in model.used_features_
+    proba = model.predict_proba(wider.head(10))[:, 1]
+    assert np.all((proba > 0) & (proba < 1))
+    with pytest.raises(ValueError, match="None of the 2 feature"):
+        ScorecardClassifier().fit(wider[["empty", "same"]], y)
+
+
+def test_master_scale_grade_pds_cover_every_sample_given():
+    rng = np.random.default_rng(4)
+    proba = rng.beta(1.0, 10.0, 20_000)
+    y = (rng.random(20_000) < proba).astype(int)
+    plain = MasterScale.fit(proba, y)
+    # A second sample where the worst grades default twice as often.
+    worse_y = (rng.random(20_000) < np.minimum(1.0, 2 * proba)).astype(int)
+    covered = MasterScale.fit(proba, y, also=[(proba, worse_y)])
+    assert covered.upper == plain.upper
+    assert all(c >= p for c, p in zip(covered.grade_pd, plain.grade_pd, strict=True))
+    assert covered.grade_pd[-1] > 1.5 * plain.grade_pd[-1]
+    with pytest.raises(ValueError, match="need the outcomes"):
+        MasterScale.fit(proba, also=[(proba, y)])

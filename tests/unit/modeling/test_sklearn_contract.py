@@ -14,8 +14,8 @@ def _expected_failures(estimator):
     if isinstance(estimator, GBMClassifier):
         return {
             "check_sample_weight_equivalence_on_dense_data": (
-                "the calibration slice is a random split of rows: a repeated row "
-                "can fall on both sides, a weight-2 row only on one"
+                "cross-fitting folds are random splits of rows: a repeated row "
+                "can fall in two folds, a weight-2 row only in one"
             ),
         }
     return {}

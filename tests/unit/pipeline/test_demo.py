@@ -12,6 +12,7 @@ from credit_engine.config import Settings
 from credit_engine.data import IngestReport
 from credit_engine.pipeline import (
     DEMO_FEATURE_DATES,
+    DEMO_MONITOR_DATE,
     DEMO_RATING_DATES,
     DemoResult,
     DemoStep,
@@ -81,7 +82,7 @@ def test_the_feature_dates_are_twelve_month_ends():
 
 
 def test_steps_are_numbered_and_titled():
-    assert [s.value for s in DemoStep] == [1, 2, 3, 4, 5, 6, 7]
+    assert [s.value for s in DemoStep] == [1, 2, 3, 4, 5, 6, 7, 8]
     assert DemoStep.SIMULATE.title == "simulate the default zone"
 
 
@@ -186,6 +187,10 @@ def test_run_demo_with_models_trains_promotes_and_reports_refusals(tmp_path, cap
         )
         assert result.rating.last.summary["rated"] > 0
         assert int(result.rating.migrations.to_numpy().sum()) > 0
+        # the last step raised and stored the early warnings at the monitoring date
+        assert result.warnings is not None
+        assert result.warnings.evaluation.as_of == DEMO_MONITOR_DATE
+        assert result.warnings.evaluation.enterprises > 0
     else:  # a refused promotion stops before rating, as data, not as an error
         assert ran == list(DemoStep)[:5]
         assert result.rating is None

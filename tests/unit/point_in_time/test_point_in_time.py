@@ -277,3 +277,31 @@ def test_an_enterprise_is_known_from_its_first_record(con, contracts):
     assert _rows(con, sql) == [("A", True), ("B", False)]
     only_b = pit.first_known(contract.name, usccs=["B"])
     assert [r[0] for r in _rows(con, only_b)] == ["B"]
+
+
+# ------------------------------------------------------------------ watermark
+def test_the_watermark_is_the_feed_s_latest_knowledge_at_the_cutoff(con, contracts):
+    contract, rows = _bills(contracts)
+    rows.append(
+        {**rows[0], "uscc": "B", "source_record_id": "z", "ingested_at": _ts(3)}
+    )
+    _register(con, contract, rows)
+    cutoff = pit.Cutoff.end_of(AS_OF)
+    # Every known version counts (the paid version of x at -5 days), not only the
+    # latest versions, and not what arrives at or after the cutoff.
+    ((mark, latest, n),) = con.execute(pit.watermark(contract, cutoff)).fetchall()
+    assert mark == _ts(-5)
+    assert latest == _ts(-100)
+    assert n == 3
+    ((mark, _, n),) = con.execute(pit.watermark(contract)).fetchall()
+    assert (mark, n) == (_ts(3), 5)
+    # The date of the watermark, as the rule layers compare it with dates.
+    day = con.execute(f"SELECT {pit.watermark_day(contract, cutoff)}").fetchone()
+    assert day == ((_ts(-5)).date(),)
+    # Nothing known yet: NULL, so that no comparison with it holds.
+    early = pit.Cutoff.end_of(dt.date(2024, 1, 1))
+    assert con.execute(f"SELECT {pit.watermark_day(contract, early)}").fetchone() == (
+        None,
+    )
+    with pytest.raises(ConfigurationError, match="one cutoff for the whole table"):
+        pit.watermark(contract, pit.Cutoff.per_spine_row("_spine"))

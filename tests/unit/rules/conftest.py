@@ -334,13 +334,31 @@ class Records:
     def sources(self) -> FrameSources:
         return FrameSources(self.frames(), self.contracts)
 
-    def facts(self, as_of: str | dt.date, **kw: Any) -> pd.DataFrame:
+    def current_feeds(self, as_of: dt.date) -> dict[str, dt.datetime]:
+        """Watermarks of feeds that delivered through the end of ``as_of``."""
+        end = dt.datetime.combine(as_of, dt.time(23, 59, 59), dt.UTC)
+        return dict.fromkeys(self.contracts, end)
+
+    def facts(
+        self, as_of: str | dt.date, *, feeds: str = "current", **kw: Any
+    ) -> pd.DataFrame:
+        """Statutory facts at ``as_of``.
+
+        The scenarios describe feeds that deliver every day, whatever few
+        records they hold: with ``feeds="current"`` (default) every table's
+        watermark is the end of ``as_of``. ``feeds="records"`` lets the query
+        measure each table's watermark from its records (a feed that stopped).
+        """
         when = day(as_of) if isinstance(as_of, str) else as_of
+        if feeds == "current" and "watermarks" not in kw:
+            kw["watermarks"] = self.current_feeds(when)
         return statutory_facts(self.sources(), when, rulebook=self.rulebook, **kw)
 
-    def at(self, as_of: str | dt.date, uscc: str = A) -> dict[str, dict[str, Any]]:
+    def at(
+        self, as_of: str | dt.date, uscc: str = A, **kw: Any
+    ) -> dict[str, dict[str, Any]]:
         """Facts of one enterprise at ``as_of``, by code."""
-        frame = self.facts(as_of)
+        frame = self.facts(as_of, **kw)
         frame = frame[frame["uscc"] == uscc]
         return {r["code"]: r for r in frame.to_dict("records")}
 

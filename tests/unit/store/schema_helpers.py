@@ -20,6 +20,10 @@ STORE_TABLES = {
     "audit_log",
     "audit_head",
     "api_keys",
+    "console_accounts",
+    "console_sessions",
+    "warnings",
+    "warning_occurrences",
 }
 
 

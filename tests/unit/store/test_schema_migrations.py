@@ -340,3 +340,37 @@ def test_a_store_migrated_by_a_newer_release_is_refused_untouched(store):
     ):
         store.create_schema()
     assert current_revision(store.engine) == "9999"
+
+
+def test_revision_0005_keeps_the_keys_and_allows_auditors(tmp_path):
+    # A store at 0001 with a key, upgraded: the key survives the table copy that
+    # SQLite needs to change the role CHECK; auditors are then allowed; and the
+    # downgrade restores the four roles.
+    from sqlalchemy.exc import IntegrityError
+
+    from credit_engine.auth import KeyStore
+
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    with OperationalStore(url) as store:
+        with store.engine.begin() as conn:
+            command.upgrade(alembic_config(conn), BASELINE_REVISION)
+        with store.engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO api_keys (name, role, key_prefix, key_hash, "
+                    "created_at, created_by) "
+                    "VALUES ('old', 'admin', 'ce_x', :h, :t, 'ops')"
+                ),
+                {"h": "0" * 64, "t": dt.datetime(2026, 1, 1)},
+            )
+        store.create_schema()
+        assert current_revision(store.engine) == SCHEMA_REVISION
+        keys = KeyStore(store)
+        assert keys.get("old").role == "admin"
+        keys.create("aud", "auditor", created_by="ops")
+        with store.engine.begin() as conn:
+            conn.execute(text("DELETE FROM api_keys WHERE role = 'auditor'"))
+            command.downgrade(alembic_config(conn), BASELINE_REVISION)
+        with store.engine.begin() as conn:
+            with pytest.raises(IntegrityError, match="CHECK constraint failed"):
+                conn.execute(text("UPDATE api_keys SET role = 'auditor'"))

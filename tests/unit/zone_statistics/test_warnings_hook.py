@@ -96,12 +96,51 @@ def test_a_freshness_hook_becomes_a_table(mini_zone, reference):
     assert table.frame["lag_days"].tolist() == [1.5]
 
 
-def test_the_store_adapter_reads_a_warnings_table_when_declared(tmp_path):
+def test_the_store_adapter_reads_the_engines_warnings(tmp_path):
+    from credit_engine.store import OperationalStore
     from credit_engine.store import metadata as store_metadata
 
-    assert "warnings" not in store_metadata.tables  # until the lead wires it
+    assert "warnings" in store_metadata.tables  # revision 0003_warnings
+    assert store_warning_source(create_engine("sqlite://"), MetaData()) is None
+    utc = dt.UTC
+    with OperationalStore(f"sqlite:///{tmp_path / 'store.db'}") as store:
+        store.create_schema()
+        rows = [
+            {"uscc": u, "signal": code, "priority": 3.0, "evidence": {"values": {}}}
+            for u, code in (("X", "EW-04"), ("Y", "EW-08"), ("W", "EW-09"))
+        ]
+        with store.unit_of_work("record") as uow:
+            ids = uow.warnings.record_warnings(
+                D(2026, 1, 31),
+                rows[:2],
+                signals_version=1,
+                recorded_at=dt.datetime(2026, 2, 1, tzinfo=utc),
+            ).warning_ids
+            uow.warnings.record_warnings(  # stored after the cutoff: not known
+                D(2026, 3, 31),
+                rows[2:],
+                signals_version=1,
+                recorded_at=dt.datetime(2026, 8, 1, tzinfo=utc),
+            )
+            uow.warnings.close(
+                ids[0], "sup.li", "explained", at=dt.datetime(2026, 2, 3, 8, tzinfo=utc)
+            )
+            uow.warnings.close(
+                ids[1], "sup.li", "fined", at=dt.datetime(2026, 8, 1, tzinfo=utc)
+            )
+        source = store_warning_source(store.engine)
+        assert source is not None
+        frame = source(START, END, dt.datetime(2026, 7, 16, tzinfo=utc))
+    assert list(frame.columns) == list(WARNING_COLUMNS)
+    # W was stored after the cutoff; Y's closing came after it.
+    assert frame["uscc"].tolist() == ["X", "Y"]
+    assert frame["signal_code"].tolist() == ["EW-04", "EW-08"]
+    assert frame["raised_on"].tolist() == [D(2026, 1, 31)] * 2
+    assert frame["closed_on"].tolist() == [D(2026, 2, 3), None]
+
+
+def test_the_store_adapter_reads_a_minimal_warnings_table(tmp_path):
     engine = create_engine(f"sqlite:///{tmp_path / 'w.db'}")
-    assert store_warning_source(engine) is None
     metadata = MetaData()
     table = Table(
         "warnings", metadata,

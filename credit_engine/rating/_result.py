@@ -1,0 +1,94 @@
+"""What a rating run returns: its decisions, their counts, timings, freshness."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from credit_engine.decisioning import Decision
+from credit_engine.freshness import FreshnessReport
+from credit_engine.store import RunRole
+from credit_engine.vocabulary import DecidedBy, Tier
+
+__all__ = ["RatingResult", "summarise"]
+
+
+def summarise(as_of: dt.date, decisions: Sequence[Decision]) -> dict[str, Any]:
+    """Count a run's decisions as ``credit-engine rate --report-json`` writes them.
+
+    Returns
+    -------
+    dict
+        ``{"as_of", "rated", "tiers": {"A": n, ...}, "green_channel": n,
+        "decided_by": {LAYER: n}, "stale_sources": {TABLE: n}}`` with every
+        tier (best first) and layer (strongest first) present, keyed by their
+        codes; ``stale_sources`` counts the decisions marked with each stale
+        table (empty when every required source was current).
+    """
+    tiers = Counter(d.tier for d in decisions)
+    layers = Counter(d.decided_by for d in decisions)
+    stale = Counter(s.table for d in decisions for s in d.stale_sources)
+    return {
+        "as_of": as_of.isoformat(),
+        "rated": len(decisions),
+        "tiers": {t.value: tiers.get(t, 0) for t in Tier},
+        "green_channel": sum(d.green_channel for d in decisions),
+        "decided_by": {by.value: layers.get(by, 0) for by in DecidedBy},
+        "stale_sources": dict(sorted(stale.items())),
+    }
+
+
+@dataclass
+class RatingResult:
+    """Outcome of one rating run.
+
+    Attributes
+    ----------
+    run_id : int or None
+        Run id in the operational store (None when not stored).
+    decisions : list of Decision
+        One per enterprise, ordered by USCC (empty when the caller asked not
+        to keep them, e.g. rating many dates).
+    summary : dict
+        :func:`summarise` of the decisions.
+    timings : dict of str to float
+        Seconds per step.
+    model_name, model_version : str
+        The model version that graded.
+    role : RunRole
+        ``served`` (the zone's decisions) or ``shadow``.
+    shadow : list of RatingResult
+        The shadow runs made with this served run (same date and inputs).
+    features : pandas.DataFrame or None
+        The feature rows rated, when the caller asked to keep them (e.g. for
+        the CSI of a monitoring report at this date).
+    freshness : FreshnessReport or None
+        The sources' freshness at the rating date (its stale sources mark
+        every decision).
+    """
+
+    run_id: int | None
+    decisions: list[Decision]
+    summary: dict[str, Any]
+    timings: dict[str, float] = field(default_factory=dict)
+    model_name: str = ""
+    model_version: str = ""
+    role: RunRole = RunRole.SERVED
+    shadow: list[RatingResult] = field(default_factory=list)
+    features: pd.DataFrame | None = field(default=None, repr=False)
+    freshness: FreshnessReport | None = field(default=None, repr=False)
+
+    def to_json_dict(self) -> dict[str, Any]:
+        """Return the summary with the model, role, run id and shadow runs."""
+        out: dict[str, Any] = dict(self.summary)
+        out["run_id"] = self.run_id
+        out["model"] = {"name": self.model_name, "version": self.model_version}
+        out["role"] = self.role.value
+        if self.shadow:
+            out["shadow"] = [s.to_json_dict() for s in self.shadow]
+        return out
