@@ -1,9 +1,10 @@
 """The early-warning queue: list, read, acknowledge and close warnings.
 
-Supervisors (and admins) work the queue; data scientists read it without the
-case file (evidence, notes, who acted), enough to measure the signals' quality;
-inspection systems get 403. Every read and every status move is appended to
-the audit log before the response returns; a move and its entry commit in one
+Supervisors (and admins) work the queue; auditors read it, case file
+(evidence, notes, who acted) included, and change nothing: the roles that read
+ratings. Data scientists and inspection systems get 403, as for ratings.
+Every read and every status move is appended to the audit log before the
+response returns; a move and its entry commit in one
 transaction (:func:`credit_engine.audit.acknowledge_warning`,
 :func:`credit_engine.audit.close_warning`).
 """
@@ -41,12 +42,13 @@ from credit_engine.vocabulary import Tier
 
 __all__ = ["CASE_FILE_FIELDS", "CASE_FILE_ROLES", "router"]
 
-WARNING_READERS = (Role.SUPERVISOR, Role.ADMIN, Role.DATA_SCIENTIST)
-"""Roles that may read the queue."""
+WARNING_READERS = (Role.SUPERVISOR, Role.ADMIN, Role.AUDITOR)
+"""Roles that may read the queue: those who read ratings (``/v1/ratings``), as
+the console does; auditors read and change nothing."""
 WARNING_ACTORS = (Role.SUPERVISOR, Role.ADMIN)
 """Roles that may acknowledge and close warnings."""
-CASE_FILE_ROLES = frozenset({Role.SUPERVISOR, Role.ADMIN})
-"""Roles that see the case file of a warning."""
+CASE_FILE_ROLES = frozenset({Role.SUPERVISOR, Role.ADMIN, Role.AUDITOR})
+"""Roles that see the case file of a warning (evidence, actors, notes)."""
 CASE_FILE_FIELDS = (
     "evidence",
     "acknowledged_by",
@@ -54,7 +56,9 @@ CASE_FILE_FIELDS = (
     "closed_by",
     "close_note",
 )
-"""Fields withheld from the other readers (data scientists)."""
+"""Fields withheld from a reader outside :data:`CASE_FILE_ROLES` (none of the
+readers today: kept so that a role added to the readers sees no case file
+unless it is added here too)."""
 
 Reader = Annotated[ApiKeyInfo, Depends(require(*WARNING_READERS))]
 Actor = Annotated[ApiKeyInfo, Depends(require(*WARNING_ACTORS))]

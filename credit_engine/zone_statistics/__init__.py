@@ -101,6 +101,7 @@ from credit_engine.zone_statistics._report import (
 )
 from credit_engine.zone_statistics._supervision import PunishmentNamer
 from credit_engine.zone_statistics._wiring import (
+    lake_freshness_source,
     policy_punishment_namer,
     zone_report_from_settings,
 )
@@ -158,5 +159,6 @@ __all__ = [
     "suppress_small_cells",
     "warnings_frame",
     "write_zone_report",
+    "lake_freshness_source",
     "zone_report_from_settings",
 ]

@@ -7,6 +7,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import pandas as pd
+
 from credit_engine.exceptions import ConfigurationError, PolicyNotFoundError
 from credit_engine.zone_statistics._build import build_zone_report, jp_prefix_names
 from credit_engine.zone_statistics._hooks import FreshnessSource, store_warning_source
@@ -17,7 +19,52 @@ from credit_engine.zone_statistics._supervision import PunishmentNamer
 if TYPE_CHECKING:
     from credit_engine.config import Settings
 
-__all__ = ["policy_punishment_namer", "zone_report_from_settings"]
+__all__ = [
+    "lake_freshness_source",
+    "policy_punishment_namer",
+    "zone_report_from_settings",
+]
+
+
+def lake_freshness_source(settings: Settings) -> FreshnessSource:
+    """Return the freshness hook of an engine home: its lake judged by its policy.
+
+    At the report's knowledge cutoff, one row per contract table: department,
+    status (fresh, late or stale), last delivery, age, allowed lag, the day it
+    is (or will be) stale, and whether rating requires it
+    (:func:`credit_engine.freshness.lake_freshness`, the same assessment as
+    ``credit-engine freshness`` and the monitoring report's ``data``).
+
+    Parameters
+    ----------
+    settings : credit_engine.config.Settings
+        The engine home.
+
+    Returns
+    -------
+    FreshnessSource
+    """
+
+    def freshness(knowledge_date: dt.date) -> pd.DataFrame:
+        from credit_engine.freshness import lake_freshness
+
+        report = lake_freshness(settings, knowledge_date)
+        rows = [
+            {
+                "table": t.table,
+                "department": str(t.department),
+                "status": str(t.status),
+                "last_delivery": None if t.delivered is None else t.delivered.date(),
+                "age_days": t.age_days,
+                "allowed_lag_days": t.allowed_lag_days,
+                "stale_since": t.stale_since,
+                "required": t.required,
+            }
+            for t in sorted(report.tables.values(), key=lambda t: t.table)
+        ]
+        return pd.DataFrame(rows)
+
+    return freshness
 
 
 def policy_punishment_namer(definitions_dir: Path) -> PunishmentNamer:
@@ -77,7 +124,9 @@ def zone_report_from_settings(
     Reads the committed lake, the operational store (migrated to the current
     schema on opening, as every command does), the district and trade-mode
     reference under ``features/reference`` and the policies that decided; the
-    early warnings come from the store's ``warnings`` table when it has one.
+    early warnings come from the store's ``warnings`` table when it has one,
+    the data freshness from the lake and its policy
+    (:func:`lake_freshness_source`) unless ``freshness`` is given.
 
     Parameters
     ----------
@@ -108,6 +157,6 @@ def zone_report_from_settings(
             decisions=store,
             punishment_names=policy_punishment_namer(settings.definitions_dir),
             warnings=store_warning_source(store.engine),
-            freshness=freshness,
+            freshness=freshness or lake_freshness_source(settings),
             progress=progress,
         )

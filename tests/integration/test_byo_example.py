@@ -178,8 +178,6 @@ def test_labels_by_source_id_are_translated_and_evaluated(home, tmp_path):
         str(labels),
         "--feature-set",
         "extracts_v1",
-        "--model",
-        "risk_gbm",
         "--folds",
         "5",
         "--report-json",
@@ -188,4 +186,6 @@ def test_labels_by_source_id_are_translated_and_evaluated(home, tmp_path):
         str(home),
     )
     figures = json.loads(report.read_text(encoding="utf-8"))
+    # both families hold on the extracts' many all-missing and constant columns
     assert figures["models"]["risk_gbm"]["auc"] > 0.7
+    assert figures["models"]["scorecard"]["auc"] > 0.7

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from credit_engine.cli import app
 from credit_engine.config import Settings
-from credit_engine.data import Lake
+from credit_engine.data import Lake, load_contracts
 from credit_engine.store import OperationalStore, RatingRun
 from credit_engine.vocabulary import Tier
 from credit_engine.zone_statistics import SECTION_KEYS
@@ -88,6 +88,13 @@ def test_report_zone_writes_html_json_and_csv(zone_home, tmp_path):
     html = (out / "zone_report.html").read_text(encoding="utf-8")
     for key in SECTION_KEYS:
         assert f'id="{key}"' in html
+
+    # The lake's freshness at the knowledge cutoff, one row per contract table.
+    freshness = tables["freshness"]
+    contracts = load_contracts(settings.sources_dir)
+    assert sorted(freshness["table"]) == sorted(contracts)
+    assert set(freshness["status"]) <= {"fresh", "late", "stale"}
+    assert payload["sections"]["freshness"]["available"] is True
 
     # Every rated enterprise is counted once per period, in every breakdown.
     tiers = tables["tiers"].groupby("period")["enterprises"].sum()
