@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import shutil
+import sys
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -159,6 +160,20 @@ def _ensure_java() -> None:
         os.environ["JAVA_HOME"] = str(home)
 
 
+def _ensure_local_python(config: SparkConfig) -> None:
+    """Run local Python workers (``mapInPandas``) on the driver's interpreter.
+
+    Otherwise Spark starts ``python3`` from the PATH, which may lack the
+    engine's packages. A cluster names its own (``spark.pyspark.python``).
+    """
+    if (
+        config.master.startswith("local")
+        and "spark.pyspark.python" not in config.conf
+        and not os.environ.get("PYSPARK_PYTHON")
+    ):
+        os.environ["PYSPARK_PYTHON"] = sys.executable
+
+
 def spark_session(settings: Settings | SparkConfig) -> Any:
     """Return the process's Spark session, built from ``settings`` the first time.
 
@@ -205,6 +220,7 @@ def spark_session(settings: Settings | SparkConfig) -> Any:
             builder = builder.remote(config.connect_url)
         else:
             _ensure_java()
+            _ensure_local_python(config)
             builder = builder.master(config.master)
         for key, value in config.options().items():
             builder = builder.config(key, value)

@@ -380,11 +380,47 @@ def _double_literal(node: exp.Expression) -> exp.Expression:
     return node
 
 
+def _utc_wall_clock(node: exp.Expression) -> exp.Expression:
+    # DuckDB's timezone('UTC', ts) is the UTC wall clock of an instant; Spark
+    # shows instants in its session time zone, which the engine sets to UTC
+    # (credit_engine.engines.SparkConfig), so the instant itself is that clock.
+    if (
+        isinstance(node, exp.Anonymous)
+        and str(node.this).lower() == "timezone"
+        and len(node.expressions) == 2
+        and isinstance(node.expressions[0], exp.Literal)
+        and node.expressions[0].is_string
+        and node.expressions[0].this.upper() == "UTC"
+    ):
+        clock: exp.Expression = node.expressions[1].copy()
+        return clock
+    return node
+
+
+def _non_null_arg(node: exp.Expression) -> exp.Expression:
+    # DuckDB's arg_max(x, t) / arg_min(x, t) skip the rows where x is NULL;
+    # Spark's max_by / min_by would return that NULL. Ordering by a NULL
+    # instead where x is NULL (Spark skips NULL orderings) gives DuckDB's rows.
+    if isinstance(node, exp.ArgMax | exp.ArgMin) and not node.meta.get("non_null"):
+        value, order = node.this, node.expression
+        guarded = exp.If(
+            this=exp.Is(this=value.copy(), expression=exp.Null()),
+            true=exp.Null(),
+            false=order.copy(),
+        )
+        out = node.__class__(this=value.copy(), expression=guarded)
+        out.meta["non_null"] = True
+        return out
+    return node
+
+
 def to_spark(sql: str) -> str:
     """Transpile compiled feature SQL to Spark SQL (raises on unsupported syntax).
 
     Decimal literals become DOUBLE, as DuckDB's arithmetic takes them, so that
-    both engines compute the same values.
+    both engines compute the same values; ``timezone('UTC', ts)`` becomes
+    ``ts`` (the Spark session runs in UTC); ``arg_max``/``arg_min`` skip NULL
+    values, as on DuckDB.
 
     Examples
     --------
@@ -392,5 +428,9 @@ def to_spark(sql: str) -> str:
     'SELECT DATEDIFF(DAY, a, b) / CAST(365.25 AS DOUBLE) AS y FROM t'
     """
     tree = sqlglot.parse_one(sql, read="duckdb")
-    tree = tree.transform(_double_literal)
+    tree = (
+        tree.transform(_double_literal)
+        .transform(_utc_wall_clock)
+        .transform(_non_null_arg)
+    )
     return tree.sql(dialect="spark", unsupported_level=sqlglot.ErrorLevel.RAISE)

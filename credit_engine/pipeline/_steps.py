@@ -465,6 +465,7 @@ def rate_enterprises(
     actor: str = "cli",
     shadow: bool = False,
     progress: PipelineProgress | None = None,
+    engine: Engine | str | None = None,
 ) -> RatingResult:
     """Rate every enterprise known at ``as_of`` and record the run.
 
@@ -473,17 +474,30 @@ def rate_enterprises(
     With ``shadow``, the champion and challenger of every model spec (other
     than the serving version) also rate the same inputs, recorded as shadow
     runs (:meth:`~credit_engine.rating.RatingEngine.shadow_models`).
+    ``engine`` (default: ``settings.engine``) ``spark`` runs the features,
+    facts, scoring and decisions on Spark
+    (:func:`~credit_engine.rating.rate_spark`); the run is stored the same way.
     """
+    from credit_engine.engines import resolve_engine
     from credit_engine.rating import RatingEngine
 
+    on_spark = resolve_engine(engine, settings.engine) is Engine.SPARK
     with (progress or SilentProgress()).rating() as step:
-        engine = RatingEngine(
+        rating = RatingEngine(
             settings, policy_name=policy, policy_version=policy_version
         )
         models = (
-            engine.shadow_models(registered_model_names(settings)) if shadow else []
+            rating.shadow_models(registered_model_names(settings)) if shadow else []
         )
-        return engine.rate(as_of, actor=actor, progress=step, shadow=models)
+        if on_spark:
+            from credit_engine.engines import spark_session
+            from credit_engine.rating import rate_spark
+
+            return rate_spark(
+                rating, spark_session(settings), as_of, actor=actor, progress=step,
+                shadow=models,
+            )  # fmt: skip
+        return rating.rate(as_of, actor=actor, progress=step, shadow=models)
 
 
 def rate_dates(
@@ -497,6 +511,7 @@ def rate_dates(
     features: pd.DataFrame | None = None,
     keep_decisions: bool = False,
     progress: PipelineProgress | None = None,
+    engine: Engine | str | None = None,
 ) -> list[RatingResult]:
     """Rate every enterprise at several dates and record the runs (oldest first).
 
@@ -504,20 +519,36 @@ def rate_dates(
     :func:`credit_engine.rating.rate_dates`); ``features`` (e.g. the training
     snapshot) spares the query for the dates it covers. ``shadow`` as in
     :func:`rate_enterprises`. Decisions are kept in the results only with
-    ``keep_decisions`` (otherwise their summaries).
+    ``keep_decisions`` (otherwise their summaries). On Spark (``engine``,
+    default ``settings.engine``) each date is one Spark rating
+    (:func:`~credit_engine.rating.rate_spark`) and ``features`` is not used.
     """
+    from credit_engine.engines import resolve_engine
     from credit_engine.rating import RatingEngine
     from credit_engine.rating import rate_dates as rating_dates
 
+    on_spark = resolve_engine(engine, settings.engine) is Engine.SPARK
     with (progress or SilentProgress()).rating() as step:
-        engine = RatingEngine(
+        rating = RatingEngine(
             settings, policy_name=policy, policy_version=policy_version
         )
         models = (
-            engine.shadow_models(registered_model_names(settings)) if shadow else []
+            rating.shadow_models(registered_model_names(settings)) if shadow else []
         )
+        if on_spark:
+            from credit_engine.engines import spark_session
+            from credit_engine.rating import rate_spark
+
+            spark = spark_session(settings)
+            return [
+                rate_spark(
+                    rating, spark, day, actor=actor, progress=step, shadow=models,
+                    keep_decisions=keep_decisions,
+                )
+                for day in sorted(set(dates))
+            ]  # fmt: skip
         return rating_dates(
-            engine, dates, actor=actor, shadow=models, features=features, progress=step,
+            rating, dates, actor=actor, shadow=models, features=features, progress=step,
             keep_decisions=keep_decisions,
         )  # fmt: skip
 

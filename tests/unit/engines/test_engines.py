@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -113,3 +114,18 @@ def test_features_command_says_how_to_get_spark(monkeypatch, tmp_path):
     assert result.exit_code == 2, result.output
     assert "engine_unavailable" in result.output
     assert "credit-engine[spark]" in result.output.replace("\n", "")
+
+
+def test_local_python_workers_use_the_drivers_interpreter(monkeypatch):
+    from credit_engine.engines import _spark
+
+    monkeypatch.setenv("PYSPARK_PYTHON", "restored after the test")
+    monkeypatch.delenv("PYSPARK_PYTHON")
+    _spark._ensure_local_python(SparkConfig(master="yarn"))
+    assert "PYSPARK_PYTHON" not in os.environ
+    _spark._ensure_local_python(
+        SparkConfig(conf={"spark.pyspark.python": "./env/bin/python"})
+    )
+    assert "PYSPARK_PYTHON" not in os.environ
+    _spark._ensure_local_python(SparkConfig())
+    assert os.environ["PYSPARK_PYTHON"] == sys.executable
