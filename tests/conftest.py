@@ -283,6 +283,7 @@ REQUIRE_SPARK_ENV = "CREDIT_ENGINE_REQUIRE_SPARK"
 # adaptive re-planning (for a few hundred rows they cost more than they save).
 SPARK_TEST_CONFIG = {
     "shuffle_partitions": 1,
+    "driver_memory": "2g",
     "conf": {
         "spark.sql.codegen.wholeStage": "false",
         "spark.sql.adaptive.enabled": "false",

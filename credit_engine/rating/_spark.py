@@ -137,8 +137,6 @@ def _decisions_spark(
     overrides: Mapping[str, Override],
 ) -> list[Decision]:
     """Score and decide on the executors; stream the decisions to the driver."""
-    from pyspark.sql import functions as F  # noqa: N812 -- Spark's convention
-
     joined = features.join(facts, on="uscc", how="left")
     job = partial(
         _decide_batches,
@@ -149,11 +147,17 @@ def _decisions_spark(
         context=context,
         overrides=dict(overrides),
     )
-    out = joined.mapInPandas(job, "uscc STRING, decision BINARY").orderBy(F.col("uscc"))
-    return [
+    # Sorted on the executors: the stage the driver streams from is then a
+    # plain sorted shuffle read, whose tasks hold no join memory while the
+    # driver consumes them (streaming the join stage itself ran out of task
+    # memory in local mode).
+    out = joined.mapInPandas(job, "uscc STRING, decision BINARY").orderBy("uscc")
+    decisions: list[Decision] = [
         pickle.loads(row["decision"])  # noqa: S301 -- our own executors' output
-        for row in out.toLocalIterator(prefetchPartitions=True)
+        for row in out.toLocalIterator(prefetchPartitions=False)
     ]
+    decisions.sort(key=lambda d: d.uscc)
+    return decisions
 
 
 def _nested_facts(facts: Any) -> Any:
