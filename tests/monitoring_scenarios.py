@@ -1,18 +1,30 @@
-"""Scenarios for monitoring: a healthy zone rated monthly, and a hand-made shock.
+"""Scenarios for monitoring: zones rated monthly, healthy or shocked.
 
-Shared by ``tests/integration/test_monitoring_scenarios.py`` and
-``benchmarks/bench_monitor_scenarios.py``.
+Used by ``benchmarks/bench_monitor_scenarios.py`` (figures in
+``docs/benchmarks.md``); a CI test on the same path waits on branch
+``i12-shock`` (not yet run to completion).
 
-Until the simulator's ``sector_shock`` scenario (branch i12-scenarios) is
-merged, the shock is made by hand on the stored decisions: from ``start``, a
-"sector" (a fixed share of enterprises, picked by a seeded hash of the USCC)
-has its PDs multiplied by ``factor`` in every run (served and shadow), its
-grades re-assigned on the version's own master scale, and its model tier (and
-any final tier the model decided or bound) follows the policy's grade map.
-That is the part of a sector shock the monitor can see before any outcome has
-matured: the PDs and grades move. With the simulator's scenario, the same
-harness rates a zone simulated with the shock instead (see
-:func:`build_home`).
+The path both follow:
+
+1. :func:`simulated_lake`: simulate a zone, with or without the simulator's
+   named scenarios (``sector_shock`` here: ``scenarios/sector_shock.yaml``,
+   ``credit_engine.simulation.load_scenario``), and ingest it;
+2. :func:`build_home`: train a risk champion on the healthy zone's lake at
+   :data:`TRAIN_DATES` (before any shock) and promote it;
+3. :func:`sharing_champion`: homes with their own store for each zone (the
+   healthy one and the shocked one, same seed), rated by that one champion
+   (the model was developed before the shock, as in life);
+4. ``credit_engine.pipeline.rate_dates`` at every month end, then
+   ``credit_engine.watch.monitor_series`` at every month end; the lights come
+   from ``models/monitoring/thresholds.yaml``; :func:`item_alarms` and
+   :func:`months_after` read when each item turned.
+
+:func:`apply_pd_shock` is a controlled stimulus kept beside the simulator's
+scenario: it multiplies the stored PDs of a seeded share of enterprises by a
+known factor (grades and tiers following), a dose the monitor must see, which
+separates "the monitor cannot see a PD shift" from "the shock did not move the
+PDs" (with the simulator's shock, how far the model's PDs move is part of what
+is measured).
 """
 
 from __future__ import annotations
@@ -20,6 +32,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import shutil
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +40,7 @@ import pandas as pd
 from sqlalchemy import bindparam, select, update
 
 from credit_engine.config import Settings
+from credit_engine.data import ingest_batch, load_contracts
 from credit_engine.decisioning import load_policy
 from credit_engine.features import (
     LakeSources,
@@ -36,9 +50,11 @@ from credit_engine.features import (
     write_snapshot,
 )
 from credit_engine.registry import load_rating_model, promote
+from credit_engine.simulation import Scenario, SimulationConfig, simulate_zone
 from credit_engine.store import OperationalStore, decisions, rating_runs
 from credit_engine.training import default_snapshot_path, load_model_spec, train_spec
 from credit_engine.vocabulary import Tier
+from credit_engine.watch import SeriesPoint
 
 RISK_MODEL = "credit_engine.zone_risk_pd"
 TRAIN_DATES = [dt.date(2025, m, 28 if m == 2 else 30 if m in (4, 6, 9) else 31)
@@ -53,17 +69,44 @@ def month_ends(first: dt.date, last: dt.date) -> list[dt.date]:
     return month_ends_between(first, last)
 
 
+def simulated_lake(
+    root: Path, config: SimulationConfig, scenarios: Sequence[Scenario] = ()
+) -> Settings:
+    """Simulate a zone under ``root`` (with ``scenarios``) and ingest it.
+
+    Returns the settings of ``root/home``, whose lake holds the zone; the
+    records and the truth stay in ``root/records`` and ``root/truth``.
+    """
+    lake = Settings(home=root / "home")
+    simulate_zone(
+        config,
+        load_contracts(lake.sources_dir),
+        root / "records",
+        root / "truth",
+        scenarios=scenarios,
+    )
+    ingest_batch(root / "records", lake)
+    return lake
+
+
 def build_home(
-    lake_home: Settings, home: Path, *, min_child_samples: int = 40
+    lake_home: Settings,
+    home: Path,
+    *,
+    min_child_samples: int = 40,
+    reason: str = "scenario",
+    actor: str = "scenario",
 ) -> Settings:
     """An engine home with ``lake_home``'s lake and a promoted risk champion.
 
     The champion is trained on :data:`TRAIN_DATES` (smaller leaves than the
     spec's, for a small zone) and promoted past the gates (a small zone makes
-    thin grades).
+    thin grades). The quarantine is copied too when there is one.
     """
     settings = Settings(home=home)
     shutil.copytree(lake_home.lake_dir, settings.lake_dir)
+    if lake_home.quarantine_dir.is_dir():
+        shutil.copytree(lake_home.quarantine_dir, settings.quarantine_dir)
     definitions = load_definitions(settings.definitions_dir)
     sources = LakeSources.from_settings(settings, definitions.contracts)
     resolved = definitions.resolve("credit_v1")
@@ -76,9 +119,43 @@ def build_home(
     write_snapshot(frame, path, resolved=resolved, sources=sources, as_of=TRAIN_DATES)
     spec = load_model_spec(settings.definitions_dir / "models", "risk_gbm")
     params = {**spec.params, "min_child_samples": min_child_samples}
-    train_spec(spec.model_copy(update={"params": params}), settings, actor="scenario")
-    promote(settings, RISK_MODEL, force=True, reason="scenario", actor="scenario")
+    train_spec(spec.model_copy(update={"params": params}), settings, actor=actor)
+    promote(settings, RISK_MODEL, force=True, reason=reason, actor=actor)
     return settings
+
+
+def sharing_champion(
+    champion: Settings, home: Path, *, lake: Settings | None = None
+) -> Settings:
+    """A home of its own (store, reports) rated by ``champion``'s models.
+
+    It reads ``lake``'s lake (default the champion home's) and the champion
+    home's MLflow, read-only as long as monitoring does not log: rating and
+    monitoring write only into ``home``.
+    """
+    source = champion if lake is None else lake
+    return Settings(
+        home=home,
+        lake_dir=source.lake_dir,
+        quarantine_dir=source.quarantine_dir,
+        mlflow_tracking_uri=champion.mlflow_tracking_uri,
+    )
+
+
+def item_alarms(
+    points: Sequence[SeriesPoint], key: str, parts: Sequence[str]
+) -> list[dt.date]:
+    """Report dates at which any of ``parts`` of model ``key`` is amber or red."""
+    return [
+        p.as_of
+        for p in points
+        if any(p.lights.get(key, {}).get(part, "green") != "green" for part in parts)
+    ]
+
+
+def months_after(start: dt.date, day: dt.date) -> int:
+    """Whole calendar months from the month of ``start`` to that of ``day``."""
+    return (day.year - start.year) * 12 + day.month - start.month
 
 
 def copy_home(settings: Settings, home: Path) -> Settings:

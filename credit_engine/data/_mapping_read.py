@@ -2,7 +2,9 @@
 
 CSV files (plain or ``.gz``) are read as text in the source's encoding (UTF-8,
 GBK, GB18030 ...) and delimiter, every cell a string, so that nothing is
-converted before the mapping says how; Parquet files keep their types. Header
+converted before the mapping says how; Excel workbooks (``.xlsx``, one sheet)
+as text too (:mod:`credit_engine.data._mapping_xlsx`); Parquet files keep their
+types. Header
 names are trimmed of surrounding spaces. The files of one source are streamed as
 one Arrow record-batch reader over the union of their columns (a column missing
 from a file is null there): text cells trimmed of spaces (full-width ones too)
@@ -25,6 +27,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from credit_engine.data._mapping_spec import Crosswalk, SourceMapping, SourceSpec
+from credit_engine.data._mapping_xlsx import xlsx_batches, xlsx_header
 from credit_engine.exceptions import DataContractError
 
 __all__ = [
@@ -82,6 +85,8 @@ def _header(
     if fmt == "parquet":
         schema = pq.read_schema(path)
         return [n.strip() for n in schema.names], schema
+    if fmt == "xlsx":
+        return xlsx_header(path, spec), None
     reader = _csv_reader(path, spec, None)
     names = [n.strip().lstrip("\ufeff").strip() for n in reader.schema.names]
     reader.close()
@@ -132,6 +137,9 @@ class SourceInput:
             parquet = pq.ParquetFile(path)
             for batch in parquet.iter_batches(batch_size=batch_rows):
                 yield pa.RecordBatch.from_arrays(batch.columns, names=columns)
+            return
+        if self.fmt == "xlsx":
+            yield from xlsx_batches(path, self.spec, columns, batch_rows)
             return
         reader = _csv_reader(path, self.spec, columns)
         for batch in reader:
@@ -245,20 +253,18 @@ def _source_input(
     if not paths:
         return None
     formats = {p: _format_of(p, spec) for p in paths}
-    bad = [p.name for p, f in formats.items() if f not in ("csv", "parquet")]
+    bad = [p.name for p, f in formats.items() if f not in ("csv", "parquet", "xlsx")]
     if bad:
-        xlsx = [n for n in bad if n.lower().endswith((".xlsx", ".xls"))]
-        hint = (
-            "Excel files need openpyxl, which credit-engine does not install; save "
-            "each sheet as CSV (File > Save As > CSV UTF-8, or GBK) and point the "
-            "source at the .csv files"
-            if xlsx
-            else "give .csv, .csv.gz or .parquet files, or set the source's format"
+        problems.append(
+            f"source {spec.name!r}: cannot read {bad}: give .csv, .csv.gz, .parquet "
+            "or .xlsx files, or set the source's format"
         )
-        problems.append(f"source {spec.name!r}: cannot read {bad}: {hint}")
         return None
     if len(set(formats.values())) > 1:
-        problems.append(f"source {spec.name!r}: mixes CSV and Parquet files; split it")
+        problems.append(
+            f"source {spec.name!r}: mixes file formats "
+            f"({sorted(set(formats.values()))}); give each format its own source"
+        )
         return None
     headers = []
     names = []
@@ -266,6 +272,9 @@ def _source_input(
         name = path.relative_to(input_dir).as_posix()
         try:
             header = _header(path, formats[path], spec)
+        except DataContractError as exc:  # a workbook's sheet or header
+            problems.append(f"source {spec.name!r}: {exc.message}")
+            continue
         except (OSError, pa.ArrowException, UnicodeDecodeError) as exc:
             problems.append(
                 f"source {spec.name!r}: {name}: cannot read the header ({exc}); check "

@@ -347,7 +347,9 @@ class SourceSpec(BaseModel):
     several patterns are read once, in pattern order then name order). CSV
     (optionally gzip-compressed, ``.csv.gz``) is read as text in ``encoding``
     (``utf-8``, ``gbk``, ``gb18030``, ``utf-16`` ...) with ``delimiter``, after
-    ``skip_rows`` lines; Parquet keeps its types. Values listed in
+    ``skip_rows`` lines; an Excel workbook (``.xlsx``) is read from its sheet
+    ``sheet`` (a name, or a 0-based position; the first by default) after
+    ``skip_rows`` rows, every cell as text; Parquet keeps its types. Values listed in
     ``null_values`` (after trimming spaces) are empty.
     """
 
@@ -359,6 +361,7 @@ class SourceSpec(BaseModel):
     encoding: str = "utf-8"
     delimiter: str = ","
     skip_rows: int = Field(default=0, ge=0)
+    sheet: str | int | None = None
     null_values: tuple[str, ...] = ("",)
     targets: tuple[TargetMapping, ...]
 

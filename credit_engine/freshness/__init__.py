@@ -30,6 +30,8 @@ the rules, decisions, rating and API that use it.
 from __future__ import annotations
 
 from credit_engine.freshness._assess import (
+    NOT_DELIVERED,
+    NOT_DELIVERED_TEXT,
     DepartmentFreshness,
     FreshnessReport,
     FreshnessStatus,
@@ -60,6 +62,8 @@ from credit_engine.freshness._watermarks import (
 )
 
 __all__ = [
+    "NOT_DELIVERED",
+    "NOT_DELIVERED_TEXT",
     "POLICY_FILE",
     "Cadence",
     "DepartmentFreshness",

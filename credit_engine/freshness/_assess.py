@@ -14,6 +14,8 @@ from credit_engine.jsonable import to_jsonable
 from credit_engine.vocabulary import Department
 
 __all__ = [
+    "NOT_DELIVERED",
+    "NOT_DELIVERED_TEXT",
     "DepartmentFreshness",
     "FreshnessReport",
     "FreshnessStatus",
@@ -25,6 +27,16 @@ __all__ = [
     "freshness_lights",
     "knowledge_date",
 ]
+
+NOT_DELIVERED = "n/a"
+"""``status`` of an optional table never delivered, in the monitoring ``data``.
+
+Not a light: such a table reads "not delivered, not required"
+(:data:`NOT_DELIVERED_TEXT`). A zone may simply not have that source, so it
+neither colours the monitoring status nor is listed as a finding."""
+
+NOT_DELIVERED_TEXT = "not delivered, not required"
+"""How an optional table that never delivered reads in the monitoring report."""
 
 
 class FreshnessStatus(StrEnum):
@@ -504,9 +516,36 @@ def assess_freshness(
 
 
 def _light(table: TableFreshness) -> str:
-    """Return a table's light: by its status, an optional table at most amber."""
+    """Return a table's light: by its status, an optional table at most amber.
+
+    An optional table that never delivered has none (:data:`NOT_DELIVERED`).
+    """
+    if not table.required and table.delivered is None:
+        return NOT_DELIVERED
     light = table.status.light
     return "amber" if light == "red" and not table.required else light
+
+
+def _light_entry(table: TableFreshness) -> dict[str, Any]:
+    light = _light(table)
+    entry: dict[str, Any] = {
+        "status": light,
+        "freshness": (
+            "not_delivered" if light == NOT_DELIVERED else table.status.value
+        ),
+        "department": table.department.value,
+        "age_days": table.age_days,
+        "allowed_lag_days": table.allowed_lag_days,
+        "cadence": table.cadence.value,
+        "watermark": table.watermark,
+        "delivered": table.delivered,
+        "expected_next_delivery": table.expected_next,
+        "stale_since": table.stale_since,
+        "required": table.required,
+    }
+    if light == NOT_DELIVERED:
+        entry["detail"] = NOT_DELIVERED_TEXT
+    return entry
 
 
 def freshness_lights(report: FreshnessReport) -> dict[str, dict[str, Any]]:
@@ -516,7 +555,12 @@ def freshness_lights(report: FreshnessReport) -> dict[str, dict[str, Any]]:
     (fresh green, late amber, stale red), not one age band for all tables: a
     daily feed five days old is stale while a yearly publication five months
     old is on time. An optional table (``required: false``) is at most amber:
-    it marks no decision, so it does not turn the report red.
+    it marks no decision, so it does not turn the report red. An optional table
+    that never delivered anything known at the date (a zone without court
+    judgments, say) has no light at all: its ``status`` is
+    :data:`NOT_DELIVERED` (``"n/a"``; it does not colour the report and is no
+    finding), its ``freshness`` ``"not_delivered"`` and its ``detail`` "not
+    delivered, not required". A required table never delivered stays red.
 
     Parameters
     ----------
@@ -526,27 +570,13 @@ def freshness_lights(report: FreshnessReport) -> dict[str, dict[str, Any]]:
     Returns
     -------
     dict
-        ``{table: {"status": "green"|"amber"|"red", "freshness":
-        "fresh"|"late"|"stale", "department", "age_days", "allowed_lag_days",
-        "cadence", "watermark", "expected_next_delivery", "stale_since",
-        "required"}}``, JSON-ready.
+        ``{table: {"status": "green"|"amber"|"red"|"n/a", "freshness":
+        "fresh"|"late"|"stale"|"not_delivered", "department", "age_days",
+        "allowed_lag_days", "cadence", "watermark", "delivered",
+        "expected_next_delivery", "stale_since", "required"}}`` (plus
+        ``"detail"`` for an optional table never delivered), JSON-ready.
     """
-    out = {
-        name: {
-            "status": _light(t),
-            "freshness": t.status.value,
-            "department": t.department.value,
-            "age_days": t.age_days,
-            "allowed_lag_days": t.allowed_lag_days,
-            "cadence": t.cadence.value,
-            "watermark": t.watermark,
-            "delivered": t.delivered,
-            "expected_next_delivery": t.expected_next,
-            "stale_since": t.stale_since,
-            "required": t.required,
-        }
-        for name, t in report.tables.items()
-    }
+    out = {name: _light_entry(t) for name, t in report.tables.items()}
     ready: dict[str, dict[str, Any]] = to_jsonable(out, where="data")
     return ready
 

@@ -41,7 +41,7 @@ from credit_engine.monitoring._backtest import (
     concentration_change,
     hhi_change_test,
 )
-from credit_engine.monitoring._build import build_report
+from credit_engine.monitoring._build import build_report, data_light
 from credit_engine.monitoring._cohorts import (
     DECISION_COLUMNS,
     OUTCOME_COLUMNS,
@@ -119,6 +119,7 @@ from credit_engine.monitoring._stability import (
 from credit_engine.monitoring._thresholds import (
     BacktestThresholds,
     ConcentrationThresholds,
+    CsiFeatureRule,
     DataThresholds,
     EstimationThresholds,
     MigrationThresholds,
@@ -146,6 +147,7 @@ __all__ = [
     "AucTest",
     "BacktestSummary",
     "BacktestThresholds",
+    "CsiFeatureRule",
     "CohortBacktest",
     "CohortSummary",
     "ConcentrationChange",
@@ -185,6 +187,7 @@ __all__ = [
     "bin_shares",
     "build_feature_references",
     "build_report",
+    "data_light",
     "cap_light",
     "concentration_change",
     "count_light",

@@ -13,21 +13,37 @@ from credit_engine.monitoring._report import ModelMonitoring, MonitoringReport
 from credit_engine.monitoring._thresholds import MonitoringThresholds
 from credit_engine.validation import Light
 
-__all__ = ["build_report"]
+__all__ = ["build_report", "data_light"]
 
 
-def _data_status(data: Mapping[str, Mapping[str, Any]]) -> Light:
+def data_light(data: Mapping[str, Mapping[str, Any]]) -> Light | None:
+    """Return the worst light of the data-freshness entries (``None``: no light).
+
+    An entry whose status is :data:`~credit_engine.freshness.NOT_DELIVERED`
+    (``"n/a"``: an optional source the zone never delivered, "not delivered,
+    not required") has no light and does not colour the status.
+
+    Raises
+    ------
+    DataContractError
+        If an entry has no status, or one that is neither a light nor ``"n/a"``.
+    """
+    from credit_engine.freshness import NOT_DELIVERED
+
     bad = {
-        str(table): entry.get("status")
+        str(table): entry.get("status") if isinstance(entry, Mapping) else entry
         for table, entry in data.items()
-        if not isinstance(entry, Mapping) or entry.get("status") not in LIGHTS
+        if not isinstance(entry, Mapping)
+        or entry.get("status") not in (*LIGHTS, NOT_DELIVERED)
     }
     if bad:
         raise DataContractError(
-            f"Data freshness entries need a status in {list(LIGHTS)}; got {bad}. Pass "
-            "{table: {'status': 'green' | 'amber' | 'red', ...}}."
+            f"Data freshness entries need a status in {[*LIGHTS, NOT_DELIVERED]}; "
+            f"got {bad}. Pass {{table: {{'status': 'green' | 'amber' | 'red' | "
+            f"'{NOT_DELIVERED}', ...}}}}."
         )
-    return worst_light(entry["status"] for entry in data.values())
+    lights = [e["status"] for e in data.values() if e["status"] != NOT_DELIVERED]
+    return worst_light(lights) if lights else None
 
 
 def build_report(
@@ -42,7 +58,8 @@ def build_report(
 
     The rule (``status`` in the thresholds file): the worst of every champion's
     status, every challenger's status capped at ``status.challenger_cap``, the
-    overrides' light and the worst data-freshness status.
+    overrides' light and the worst data-freshness status (an optional source
+    never delivered, status ``"n/a"``, has none: :func:`data_light`).
 
     Parameters
     ----------
@@ -74,7 +91,7 @@ def build_report(
         for m in models.values()
     ]
     lights.append(overrides.light if overrides is not None else None)
-    lights.append(_data_status(tables) if tables else None)
+    lights.append(data_light(tables))
     return MonitoringReport(
         as_of=as_of,
         models=dict(models),

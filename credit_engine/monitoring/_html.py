@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from credit_engine.monitoring import _charts
-from credit_engine.monitoring._lights import worst_light
+from credit_engine.monitoring._build import data_light
 from credit_engine.monitoring._report import MonitoringReport
 from credit_engine.monitoring._thresholds import MonitoringThresholds
 
@@ -97,11 +97,7 @@ def render_html(
     return template.render(
         report=report,
         charts=charts,
-        data_status=(
-            worst_light(entry.get("status") for entry in report.data.values())
-            if report.data
-            else None
-        ),
+        data_status=data_light(report.data) if report.data else None,
         thresholds=thresholds.model_dump() if thresholds else None,
     )
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
@@ -73,6 +73,11 @@ class FeatureDrift:
         PSI band of ``csi``.
     missing_dev, missing_now : float
         Share of missing values in development and in the cohort.
+    counted : bool
+        Whether its band counts towards the CSI light; ``False`` for a feature
+        the thresholds file measures as ``informational``.
+    reason : str or None
+        Why it is not counted (from the thresholds file).
     """
 
     feature: str
@@ -81,6 +86,8 @@ class FeatureDrift:
     light: Light
     missing_dev: float
     missing_now: float
+    counted: bool = True
+    reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -94,9 +101,9 @@ class CsiResult:
     light : {"green", "amber", "red"}
         From the number of red features (``stability.csi_red_features_*``).
     red_features, amber_features : tuple of str
-        Features in each band.
+        Counted features in each band (informational ones left out).
     features : tuple of FeatureDrift
-        One per feature, largest CSI first.
+        One per feature computed (counted or informational), largest CSI first.
     missing_columns : tuple of str
         Referenced features absent from the cohort's frame (not compared).
     unavailable : str or None
@@ -112,6 +119,14 @@ class CsiResult:
     features: tuple[FeatureDrift, ...]
     missing_columns: tuple[str, ...] = ()
     unavailable: str | None = None
+    excluded: dict[str, str] = field(default_factory=dict)
+    """Referenced features not computed (``exclude`` in the thresholds file),
+    each with its reason."""
+
+    @property
+    def informational(self) -> tuple[FeatureDrift, ...]:
+        """Features computed and shown but not counted, largest CSI first."""
+        return tuple(d for d in self.features if not d.counted)
 
 
 def psi_from_shares(
@@ -258,14 +273,23 @@ def feature_stability(
     -------
     CsiResult
         Features largest CSI first; referenced features missing from ``frame``
-        are listed in ``missing_columns`` and count as red.
+        are listed in ``missing_columns`` and count as red. A feature the
+        thresholds file lists under ``csi_features`` is either computed but not
+        counted (``informational``: its band is shown, never counted) or not
+        computed (``exclude``: listed in ``excluded`` with the reason).
     """
     from credit_engine.monitoring._lights import count_light
 
     policy = thresholds.validation_policy()
+    rules = thresholds.csi_features
     drifts = []
     absent = []
+    excluded = {}
     for ref in references:
+        rule = rules.get(ref.name)
+        if rule is not None and rule.treatment == "exclude":
+            excluded[ref.name] = rule.reason
+            continue
         if ref.name not in frame.columns:
             absent.append(ref.name)
             continue
@@ -278,11 +302,14 @@ def feature_stability(
                 light=psi_light(csi, policy),
                 missing_dev=ref.missing_share_dev,
                 missing_now=missing_now,
+                counted=rule is None,
+                reason=None if rule is None else rule.reason,
             )
         )
     drifts.sort(key=lambda d: (-d.csi, d.feature))
-    red = tuple(d.feature for d in drifts if d.light == "red") + tuple(absent)
-    amber = tuple(d.feature for d in drifts if d.light == "amber")
+    counted = [d for d in drifts if d.counted]
+    red = tuple(d.feature for d in counted if d.light == "red") + tuple(absent)
+    amber = tuple(d.feature for d in counted if d.light == "amber")
     light = count_light(
         len(red),
         thresholds.stability.csi_red_features_amber,
@@ -295,4 +322,5 @@ def feature_stability(
         amber_features=amber,
         features=tuple(drifts),
         missing_columns=tuple(absent),
+        excluded=excluded,
     )

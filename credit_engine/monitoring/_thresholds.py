@@ -18,6 +18,7 @@ from credit_engine.validation import Light, ValidationPolicy
 
 __all__ = [
     "BacktestThresholds",
+    "CsiFeatureRule",
     "ConcentrationThresholds",
     "DataThresholds",
     "EstimationThresholds",
@@ -92,6 +93,20 @@ class StabilityThresholds(_Section):
             ],
         )
         return self
+
+
+class CsiFeatureRule(_Section):
+    """How one feature enters the CSI, when not like the others, and why.
+
+    ``informational``: its CSI is computed and shown with its band, but the
+    feature is not counted among the red or amber features, so it cannot
+    colour the model (for a feature whose distribution moves by construction,
+    e.g. a days counter bounded by the lake's history). ``exclude``: its CSI is
+    not computed at all; the report lists it with the reason.
+    """
+
+    treatment: Literal["informational", "exclude"]
+    reason: str = Field(min_length=10)
 
 
 class BacktestThresholds(_Section):
@@ -192,6 +207,9 @@ class MonitoringThresholds(_Section):
     data, status
         The sections of the file; see ``models/monitoring/thresholds.yaml`` for
         each value and its source.
+    csi_features : dict of str to CsiFeatureRule, optional
+        Features measured apart in the CSI (informational or excluded), each
+        with its reason; every other referenced feature counts.
 
     Examples
     --------
@@ -215,6 +233,7 @@ class MonitoringThresholds(_Section):
     overrides: OverrideThresholds
     data: DataThresholds
     status: StatusRule
+    csi_features: dict[str, CsiFeatureRule] = Field(default_factory=dict)
 
     def validation_policy(self) -> ValidationPolicy:
         """Return the validation pack's policy with these alphas and PSI bands.

@@ -65,7 +65,9 @@ def _model_text(m: ModelMonitoring, part: str) -> str:  # noqa: PLR0911 - one pe
         return f"PSI of the grades {m.grade_psi.value:.3f} at {m.grade_psi.as_of}"
     if part == "csi":
         worst = ", ".join(
-            f"{f.feature} {f.csi:.2f}" for f in m.csi.features[:3] if f.light != "green"
+            f"{f.feature} {f.csi:.2f}"
+            for f in [d for d in m.csi.features if d.counted][:3]
+            if f.light != "green"
         )
         return (
             f"{len(m.csi.red_features)} red, {len(m.csi.amber_features)} amber "

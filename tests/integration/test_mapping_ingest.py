@@ -326,14 +326,14 @@ def test_data_problems_are_listed_before_anything_is_read(tmp_path):
     assert "file pattern '税务/*.csv' matches no file" in message
 
 
-def test_excel_files_are_refused_with_a_way_out(tmp_path):
+def test_a_source_mixing_csv_and_excel_is_refused(tmp_path):
     data, mapping = _write_batch(tmp_path)
     (data / "市场监管" / "年报_20240716.xlsx").write_bytes(b"PK\x03\x04")
     mapping.write_text(
         mapping.read_text(encoding="utf-8").replace("年报_*.csv", "年报_*"),
         encoding="utf-8",
     )
-    with pytest.raises(DataContractError, match="save each sheet as CSV"):
+    with pytest.raises(DataContractError, match="mixes file formats"):
         dry_run_batch(data, Settings(home=tmp_path / "home"), mapping=mapping)
 
 

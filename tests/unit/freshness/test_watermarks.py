@@ -118,10 +118,14 @@ def test_an_engine_home_is_judged_in_one_call(tmp_path):
     lights = freshness_lights(report)
     assert set(lights) == set(report.tables)
     # required tables never delivered are red; optional sources (court, IP,
-    # news: a zone may not have them) are at most amber
+    # news: a zone may not have them) never delivered have no light: "not
+    # delivered, not required"
     required = {t for t, f in report.tables.items() if f.required}
     assert {lights[t]["status"] for t in required} == {"red"}
-    assert {lights[t]["status"] for t in set(lights) - required} == {"amber"}
+    optional = set(lights) - required
+    assert optional
+    assert {lights[t]["status"] for t in optional} == {"n/a"}
+    assert {lights[t]["detail"] for t in optional} == {"not delivered, not required"}
     assert lake_freshness(Settings(home=tmp_path), dt.date(2026, 6, 30)).at == (
         dt.date(2026, 6, 30)
     )

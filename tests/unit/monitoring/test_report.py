@@ -209,3 +209,44 @@ def test_html_of_a_first_cohort_explains_what_is_not_there_yet(
     assert "Overrides were not monitored." in html
     assert "No data freshness was given." in html
     assert 'id="thresholds"' not in html
+
+
+def test_html_shows_a_source_never_delivered_and_informational_csi_apart(
+    calibrated: ModelMonitoring, limits
+):
+    import dataclasses
+
+    from credit_engine.monitoring import FeatureDrift
+
+    drift = FeatureDrift(
+        "customs_level__days_in_level", "numeric", 8.0, "red", 0.0, 0.0,
+        counted=False, reason="a days counter that grows by a day per day",
+    )  # fmt: skip
+    csi = dataclasses.replace(
+        calibrated.csi,
+        features=(drift, *calibrated.csi.features),
+        excluded={"x__age": "an age, excluded for the test"},
+    )
+    m = dataclasses.replace(calibrated, csi=csi)
+    data = {
+        **DATA,
+        "court_judgment": {"status": "n/a", "freshness": "not_delivered",
+                           "detail": "not delivered, not required",
+                           "department": "SAMR", "cadence": "weekly",
+                           "required": False},
+    }  # fmt: skip
+    report = build_report(dt.date(2025, 1, 1), {"m": m}, thresholds=limits, data=data)
+    assert report.status == worst_light_of(report)  # the n/a row moves nothing
+    html = render_html(report)
+    assert "not delivered, not required" in html
+    assert "no, informational: a days counter that grows by a day per day" in html
+    assert "an age, excluded for the test" in html
+    assert '<td class="n/a">' not in html
+
+
+def worst_light_of(report: MonitoringReport) -> str:
+    from credit_engine.monitoring import worst_light
+
+    lights = [m.status for m in report.models.values()]
+    lights += [e["status"] for e in DATA.values()]
+    return worst_light(lights)

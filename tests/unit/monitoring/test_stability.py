@@ -9,10 +9,12 @@ import pytest
 from credit_engine.exceptions import ConfigurationError
 from credit_engine.monitoring import (
     FeatureReference,
+    MonitoringThresholds,
     bin_shares,
     build_feature_references,
     feature_csi,
     feature_stability,
+    parse_thresholds,
     psi_from_shares,
 )
 from credit_engine.validation import freeze_bins, psi, psi_categorical
@@ -147,3 +149,65 @@ def test_feature_stability_counts_red_features_and_missing_columns(rng):
     assert result.missing_columns == ("f3",)
     assert set(result.red_features) == {"f0", "f1", "f3"}
     assert [f.feature for f in result.features][:2] in (["f0", "f1"], ["f1", "f0"])
+
+
+def _with_rules(rules: dict) -> MonitoringThresholds:
+    raw = thresholds().model_dump()
+    raw["status"]["model_parts"] = list(raw["status"]["model_parts"])
+    raw["csi_features"] = rules
+    return parse_thresholds(raw, source="test")
+
+
+def test_a_feature_drifting_by_construction_is_shown_but_not_counted(rng):
+    n = 3000
+    dev = pd.DataFrame({f"f{i}": rng.normal(size=n) for i in range(3)})
+    dev["days_registered"] = rng.uniform(0, 700, size=n)
+    refs = build_feature_references(dev, n_bins=10)
+    now = pd.DataFrame({f"f{i}": rng.normal(size=n) for i in range(3)})
+    now["days_registered"] = dev["days_registered"] + 365  # a year older
+    plain = feature_stability(now, refs, thresholds())
+    assert plain.red_features == ("days_registered",)
+    assert plain.light == "amber"
+    reason = "a days counter bounded by the lake's history: it grows with time"
+    rules = _with_rules(
+        {"days_registered": {"treatment": "informational", "reason": reason}}
+    )
+    shown = feature_stability(now, refs, rules)
+    assert shown.light == "green"
+    assert (shown.red_features, shown.amber_features) == ((), ())
+    (info,) = shown.informational
+    assert (info.feature, info.light, info.counted, info.reason) == (
+        "days_registered", "red", False, reason,
+    )  # fmt: skip
+    assert info.csi == pytest.approx(plain.features[0].csi)
+    # Another feature still colours the model.
+    now["f0"] = now["f0"] + 2.0
+    assert feature_stability(now, refs, rules).red_features == ("f0",)
+    # Excluded: not computed at all, listed with the reason, even when absent.
+    rules = _with_rules({"days_registered": {"treatment": "exclude", "reason": reason}})
+    gone = feature_stability(now.drop(columns=["days_registered"]), refs, rules)
+    assert "days_registered" not in {f.feature for f in gone.features}
+    assert gone.missing_columns == ()
+    assert gone.excluded == {"days_registered": reason}
+    assert gone.red_features == ("f0",)
+
+
+def test_a_csi_feature_rule_needs_a_known_treatment_and_a_reason():
+    with pytest.raises(ConfigurationError, match="treatment"):
+        _with_rules({"x": {"treatment": "rank", "reason": "some reason given"}})
+    with pytest.raises(ConfigurationError, match="reason"):
+        _with_rules({"x": {"treatment": "exclude"}})
+    with pytest.raises(ConfigurationError, match="reason"):
+        _with_rules({"x": {"treatment": "exclude", "reason": "short"}})
+
+
+def test_the_shipped_csi_rules_name_features_of_the_models_feature_set():
+    from credit_engine.config import default_definitions_dir
+    from credit_engine.features import load_definitions
+
+    rules = thresholds().csi_features
+    assert rules, "the thresholds file lists the features drifting by construction"
+    resolved = load_definitions(default_definitions_dir()).resolve("credit_v1")
+    names = {f.name for f in resolved.outputs}
+    assert set(rules) <= names
+    assert all(len(r.reason) > 40 for r in rules.values())
