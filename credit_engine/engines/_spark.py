@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import shutil
+import sys
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -205,6 +206,10 @@ def spark_session(settings: Settings | SparkConfig) -> Any:
             builder = builder.remote(config.connect_url)
         else:
             _ensure_java()
+            if config.master.startswith("local"):
+                # Python tasks (ingestion's mapInArrow) run this interpreter,
+                # with the engine installed, not whatever python3 is on PATH.
+                os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
             builder = builder.master(config.master)
         for key, value in config.options().items():
             builder = builder.config(key, value)
