@@ -90,8 +90,8 @@ def _translate(node: ast.expr, where: str) -> str:  # noqa: PLR0911 -- one per f
         return f"(NOT {_translate(node.operand, where)})"
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitAnd | ast.BitOr):
         word = "AND" if isinstance(node.op, ast.BitAnd) else "OR"
-        left, right = _translate(node.left, where), _translate(node.right, where)
-        return f"({left} {word} {right})"
+        first, second = _translate(node.left, where), _translate(node.right, where)
+        return f"({first} {word} {second})"
     if isinstance(node, ast.BoolOp):
         joiner = " AND " if isinstance(node.op, ast.And) else " OR "
         return "(" + joiner.join(_translate(v, where) for v in node.values) + ")"

@@ -70,7 +70,7 @@ from credit_engine.exceptions import (
     IngestionError,
 )
 
-__all__ = ["ingest_batch_spark"]
+__all__ = ["check_spark_ingest", "ingest_batch_spark"]
 
 ROWS_PER_PART = 1_000_000
 """Rows per staged Parquet part (the DuckDB path cuts parts at 256 MB)."""
@@ -114,6 +114,7 @@ class _TableRun:
         self.layout = layout
         self.batch_id = batch_id
         self.view = f"ce_ingest_{self.contract.name}"
+        self._views: list[str] = [self.view]
 
     # -- typed records -------------------------------------------------------
 
@@ -178,12 +179,14 @@ class _TableRun:
 
     # -- classification --------------------------------------------------------
 
-    def _committed(self, files: list[Path], columns: list[str]) -> str:
+    def _committed(self, files: list[Path], columns: list[str], what: str) -> str:
+        """Register committed files' columns as view ``<view>_<what>``; its name."""
         if not files:
             return ""
         frame = self.spark.read.parquet(*[str(f) for f in files]).selectExpr(*columns)
-        name = f"{self.view}_{abs(hash(tuple(columns))) % 10**8}_{len(files)}"
+        name = f"{self.view}_{what}"
         frame.createOrReplaceTempView(name)
+        self._views.append(name)
         return name
 
     def classify(self, work: Any) -> Any:
@@ -195,9 +198,9 @@ class _TableRun:
         lake_files = self.lake.table_files(contract.name)
         quarantine_files = self.lake.quarantine_files(contract.name)
         signed = [_signed("_row_hash_a"), _signed("_row_hash_b")]
-        lake_h = self._committed(lake_files, signed)
-        quar_h = self._committed(quarantine_files, signed)
-        lake_k = self._committed(lake_files, keys)
+        lake_h = self._committed(lake_files, signed, "lake_hashes")
+        quar_h = self._committed(quarantine_files, signed, "quarantine_hashes")
+        lake_k = self._committed(lake_files, keys, "lake_keys")
         none_h = "SELECT CAST(NULL AS BIGINT) AS _row_hash_a, CAST(NULL AS BIGINT) AS _row_hash_b WHERE false"  # noqa: E501
         none_k = (
             "SELECT "
@@ -267,7 +270,13 @@ class _TableRun:
         self, frame: Any, rows: int, out: Path, schema: pa.Schema, sql: str | None
     ) -> list[Path]:
         parts = max(1, math.ceil(rows / ROWS_PER_PART))
-        ordered = frame.repartitionByRange(parts, "_seq").sortWithinPartitions("_seq")
+        # One part needs no range sampling (a Spark job of its own).
+        spread = (
+            frame.repartition(1)
+            if parts == 1
+            else frame.repartitionByRange(parts, "_seq")
+        )
+        ordered = spread.sortWithinPartitions("_seq")
         written = ordered.mapInArrow(
             write_parts(str(out), schema, select_sql=sql), "path STRING, rows BIGINT"
         ).collect()  # one row per part: its path and row count
@@ -298,7 +307,8 @@ class _TableRun:
                     work.unpersist()
         finally:
             typed.unpersist()
-            self.spark.catalog.dropTempView(self.view)
+            for view in self._views:
+                self.spark.catalog.dropTempView(view)
         if outcome.rows_in != rows:
             raise IngestionError(
                 f"Table {name!r}: read {rows} rows but classified {outcome.rows_in}; "
@@ -444,6 +454,23 @@ class _TableRun:
         return samples
 
 
+def check_spark_ingest(mapping: Path | SourceMapping | None) -> None:
+    """Refuse, before Spark starts, what ingestion on Spark does not take.
+
+    Raises
+    ------
+    ConfigurationError
+        With a source mapping, naming the limitation and the way round it.
+    """
+    if mapping is not None:
+        raise ConfigurationError(
+            "ingest --engine spark does not take a source mapping (--mapping) yet: "
+            "a mapping's readers (crosswalks, value maps, unpivots, date formats) "
+            "run on one machine only. Ingest the mapped batch with --engine duckdb "
+            "(the default); the lake it writes is read by both engines."
+        )
+
+
 def ingest_batch_spark(
     input_dir: Path,
     settings: Settings,
@@ -492,13 +519,7 @@ def ingest_batch_spark(
         If another ingestion holds the lake lock, or the run fails; nothing of
         the batch is committed.
     """
-    if mapping is not None:
-        raise ConfigurationError(
-            "ingest --engine spark does not take a source mapping (--mapping) yet: "
-            "a mapping's readers (crosswalks, value maps, unpivots, date formats) "
-            "run on one machine only. Ingest the mapped batch with --engine duckdb "
-            "(the default); the lake it writes is read by both engines."
-        )
+    check_spark_ingest(mapping)
     started_at = dt.datetime.now(dt.UTC)
     input_dir = Path(input_dir).absolute()
     found, batch_id, _ = _inputs(input_dir, settings, None)

@@ -140,10 +140,15 @@ def ingest_records(
     ``engine`` is ``duckdb`` or ``spark`` (default: ``settings.engine``): on
     Spark, :func:`credit_engine.data.ingest_batch_spark` runs it as Spark jobs.
     """
-    from credit_engine.data import ingest_batch, ingest_batch_spark
+    from credit_engine.data import (
+        check_spark_ingest,
+        ingest_batch,
+        ingest_batch_spark,
+    )
     from credit_engine.engines import resolve_engine, spark_session
 
     if resolve_engine(engine, settings.engine) is Engine.SPARK:
+        check_spark_ingest(mapping)  # before a JVM starts
         spark = spark_session(settings)
         with (progress or SilentProgress()).ingestion() as callback:
             return ingest_batch_spark(

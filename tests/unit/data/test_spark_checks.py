@@ -71,3 +71,33 @@ def test_a_disagreement_with_gx_stops_the_run_naming_the_check():
         reconcile("t", checks, {0: False}, {0: 0})
     with pytest.raises(IngestionError, match="not_null on 'uscc'"):
         reconcile("t", checks, {}, {0: 0})
+
+
+def test_ingest_on_spark_refuses_a_mapping_before_spark_starts(tmp_path):
+    from typer.testing import CliRunner
+
+    from credit_engine.cli import app
+    from credit_engine.engines import active_spark_session
+
+    mapping = tmp_path / "mapping.yaml"
+    mapping.write_text("sources: {}\n", encoding="utf-8")
+    (tmp_path / "in").mkdir()
+    result = CliRunner().invoke(
+        app,
+        [
+            "ingest",
+            str(tmp_path / "in"),
+            "--engine",
+            "spark",
+            "--mapping",
+            str(mapping),
+            "--home",
+            str(tmp_path / "home"),
+        ],
+    )
+    assert result.exit_code != 0
+    text = " ".join(result.output.split())
+    assert "does not take a source mapping (--mapping)" in text
+    assert "--engine duckdb" in text
+    assert active_spark_session() is None
+    assert not (tmp_path / "home" / "lake").exists()
