@@ -8,6 +8,8 @@ import sys
 import time
 from pathlib import Path
 
+import pandas as pd
+
 from credit_engine.config import Settings
 from credit_engine.features import LakeSources, load_definitions
 from credit_engine.training import (
@@ -19,8 +21,9 @@ from credit_engine.training import (
 )
 
 
-def main() -> None:
-    home, out = Path(sys.argv[1]), Path(sys.argv[2])
+def development_rows(home: Path) -> tuple[pd.DataFrame, list[str], dict[str, str]]:
+    """The ``risk_gbm`` spec's development rows of a home (out-of-time dates left
+    out), its feature columns, and each feature's risk direction."""
     settings = Settings(home=home)
     spec = load_model_spec(settings.definitions_dir / "models", "risk_gbm")
     definitions = load_definitions(settings.definitions_dir)
@@ -37,7 +40,14 @@ def main() -> None:
         sources=sources,
     )
     rows = table.rows[~out_of_time_mask(table.rows["as_of"], spec.split.oot_dates)]
-    x = rows[table.features].astype(float)
+    directions = {f.name: f.spec.risk.value for f in resolved.outputs}
+    return rows.reset_index(drop=True), table.features, directions
+
+
+def main() -> None:
+    home, out = Path(sys.argv[1]), Path(sys.argv[2])
+    rows, features, _ = development_rows(home)
+    x = rows[features].astype(float)
     y = rows["label"].to_numpy()
 
     from lightgbm import LGBMClassifier

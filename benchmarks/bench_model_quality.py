@@ -46,6 +46,7 @@ import pandas as pd
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+from _train_plain import development_rows  # noqa: E402
 from _zoo import TABLES  # noqa: E402
 
 from credit_engine.config import Settings  # noqa: E402
@@ -197,35 +198,6 @@ def _cumcm(
     return out
 
 
-def _zone(home: Path) -> tuple[pd.DataFrame, list[str], dict[str, str]]:
-    from credit_engine.features import LakeSources, load_definitions
-    from credit_engine.training import (
-        build_modelling_table,
-        default_snapshot_path,
-        out_of_time_mask,
-        read_snapshot,
-    )
-
-    settings = Settings(home=home)
-    spec = load_model_spec(settings.definitions_dir / "models", "risk_gbm")
-    definitions = load_definitions(settings.definitions_dir)
-    resolved = definitions.resolve(spec.feature_set)
-    snapshot, _ = read_snapshot(
-        default_snapshot_path(settings, spec.feature_set), spec.feature_set
-    )
-    sources = LakeSources.from_settings(settings, definitions.contracts)
-    table = build_modelling_table(
-        snapshot,
-        spec,
-        features=resolved.columns,
-        contracts=definitions.contracts,
-        sources=sources,
-    )
-    rows = table.rows[~out_of_time_mask(table.rows["as_of"], spec.split.oot_dates)]
-    directions = {f.name: f.spec.risk.value for f in resolved.outputs}
-    return rows.reset_index(drop=True), table.features, directions
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, required=True)
@@ -263,7 +235,7 @@ def main() -> None:
         for name, frame, target, directions, features in _cumcm(args.cumcm_home):
             run(name, frame, target, directions=directions, features=features)
     for home in args.zone:
-        rows, features, directions = _zone(home)
+        rows, features, directions = development_rows(home)
         run(
             f"zone:{home.name}", rows, "label", group="uscc",
             directions=directions, features=features,

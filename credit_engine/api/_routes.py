@@ -320,7 +320,10 @@ def add_override(
         raise EnterpriseNotFoundError(
             f"No enterprise {code} is known to the zone at {state.as_of}."
         )
-    start = body.effective_from or dt.datetime.now(dt.UTC).date()
+    # Default: the serving date (the lake's freshness date unless the service
+    # was started at another), so the override governs what is served from now
+    # on, even while the service serves a date before today.
+    start = body.effective_from or state.as_of
     override_id, entry = record_override(
         svc.audit, code, body.tier.value, body.reason, principal.name, start,
         body.effective_to,

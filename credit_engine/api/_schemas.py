@@ -243,7 +243,11 @@ class OverrideRequest(BaseModel):
     tier: Tier
     reason: str = Field(min_length=3, max_length=2000)
     effective_from: dt.date | None = Field(
-        default=None, description="First day in force (default: today)"
+        default=None,
+        description=(
+            "First day in force (default: the serving date, i.e. the lake's "
+            "freshness date unless the service was started at another date)"
+        ),
     )
     effective_to: dt.date | None = Field(
         default=None, description="First day no longer in force (exclusive)"

@@ -364,9 +364,15 @@ class ScoringService:
             return None
 
     # ----------------------------------------------------------- decisions
-    def _overrides(self, as_of: dt.date, usccs: Sequence[str]) -> dict[str, Override]:
+    def _overrides(
+        self, as_of: dt.date, usccs: Sequence[str], *, live: bool
+    ) -> dict[str, Override]:
+        # At the serving date the decision is today's, on data known at that
+        # date (the lake's freshness date may lie before today): overrides
+        # recorded up to now count. At another date, the point-in-time rule.
+        known = dt.datetime.now(dt.UTC) if live else None
         if len(usccs) == 1:  # the hot path of POST /v1/scores: no DataFrame
-            row = self.store.override_in_force(usccs[0], as_of)
+            row = self.store.override_in_force(usccs[0], as_of, known_before=known)
             if row is None:
                 return {}
             return {
@@ -375,7 +381,9 @@ class ScoringService:
                     str(row["reason"]), str(row["actor"]),
                 )
             }  # fmt: skip
-        return overrides_by_uscc(self.store.overrides_in_force(as_of, usccs=usccs))
+        return overrides_by_uscc(
+            self.store.overrides_in_force(as_of, usccs=usccs, known_before=known)
+        )
 
     def decide(
         self, usccs: Sequence[str], as_of: dt.date | None = None
@@ -391,17 +399,22 @@ class ScoringService:
         """
         state = self.state
         if as_of is None or as_of == state.as_of:
-            return self._decide_in(state.engine, state.zone, usccs)
+            return self._decide_in(state.engine, state.zone, usccs, live=True)
         zone = rate_zone(state.engine, as_of, usccs=usccs)  # from the lake
-        return self._decide_in(state.engine, zone, usccs)
+        return self._decide_in(state.engine, zone, usccs, live=False)
 
     def _decide_in(
-        self, engine: RatingEngine, zone: RatedZone, usccs: Sequence[str]
+        self,
+        engine: RatingEngine,
+        zone: RatedZone,
+        usccs: Sequence[str],
+        *,
+        live: bool,
     ) -> list[ServedDecision]:
         unknown = [u for u in usccs if u not in zone.usccs]
         if unknown:
             raise EnterpriseNotFoundError(_unknown_message(unknown, zone.as_of))
-        overrides = self._overrides(zone.as_of, usccs)
+        overrides = self._overrides(zone.as_of, usccs, live=live)
         context = engine.context(zone.as_of, zone.stale_sources)
         out = []
         for uscc in usccs:

@@ -195,13 +195,15 @@ async def add_override(request: Request, uscc: str) -> Response:
             errors["reason"] = "form.error.reason_required"
         elif len(reason) > MAX_REASON:
             errors["reason"] = "form.error.reason_long"
-        today = dt.datetime.now(dt.UTC).date()
+        # Default start: the serving date, so the override governs what is
+        # served from now on (the service may serve a date before today).
+        serving = state.serving_date()
         try:
-            start = _date(form.get("effective_from", ""), "effective_from") or today
+            start = _date(form.get("effective_from", ""), "effective_from") or serving
             end = _date(form.get("effective_to", ""), "effective_to")
         except DataContractError:
             errors["dates"] = "form.error.date"
-            start, end = today, None
+            start, end = serving, None
         if end is not None and end <= start:
             errors["dates"] = "form.error.interval"
         if errors:

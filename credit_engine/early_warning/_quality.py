@@ -59,15 +59,7 @@ def month_ends(first: dt.date, last: dt.date) -> list[dt.date]:
     >>> [d.isoformat() for d in month_ends(dt.date(2025, 11, 5), dt.date(2026, 1, 31))]
     ['2025-11-30', '2025-12-31', '2026-01-31']
     """
-    out: list[dt.date] = []
-    year, month = first.year, first.month
-    while True:
-        nxt = dt.date(year + month // 12, month % 12 + 1, 1)
-        end = nxt - dt.timedelta(days=1)
-        if end > last:
-            return out
-        out.append(end)
-        year, month = nxt.year, nxt.month
+    return [d.date() for d in pd.date_range(first, last, freq="ME")]
 
 
 @dataclass(frozen=True)

@@ -46,15 +46,7 @@ def month_ends_between(start: dt.date, end: dt.date) -> list[dt.date]:
         raise ConfigurationError(
             f"The last date {end} is before the first {start}; give --from before --to."
         )
-    out: list[dt.date] = []
-    year, month = start.year, start.month
-    while True:
-        following = dt.date(year + month // 12, month % 12 + 1, 1)
-        last = following - dt.timedelta(days=1)
-        if last > end:
-            return out
-        out.append(last)
-        year, month = following.year, following.month
+    return [d.date() for d in pd.date_range(start, end, freq="ME")]
 
 
 def date_batches(

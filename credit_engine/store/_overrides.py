@@ -153,7 +153,11 @@ def override_row(
     }
 
 
-def in_force_query(as_of: dt.date, usccs: Sequence[str] | None) -> Select[Any]:
+def in_force_query(
+    as_of: dt.date,
+    usccs: Sequence[str] | None,
+    known_before: dt.datetime | None = None,
+) -> Select[Any]:
     """Build the query of the overrides in force at ``as_of``, one per enterprise.
 
     Parameters
@@ -162,13 +166,16 @@ def in_force_query(as_of: dt.date, usccs: Sequence[str] | None) -> Select[Any]:
         Rating date.
     usccs : sequence of str or None
         Restrict to these enterprises (``None``: all).
+    known_before : datetime.datetime, optional
+        Knowledge cutoff of the overrides (created before it, not revoked
+        before it); default the end of ``as_of`` (UTC), the point-in-time rule.
 
     Returns
     -------
     sqlalchemy.Select
         Selects :data:`IN_FORCE_COLUMNS`, ordered by ``uscc``.
     """
-    cutoff = end_of_day(as_of)
+    cutoff = end_of_day(as_of) if known_before is None else known_before
     o = overrides.c
     recency = (
         func.row_number()

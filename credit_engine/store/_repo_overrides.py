@@ -121,10 +121,13 @@ class OverrideRepository:
                 )
             )
 
-    def override_in_force(self, uscc: str, as_of: dt.date) -> dict[str, Any] | None:
+    def override_in_force(
+        self, uscc: str, as_of: dt.date, *, known_before: dt.datetime | None = None
+    ) -> dict[str, Any] | None:
         """Return the override in force for one enterprise at ``as_of``, if any."""
         as_of = as_date(as_of, "as_of")
-        params = {"uscc": uscc, "as_of": as_of, "cutoff": end_of_day(as_of)}
+        cutoff = end_of_day(as_of) if known_before is None else known_before
+        params = {"uscc": uscc, "as_of": as_of, "cutoff": cutoff}
         with translate_errors(self.connection.engine, "read overrides"):
             row = (
                 self.connection.execute(one_in_force_query(), params).mappings().first()
@@ -132,7 +135,11 @@ class OverrideRepository:
         return dict(row) if row is not None else None
 
     def overrides_in_force(
-        self, as_of: dt.date, *, usccs: Sequence[str] | None = None
+        self,
+        as_of: dt.date,
+        *,
+        usccs: Sequence[str] | None = None,
+        known_before: dt.datetime | None = None,
     ) -> pd.DataFrame:
         """Return the override in force at ``as_of`` for each enterprise (if any)."""
         as_of = as_date(as_of, "as_of")
@@ -140,12 +147,15 @@ class OverrideRepository:
         conn = self.connection
         with translate_errors(conn.engine, "read overrides"):
             if chunks is None:
-                rows = list(conn.execute(in_force_query(as_of, None)).all())
+                query = in_force_query(as_of, None, known_before)
+                rows = list(conn.execute(query).all())
             else:
                 rows = [
                     row
                     for chunk in chunks
-                    for row in conn.execute(in_force_query(as_of, chunk)).all()
+                    for row in conn.execute(
+                        in_force_query(as_of, chunk, known_before)
+                    ).all()
                 ]
         return to_frame(rows, OVERRIDE_DTYPES)
 

@@ -660,14 +660,18 @@ class OperationalStore(WarningReads):
                 override_id, actor, reason, revoked_at=revoked_at
             )
 
-    def override_in_force(self, uscc: str, as_of: dt.date) -> dict[str, Any] | None:
+    def override_in_force(
+        self, uscc: str, as_of: dt.date, *, known_before: dt.datetime | None = None
+    ) -> dict[str, Any] | None:
         """Return the override in force for one enterprise at ``as_of``, if any.
 
         The same point-in-time rules as :meth:`overrides_in_force`, without a
         DataFrame: the scoring API calls this on every request.
         """
         with open_reader(self.engine, "read overrides") as uow:
-            return uow.overrides.override_in_force(uscc, as_of)
+            return uow.overrides.override_in_force(
+                uscc, as_of, known_before=known_before
+            )
 
     def overrides_of(self, uscc: str) -> pd.DataFrame:
         """Every override ever recorded for ``uscc`` (revoked ones too), oldest first.
@@ -681,7 +685,11 @@ class OperationalStore(WarningReads):
             return uow.overrides.overrides_of(uscc)
 
     def overrides_in_force(
-        self, as_of: dt.date, *, usccs: Sequence[str] | None = None
+        self,
+        as_of: dt.date,
+        *,
+        usccs: Sequence[str] | None = None,
+        known_before: dt.datetime | None = None,
     ) -> pd.DataFrame:
         """Return the override in force at ``as_of`` for each enterprise (if any).
 
@@ -697,6 +705,11 @@ class OperationalStore(WarningReads):
             Rating date.
         usccs : sequence of str, optional
             Only these enterprises.
+        known_before : datetime.datetime, optional
+            Knowledge cutoff instead of the end of ``as_of``: the live service
+            passes the present instant when it decides at its serving date,
+            which may lie before today (the lake's freshness date), so that an
+            override recorded today governs what is served now.
 
         Returns
         -------
@@ -706,7 +719,9 @@ class OperationalStore(WarningReads):
             enterprise, ordered by ``uscc``.
         """
         with open_reader(self.engine, "read overrides") as uow:
-            return uow.overrides.overrides_in_force(as_of, usccs=usccs)
+            return uow.overrides.overrides_in_force(
+                as_of, usccs=usccs, known_before=known_before
+            )
 
     # -- zone statistics (issue 12): decisions of several dates, all overrides -
     def decisions_between(

@@ -32,8 +32,9 @@ def in_force(store, as_of=SEP, **kwargs):
     frame = store.overrides_in_force(as_of, **kwargs)
     found = dict(zip(frame["uscc"], frame["override_id"], strict=True))
     # The one-enterprise query of the scoring API agrees on every scenario.
+    known = kwargs.get("known_before")
     for code in kwargs.get("usccs") or [uscc(n) for n in range(1, 7)]:
-        one = store.override_in_force(code, as_of)
+        one = store.override_in_force(code, as_of, known_before=known)
         assert (one["override_id"] if one else None) == found.get(code), code
     return found
 
@@ -68,6 +69,18 @@ def test_an_override_created_after_the_end_of_as_of_is_not_in_force(store):
         uscc(2),
         uscc(3),
     }
+
+
+def test_a_later_knowledge_cutoff_counts_overrides_recorded_after_as_of(store):
+    # The live service decides at the lake's freshness date, before today: an
+    # override recorded today (effective from that date) must govern it.
+    today = END_OF_SEP + dt.timedelta(days=60)
+    recorded_today = add(store, uscc(1), created_at=today, effective_from=SEP)
+    revoked = add(store, uscc(2), created_at=EARLY)
+    store.revoke_override(revoked, "officer.li", "appeal upheld", revoked_at=today)
+    assert in_force(store) == {uscc(2): revoked}  # point in time: as known at SEP
+    now = today + SECOND
+    assert in_force(store, known_before=now) == {uscc(1): recorded_today}
 
 
 def test_revoking_before_the_end_of_as_of_removes_it_and_after_keeps_it(store):

@@ -74,11 +74,20 @@ def test_target_kind(values, kind):
 
 @pytest.mark.parametrize(
     ("values", "message"),
-    [([1, 1], "at least 2"), (["A", "B"], "0/1 or ordinal"), ([0.5, 1.5], "0/1")],
+    [
+        ([1, 1], "at least two classes"),
+        ([0.5, 1.5], "non-integer numbers such as"),
+    ],
 )
 def test_target_kind_rejects_bad_targets(values, message):
     with pytest.raises(DataContractError, match=message):
         target_kind(pd.Series(values))
+
+
+def test_two_text_labels_are_a_binary_target():
+    # evaluate on real tables: text targets are classes (issue 15), two of them
+    # a binary target, more an ordinal one with a declared order.
+    assert target_kind(pd.Series(["A", "B", "A"])) == "binary"
 
 
 def test_label_conditions_are_checked_against_the_contract():
