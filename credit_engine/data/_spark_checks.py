@@ -55,7 +55,7 @@ def sql_string(value: str) -> str:
     Examples
     --------
     >>> sql_string("it's")
-    "'it\\\\'s'"
+    "'it\\'s'"
     """
     escaped = value.replace("\\", "\\\\").replace("'", "\\'")
     return f"'{escaped}'"
