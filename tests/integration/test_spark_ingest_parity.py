@@ -164,8 +164,16 @@ def _rows(con, files: list[Path], columns: str = "*") -> pd.DataFrame:
     return frame.sort_values(list(frame.columns)).reset_index(drop=True)
 
 
-def _schema(files: list[Path]) -> pa.Schema | None:
-    return pq.read_schema(files[0]).remove_metadata() if files else None
+def _schema(files: list[Path]) -> list[tuple[str, pa.DataType]]:
+    """Column names and types of a listing's files.
+
+    Not the Parquet nullability flags: DuckDB marks a column REQUIRED when it
+    knows it has no nulls, the Arrow writer of the Spark tasks never does;
+    readers of the lake (DuckDB, Spark) see the same columns either way.
+    """
+    schemas = {tuple((f.name, f.type) for f in pq.read_schema(path)) for path in files}
+    assert len(schemas) <= 1, schemas
+    return list(schemas.pop()) if schemas else []
 
 
 def test_the_lake_quarantine_and_duplicates_hold_the_same_rows(homes):
