@@ -160,8 +160,9 @@ def _rows(con, files: list[Path], columns: str = "*") -> pd.DataFrame:
     if not files:
         return pd.DataFrame()
     listed = ", ".join(sql_literal(str(f)) for f in files)
-    frame = con.execute(f"SELECT {columns} FROM read_parquet([{listed}])").fetchdf()
-    return frame.sort_values(list(frame.columns)).reset_index(drop=True)
+    # DuckDB orders by every column, lists (_reasons) included.
+    sql = f"SELECT {columns} FROM read_parquet([{listed}]) ORDER BY ALL"
+    return con.execute(sql).fetchdf()
 
 
 def _schema(files: list[Path]) -> list[tuple[str, pa.DataType]]:
