@@ -131,14 +131,34 @@ def ingest_records(
     report_json: Path | None = None,
     mapping: Path | None = None,
     progress: PipelineProgress | None = None,
+    engine: Engine | str | None = None,
 ) -> IngestReport:
     """Validate a batch, load the good rows and quarantine the rest.
 
     See :func:`credit_engine.data.ingest_batch`; ``report_json`` is its
     ``report_path``, ``mapping`` a source mapping for a foreign layout.
+    ``engine`` is ``duckdb`` or ``spark`` (default: ``settings.engine``): on
+    Spark, :func:`credit_engine.data.ingest_batch_spark` runs it as Spark jobs.
     """
-    from credit_engine.data import ingest_batch
+    from credit_engine.data import (
+        check_spark_ingest,
+        ingest_batch,
+        ingest_batch_spark,
+    )
+    from credit_engine.engines import resolve_engine, spark_session
 
+    if resolve_engine(engine, settings.engine) is Engine.SPARK:
+        check_spark_ingest(mapping)  # before a JVM starts
+        spark = spark_session(settings)
+        with (progress or SilentProgress()).ingestion() as callback:
+            return ingest_batch_spark(
+                directory,
+                settings,
+                spark,
+                mapping=mapping,
+                progress=callback,
+                report_path=report_json,
+            )
     with (progress or SilentProgress()).ingestion() as callback:
         return ingest_batch(
             directory,
