@@ -45,7 +45,12 @@ async def _post(
     client: aiohttp.ClientSession, args: argparse.Namespace, body: bytes
 ) -> bool:
     try:
-        async with client.post(args.path, data=body) as r:
+        request = (
+            client.get(args.path)
+            if args.method == "GET"
+            else client.post(args.path, data=body)
+        )
+        async with request as r:
             await r.read()
             return r.status == 200
     except (aiohttp.ClientError, TimeoutError):
@@ -112,7 +117,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--url", required=True)
     parser.add_argument("--path", required=True)
-    parser.add_argument("--body", required=True)
+    parser.add_argument("--body", default="{}")
+    parser.add_argument("--method", choices=["GET", "POST"], default="POST")
     parser.add_argument("--header", action="append")
     parser.add_argument("--mode", choices=["open", "closed"], default="open")
     parser.add_argument("--rate", type=float, default=200)

@@ -40,6 +40,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import numpy as np
@@ -117,6 +118,56 @@ def fabricate(demo_home: Path, home: Path, n: int) -> dict:
     return {"codes": codes, "demo_codes": demo_codes, "record_run_s": timings}
 
 
+def _wait_fast(url: str, seconds: float = 600) -> None:
+    deadline = time.perf_counter() + seconds
+    while time.perf_counter() < deadline:
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.05)
+    raise RuntimeError(f"{url} did not answer 200 in {seconds} s")
+
+
+def _side_home(
+    fabricated_home: Path, into: Path, revision: str | None
+) -> tuple[Path, str]:
+    """A copy of the fabricated store (links to the rest), at ``revision``.
+
+    ``None``: upgraded to this checkout's head (what ``serve`` would do at
+    start, done before the clock starts). A baseline checkout's older head:
+    downgraded to it with this checkout's migrations.
+    """
+    from alembic import command
+
+    from credit_engine.auth import KeyStore
+    from credit_engine.config import Settings
+    from credit_engine.store import OperationalStore
+    from credit_engine.store._migrations import alembic_config
+
+    into.mkdir(parents=True)
+    for part in fabricated_home.iterdir():
+        if part.name.startswith("credit_engine.db"):
+            shutil.copy2(part, into / part.name)
+        elif part.name != "console_bench_server.log":
+            (into / part.name).symlink_to(part)
+    store = OperationalStore.from_settings(Settings(home=into))  # upgrades
+    key = KeyStore(store).create(f"bench-{int(time.time())}", "supervisor",
+                                 created_by="bench_console")[1]  # fmt: skip
+    if revision is not None:
+        with store.engine.connect() as conn:
+            command.downgrade(alembic_config(conn), revision)
+            conn.commit()
+    store.dispose()
+    return into, key
+
+
+def _head_of(code: Path) -> str:
+    text = (code / "credit_engine" / "store" / "_migrations.py").read_text()
+    return text.split('SCHEMA_REVISION = "', 1)[1].split('"', 1)[0]
+
+
 def _stats(values: list[float]) -> dict[str, float]:
     ordered = sorted(values)
     pick = lambda q: ordered[min(len(ordered) - 1, int(q * len(ordered)))]  # noqa: E731
@@ -134,40 +185,116 @@ def _timed(client: httpx.Client, path: str) -> float:
     return elapsed
 
 
-def console_pages(home: Path, fabricated: dict, rounds: int) -> dict:
+def _start_timings(client: httpx.Client, spawned: float) -> dict:
+    """From the server's spawn: first /healthz, /readyz, and the overview's readiness.
+
+    While the overview is being prepared, /healthz and /readyz are timed every
+    0.2 s (they must answer at once) and the overview requested every 0.5 s:
+    the code under test answers "preparing" at once; older code blocks the
+    request until its figures are counted.
+    """
+    out: dict = {}
+    first = client.get("/console/overview")
+    out["overview_first_request_ms"] = round(first.elapsed.total_seconds() * 1000, 1)
+    out["overview_first_request_preparing"] = 'id="overview-preparing"' in first.text
+    health: list[float] = []
+    ready: list[float] = []
+    polls: list[float] = []
+    html = first.text
+    while 'id="migration-table"' not in html:
+        for _ in range(3):
+            health.append(_timed(client, "/healthz"))
+            ready.append(_timed(client, "/readyz"))
+            time.sleep(0.2)
+        start = time.perf_counter()
+        html = client.get("/console/overview").text
+        polls.append((time.perf_counter() - start) * 1000)
+        if time.perf_counter() - spawned > 900:
+            raise RuntimeError("the overview was not ready 15 min after start")
+    out["overview_complete_after_spawn_s"] = round(time.perf_counter() - spawned, 1)
+    if health:
+        out["healthz_while_preparing"] = _stats(health)
+        out["readyz_while_preparing"] = _stats(ready)
+        out["overview_while_preparing"] = _stats(polls)
+    status = client.get("/console/overview/status")
+    if status.status_code == 200:
+        out["preparer"] = status.json().get("preparer")
+    return out
+
+
+def _until_complete(
+    client: httpx.Client, path: str, marker: str, health: list[float]
+) -> tuple[float, float]:
+    """Time the first request of ``path`` and until its page shows ``marker``.
+
+    Meanwhile /healthz is timed (appended to ``health``).
+    """
+    start = time.perf_counter()
+    first = _timed(client, path)
+    while marker not in client.get(path).text:
+        if time.perf_counter() - start > 300:
+            raise RuntimeError(f"{path}: no {marker!r} after 300 s")
+        health.append(_timed(client, "/healthz"))
+        time.sleep(0.1)
+    return first, (time.perf_counter() - start) * 1000
+
+
+def console_pages(
+    home: Path,
+    fabricated: dict,
+    rounds: int,
+    code: Path = ROOT,
+    key: str | None = None,
+) -> dict:
+    """Serve ``home`` with the code checked out at ``code`` and time the pages.
+
+    ``key``: a supervisor key already in the store (a baseline's store must not
+    be opened by this checkout, which would upgrade it).
+    """
     from credit_engine.auth import KeyStore
     from credit_engine.config import Settings
     from credit_engine.store import OperationalStore
 
-    store = OperationalStore.from_settings(Settings(home=home))
-    key = KeyStore(store).create(f"bench-{int(time.time())}", "supervisor",
-                                 created_by="bench_console")[1]  # fmt: skip
-    store.dispose()
+    if key is None:  # with this checkout (it upgrades the store to its head)
+        store = OperationalStore.from_settings(Settings(home=home))
+        key = KeyStore(store).create(f"bench-{int(time.time())}", "supervisor",
+                                     created_by="bench_console")[1]  # fmt: skip
+        store.dispose()
     port = _port()
-    env = {**os.environ, "CREDIT_ENGINE_HOME": str(home), "PYTHONPATH": str(ROOT),
+    env = {**os.environ, "CREDIT_ENGINE_HOME": str(home), "PYTHONPATH": str(code),
            "BENCH_CONSOLE_CODES": str(len(fabricated["codes"]))}  # fmt: skip
     log = open(home / "console_bench_server.log", "w")  # noqa: SIM115
+    spawned = time.perf_counter()
     proc = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "--factory", "benchmarks._console_app:app",
-         "--port", str(port), "--log-level", "warning", "--no-access-log"],
-        cwd=ROOT, env=env, stdout=log, stderr=log,
+         "--port", str(port), "--log-level", "info", "--no-access-log"],
+        cwd=code, env=env, stdout=log, stderr=log,
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
     try:
-        _wait(f"{base}/readyz")
-        client = httpx.Client(base_url=base, timeout=120, follow_redirects=False)
+        results: dict[str, Any] = {"code": str(code)}
+        _wait_fast(f"{base}/healthz")
+        results["healthz_first_after_spawn_s"] = round(time.perf_counter() - spawned, 2)
+        _wait_fast(f"{base}/readyz")
+        results["readyz_after_spawn_s"] = round(time.perf_counter() - spawned, 2)
+        client = httpx.Client(base_url=base, timeout=600, follow_redirects=False)
         client.get("/console/login")
         pre = client.cookies.get("ce_console_presession")
         r = client.post("/console/login", data={"csrf_token": pre, "api_key": key})
         assert r.status_code == 303, r.text[:300]
-        results: dict[str, dict] = {}
-        results["overview_cold_ms"] = round(_timed(client, "/console/overview"), 1)
+        results.update(_start_timings(client, spawned))
         results["overview"] = _stats([_timed(client, "/console/overview")
                                       for _ in range(rounds)])  # fmt: skip
         pairs = [(a, b) for a in DATES for b in DATES if a < b]
-        first = [_timed(client, f"/console/overview?from={a}&to={b}") for a, b in pairs]
-        again = [_timed(client, f"/console/overview?from={a}&to={b}") for a, b in pairs]
-        results["overview_date_pairs_first"] = _stats(first)
+        health: list[float] = []
+        timed = [_until_complete(client, f"/console/overview?from={a}&to={b}",
+                                 'id="migration-table"', health)
+                 for b, a in pairs]  # fmt: skip
+        if health:
+            results["healthz_while_a_pair_is_counted"] = _stats(health)
+        again = [_timed(client, f"/console/overview?from={a}&to={b}") for b, a in pairs]
+        results["overview_date_pairs_first_request"] = _stats([t[0] for t in timed])
+        results["overview_date_pairs_until_shown"] = _stats([t[1] for t in timed])
         results["overview_date_pairs_again"] = _stats(again)
         rng = random.Random(7)
         demo = rng.sample(fabricated["demo_codes"], rounds)
@@ -184,6 +311,10 @@ def console_pages(home: Path, fabricated: dict, rounds: int) -> dict:
         results["list_filtered"] = _stats([
             _timed(client, f"/console/enterprises?tier=D&decided_by=STATUTORY&page={p}")
             for p in pages[: rounds // 2]])  # fmt: skip
+        filters = ("tier=A", "decided_by=MODEL", "green=yes", "tier=B&green=yes")
+        results["list_other_filters"] = _stats([
+            _timed(client, f"/console/enterprises?{f}&page={p}")
+            for f in filters for p in pages[: rounds // 4]])  # fmt: skip
         results["search_name"] = _stats([_timed(client, f"/console/enterprises?q={q}")
                                          for q in ("贸易", "电子", "科技", "厦门华",
                                                    "9135020")])  # fmt: skip
@@ -226,7 +357,7 @@ def scores_with_and_without(demo_home: Path, args: argparse.Namespace) -> dict:
                 opened = _load(url, "/v1/scores", body, headers, args, "open")
                 closed = _load(url, "/v1/scores", body, headers, args, "closed")
                 out[name].append({"open_loop": opened, "throughput": closed})
-                # Checked after the load: a console request starts its warm-up.
+                # Checked after the load (the console's own work is not timed).
                 mounted = httpx.get(f"{url}/console/login").status_code == 200
                 assert mounted == (enabled == "true"), (name, mounted)
                 print(name, json.dumps(out[name][-1]), flush=True)
@@ -262,22 +393,58 @@ def main() -> None:
     parser.add_argument("--throughput-duration", type=float, default=15)
     parser.add_argument("--ab-rounds", type=int, default=2)
     parser.add_argument("--parts", default="pages,scores")
+    parser.add_argument(
+        "--baseline-code",
+        type=Path,
+        default=None,
+        help="a checkout to serve the same store beside this one "
+        "(pages, alternately); its store is downgraded to its head",
+    )
+    parser.add_argument(
+        "--page-rounds",
+        type=int,
+        default=1,
+        help="rounds of the pages part per checkout (A/B, B/A, ...)",
+    )
+    parser.add_argument(
+        "--fabricated",
+        type=Path,
+        default=None,
+        help="reuse a home fabricated before (bench_codes.json in it)",
+    )
     args = parser.parse_args()
     demo_home = args.home.absolute()
-    report: dict = {"date": dt.date.today().isoformat(),
+    report: dict = {"date": dt.datetime.now(dt.UTC).isoformat(timespec="minutes"),
+                    "load_average_at_start": os.getloadavg(),
                     "machine": f"{platform.machine()}, {os.cpu_count()} cores",
                     "python": platform.python_version(),
                     "enterprises": args.enterprises}  # fmt: skip
     parts = args.parts.split(",")
     if "pages" in parts:
         with tempfile.TemporaryDirectory(prefix="bench_console_") as tmp:
-            home = Path(tmp)
-            start = time.perf_counter()
-            fabricated = fabricate(demo_home, home, args.enterprises)
-            report["fabricate_s"] = round(time.perf_counter() - start, 1)
-            report["record_run_s"] = fabricated["record_run_s"]
-            report["pages"] = console_pages(home, fabricated, args.rounds)
-            print(json.dumps(report["pages"], indent=1), flush=True)
+            home = Path(tmp) / "fabricated"
+            if args.fabricated is not None:
+                home = args.fabricated.absolute()
+                fabricated = json.loads((home / "bench_codes.json").read_text())
+            else:
+                home.mkdir()
+                start = time.perf_counter()
+                fabricated = fabricate(demo_home, home, args.enterprises)
+                report["fabricate_s"] = round(time.perf_counter() - start, 1)
+                report["record_run_s"] = fabricated["record_run_s"]
+                (home / "bench_codes.json").write_text(json.dumps(fabricated))
+            sides = [("this", ROOT, None)]
+            if args.baseline_code is not None:
+                code = args.baseline_code.absolute()
+                sides.append(("baseline", code, _head_of(code)))
+            report["pages"] = {name: [] for name, _, _ in sides}
+            for i in range(args.page_rounds):
+                for name, code, revision in sides[:: 1 if i % 2 == 0 else -1]:
+                    side, key = _side_home(home, Path(tmp) / f"{name}-{i}", revision)
+                    result = console_pages(side, fabricated, args.rounds, code, key)
+                    report["pages"][name].append(result)
+                    print(name, json.dumps(result, indent=1), flush=True)
+                    shutil.rmtree(side, ignore_errors=True)
     if "scores" in parts:
         copy = Path(tempfile.mkdtemp(prefix="bench_console_scores_"))
         try:
@@ -288,6 +455,7 @@ def main() -> None:
             report["scores"] = scores_with_and_without(copy, args)
         finally:
             shutil.rmtree(copy, ignore_errors=True)
+    report["load_average_at_end"] = os.getloadavg()
     print(
         json.dumps(
             {k: v for k, v in report.items() if k != "scores"}

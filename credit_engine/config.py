@@ -18,13 +18,20 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from credit_engine.exceptions import ConfigurationError
 from credit_engine.vocabulary import Engine
 
-__all__ = ["Settings", "default_definitions_dir"]
+__all__ = ["RoleLimits", "Settings", "default_definitions_dir"]
 
 
 def _sqlite_url(path: Path) -> str:
@@ -45,6 +52,43 @@ def default_definitions_dir() -> Path:
     if (checkout / "features" / "sources").is_dir():
         return checkout
     return package_dir / "_definitions"
+
+
+class RoleLimits(BaseModel):
+    """API limits of every key of one role (see ``Settings.api_limits``).
+
+    Parameters
+    ----------
+    rate : float
+        Decisions (or requests) per second a key may sustain.
+    burst : int
+        Tokens a key may save up: the most it may ask for at once (a batch of
+        1,000 codes needs ``burst >= 1000``).
+    concurrency : int
+        Requests of one key in flight at once.
+    heavy : int
+        Heavy requests (batches, dates other than the serving date) of one key
+        in flight at once; 0 forbids them.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    rate: float = Field(gt=0)
+    burst: int = Field(ge=1)
+    concurrency: int = Field(ge=1)
+    heavy: int = Field(ge=0)
+
+
+def _default_limits() -> dict[str, RoleLimits]:
+    return {
+        "inspection_system": RoleLimits(
+            rate=2000, burst=4000, concurrency=256, heavy=2
+        ),
+        "supervisor": RoleLimits(rate=200, burst=1000, concurrency=16, heavy=1),
+        "data_scientist": RoleLimits(rate=20, burst=40, concurrency=4, heavy=1),
+        "admin": RoleLimits(rate=100, burst=1000, concurrency=8, heavy=1),
+        "auditor": RoleLimits(rate=20, burst=100, concurrency=4, heavy=1),
+    }
 
 
 class Settings(BaseSettings):
@@ -84,6 +128,35 @@ class Settings(BaseSettings):
     spark_conf : dict of str to str, default={}
         Any other Spark setting (``{"spark.local.dir": "/data/spark"}``); JSON
         in ``CREDIT_ENGINE_SPARK_CONF``.
+    api_limits : dict of str to RoleLimits
+        Per role (``inspection_system``, ``supervisor``, ``data_scientist``,
+        ``admin``, ``auditor``): decisions per second, burst, requests in flight, heavy
+        requests in flight, per API key. Roles left out keep their defaults.
+        From the environment as JSON, e.g.
+        ``CREDIT_ENGINE_API_LIMITS='{"supervisor": {"rate": 50, "burst": 1000,
+        "concurrency": 8, "heavy": 1}}'``.
+    audit_wait_seconds : float, default=2.0
+        Longest an API request waits for its audit entry to be durable before
+        it is answered 503 ``store_unavailable`` with ``Retry-After``.
+    store_busy_seconds : float, default=1.0
+        Longest an audit transaction waits for another process's write lock
+        before the store counts as unavailable (503 until it frees).
+    audit_queue_max : int, default=5000
+        Audit entries that may wait for the writer; beyond, 503.
+    heavy_workers : int, default=1
+        Threads for batches and dates other than the serving date.
+    heavy_queue_max : int, default=16
+        Heavy requests that may wait for a thread; beyond, 503.
+    overrides_refresh_seconds : float, default=1.0
+        How often the API re-reads overrides recorded by other processes.
+    overrides_max_stale_seconds : float, default=10.0
+        Refuse decisions (503) when the overrides could not be read this long.
+    audit_anchor_key : SecretStr, optional
+        HMAC-SHA256 key (at least 32 bytes) that signs audit checkpoints
+        (``credit-engine audit anchor``) when no Ed25519 key is configured.
+    audit_anchor_private_key : pathlib.Path, optional
+        Ed25519 private key (PEM) that signs audit checkpoints; auditors
+        verify with its public key (``credit-engine audit anchor-keygen``).
     known_enterprises : {"auto", "registration", "any_record"}, default="auto"
         How an enterprise becomes known to the feature snapshots and ratings:
         from a registration (state) record, from any record, or ``auto``:
@@ -103,6 +176,11 @@ class Settings(BaseSettings):
         within ``console_login_window_minutes`` before sign-in is refused.
     console_login_window_minutes : int, default=15
         The window of the sign-in throttle.
+    console_overview_poll_seconds : float, default=30.0
+        The console prepares the zone overview's figures in the background from
+        the service's start, then looks for new rating runs this often (seconds)
+        and prepares theirs. ``0``: nothing ahead; a figure is computed in the
+        background when a page first misses it (the page says "preparing").
     console_assets_dir : pathlib.Path, optional
         Folder of the console's browser libraries (default: the package's
         ``console/static/vendor``, filled by ``make setup``).
@@ -137,6 +215,30 @@ class Settings(BaseSettings):
     spark_executor_memory: str | None = None
     spark_shuffle_partitions: int = Field(default=8, ge=1)
     spark_conf: dict[str, Any] = Field(default_factory=dict)
+    # ---- issue 14 (hardening): limits, bounded waits, audit anchors ---------
+    api_limits: dict[str, RoleLimits] = Field(default_factory=_default_limits)
+    audit_wait_seconds: float = Field(default=2.0, gt=0, le=60)
+    store_busy_seconds: float = Field(default=1.0, gt=0, le=60)
+    audit_queue_max: int = Field(default=5000, ge=1)
+    heavy_workers: int = Field(default=1, ge=1, le=64)
+    heavy_queue_max: int = Field(default=16, ge=0)
+    overrides_refresh_seconds: float = Field(default=1.0, gt=0)
+    overrides_max_stale_seconds: float = Field(default=10.0, gt=0)
+    audit_anchor_key: SecretStr | None = None
+    audit_anchor_private_key: Path | None = None
+
+    @field_validator("api_limits", mode="after")
+    @classmethod
+    def _known_roles(cls, value: dict[str, RoleLimits]) -> dict[str, RoleLimits]:
+        known = set(_default_limits())
+        unknown = sorted(set(value) - known)
+        if unknown:
+            raise ValueError(
+                f"api_limits names unknown roles {unknown}; roles are {sorted(known)}"
+            )
+        return {**_default_limits(), **value}
+
+    # ---- end issue 14 ---------------------------------------------------------
     known_enterprises: Literal["auto", "registration", "any_record"] = "auto"
     # --- console (issue 13): sessions and sign-in of the supervisor console ---
     console_enabled: bool = True
@@ -145,6 +247,7 @@ class Settings(BaseSettings):
     console_cookie_secure: bool | None = None
     console_login_max_failures: int = Field(default=5, ge=1)
     console_login_window_minutes: int = Field(default=15, ge=1)
+    console_overview_poll_seconds: float = Field(default=30.0, ge=0)
     console_assets_dir: Path | None = None
     # --- end console ---
 

@@ -22,6 +22,7 @@ __all__ = [
     "CreditEngineWarning",
     "CsrfRefusedError",
     "DataContractError",
+    "DateOutOfRangeError",
     "EarlyWarningError",
     "EarlyWarningNotFoundError",
     "EngineUnavailableError",
@@ -36,11 +37,13 @@ __all__ = [
     "PermissionDeniedError",
     "PolicyNotFoundError",
     "PromotionRefusedError",
+    "RateLimitedError",
     "ReportError",
     "ServiceUnavailableError",
     "SessionExpiredError",
     "SimulationError",
     "StoreError",
+    "StoreUnavailableError",
     "TooManyAttemptsError",
     "WarningTransitionError",
 ]
@@ -101,6 +104,16 @@ class DataContractError(CreditEngineError):
     """
 
     code = "data_contract"
+    http_status = 422
+
+
+class DateOutOfRangeError(DataContractError):
+    """A rating date outside the dates the data and the rule sets cover.
+
+    The message names the covered range (first and last date that can be rated).
+    """
+
+    code = "date_out_of_range"
     http_status = 422
 
 
@@ -173,6 +186,54 @@ class StoreError(CreditEngineError):
     http_status = 500
 
 
+class StoreUnavailableError(StoreError):
+    """The operational store cannot take reads or writes now (locked, down, read-only).
+
+    A condition of the service, not of the request: the API answers 503 with a
+    ``Retry-After`` header, and the request can be sent again unchanged. The
+    database's own error is chained as ``__cause__`` and logged; the message
+    never names the database's path or URL.
+
+    Parameters
+    ----------
+    message : str
+        What could not be done and why, in words safe to show to a client.
+    retry_after : float, default=1.0
+        Seconds after which a retry may succeed.
+    reason : str, default="unavailable"
+        Short cause for readiness reports ("locked", "read-only", ...).
+    """
+
+    code = "store_unavailable"
+    http_status = 503
+
+    def __init__(
+        self, message: str, *, retry_after: float = 1.0, reason: str = "unavailable"
+    ) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+        self.reason = reason
+
+
+class RateLimitedError(CreditEngineError):
+    """An API key sent more requests, or more at once, than its role's limits allow.
+
+    Parameters
+    ----------
+    message : str
+        Which limit was reached (rate or concurrency), its value, and when to retry.
+    retry_after : float
+        Seconds until the request would be admitted (the ``Retry-After`` header).
+    """
+
+    code = "rate_limited"
+    http_status = 429
+
+    def __init__(self, message: str, *, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 class OverrideError(CreditEngineError):
     """A manual tier override was rejected: bad tier, dates, USCC or reason."""
 
@@ -230,10 +291,22 @@ class EnterpriseNotFoundError(CreditEngineError):
 
 
 class ServiceUnavailableError(CreditEngineError):
-    """The service cannot answer now (no model loaded); the message says why."""
+    """The service cannot answer now (no model loaded, too busy); the message says why.
+
+    Parameters
+    ----------
+    message : str
+        Why, and what to do.
+    retry_after : float or None, default=None
+        Seconds after which a retry may succeed (the ``Retry-After`` header).
+    """
 
     code = "service_unavailable"
     http_status = 503
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class AuditError(CreditEngineError):

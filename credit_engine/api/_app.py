@@ -3,45 +3,114 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
-from collections.abc import AsyncIterator
+import logging
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
+from starlette.concurrency import run_in_threadpool
 
 from credit_engine import __version__
 from credit_engine.api._errors import install_error_handlers
+from credit_engine.api._heavy import HeavyPool
+from credit_engine.api._limits import KeyLimits
 from credit_engine.api._metrics import Metrics, MetricsMiddleware
+from credit_engine.api._openapi import complete_openapi
 from credit_engine.api._routes import ROUTERS, Services
 from credit_engine.api._service import ScoringService
 from credit_engine.api._warnings import router as warnings_router
-from credit_engine.audit import AuditLog
+from credit_engine.audit import AuditLog, AuditWriter
 from credit_engine.auth import KeyStore
 from credit_engine.config import Settings
 from credit_engine.store import OperationalStore
 
 __all__ = ["create_app"]
 
-_PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
-_PROBLEM_JSON = "application/problem+json"
+
+def _writer(audit: AuditLog, settings: Settings) -> AuditWriter:
+    return AuditWriter(
+        audit,
+        max_pending=settings.audit_queue_max,
+        wait_seconds=settings.audit_wait_seconds,
+        busy_seconds=settings.store_busy_seconds,
+    )
 
 
-def _problem_media_type(document: dict[str, Any]) -> dict[str, Any]:
-    """Document problem-details bodies under ``application/problem+json``.
+def _heavy(settings: Settings) -> HeavyPool:
+    return HeavyPool(
+        workers=settings.heavy_workers, max_waiting=settings.heavy_queue_max
+    )
 
-    FastAPI files every response model under the route's media type
-    (``application/json``); error responses are served as problem+json
-    (:func:`credit_engine.api._errors.problem`), so their schema moves there.
+
+_LOG = logging.getLogger("credit_engine.api")
+
+
+class _Lifespan:
+    """Start and stop what the app runs beside its requests.
+
+    Lifespans may nest or follow each other (test clients, schema loaders):
+    the first one starts the audit writer, the heavy pool and the overrides
+    refresher (new ones if an earlier lifespan closed them), the last one to
+    end stops them.
     """
-    for operations in document.get("paths", {}).values():
-        for operation in operations.values():
-            for response in operation.get("responses", {}).values():
-                content = response.get("content", {})
-                body = content.get("application/json")
-                if body is not None and body.get("schema") == _PROBLEM_REF:
-                    content[_PROBLEM_JSON] = content.pop("application/json")
-    return document
+
+    def __init__(
+        self,
+        services: Services,
+        load: Callable[[], bool] | None,
+        background: list[Any] | None = None,
+    ) -> None:
+        self.services = services
+        self.load = load
+        self.background = background if background is not None else []
+        self.count = 0
+        self.refresher: asyncio.Task[None] | None = None
+
+    async def _refresh_overrides(self) -> None:
+        index = self.services.scoring.overrides
+        while True:
+            await run_in_threadpool(index.refresh)
+            await asyncio.sleep(index.refresh_seconds)
+
+    async def _start(self) -> None:
+        services = self.services
+        if services.writer.closed:
+            services.writer = _writer(services.audit, services.settings)
+            services.heavy = _heavy(services.settings)
+        services.writer.start()
+        await run_in_threadpool(services.scoring.overrides.refresh)
+        self.refresher = asyncio.create_task(self._refresh_overrides())
+        if self.load is not None and services.scoring.current is None:
+            await asyncio.to_thread(self.load)
+        for part in self.background:
+            part.start()
+
+    async def _stop(self) -> None:
+        for part in self.background:
+            part.stop()
+        refresher, self.refresher = self.refresher, None
+        if refresher is not None:
+            refresher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await refresher
+        await run_in_threadpool(self.services.writer.close)
+        self.services.heavy.close()
+
+    @asynccontextmanager
+    async def run(self, _app: FastAPI) -> AsyncIterator[None]:
+        """Run the app's lifespan (see the class)."""
+        self.count += 1
+        if self.count == 1:
+            await self._start()
+        try:
+            yield
+        finally:
+            self.count -= 1
+            if self.count == 0:
+                await self._stop()
 
 
 def create_app(
@@ -56,7 +125,8 @@ def create_app(
     Parameters
     ----------
     settings : Settings, optional
-        Engine settings (default: from the environment).
+        Engine settings (default: from the environment), limits and bounds
+        included (``api_limits``, ``audit_wait_seconds`` ...).
     as_of : datetime.date, optional
         Serving date (default: today at each load).
     store : OperationalStore, optional
@@ -71,29 +141,34 @@ def create_app(
     settings = settings or Settings()
     store = store or OperationalStore.from_settings(settings)
     metrics = Metrics()
+    audit = AuditLog(store)
     services = Services(
         settings=settings,
         store=store,
         scoring=ScoringService(settings, as_of=as_of, store=store),
-        keys=KeyStore(store),
-        audit=AuditLog(store),
+        # Keys are touched through the audit writer, never on a request's path.
+        keys=KeyStore(store, audit=audit, touch_interval=None),
+        audit=audit,
         metrics=metrics,
+        writer=_writer(audit, settings),
+        limits=KeyLimits(settings.api_limits),
+        heavy=_heavy(settings),
     )
+    services.scoring.overrides.refresh_seconds = settings.overrides_refresh_seconds
+    services.scoring.overrides.max_stale_seconds = settings.overrides_max_stale_seconds
+    metrics.watch(services)
 
-    def _load() -> bool:
+    def load() -> bool:
         state = services.scoring.load()
         metrics.reloads.labels("ok" if state else "failed").inc()
         metrics.ready.set(1.0 if services.scoring.ready else 0.0)
-        if state is not None:
-            metrics.model.clear()
-            metrics.model.labels(state.model_name, state.model_version).set(1)
         return state is not None
 
-    @asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        if load_on_start:
-            await asyncio.to_thread(_load)
-        yield
+    # Background work of mounted parts (the console's overview figures) runs
+    # in its own thread, started once the champion is loaded so that it does
+    # not slow the load down; /healthz and /readyz never wait for it.
+    background: list[Any] = []
+    lifespan = _Lifespan(services, load if load_on_start else None, background).run
 
     app = FastAPI(
         title="credit-engine",
@@ -103,19 +178,22 @@ def create_app(
             "Scoring for inspection systems, tiers, histories and overrides for "
             "supervisors, models and policy for data scientists. Every decision "
             "served is written to a hash-chained audit log before it is returned. "
-            "Authenticate with `Authorization: Bearer <API key>`."
+            "Authenticate with `Authorization: Bearer <API key>` (or `X-API-Key`). "
+            "Each key is limited by its role (429 with `Retry-After`); a store "
+            "that cannot take the audit entries answers 503 with `Retry-After`."
         ),
         lifespan=lifespan,
     )
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            app.openapi_schema = _problem_media_type(FastAPI.openapi(app))
+            app.openapi_schema = complete_openapi(FastAPI.openapi(app))
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
     app.state.services = services
-    app.state.reload = _load
+    app.state.reload = load
+    app.state.background = background
     install_error_handlers(app)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
 
@@ -129,6 +207,7 @@ def create_app(
     if settings.console_enabled:
         from credit_engine.console import mount_console
 
-        mount_console(app, services)
+        console = mount_console(app, services)
+        app.state.background.append(console.state.console.preparer)
     # --- end console ---
     return app

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from collections.abc import Iterator
 from typing import Any
 
 from prometheus_client import (
@@ -13,6 +14,8 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client.registry import Collector
 
 from credit_engine.freshness import (
     FreshnessPolicy,
@@ -71,12 +74,8 @@ class Metrics:
             "credit_engine_ready", "1 when a model is loaded and ready.",
             registry=self.registry,
         )  # fmt: skip
-        self.model = Gauge(
-            "credit_engine_model_info",
-            "The model served (value 1), by name and version.",
-            ["name", "version"],
-            registry=self.registry,
-        )
+        # No gauge names the model served: /metrics needs no key, and which
+        # model decides is not for everyone (GET /v1/models, by role, says it).
         # --- data freshness ------------------------------------------------
         source = ["table", "department"]
         self.source_watermark = Gauge(
@@ -143,6 +142,10 @@ class Metrics:
         self._overridden += decided_by is DecidedBy.OVERRIDE
         self.override_rate.set(self._overridden / self._served)
 
+    def watch(self, services: Any) -> None:
+        """Expose the audit writer, limits and heavy pool of ``services`` (issue 14)."""
+        self.registry.register(_ServiceCollector(services))
+
     def observe_freshness(
         self,
         lake: Watermarks,
@@ -177,6 +180,55 @@ class Metrics:
     def render(self) -> bytes:
         """Prometheus text exposition."""
         return bytes(generate_latest(self.registry))
+
+
+class _ServiceCollector(Collector):
+    """Gauges read at scrape time from the writer, the limits and the pool."""
+
+    def __init__(self, services: Any) -> None:
+        self.services = services
+
+    def collect(self) -> Iterator[GaugeMetricFamily | CounterMetricFamily]:
+        health = self.services.writer.health
+        yield GaugeMetricFamily(
+            "credit_engine_store_available",
+            "1 when the operational store takes the audit log's writes.",
+            value=1.0 if health.unavailable_for is None else 0.0,
+        )
+        yield GaugeMetricFamily(
+            "credit_engine_audit_pending_entries",
+            "Audit entries queued for the writer, not yet committed.",
+            value=health.pending,
+        )
+        yield CounterMetricFamily(
+            "credit_engine_audit_commits",
+            "Transactions of the audit writer (each commits many requests' entries).",
+            value=health.batches,
+        )
+        yield CounterMetricFamily(
+            "credit_engine_audit_entries",
+            "Entries committed by the audit writer.",
+            value=health.entries,
+        )
+        refused = CounterMetricFamily(
+            "credit_engine_rate_limited_requests",
+            "Requests refused with 429 by role.",
+            labels=["role"],
+        )
+        for role, count in sorted(self.services.limits.refused.items()):
+            refused.add_metric([role], count)
+        yield refused
+        yield GaugeMetricFamily(
+            "credit_engine_heavy_requests",
+            "Batch and past-date requests running or waiting in the heavy pool.",
+            value=self.services.heavy.busy,
+        )
+        stale = self.services.scoring.overrides.stale_for
+        yield GaugeMetricFamily(
+            "credit_engine_overrides_age_seconds",
+            "Seconds since the overrides were last read from the store.",
+            value=float("nan") if stale is None else stale,
+        )
 
 
 def _midnight(day: dt.date) -> float:

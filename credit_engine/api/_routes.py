@@ -1,19 +1,35 @@
-"""The routes of the API, one router per audience, and the helpers they share."""
+"""The routes of the API, one router per audience, and the helpers they share.
+
+Where each piece of work runs (issue 14): the event loop only does memory work
+(a decision on the serving date, building its audit entry); database and lake
+reads run in worker threads; batches and other dates run in the bounded heavy
+pool (:mod:`credit_engine.api._heavy`); audit entries are committed by the
+group-commit writer (:class:`~credit_engine.audit.AuditWriter`), awaited with a
+bound. Every route takes its caller through :func:`require` (key, role, limits).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import logging
+from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Annotated, Any
 
 import pandas as pd
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
+from sqlalchemy import update
+from starlette.concurrency import run_in_threadpool
 
 from credit_engine.api._errors import problem
+from credit_engine.api._heavy import HeavyPool
+from credit_engine.api._limits import KeyLimits
 from credit_engine.api._metrics import Metrics
+from credit_engine.api._recording import decision_entries, entry, record
 from credit_engine.api._schemas import (
+    USCC_PATTERN,
     BatchScoreRequest,
     BatchScoreResponse,
     HistoryResponse,
@@ -27,10 +43,17 @@ from credit_engine.api._schemas import (
     ScoreRequest,
     ScoreResponse,
 )
-from credit_engine.api._security import CLEARANCE, require
+from credit_engine.api._security import CLEARANCE, principal_stamp, require
 from credit_engine.api._service import ScoringService, ServedDecision
-from credit_engine.audit import AuditLog, record_override
-from credit_engine.auth import ApiKeyInfo, KeyStore, Role
+from credit_engine.audit import (
+    AuditEntry,
+    AuditKind,
+    AuditLog,
+    AuditTransaction,
+    AuditWriter,
+    override_unit,
+)
+from credit_engine.auth import ApiKeyInfo, KeyStore, Role, api_keys
 from credit_engine.config import Settings
 from credit_engine.decisioning import Disclosure
 from credit_engine.exceptions import (
@@ -40,12 +63,13 @@ from credit_engine.exceptions import (
     NoRatingsError,
 )
 from credit_engine.jsonable import to_jsonable
-from credit_engine.rating import decision_payload
 from credit_engine.store import OperationalStore
-from credit_engine.uscc import validate_uscc
+from credit_engine.uscc import USCC_LENGTH, validate_uscc
 from credit_engine.vocabulary import Tier
 
 __all__ = ["ROUTERS", "Services"]
+
+_LOG = logging.getLogger("credit_engine.api")
 
 SCORERS = (Role.INSPECTION_SYSTEM, Role.SUPERVISOR, Role.ADMIN)
 SUPERVISORS = (Role.SUPERVISOR, Role.ADMIN)
@@ -55,6 +79,11 @@ READERS = (
     Role.SUPERVISOR, Role.DATA_SCIENTIST, Role.ADMIN, Role.INSPECTION_SYSTEM,
     Role.AUDITOR,
 )  # fmt: skip
+INLINE_MAX = 20
+"""Codes decided on the event loop at the serving date; larger batches go to
+the heavy pool (a decision costs tenths of a millisecond of CPU)."""
+MAX_PAGE = 100_000
+"""Highest page of GET /v1/ratings (page_size up to 1,000: 10^8 rows)."""
 
 
 @dataclass
@@ -67,6 +96,24 @@ class Services:
     keys: KeyStore
     audit: AuditLog
     metrics: Metrics
+    writer: AuditWriter
+    limits: KeyLimits
+    heavy: HeavyPool
+
+    def touch_key(self, info: ApiKeyInfo) -> None:
+        """Record when a key was last used, through the writer (best effort)."""
+
+        def touch(tx: AuditTransaction) -> None:
+            tx.connection.execute(
+                update(api_keys)
+                .where(api_keys.c.key_id == info.key_id)
+                .values(last_used_at=dt.datetime.now(dt.UTC))
+            )
+
+        try:
+            self.writer.submit_unit(touch)
+        except Exception:  # noqa: BLE001 - informational only
+            _LOG.debug("could not queue the last-used time of key %s", info.name)
 
 
 async def _services(request: Request) -> Services:
@@ -80,13 +127,24 @@ Supervisor = Annotated[ApiKeyInfo, Depends(require(*SUPERVISORS))]
 SupervisionReader = Annotated[ApiKeyInfo, Depends(require(*SUPERVISION_READERS))]
 Reader = Annotated[ApiKeyInfo, Depends(require(*READERS))]
 Admin = Annotated[ApiKeyInfo, Depends(require(Role.ADMIN))]
+UsccPath = Annotated[
+    str,
+    Path(
+        min_length=USCC_LENGTH,
+        max_length=USCC_LENGTH,
+        pattern=USCC_PATTERN,
+        description="Unified Social Credit Code (GB 32100-2015)",
+        examples=["91350200MA2Y0K3Q0N"],
+    ),
+]
 
 _PROBLEMS = {
     401: "No or bad API key",
     403: "The key's role may not call this endpoint",
     404: "Unknown enterprise, or no rating run for the date",
-    422: "Invalid request (e.g. a USCC with a wrong check character)",
-    503: "No model loaded",
+    422: "Invalid request (a USCC with a wrong check character, a date outside "
+    "the covered range, control characters in text ...)",
+    503: "No model loaded, or the store cannot take the audit entry (see Retry-After)",
 }
 
 
@@ -94,17 +152,18 @@ def _problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """Document the problem-details errors a route answers (its ``responses=``).
 
     Every error body is a :class:`Problem` (``application/problem+json``); the
-    app's OpenAPI document lists exactly the statuses each route can answer.
+    app's OpenAPI document adds 400, 405, 429 and 503 to every operation
+    (:mod:`credit_engine.api._openapi`).
     """
     return {s: {"model": Problem, "description": _PROBLEMS[s]} for s in statuses}
 
 
-_AUTH = (401, 403)
-_DECIDES = (*_AUTH, 404, 422, 503)
+_AUTH = (401, 403, 422)
+_DECIDES = (401, 403, 404, 422, 503)
 
 
 def _uscc(code: str) -> str:
-    return validate_uscc(code.strip().upper())
+    return validate_uscc(code)
 
 
 def _as_of(value: dt.date | None) -> dt.date | None:
@@ -122,55 +181,51 @@ def _clearance(principal: ApiKeyInfo) -> Disclosure:
     return CLEARANCE[Role(principal.role)]
 
 
-def _served(
-    services: Services, served: list[ServedDecision], principal: ApiKeyInfo
-) -> tuple[list[dict[str, Any]], list[int]]:
-    """Log every decision in the audit log, then shape it for the caller."""
-    payloads = [
-        decision_payload(
-            s.decision,
-            features=s.features,
-            facts=s.facts,
-            override=s.override,
-            model_rating=s.rating,
-        )
-        for s in served
-    ]
-    entries = services.audit.append_many(
-        [
-            {"kind": "decision", "actor": principal.name, "subject": s.decision.uscc,
-             "payload": p}
-            for s, p in zip(served, payloads, strict=True)
-        ]
-    )  # fmt: skip
-    policy = services.scoring.state.engine.policy
-    clearance = _clearance(principal)
-    for s in served:
-        services.metrics.served(s.decision.tier, s.decision.decided_by)
-    return (
-        [s.decision.disclosed(clearance, policy) for s in served],
-        [e.seq for e in entries],
-    )
-
-
 def _records(frame: pd.DataFrame, where: str) -> list[dict[str, Any]]:
     """Rows of a store frame as JSON data (the response models parse the dates)."""
     rows: list[dict[str, Any]] = to_jsonable(frame.to_dict("records"), where=where)
     return rows
 
 
-async def _decide(
-    svc: Services, usccs: list[str], as_of: dt.date | None
-) -> list[ServedDecision]:
-    """Decide inline on the serving date; in a worker thread for another date.
+_Decided = tuple[list[ServedDecision], list[dict[str, Any]], Future[list[AuditEntry]]]
 
-    On the serving date a decision takes well under a millisecond, less than a
-    hop to the thread pool; another date reads the lake (tenths of a second).
+
+def _decide_and_log(
+    svc: Services, principal: ApiKeyInfo, usccs: list[str], as_of: dt.date | None
+) -> _Decided:
+    """Decide, queue the audit entries, shape the answer (memory, or the lake)."""
+    served = svc.scoring.decide(usccs, as_of)
+    future = svc.writer.submit(decision_entries(principal, served))
+    policy = svc.scoring.state.engine.policy
+    clearance = _clearance(principal)
+    return served, [s.decision.disclosed(clearance, policy) for s in served], future
+
+
+async def _serve(
+    svc: Services, principal: ApiKeyInfo, usccs: list[str], as_of: dt.date | None
+) -> tuple[list[dict[str, Any]], list[int]]:
+    """Decide ``usccs``, log every decision (durably), return them as disclosed.
+
+    On the serving date and for a few codes everything runs on the event loop
+    (memory only); otherwise in the heavy pool, counted against the key's
+    heavy limit. The answer leaves only after the entries are committed.
     """
-    state = svc.scoring.state
-    if as_of is None or as_of == state.as_of:
-        return svc.scoring.decide(usccs, as_of)
-    return await asyncio.to_thread(svc.scoring.decide, usccs, as_of)
+    if svc.scoring.is_fast(as_of) and len(usccs) <= INLINE_MAX:
+        served, data, future = _decide_and_log(svc, principal, usccs, as_of)
+    else:
+        if as_of is not None:
+            svc.scoring.state.check_date(as_of)  # 422 before any work
+        slot = svc.limits.charge(principal, 0, heavy=True)
+        try:
+            served, data, future = await svc.heavy.run(
+                _decide_and_log, svc, principal, usccs, as_of
+            )
+        finally:
+            slot.release()
+    entries = await svc.writer.wait(future)
+    for s in served:
+        svc.metrics.served(s.decision.tier, s.decision.decided_by)
+    return data, [e.seq for e in entries]
 
 
 scoring = APIRouter()
@@ -188,8 +243,7 @@ operations = APIRouter()
 )
 async def score(body: ScoreRequest, principal: Scorer, svc: ServicesDep) -> Any:
     """Decide one enterprise: tier, green channel, inspection factor, measures."""
-    served = await _decide(svc, [_uscc(body.uscc)], _as_of(body.as_of))
-    data, seqs = _served(svc, served, principal)
+    data, seqs = await _serve(svc, principal, [_uscc(body.uscc)], _as_of(body.as_of))
     return {"decision": data[0], "audit_seq": seqs[0]}
 
 
@@ -199,8 +253,14 @@ async def score(body: ScoreRequest, principal: Scorer, svc: ServicesDep) -> Any:
     response_model_exclude_unset=True,
     responses=_problems(*_DECIDES),
 )
-def score_batch(body: BatchScoreRequest, principal: Scorer, svc: ServicesDep) -> Any:
-    """Decide up to 1,000 enterprises in one call (all or none)."""
+async def score_batch(
+    body: BatchScoreRequest, principal: Scorer, svc: ServicesDep
+) -> Any:
+    """Decide up to 1,000 enterprises in one call (all or none).
+
+    Costs one token of the key's rate limit per code; runs in the heavy pool
+    beside the serving path unless it is a handful of codes on the serving date.
+    """
     problems = []
     usccs = []
     for i, code in enumerate(body.usccs):
@@ -210,8 +270,8 @@ def score_batch(body: BatchScoreRequest, principal: Scorer, svc: ServicesDep) ->
             problems.append(f"usccs[{i}]: {exc.message}")
     if problems:
         raise InvalidUsccError("; ".join(problems[:20]))
-    served = svc.scoring.decide(usccs, _as_of(body.as_of))
-    data, seqs = _served(svc, served, principal)
+    svc.limits.charge(principal, len(usccs) - 1).release()
+    data, seqs = await _serve(svc, principal, usccs, _as_of(body.as_of))
     return {"data": data, "count": len(data), "audit_seqs": seqs}
 
 
@@ -222,13 +282,12 @@ def score_batch(body: BatchScoreRequest, principal: Scorer, svc: ServicesDep) ->
     response_model_exclude_unset=True,
     responses=_problems(*_DECIDES),
 )
-def enterprise_rating(
-    uscc: str, principal: SupervisionReader, svc: ServicesDep,
+async def enterprise_rating(
+    uscc: UsccPath, principal: SupervisionReader, svc: ServicesDep,
     as_of: dt.date | None = None,
 ) -> Any:  # fmt: skip
     """Decide the enterprise now, like a score (and logged like one)."""
-    served = svc.scoring.decide([_uscc(uscc)], _as_of(as_of))
-    data, seqs = _served(svc, served, principal)
+    data, seqs = await _serve(svc, principal, [_uscc(uscc)], _as_of(as_of))
     return {"decision": data[0], "audit_seq": seqs[0]}
 
 
@@ -238,20 +297,36 @@ def enterprise_rating(
     response_model_exclude_unset=True,
     responses=_problems(*_DECIDES),
 )
-def enterprise_history(
-    uscc: str, principal: SupervisionReader, svc: ServicesDep
+async def enterprise_history(
+    uscc: UsccPath, principal: SupervisionReader, svc: ServicesDep
 ) -> Any:
-    """List the stored decisions of an enterprise (one per date) and its overrides."""
+    """List the stored decisions of an enterprise (one per date) and its overrides.
+
+    The read is logged (kind ``supervisor_read``) before the answer.
+    """
     code = _uscc(uscc)
-    policy = svc.scoring.state.engine.policy
-    clearance = _clearance(principal)
-    history = _records(svc.store.decision_history(code), "history")
-    overrides = _records(svc.store.overrides_of(code), "overrides")
-    if not history and not overrides and code not in svc.scoring.state.usccs:
+    state = svc.scoring.state
+
+    def read() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        return (
+            _records(svc.store.decision_history(code), "history"),
+            _records(svc.store.overrides_of(code), "overrides"),
+        )
+
+    history, overrides = await run_in_threadpool(read)
+    if not history and not overrides and code not in state.usccs:
         raise EnterpriseNotFoundError(
             f"No enterprise {code} is known to the zone: no rating, override or "
             "department record about it."
         )
+    await record(
+        svc,
+        [entry(principal, AuditKind.SUPERVISOR_READ,
+               {"endpoint": "history", "uscc": code, "decisions": len(history),
+                "overrides": len(overrides)}, subject=code)],
+    )  # fmt: skip
+    policy = state.engine.policy
+    clearance = _clearance(principal)
     return {
         "uscc": code,
         "data": [policy.disclose(r, clearance) for r in history],
@@ -265,41 +340,58 @@ def enterprise_history(
     response_model_exclude_unset=True,
     responses=_problems(*_DECIDES),
 )
-def ratings(  # noqa: PLR0917 - FastAPI reads the query parameters from here
+async def ratings(  # noqa: PLR0917 - FastAPI reads the query parameters from here
     principal: SupervisionReader,
     svc: ServicesDep,
     tier: Tier | None = None,
     green_channel: bool | None = None,
     as_of: dt.date | None = None,
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
     page_size: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> Any:
-    """Page through the latest stored rating run (or that of ``as_of``), filtered."""
-    dates = svc.store.rating_dates()
-    if not dates:
-        raise NoRatingsError(
-            "No rating run is stored yet; run `credit-engine rate --as-of DATE`.",
-            as_of=as_of or dt.datetime.now(dt.UTC).date(),
-            available=[],
-        )
-    day = as_of or dates[-1]
+    """Page through the latest stored rating run (or that of ``as_of``), filtered.
+
+    The read is logged (kind ``supervisor_read``) before the answer.
+    """
     code = None if tier is None else tier.value
-    frame = svc.store.decisions_at(
-        day, tier=code, green_channel=green_channel,
-        limit=page_size, offset=(page - 1) * page_size,
-    )  # fmt: skip
-    count = svc.store.count_decisions(day, tier=code, green_channel=green_channel)
+
+    def read() -> tuple[dt.date, pd.DataFrame, int, float]:
+        dates = svc.store.rating_dates()
+        if not dates:
+            raise NoRatingsError(
+                "No rating run is stored yet; run `credit-engine rate --as-of DATE`.",
+                as_of=as_of or dt.datetime.now(dt.UTC).date(),
+                available=[],
+            )
+        day = as_of or dates[-1]
+        frame = svc.store.decisions_at(
+            day, tier=code, green_channel=green_channel,
+            limit=page_size, offset=(page - 1) * page_size,
+        )  # fmt: skip
+        count = svc.store.count_decisions(day, tier=code, green_channel=green_channel)
+        return day, frame, count, svc.store.override_rate(day)
+
+    day, frame, count, override_rate = await run_in_threadpool(read)
     policy = svc.scoring.state.engine.policy
     clearance = _clearance(principal)
     rows = _records(frame, "ratings")
+    run_id = int(frame["run_id"].iloc[0]) if len(frame) else None
+    await record(
+        svc,
+        [entry(principal, AuditKind.SUPERVISOR_READ,
+               {"endpoint": "ratings", "as_of": day.isoformat(), "run_id": run_id,
+                "tier": code, "green_channel": green_channel, "page": page,
+                "page_size": page_size, "returned": len(rows), "count": count},
+               subject=day.isoformat())],
+    )  # fmt: skip
     return {
         "as_of": day,
-        "run_id": int(frame["run_id"].iloc[0]) if len(frame) else None,
+        "run_id": run_id,
         "data": [policy.disclose(r, clearance) for r in rows],
         "count": count,
         "page": page,
         "page_size": page_size,
-        "override_rate": svc.store.override_rate(day),
+        "override_rate": override_rate,
     }
 
 
@@ -310,10 +402,14 @@ def ratings(  # noqa: PLR0917 - FastAPI reads the query parameters from here
     response_model_exclude_unset=True,
     responses=_problems(*_DECIDES),
 )
-def add_override(
-    uscc: str, body: OverrideRequest, principal: Supervisor, svc: ServicesDep
+async def add_override(
+    uscc: UsccPath, body: OverrideRequest, principal: Supervisor, svc: ServicesDep
 ) -> Any:
-    """Record a supervisor override; statutory bounds still apply over it."""
+    """Record a supervisor override; statutory bounds still apply over it.
+
+    The override and its audit entry commit in one transaction (through the
+    audit writer); the decision it gives now is logged too.
+    """
     code = _uscc(uscc)
     state = svc.scoring.state
     if code not in state.usccs:
@@ -324,13 +420,15 @@ def add_override(
     # was started at another), so the override governs what is served from now
     # on, even while the service serves a date before today.
     start = body.effective_from or state.as_of
-    override_id, entry = record_override(
-        svc.audit, code, body.tier.value, body.reason, principal.name, start,
-        body.effective_to,
+    override_id, logged = await svc.writer.run(
+        override_unit(
+            code, body.tier.value, body.reason, principal.name, start,
+            body.effective_to, context={"by": principal_stamp(principal)},
+        )
     )  # fmt: skip
     svc.metrics.overrides.inc()
-    served = svc.scoring.decide([code])
-    data, _ = _served(svc, served, principal)
+    await run_in_threadpool(svc.scoring.overrides.refresh)  # in force at once
+    data, _ = await _serve(svc, principal, [code], None)
     return {
         "override_id": override_id,
         "uscc": code,
@@ -340,7 +438,7 @@ def add_override(
         "effective_from": start,
         "effective_to": body.effective_to,
         "decision": data[0],
-        "audit_seq": entry.seq,
+        "audit_seq": logged.seq,
     }
 
 
@@ -348,16 +446,25 @@ def add_override(
 @models_router.get(
     "/v1/models", response_model=ModelsResponse, responses=_problems(*_AUTH)
 )
-def models(principal: Reader, svc: ServicesDep) -> Any:
-    """Describe the champion being served and every registered version."""
+async def models(principal: Reader, svc: ServicesDep) -> Any:
+    """Describe what is served and every registered version, as the role may see.
+
+    Inspection systems (disclosure ``shared``) see the serving date, the
+    covered dates and readiness, not which model decides nor its figures;
+    supervisors, data scientists and admins see everything.
+    """
+    identity = _clearance(principal) is not Disclosure.SHARED
+    serving = svc.scoring.describe(identity=identity)
+    if not identity:
+        return {"serving": serving, "registered": []}
     from credit_engine.registry import registered_versions
 
-    rows = to_jsonable(registered_versions(svc.settings), where="registered")
-    return {"serving": svc.scoring.describe(), "registered": rows}
+    rows = await run_in_threadpool(registered_versions, svc.settings)
+    return {"serving": serving, "registered": to_jsonable(rows, where="registered")}
 
 
 @models_router.get("/v1/policy", responses=_problems(*_AUTH, 503))
-def policy(principal: Reader, svc: ServicesDep) -> dict[str, Any]:
+async def policy(principal: Reader, svc: ServicesDep) -> dict[str, Any]:
     """Return the treatment policy and the rule sets in force at the serving date."""
     state = svc.scoring.state
     return {
@@ -383,9 +490,10 @@ async def reload(
 ) -> Any:
     """Load the current champion; in-flight requests finish on the old one."""
     ok = await asyncio.to_thread(request.app.state.reload)
-    svc.audit.append(
-        "model_reload", principal.name,
-        {"ok": ok, "serving": svc.scoring.describe()},
+    await record(
+        svc,
+        [entry(principal, AuditKind.MODEL_RELOAD,
+               {"ok": ok, "serving": svc.scoring.describe()})],
     )  # fmt: skip
     body = {
         "reloaded": ok,
@@ -399,7 +507,7 @@ async def reload(
 # --------------------------------------------------------- operations
 @operations.get("/healthz")
 async def healthz() -> dict[str, str]:
-    """Answer while the process is up."""
+    """Answer while the process is up (no I/O, whatever the store does)."""
     return {"status": "ok"}
 
 
@@ -412,26 +520,52 @@ async def healthz() -> dict[str, str]:
         },
         503: {
             "model": Problem,
-            "description": "No model loaded yet, or none could be loaded",
+            "description": "No model loaded, or the operational store cannot take "
+            "the audit log's writes (the reason says which; see Retry-After)",
         },
     },
 )
 async def readyz(svc: ServicesDep) -> Response:
-    """Answer 200 once a champion is loaded; 503 with the reason otherwise.
+    """Answer 200 when requests can be served; 503 with the reason otherwise.
 
+    From memory only, so it answers at once whatever the store does. It never
+    names the model (no key is needed); GET /v1/models does, by role.
     ``status`` is ``degraded`` (still 200: keep the service in the load
     balancer) when the serving date is beyond a required source's allowed
     lag; ``freshness.reason`` names the departments and tables stale, and
     since when.
     """
-    info = svc.scoring.describe()
-    if info["model_version"] is not None:
-        # After a failed reload the old model still serves: ready, with the
-        # reason of the failure in "reason" and "last_reload_error".
-        fresh = info.get("freshness") or {}
-        status = "degraded" if fresh.get("status") == "stale" else "ready"
-        return JSONResponse({"status": status, **info})
-    return problem(503, "not_ready", str(info["reason"]))
+    scoring = svc.scoring
+    reasons = []
+    if not scoring.loaded:
+        reasons.append(scoring.public_reason() or "no model loaded")
+    health = svc.writer.health
+    if not health.ok and health.reason:
+        reasons.append(health.reason)
+    stale = scoring.overrides.stale_for
+    if stale is None or stale > scoring.overrides.max_stale_seconds:
+        reasons.append("overrides not read from the store lately")
+    if reasons:
+        return problem(
+            503, "not_ready", "; ".join(reasons), headers={"Retry-After": "1"}
+        )
+    # After a failed reload the old model still serves: ready, with the
+    # reason of the failure in "reason" (without naming the model).
+    info = scoring.describe(identity=False)
+    fresh = info.get("freshness") or {}
+    return JSONResponse(
+        {
+            "status": "degraded" if fresh.get("status") == "stale" else "ready",
+            "reason": info["reason"],
+            "last_reload_error": info["last_reload_error"],
+            "as_of": info["as_of"],
+            "covered_from": info["covered_from"],
+            "covered_to": info["covered_to"],
+            "enterprises": info["enterprises"],
+            "loaded_at": info["loaded_at"],
+            "freshness": info["freshness"],
+        }
+    )
 
 
 @operations.get("/metrics", response_class=PlainTextResponse)

@@ -8,13 +8,17 @@ left out of a response was withheld, not missing.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from credit_engine.uscc import USCC_LENGTH
 from credit_engine.vocabulary import DecidedBy, Department, Tier
 
 __all__ = [
+    "USCC_PATTERN",
+    "SafeText",
+    "Uscc",
     "BatchScoreRequest",
     "BatchScoreResponse",
     "DecisionPublic",
@@ -37,6 +41,31 @@ __all__ = [
 
 MAX_BATCH = 1000
 """Most USCCs one batch call may ask for."""
+
+USCC_PATTERN = r"^[0-9A-HJ-NPQRTUWXY]{18}$"
+"""A USCC's form: 18 characters of the GB 32100 set (digits and upper-case
+letters but I, O, S, V, Z). The 18th is a check character the schema cannot
+express: a code of this form with a wrong one is refused with 422
+``invalid_uscc`` naming the expected character."""
+
+Uscc = Annotated[
+    str,
+    StringConstraints(
+        min_length=USCC_LENGTH, max_length=USCC_LENGTH, pattern=USCC_PATTERN
+    ),
+    Field(
+        description="Unified Social Credit Code (GB 32100-2015): 18 characters, "
+        "the last a check character",
+        examples=["91350200MA2Y0K3Q0N"],
+    ),
+]
+"""A USCC in a request body: its form is checked by the schema."""
+
+SAFE_TEXT_PATTERN = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F]*$"
+"""Text without NUL and other control characters (tab and line breaks allowed)."""
+
+SafeText = Annotated[str, StringConstraints(pattern=SAFE_TEXT_PATTERN)]
+"""Free text from a client: control characters (NUL ...) are refused with 422."""
 
 
 class _Out(BaseModel):
@@ -179,13 +208,13 @@ class ScoreRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    uscc: str = Field(
-        min_length=1, max_length=64, description="Unified Social Credit Code"
-    )
+    uscc: Uscc
     as_of: dt.date | None = Field(
         default=None,
         description="Rating date; default: the serving date (fast path). Another "
-        "date computes features and facts from the lake (slower).",
+        "date computes features and facts from the lake (slower) and must lie "
+        "in the covered range (GET /v1/models: covered_from, covered_to; 422 "
+        "naming it otherwise).",
     )
 
 
@@ -194,8 +223,12 @@ class BatchScoreRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    usccs: list[str] = Field(min_length=1, max_length=MAX_BATCH)
-    as_of: dt.date | None = None
+    usccs: list[Uscc] = Field(min_length=1, max_length=MAX_BATCH)
+    as_of: dt.date | None = Field(
+        default=None,
+        description="Rating date, as in POST /v1/scores (another date than the "
+        "serving date: slower, run in a bounded pool)",
+    )
 
 
 class ScoreResponse(BaseModel):
@@ -241,7 +274,11 @@ class OverrideRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     tier: Tier
-    reason: str = Field(min_length=3, max_length=2000)
+    reason: SafeText = Field(
+        min_length=3,
+        max_length=2000,
+        description="Why (shown to auditors); no control characters",
+    )
     effective_from: dt.date | None = Field(
         default=None,
         description=(

@@ -1,17 +1,26 @@
-"""API keys and roles: who may call what, and which fields each role may see."""
+"""API keys and roles: who may call what, which fields each role may see, how much.
+
+:func:`require` is the one dependency a route needs: it authenticates the key
+(from memory; from the store in a worker thread on a cache miss, never on the
+event loop), checks the role, and admits the request under the key's limits
+(:mod:`credit_engine.api._limits`: 429 with ``Retry-After`` beyond them). The
+request's concurrency slot is given back when it ends.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import datetime as dt
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from fastapi import Request
+from starlette.concurrency import run_in_threadpool
 
 from credit_engine.auth import ApiKeyInfo, Role
 from credit_engine.decisioning import Disclosure
 from credit_engine.exceptions import AuthenticationError, PermissionDeniedError
 
-__all__ = ["CLEARANCE", "require"]
+__all__ = ["CLEARANCE", "principal_stamp", "require"]
 
 CLEARANCE: dict[Role, Disclosure] = {
     Role.INSPECTION_SYSTEM: Disclosure.SHARED,
@@ -21,6 +30,8 @@ CLEARANCE: dict[Role, Disclosure] = {
     Role.AUDITOR: Disclosure.INTERNAL,
 }
 """Disclosure level each role is cleared for (fields above it are withheld)."""
+
+_TOUCH_EVERY = dt.timedelta(hours=1)
 
 
 def _key_from(request: Request) -> str | None:
@@ -36,11 +47,51 @@ def _key_from(request: Request) -> str | None:
     return key.strip() if key else None
 
 
-def require(*roles: Role) -> Callable[[Request], Awaitable[ApiKeyInfo]]:
-    """Dependency: an API key of one of ``roles`` (401 without, 403 wrong role)."""
+def principal_stamp(principal: ApiKeyInfo) -> dict[str, Any]:
+    """Who made a request, for its audit entries: key name, id and role."""
+    return {
+        "key": principal.name,
+        "key_id": principal.key_id,
+        "role": str(principal.role),
+    }
+
+
+async def _authenticate(services: Any, key: str) -> ApiKeyInfo:
+    cached: ApiKeyInfo | None = services.keys.cached(key)
+    if cached is not None:
+        return cached
+    info: ApiKeyInfo = await run_in_threadpool(services.keys.authenticate, key)
+    last = info.last_used_at
+    if last is None or dt.datetime.now(dt.UTC) - last > _TOUCH_EVERY:
+        services.touch_key(info)  # informational, through the audit writer
+    return info
+
+
+def require(
+    *roles: Role, heavy: bool = False
+) -> Callable[[Request], AsyncIterator[ApiKeyInfo]]:
+    """Dependency: an API key of one of ``roles``, admitted under its limits.
+
+    Parameters
+    ----------
+    *roles : Role
+        Roles allowed (an admin is not implied: list it).
+    heavy : bool, default=False
+        The route's work always runs in the heavy pool (batches): count it
+        against the key's heavy limit.
+
+    Raises
+    ------
+    AuthenticationError
+        401: no key, a malformed, unknown or revoked one.
+    PermissionDeniedError
+        403: a role not in ``roles``.
+    RateLimitedError
+        429 with ``Retry-After``: the key is over its rate or concurrency.
+    """
     allowed = set(roles)
 
-    async def dependency(request: Request) -> ApiKeyInfo:
+    async def dependency(request: Request) -> AsyncIterator[ApiKeyInfo]:
         key = _key_from(request)
         if not key:
             raise AuthenticationError(
@@ -48,13 +99,17 @@ def require(*roles: Role) -> Callable[[Request], Awaitable[ApiKeyInfo]]:
                 "An admin creates keys with `credit-engine keys create`."
             )
         services: Any = request.app.state.services
-        info: ApiKeyInfo = services.keys.authenticate(key)
+        info = await _authenticate(services, key)
         if info.role not in allowed:
             raise PermissionDeniedError(
                 f"This endpoint needs the role {' or '.join(sorted(allowed))}; "
                 f"the key {info.name!r} has the role {info.role}."
             )
+        slot = services.limits.admit(info, heavy=heavy)
         request.state.principal = info
-        return info
+        try:
+            yield info
+        finally:
+            slot.release()
 
     return dependency

@@ -12,6 +12,13 @@ A reload builds a complete new state and swaps one reference: requests in
 flight keep the state they started with; if loading fails, the old state keeps
 serving and :attr:`ScoringService.not_ready_reason` says why.
 
+Dates: a state knows the dates it can rate (:attr:`ServingState.covered`):
+from the first day an enterprise was known to the lake and every regime had a
+rule set in force, to today. Another date is refused (422 naming the range)
+before anything is computed. Overrides come from an in-memory index of the
+overrides table (:class:`~credit_engine.api._override_index.OverrideIndex`):
+deciding reads no database.
+
 Unless a serving date is given, each load serves the lake's freshness date
 (:func:`credit_engine.freshness.default_serving_date`), not the wall clock:
 the latest date at which no required source is stale. Serving a later date
@@ -23,28 +30,29 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import logging
+import math
 import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
+from credit_engine.api._override_index import OverrideIndex
+from credit_engine.api._serving_cache import ServingCache
+from credit_engine.api._zone import RatedZone, rate_zone
 from credit_engine.config import Settings
+from credit_engine.data import RecordKind
 from credit_engine.decisioning import (
     Decision,
     FactInForce,
     ModelRating,
     Override,
     decide,
-    facts_by_uscc,
-    model_ratings,
-    overrides_by_uscc,
-    policy_features,
 )
 from credit_engine.exceptions import (
+    ConfigurationError,
     CreditEngineError,
+    DateOutOfRangeError,
     EnterpriseNotFoundError,
     ServiceUnavailableError,
 )
@@ -54,76 +62,116 @@ from credit_engine.freshness import (
     Watermarks,
     default_serving_date,
 )
-from credit_engine.rating import RatingEngine
+from credit_engine.point_in_time import FIRST_KNOWN, first_known
+from credit_engine.rating import RatingEngine, encoded_payload
+from credit_engine.rules import Regime, RuleBook
 from credit_engine.store import OperationalStore
-from credit_engine.vocabulary import Tier
 
-__all__ = ["RatedZone", "ScoringService", "ServedDecision", "ServingState", "rate_zone"]
+__all__ = [
+    "RatedZone",
+    "ScoringService",
+    "ServedDecision",
+    "ServingState",
+    "covered_dates",
+    "rate_zone",
+]
 
 _LOG = logging.getLogger("credit_engine.api")
 
 
 @dataclass(frozen=True)
 class ServedDecision:
-    """A decision with the inputs it was derived from (for the audit log)."""
+    """A decision with the inputs it was derived from (for the audit log).
+
+    ``payload``: at the serving date, the audit payload as pre-encoded
+    fragments (:func:`credit_engine.rating.encoded_payload`), equal to
+    :func:`~credit_engine.rating.decision_payload` of the other fields.
+    """
 
     decision: Decision
     features: dict[str, float | None]
     rating: ModelRating
     facts: tuple[FactInForce, ...]
     override: Override | None
+    payload: dict[str, Any] | None = None
 
 
-@dataclass(frozen=True)
-class RatedZone:
-    """Enterprises rated at one date: feature rows, model ratings, facts.
+def _rules_span(rulebook: RuleBook, day: dt.date) -> tuple[dt.date, dt.date | None]:
+    """Return the longest span around ``day`` with a rule set of every regime."""
+    start, end = dt.date.min, None
+    for regime in Regime:
+        spans = sorted(
+            (r.effective_from, r.effective_to)
+            for r in rulebook.rule_sets
+            if r.regime is regime
+        )
+        merged: list[tuple[dt.date, dt.date | None]] = []
+        for lo, hi in spans:  # by start: join the spans that touch
+            if merged:
+                first, top = merged[-1]
+                if top is None:
+                    break  # open-ended: covers everything after
+                if lo <= top:
+                    merged[-1] = (first, None if hi is None else max(hi, top))
+                    continue
+            merged.append((lo, hi))
+        around = [s for s in merged if s[0] <= day and (s[1] is None or day < s[1])]
+        if not around:
+            raise ConfigurationError(
+                f"No {regime.value} rule set is in force on the serving date {day}; "
+                "add a version covering it under rules/."
+            )
+        lo, hi = around[0]
+        start = max(start, lo)
+        if hi is not None:
+            end = hi if end is None else min(end, hi)
+    return start, end
 
-    ``freshness`` is the sources' freshness at ``as_of``; its stale sources
-    mark every decision (the features then are those of its knowledge date).
-    """
 
-    as_of: dt.date
-    usccs: dict[str, int]
-    features: np.ndarray
-    feature_names: list[str]
-    ratings: list[ModelRating]
-    facts: dict[str, list[FactInForce]]
-    freshness: FreshnessReport | None = None
+def _known_since(engine: RatingEngine) -> dt.date | None:
+    """Return the first day any enterprise was known to the lake (None: empty)."""
+    import duckdb
 
-    @property
-    def stale_sources(self) -> tuple[StaleSource, ...]:
-        """Required sources stale at ``as_of`` (every decision is marked)."""
-        return () if self.freshness is None else self.freshness.stale_sources
-
-
-def rate_zone(
-    engine: RatingEngine, as_of: dt.date, *, usccs: Sequence[str] | None = None
-) -> RatedZone:
-    """Rate every enterprise known at ``as_of`` (or only ``usccs``), no storing.
-
-    The same steps as :meth:`RatingEngine.rate`: freshness at ``as_of``, the
-    features of its knowledge date, the model, the statutory facts with
-    absence counted to the watermarks.
-    """
-    freshness = engine.freshness(as_of)
-    frame = engine.features(
-        as_of, usccs=usccs, knowledge=freshness.knowledge_date
-    ).reset_index(drop=True)
-    rated = engine.loaded.model.rate(frame)
-    rated.insert(0, "uscc", frame["uscc"].to_numpy())
-    for name in policy_features(engine.policy):
-        rated[name] = frame[name].to_numpy()
-    names = list(engine.loaded.model.input_columns())
-    facts = engine.facts(as_of, usccs=None if usccs is None else list(usccs))
-    return RatedZone(
-        as_of=as_of,
-        usccs={str(u): i for i, u in enumerate(frame["uscc"])},
-        features=frame[names].astype(float).to_numpy(),
-        feature_names=names,
-        ratings=[r for _, r in model_ratings(rated, engine.policy)],
-        facts=facts_by_uscc(facts),
-        freshness=freshness,
+    states = sorted(
+        n for n, c in engine.definitions.contracts.items() if c.kind is RecordKind.STATE
     )
+    con = duckdb.connect()
+    try:
+        engine.sources().register(con, states)
+        union = " UNION ALL ".join(f"SELECT uscc, ingested_at FROM {n}" for n in states)
+        row = con.execute(
+            f"SELECT epoch(min({FIRST_KNOWN})) FROM "
+            f"({first_known(f'({union}) AS u')}) AS f"
+        ).fetchone()
+    finally:
+        con.close()
+    if row is None or row[0] is None:
+        return None
+    return dt.datetime.fromtimestamp(float(row[0]), dt.UTC).date()
+
+
+def covered_dates(engine: RatingEngine, day: dt.date) -> tuple[dt.date, dt.date]:
+    """Return the dates a state serving ``day`` can rate: ``(first, last)``.
+
+    First: the later of the first day an enterprise was known to the lake and
+    the first day of the span (around ``day``) in which every regime has a rule
+    set in force. Last: ``day`` (nothing after the serving date is known), or
+    the day before the rule sets' span ends.
+
+    Raises
+    ------
+    ConfigurationError
+        If no rule set of some regime is in force on ``day``, or the lake knows
+        no enterprise at all.
+    """
+    rules_from, rules_to = _rules_span(engine.rulebook, day)
+    known = _known_since(engine)
+    if known is None:
+        raise ConfigurationError(
+            "The lake knows no enterprise: ingest department files first."
+        )
+    last = day if rules_to is None else min(day, rules_to - dt.timedelta(days=1))
+    return max(rules_from, known), last
 
 
 @dataclass(frozen=True)
@@ -140,6 +188,34 @@ class ServingState:
     load_seconds: float
     serving_reason: str = ""
     lake: Watermarks | None = None
+    covered: tuple[dt.date, dt.date] = (dt.date.min, dt.date.max)
+    """Dates this state can rate, inclusive (see :func:`covered_dates`)."""
+    cache: ServingCache | None = None
+    """Encoded inputs and decisions at the serving date (see ServingCache)."""
+
+    def check_date(self, as_of: dt.date) -> None:
+        """Refuse a rating date outside :attr:`covered` (422 naming the range).
+
+        Raises
+        ------
+        DateOutOfRangeError
+            If ``as_of`` is before the data or the rule sets begin, or after
+            the serving date.
+        """
+        first, last = self.covered
+        if first <= as_of <= last:
+            return
+        why = (
+            "nothing after the serving date is known"
+            if as_of > last
+            else "no enterprise was known to the lake, or not every department's "
+            "rule set was in force, before it"
+        )
+        raise DateOutOfRangeError(
+            f"as_of {as_of.isoformat()} is outside the dates this service can rate: "
+            f"{first.isoformat()} to {last.isoformat()} ({why}). Ask for a date "
+            "in that range."
+        )
 
     @property
     def as_of(self) -> dt.date:
@@ -232,12 +308,23 @@ def build_state(
         as_of, why = default_serving_date(lake, engine.freshness_policy, today)
     else:
         why = "the serving date asked for (--as-of)"
+    covered = covered_dates(engine, as_of)
     zone = rate_zone(engine, as_of)
+    cache = ServingCache(
+        usccs=zone.usccs,
+        features=zone.features,
+        feature_names=zone.feature_names,
+        ratings=zone.ratings,
+        facts=zone.facts,
+        context=engine.context(zone.as_of, zone.stale_sources),
+    )
     return ServingState(
+        cache=cache,
         engine=engine,
         zone=zone,
         loaded_at=dt.datetime.now(dt.UTC),
         load_seconds=time.perf_counter() - start,
+        covered=covered,
         serving_reason=why,
         lake=lake,
     )
@@ -294,6 +381,7 @@ class ScoringService:
         self.settings = settings
         self.fixed_as_of = as_of
         self.store = store or OperationalStore.from_settings(settings)
+        self.overrides = OverrideIndex(self.store)
         self._state: ServingState | None = None
         self._lock = threading.Lock()
         self.not_ready_reason: str | None = "starting: the champion is not loaded yet"
@@ -311,9 +399,14 @@ class ScoringService:
         state = self._state
         if state is None:
             raise ServiceUnavailableError(
-                f"No model is loaded: {self.not_ready_reason}"
+                f"No model is loaded: {self.public_reason()}", retry_after=5
             )
         return state
+
+    @property
+    def loaded(self) -> bool:
+        """Whether a state is being served (perhaps after a failed reload)."""
+        return self._state is not None
 
     @property
     def current(self) -> ServingState | None:
@@ -370,38 +463,43 @@ class ScoringService:
         # At the serving date the decision is today's, on data known at that
         # date (the lake's freshness date may lie before today): overrides
         # recorded up to now count. At another date, the point-in-time rule.
+        self.overrides.check_fresh()
         known = dt.datetime.now(dt.UTC) if live else None
-        if len(usccs) == 1:  # the hot path of POST /v1/scores: no DataFrame
-            row = self.store.override_in_force(usccs[0], as_of, known_before=known)
-            if row is None:
-                return {}
-            return {
-                usccs[0]: Override(
-                    int(row["override_id"]), Tier(str(row["tier"])),
-                    str(row["reason"]), str(row["actor"]),
-                )
-            }  # fmt: skip
-        return overrides_by_uscc(
-            self.store.overrides_in_force(as_of, usccs=usccs, known_before=known)
-        )
+        return self.overrides.in_force_many(list(usccs), as_of, known_before=known)
 
     def decide(
         self, usccs: Sequence[str], as_of: dt.date | None = None
     ) -> list[ServedDecision]:
         """Decide each enterprise at the serving date (or ``as_of``).
 
+        On the serving date this is memory only (well under a millisecond per
+        enterprise); another date reads the lake (tenths of a second): run it
+        in a worker thread, never on an event loop.
+
         Raises
         ------
+        DateOutOfRangeError
+            If ``as_of`` is outside :attr:`ServingState.covered`.
         EnterpriseNotFoundError
             If an enterprise is unknown at that date (the message lists them).
         ServiceUnavailableError
             If no model is loaded.
+        StoreUnavailableError
+            If the overrides could not be read lately.
         """
         state = self.state
         if as_of is None or as_of == state.as_of:
-            return self._decide_in(state.engine, state.zone, usccs, live=True)
+            return self._decide_in(
+                state.engine, state.zone, usccs, live=True, cache=state.cache
+            )
+        state.check_date(as_of)
         zone = rate_zone(state.engine, as_of, usccs=usccs)  # from the lake
         return self._decide_in(state.engine, zone, usccs, live=False)
+
+    def is_fast(self, as_of: dt.date | None) -> bool:
+        """Whether deciding at ``as_of`` is memory only (the serving date)."""
+        state = self._state
+        return as_of is None or (state is not None and as_of == state.as_of)
 
     def _decide_in(
         self,
@@ -410,30 +508,59 @@ class ScoringService:
         usccs: Sequence[str],
         *,
         live: bool,
+        cache: ServingCache | None = None,
     ) -> list[ServedDecision]:
+        """Decide ``usccs`` in ``zone`` (``live``: the serving date, see _overrides).
+
+        With the serving state's ``cache``, the decision is made once per
+        override in force and comes with its audit payload pre-encoded.
+        """
         unknown = [u for u in usccs if u not in zone.usccs]
         if unknown:
             raise EnterpriseNotFoundError(_unknown_message(unknown, zone.as_of))
         overrides = self._overrides(zone.as_of, usccs, live=live)
+        if cache is not None:
+            return [self._cached(zone, cache, u, overrides.get(u)) for u in usccs]
         context = engine.context(zone.as_of, zone.stale_sources)
         out = []
         for uscc in usccs:
             i = zone.usccs[uscc]
-            features = {
-                n: (None if np.isnan(v) else float(v))
-                for n, v in zip(zone.feature_names, zone.features[i], strict=True)
-            }
             facts = tuple(zone.facts.get(uscc, ()))
             override = overrides.get(uscc)
             rating = zone.ratings[i]
             decision = decide(uscc, rating, facts, override, context)
+            features = _feature_row(zone, i)
             out.append(ServedDecision(decision, features, rating, facts, override))
         return out
 
-    def describe(self) -> dict[str, Any]:
-        """JSON-ready description of what is being served."""
+    @staticmethod
+    def _cached(
+        zone: RatedZone, cache: ServingCache, uscc: str, override: Override | None
+    ) -> ServedDecision:
+        i = zone.usccs[uscc]
+        rating = zone.ratings[i]
+        decided = cache.decided(uscc, rating, override)
+        return ServedDecision(
+            decided.decision,
+            _feature_row(zone, i),
+            rating,
+            cache.facts[uscc],
+            override,
+            payload=encoded_payload(cache.inputs(uscc, i), decided),
+        )
+
+    def describe(self, *, identity: bool = True) -> dict[str, Any]:
+        """JSON-ready description of what is being served.
+
+        Parameters
+        ----------
+        identity : bool, default=True
+            Include the model's name, version and run, and the reasons of
+            failed loads (which name them). ``False`` for callers not cleared
+            to see which model decides (inspection systems, no key).
+        """
         state = self._state
-        return {
+        out = {
             "ready": self.ready,
             "reason": self.not_ready_reason,
             "last_reload_error": self.last_reload_error,
@@ -441,11 +568,44 @@ class ScoringService:
             "model_version": state.model_version if state else None,
             "run_id": state.engine.loaded.run_id if state else None,
             "as_of": state.as_of.isoformat() if state else None,
+            "covered_from": state.covered[0].isoformat() if state else None,
+            "covered_to": state.covered[1].isoformat() if state else None,
             "enterprises": len(state.usccs) if state else None,
             "loaded_at": state.loaded_at.isoformat() if state else None,
             "load_seconds": round(state.load_seconds, 2) if state else None,
             "freshness": state.freshness_summary() if state else None,
         }
+        if not identity:
+            for name in ("model_name", "model_version", "run_id"):
+                del out[name]
+            out["reason"] = self.public_reason()
+            out["last_reload_error"] = (
+                None if self.last_reload_error is None else "the last reload failed"
+            )
+        return out
+
+    def public_reason(self) -> str | None:
+        """Why the service is not ready, without naming the model (or None)."""
+        if self._state is None:
+            if self.not_ready_reason is None:
+                return None
+            if self.not_ready_reason.startswith("starting"):
+                return "starting: the champion is not loaded yet"
+            return (
+                "no model loaded: the champion could not be loaded (an administrator "
+                "sees why in GET /v1/models and in the logs)"
+            )
+        if self.not_ready_reason is not None:
+            return "reload failed; the previous champion keeps serving"
+        return None
+
+
+def _feature_row(zone: RatedZone, i: int) -> dict[str, float | None]:
+    """Row ``i`` of the zone's features, NaN as None."""
+    return {
+        n: (None if math.isnan(v) else v)
+        for n, v in zip(zone.feature_names, zone.features[i].tolist(), strict=True)
+    }
 
 
 def _unknown_message(unknown: Sequence[str], as_of: dt.date) -> str:

@@ -29,6 +29,15 @@ __all__ = [
 NOTE_MAX = 4000
 """Longest note a supervisor may write."""
 
+NOTE_PATTERN = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F]*$"
+"""A note: no NUL or other control character (tab and line breaks allowed)."""
+
+CLOSE_NOTE_PATTERN = (
+    r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F]*[^\x00-\x20\x7F]"
+    r"[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F]*$"
+)
+"""A closing note: as :data:`NOTE_PATTERN`, with something besides spaces."""
+
 
 class SignalPublic(BaseModel):
     """A signal of the signals file: what it means and how much it weighs."""
@@ -122,7 +131,10 @@ class AcknowledgeRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     note: str | None = Field(
-        default=None, max_length=NOTE_MAX, description="What is being done (optional)"
+        default=None,
+        max_length=NOTE_MAX,
+        pattern=NOTE_PATTERN,
+        description="What is being done (optional; no control characters)",
     )
 
 
@@ -134,8 +146,9 @@ class CloseRequest(BaseModel):
     note: str = Field(
         min_length=1,
         max_length=NOTE_MAX,
-        pattern=r"\S",
-        description="Required: what was found or why the warning is dismissed",
+        pattern=CLOSE_NOTE_PATTERN,
+        description="Required: what was found or why the warning is dismissed "
+        "(not blank; no control characters)",
     )
 
 

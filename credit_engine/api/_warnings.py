@@ -4,9 +4,13 @@ Supervisors (and admins) work the queue; auditors read it, case file
 (evidence, notes, who acted) included, and change nothing: the roles that read
 ratings. Data scientists and inspection systems get 403, as for ratings.
 Every read and every status move is appended to the audit log before the
-response returns; a move and its entry commit in one
-transaction (:func:`credit_engine.audit.acknowledge_warning`,
-:func:`credit_engine.audit.close_warning`).
+response returns, through the service's group-commit writer
+(:class:`~credit_engine.audit.AuditWriter`, bounded wait: 503 with
+``Retry-After`` when the store cannot take it); a move and its entry commit in
+one transaction (:func:`credit_engine.audit.acknowledge_warning_unit`,
+:func:`credit_engine.audit.close_warning_unit`). Entries record the caller's
+key and role. The handlers are plain functions: FastAPI runs them in worker
+threads, never on the event loop.
 """
 
 from __future__ import annotations
@@ -17,9 +21,11 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
+from fastapi import Path as PathParam
 
+from credit_engine.api._routes import MAX_PAGE
 from credit_engine.api._schemas import Problem
-from credit_engine.api._security import require
+from credit_engine.api._security import principal_stamp, require
 from credit_engine.api._warning_schemas import (
     AcknowledgeRequest,
     CloseRequest,
@@ -27,7 +33,12 @@ from credit_engine.api._warning_schemas import (
     WarningsPage,
     WarningTransitionResponse,
 )
-from credit_engine.audit import AuditKind, acknowledge_warning, close_warning
+from credit_engine.audit import (
+    AuditKind,
+    NewEntry,
+    acknowledge_warning_unit,
+    close_warning_unit,
+)
 from credit_engine.auth import ApiKeyInfo, Role
 from credit_engine.early_warning import (
     SignalBook,
@@ -61,6 +72,10 @@ readers today: kept so that a role added to the readers sees no case file
 unless it is added here too)."""
 
 Reader = Annotated[ApiKeyInfo, Depends(require(*WARNING_READERS))]
+WarningId = Annotated[
+    int, PathParam(ge=1, le=2**63 - 1, description="The warning's id")
+]
+"""A warning id: a positive 64-bit integer (any other is refused with 422)."""
 Actor = Annotated[ApiKeyInfo, Depends(require(*WARNING_ACTORS))]
 
 _DESCRIPTIONS = {
@@ -141,7 +156,7 @@ def list_warnings(  # noqa: PLR0913, PLR0917 - FastAPI reads the query parameter
         dt.date | None, Query(description="Only warnings that fired on this date")
     ] = None,
     uscc: Annotated[str | None, Query(max_length=64)] = None,
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
     page_size: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> Any:
     """Page through the warnings, most urgent first (priority, then PD)."""
@@ -169,15 +184,18 @@ def list_warnings(  # noqa: PLR0913, PLR0917 - FastAPI reads the query parameter
         _shape(r, principal, books)
         for r in frame.astype(object).where(frame.notna(), None).to_dict("records")
     ]
-    entry = svc.audit.append(
-        AuditKind.WARNINGS_READ.value,
-        principal.name,
-        to_jsonable(
-            {"filters": filters, "page": page, "page_size": page_size,
-             "count": count, "warning_ids": [r["warning_id"] for r in rows]},
-            where="warnings read",
-        ),
-    )  # fmt: skip
+    (entry,) = svc.writer.append_sync([
+        NewEntry(
+            AuditKind.WARNINGS_READ.value,
+            principal.name,
+            to_jsonable(
+                {"filters": filters, "page": page, "page_size": page_size,
+                 "count": count, "warning_ids": [r["warning_id"] for r in rows],
+                 "by": principal_stamp(principal)},
+                where="warnings read",
+            ),
+        )
+    ])  # fmt: skip
     latest = books[max(books)] if books else None
     signals = (
         [_signal_info(latest, c) for c in latest.codes] if latest is not None else []
@@ -198,7 +216,7 @@ def list_warnings(  # noqa: PLR0913, PLR0917 - FastAPI reads the query parameter
     response_model_exclude_unset=True,
     responses=_problems(401, 403, 404, 422),
 )
-def get_warning(warning_id: int, request: Request, principal: Reader) -> Any:
+def get_warning(warning_id: WarningId, request: Request, principal: Reader) -> Any:
     """Read one warning: its signal, evidence and every date it fired."""
     svc = _services(request)
     books = _books(svc.settings.definitions_dir)
@@ -210,12 +228,15 @@ def get_warning(warning_id: int, request: Request, principal: Reader) -> Any:
          **({"evidence": o["evidence"]} if case_file else {})}
         for o in occurrences
     ]  # fmt: skip
-    entry = svc.audit.append(
-        AuditKind.WARNINGS_READ.value,
-        principal.name,
-        {"warning_id": warning_id, "signal": row["signal"]},
-        subject=row["uscc"],
-    )
+    (entry,) = svc.writer.append_sync([
+        NewEntry(
+            AuditKind.WARNINGS_READ.value,
+            principal.name,
+            {"warning_id": warning_id, "signal": row["signal"],
+             "by": principal_stamp(principal)},
+            subject=row["uscc"],
+        )
+    ])  # fmt: skip
     book = books.get(int(row["signals_version"]))
     return {
         "warning": _shape(row, principal, books),
@@ -232,7 +253,7 @@ def get_warning(warning_id: int, request: Request, principal: Reader) -> Any:
     responses=_problems(401, 403, 404, 409, 422),
 )
 def acknowledge(
-    warning_id: int,
+    warning_id: WarningId,
     request: Request,
     principal: Actor,
     body: AcknowledgeRequest | None = None,
@@ -240,7 +261,11 @@ def acknowledge(
     """Acknowledge a new warning (someone is looking at it); audited."""
     svc = _services(request)
     note = body.note if body is not None else None
-    row, entry = acknowledge_warning(svc.audit, warning_id, principal.name, note)
+    row, entry = svc.writer.run_sync(
+        acknowledge_warning_unit(
+            warning_id, principal.name, note, context={"by": principal_stamp(principal)}
+        )
+    )
     books = _books(svc.settings.definitions_dir)
     return {"warning": _shape(row, principal, books), "audit_seq": entry.seq}
 
@@ -252,10 +277,17 @@ def acknowledge(
     responses=_problems(401, 403, 404, 409, 422),
 )
 def close(
-    warning_id: int, body: CloseRequest, request: Request, principal: Actor
+    warning_id: WarningId, body: CloseRequest, request: Request, principal: Actor
 ) -> Any:
     """Close a new or acknowledged warning with a note (required); audited."""
     svc = _services(request)
-    row, entry = close_warning(svc.audit, warning_id, principal.name, body.note)
+    row, entry = svc.writer.run_sync(
+        close_warning_unit(
+            warning_id,
+            principal.name,
+            body.note,
+            context={"by": principal_stamp(principal)},
+        )
+    )
     books = _books(svc.settings.definitions_dir)
     return {"warning": _shape(row, principal, books), "audit_seq": entry.seq}

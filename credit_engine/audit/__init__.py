@@ -24,30 +24,65 @@ Examples
 ...                subject="91350200MA2Y0K3Q0N")
 >>> [e.kind for e in log.entries(subject="91350200MA2Y0K3Q0N")]
 ['override']
->>> log.verify()
-AuditVerification(ok=True, checked=1, problems=[], head_seq=1, head_hash='...')
+>>> result = log.verify()
+>>> result.ok, result.checked, result.head_seq
+(True, 1, 1)
 """
 
 from __future__ import annotations
 
+from credit_engine.audit._anchor import (
+    AnchorSigner,
+    AnchorVerifier,
+    Checkpoint,
+    Ed25519Signer,
+    Ed25519Verifier,
+    HmacSigner,
+    generate_ed25519_keypair,
+    make_checkpoint,
+    read_checkpoint,
+    write_checkpoint,
+)
 from credit_engine.audit._chain import (
     GENESIS_HASH,
     AuditEntry,
     AuditKind,
+    Canonical,
     NewEntry,
     canonical_json,
     chain_hash,
     iso_utc,
 )
+from credit_engine.audit._coverage import covers, decision_set, row_coverage, row_digest
 from credit_engine.audit._log import AuditLog, AuditTransaction
-from credit_engine.audit._overrides import record_override
+from credit_engine.audit._overrides import (
+    override_unit,
+    record_override,
+    record_override_revocation,
+    record_rating_run,
+    revocation_unit,
+)
+from credit_engine.audit._promotions import (
+    PROMOTION_KIND,
+    import_legacy_promotions,
+    promotion_entries,
+)
 from credit_engine.audit._schema import audit_head, audit_log
 from credit_engine.audit._verify import AuditVerification
-from credit_engine.audit._warnings import acknowledge_warning, close_warning
+from credit_engine.audit._warnings import (
+    acknowledge_warning,
+    acknowledge_warning_unit,
+    close_warning,
+    close_warning_unit,
+)
+from credit_engine.audit._writer import AuditWriter, WriterHealth
 from credit_engine.exceptions import AuditEntryNotFoundError, AuditError
 
 __all__ = [
     "GENESIS_HASH",
+    "PROMOTION_KIND",
+    "AnchorSigner",
+    "AnchorVerifier",
     "AuditEntry",
     "AuditEntryNotFoundError",
     "AuditError",
@@ -55,13 +90,36 @@ __all__ = [
     "AuditLog",
     "AuditTransaction",
     "AuditVerification",
+    "AuditWriter",
+    "Canonical",
+    "Checkpoint",
+    "Ed25519Signer",
+    "Ed25519Verifier",
+    "HmacSigner",
     "NewEntry",
+    "WriterHealth",
     "acknowledge_warning",
+    "acknowledge_warning_unit",
     "audit_head",
     "audit_log",
     "canonical_json",
     "chain_hash",
+    "covers",
+    "decision_set",
+    "generate_ed25519_keypair",
+    "import_legacy_promotions",
     "close_warning",
+    "close_warning_unit",
     "iso_utc",
+    "make_checkpoint",
+    "override_unit",
+    "promotion_entries",
+    "read_checkpoint",
     "record_override",
+    "record_override_revocation",
+    "record_rating_run",
+    "revocation_unit",
+    "row_coverage",
+    "row_digest",
+    "write_checkpoint",
 ]

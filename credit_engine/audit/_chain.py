@@ -26,6 +26,7 @@ __all__ = [
     "GENESIS_HASH",
     "AuditEntry",
     "AuditKind",
+    "Canonical",
     "NewEntry",
     "canonical_json",
     "chain_hash",
@@ -46,6 +47,10 @@ class AuditKind(StrEnum):
     MODEL_RELOAD = "model_reload"
     KEY_CREATED = "key_created"
     KEY_REVOKED = "key_revoked"
+    RATING_RUN = "rating_run"
+    MODEL_PROMOTION = "model_promotion"
+    SUPERVISOR_READ = "supervisor_read"
+    COVERAGE_BASELINE = "coverage_baseline"
     # Early warnings (issue 12)
     WARNINGS_EVALUATED = "warnings_evaluated"
     WARNINGS_READ = "warnings_read"
@@ -86,6 +91,115 @@ def canonical_json(value: Any) -> str:
         ensure_ascii=False,
         allow_nan=False,
     )
+
+
+class Canonical:
+    """A JSON value already normalised, with its canonical JSON text.
+
+    A payload given to :class:`NewEntry` may hold these as values of its
+    mappings (at any depth of mappings, not inside lists): the entry's
+    canonical JSON is then assembled from their ``text`` without encoding
+    them again, and its normalised payload holds their ``value``. Build one
+    with :meth:`of` (it normalises exactly as :func:`prepare_entry` does); the
+    constructor trusts its caller that ``text == canonical_json(value)`` and
+    that ``value`` is what JSON decodes ``text`` to (tests prove it for the
+    fragments the engine pre-encodes).
+
+    Parameters
+    ----------
+    value : object
+        JSON data as :func:`json.loads` returns it (dict keys sorted).
+    text : str
+        ``canonical_json(value)``.
+
+    A fragment made with ``Canonical.of(value, keep_value=False)`` keeps only
+    its text (less memory for long-lived fragments) and decodes a new
+    ``value`` at each access. One that keeps its value shares it with every
+    entry built from it: never mutate it.
+    """
+
+    __slots__ = ("_value", "text")
+
+    def __init__(self, value: Any, text: str) -> None:
+        self._value = value
+        self.text = text
+
+    @property
+    def value(self) -> Any:
+        """The normalised value (decoded from :attr:`text` if not kept)."""
+        if self._value is _NOT_KEPT:
+            return json.loads(self.text)
+        return self._value
+
+    @classmethod
+    def of(cls, value: Any, *, keep_value: bool = True) -> Canonical:
+        """Normalise ``value`` through canonical JSON (as an entry's payload is).
+
+        Parameters
+        ----------
+        value : object
+            JSON-ready data.
+        keep_value : bool, default=True
+            Keep the decoded value; ``False``: keep the text only, where
+            decoding it again gives the same value in the same key order
+            (mappings with string keys only; otherwise the value is kept).
+
+        Raises
+        ------
+        TypeError, ValueError
+            As :func:`canonical_json`.
+
+        Examples
+        --------
+        >>> Canonical.of({"b": (1, 0.5), "a": None}).text
+        '{"a":null,"b":[1,0.5]}'
+        """
+        first = canonical_json(value)
+        decoded = json.loads(first)
+        text = canonical_json(decoded)
+        # Equal texts: decoding `text` again yields `decoded`'s key order.
+        kept = decoded if keep_value or text != first else _NOT_KEPT
+        return cls(kept, text)
+
+
+_NOT_KEPT: Any = object()
+
+
+def _holds_canonical(value: Mapping[Any, Any]) -> bool:
+    for item in value.values():
+        if isinstance(item, Canonical):
+            return True
+        if isinstance(item, Mapping) and _holds_canonical(item):
+            return True
+    return False
+
+
+def _splice(value: Mapping[Any, Any]) -> tuple[dict[str, Any], str]:
+    """Normalise a mapping holding :class:`Canonical` fragments, and encode it.
+
+    Equal to ``json.loads`` / :func:`canonical_json` of the mapping with each
+    fragment replaced by its value (keys must be strings: an int key would
+    change the sorted order once JSON turned it into a string).
+    """
+    keys = list(value)
+    if not all(isinstance(k, str) for k in keys):
+        bad = [k for k in keys if not isinstance(k, str)][:3]
+        raise TypeError(
+            f"keys of a mapping holding pre-encoded values must be strings, got {bad}"
+        )
+    out: dict[str, Any] = {}
+    parts: list[str] = []
+    for key in sorted(keys):
+        item = value[key]
+        if isinstance(item, Canonical):
+            out[key], text = item.value, item.text
+        elif isinstance(item, Mapping) and _holds_canonical(item):
+            out[key], text = _splice(item)
+        else:
+            out[key] = json.loads(canonical_json(item))
+            text = canonical_json(out[key])
+        parts.append(f"{canonical_json(key)}:{text}")
+    return out, "{" + ",".join(parts) + "}"
 
 
 def iso_utc(instant: dt.datetime) -> str:
@@ -269,7 +383,10 @@ def prepare_entry(entry: NewEntry, now: dt.datetime) -> PreparedEntry:
     """Validate an entry and normalise its payload (what is hashed is what is read).
 
     The payload goes through canonical JSON and back, so tuples become lists and
-    the entry returned by an append equals the one read from the store.
+    the entry returned by an append equals the one read from the store. Values
+    that are :class:`Canonical` fragments are taken as they are (their text is
+    spliced into the payload's canonical JSON): the same text, without encoding
+    them again.
 
     Raises
     ------
@@ -297,10 +414,14 @@ def prepare_entry(entry: NewEntry, now: dt.datetime) -> PreparedEntry:
         )
     else:
         try:
-            payload = json.loads(canonical_json(dict(entry.payload)))
-            # Again from the decoded form: JSON turns int keys into strings,
-            # which changes their sorted order; hash what will be read back.
-            payload_json = canonical_json(payload)
+            if _holds_canonical(entry.payload):
+                # Pre-encoded fragments (decisions served): spliced, not re-encoded.
+                payload, payload_json = _splice(entry.payload)
+            else:
+                payload = json.loads(canonical_json(dict(entry.payload)))
+                # Again from the decoded form: JSON turns int keys into strings,
+                # which changes their sorted order; hash what will be read back.
+                payload_json = canonical_json(payload)
         except (TypeError, ValueError) as exc:
             problems.append(
                 f"payload is not JSON-ready ({exc}); convert dates to ISO strings, "

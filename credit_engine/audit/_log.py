@@ -12,12 +12,18 @@ from typing import Any
 from sqlalchemy import Connection, Row, func, select, update
 from sqlalchemy.exc import IntegrityError
 
+from credit_engine.audit._anchor import AnchorVerifier, Checkpoint
 from credit_engine.audit._chain import (
     AuditEntry,
     NewEntry,
     PreparedEntry,
     prepare_entry,
     seal,
+)
+from credit_engine.audit._coverage import (
+    BASELINE_KIND,
+    baseline_payload,
+    uncovered_rows_exist,
 )
 from credit_engine.audit._schema import GENESIS_HASH, HEAD_ID, audit_head, audit_log
 from credit_engine.audit._verify import AuditVerification, verify_log
@@ -64,6 +70,21 @@ def _new_entry(item: object) -> NewEntry:
     return NewEntry(**item)
 
 
+def _prepare_entries(
+    entries: Sequence[NewEntry | Mapping[str, Any]], now: dt.datetime
+) -> list[PreparedEntry]:
+    """Validate and prepare entries for one append (an error names the position)."""
+    prepared: list[PreparedEntry] = []
+    for i, item in enumerate(entries):
+        try:
+            prepared.append(prepare_entry(_new_entry(item), now))
+        except AuditError as exc:
+            if len(entries) == 1:
+                raise
+            raise AuditError(f"Entry {i}: {exc.message}") from None
+    return prepared
+
+
 def _entry(row: Row[Any]) -> AuditEntry:
     return AuditEntry(
         seq=int(row.seq),
@@ -96,17 +117,44 @@ class AuditTransaction:
         Entries appended so far in this transaction.
     """
 
-    def __init__(self, unit_of_work: UnitOfWork, seq: int, entry_hash: str) -> None:
+    def __init__(self, unit_of_work: UnitOfWork) -> None:
         self.unit_of_work = unit_of_work
         self.connection: Connection = unit_of_work.connection
         self.entries: list[AuditEntry] = []
-        self._seq = seq
-        self._hash = entry_hash
+        self._head: tuple[int, str] | None = None
 
     @property
     def head(self) -> tuple[int, str]:
-        """The last ``seq`` and ``entry_hash`` including this transaction's appends."""
-        return self._seq, self._hash
+        """The last ``seq`` and ``entry_hash`` including this transaction's appends.
+
+        Reading it locks the log's head row (``SELECT ... FOR UPDATE``) until
+        the transaction ends, as the first append does: business rows written
+        before it do not hold up other appends on PostgreSQL.
+
+        Raises
+        ------
+        AuditError
+            If the head row is missing (run :meth:`AuditLog.verify`).
+        """
+        if self._head is None:
+            row = self.connection.execute(
+                select(audit_head.c.seq, audit_head.c.entry_hash)
+                .where(audit_head.c.head_id == HEAD_ID)
+                .with_for_update()
+            ).first()
+            if row is None:
+                raise AuditError(
+                    "The audit log's head row is missing, so nothing can be "
+                    "appended safely; run `credit-engine audit verify` and "
+                    "investigate before writing again."
+                )
+            self._head = (int(row.seq), str(row.entry_hash))
+        return self._head
+
+    @property
+    def locked(self) -> bool:
+        """Whether this transaction holds the head (has appended or read it)."""
+        return self._head is not None
 
     def append(
         self,
@@ -127,10 +175,12 @@ class AuditTransaction:
     def _append_prepared(self, prepared: Sequence[PreparedEntry]) -> list[AuditEntry]:
         """Chain and insert validated entries; the head is written at commit."""
         sealed: list[AuditEntry] = []
+        seq, last = self.head
         for item in prepared:
-            entry = seal(item, self._seq + 1, self._hash)
+            entry = seal(item, seq + 1, last)
             sealed.append(entry)
-            self._seq, self._hash = entry.seq, entry.entry_hash
+            seq, last = entry.seq, entry.entry_hash
+        self._head = (seq, last)
         if sealed:
             self.connection.execute(
                 audit_log.insert(),
@@ -215,6 +265,7 @@ class AuditLog:
         self._lock: threading.Lock | None = (
             _process_lock(str(path.resolve())) if path is not None else None
         )
+        self._coverage_checked = False
         self._ensure_schema()
 
     def __repr__(self) -> str:
@@ -288,22 +339,16 @@ class AuditLog:
         StoreError
             If the database fails.
         """
-        now = dt.datetime.now(dt.UTC)
-        prepared: list[PreparedEntry] = []
-        for i, item in enumerate(entries):
-            try:
-                prepared.append(prepare_entry(_new_entry(item), now))
-            except AuditError as exc:
-                if len(entries) == 1:
-                    raise
-                raise AuditError(f"Entry {i}: {exc.message}") from None
+        prepared = _prepare_entries(entries, dt.datetime.now(dt.UTC))
         if not prepared:
             return []
         with self.transaction() as tx:
             return tx._append_prepared(prepared)
 
     @contextlib.contextmanager
-    def transaction(self) -> Iterator[AuditTransaction]:
+    def transaction(
+        self, *, busy_timeout_ms: int | None = None
+    ) -> Iterator[AuditTransaction]:
         """Open a write transaction that holds the log's write lock.
 
         Everything written through the yielded :attr:`AuditTransaction.connection`
@@ -311,6 +356,12 @@ class AuditLog:
         :meth:`AuditTransaction.append`, or rolls back with them. Keep it short:
         every other append waits for it. Do not call :meth:`append` on the same
         log inside it (it would wait for itself).
+
+        Parameters
+        ----------
+        busy_timeout_ms : int, optional
+            How long to wait for another writer's lock (default 30 s) before
+            failing with :class:`~credit_engine.exceptions.StoreUnavailableError`.
 
         Yields
         ------
@@ -321,35 +372,84 @@ class AuditLog:
         AuditError
             If the head row is missing (run :meth:`verify`).
         StoreError
-            If the database fails (the transaction is rolled back).
+            If the database fails (the transaction is rolled back);
+            :class:`~credit_engine.exceptions.StoreUnavailableError` if it is
+            locked, read-only or unreachable.
         """
+        if not self._coverage_checked:
+            self.ensure_coverage(busy_timeout_ms=busy_timeout_ms)
+        with self._write(busy_timeout_ms) as uow:
+            tx = AuditTransaction(uow)
+            yield tx
+            if tx.entries:
+                seq, last = tx.head
+                uow.connection.execute(
+                    update(audit_head)
+                    .where(audit_head.c.head_id == HEAD_ID)
+                    .values(seq=seq, entry_hash=last)
+                )
+
+    @contextlib.contextmanager
+    def _write(self, busy_timeout_ms: int | None) -> Iterator[UnitOfWork]:
         lock = self._lock if self._lock is not None else contextlib.nullcontext()
         with (
             lock,
             self.store.unit_of_work(
-                "append to the audit log", immediate=True, durable=self.durable
+                "append to the audit log",
+                immediate=True,
+                durable=self.durable,
+                busy_timeout_ms=busy_timeout_ms,
             ) as uow,
         ):
+            yield uow
+
+    def ensure_coverage(self, *, busy_timeout_ms: int | None = None) -> int | None:
+        """Start covering the business tables if this store has not yet.
+
+        Every change the engine makes to ``overrides``, ``api_keys`` and
+        ``rating_runs`` (and their decisions) is logged with digests of the rows
+        (:mod:`credit_engine.audit._coverage`). A store whose rows predate that
+        gets, once, a ``coverage_baseline`` entry digesting every row it holds,
+        and its head's ``coverage_started`` is set in the same transaction. The
+        first write transaction of each :class:`AuditLog` calls this; it costs
+        one read afterwards.
+
+        Returns
+        -------
+        int or None
+            The ``seq`` of the baseline entry written, or None (not needed).
+        """
+        self._coverage_checked = True
+        with self._write(busy_timeout_ms) as uow:
             conn = uow.connection
-            head = conn.execute(
-                select(audit_head.c.seq, audit_head.c.entry_hash)
-                .where(audit_head.c.head_id == HEAD_ID)
-                .with_for_update()
-            ).first()
-            if head is None:
-                raise AuditError(
-                    "The audit log's head row is missing, so nothing can be "
-                    "appended safely; run `credit-engine audit verify` and "
-                    "investigate before writing again."
+            started = conn.execute(
+                select(audit_head.c.coverage_started).where(
+                    audit_head.c.head_id == HEAD_ID
                 )
-            tx = AuditTransaction(uow, int(head.seq), str(head.entry_hash))
-            yield tx
-            if tx.entries:
+            ).scalar()
+            if started is None or started:
+                return None  # no head (verify reports it) or covered already
+            seq = None
+            if uncovered_rows_exist(conn):
+                tx = AuditTransaction(uow)
+                payload = baseline_payload(conn)
+                now = dt.datetime.now(dt.UTC)
+                entry = tx._append_prepared(
+                    [prepare_entry(NewEntry(BASELINE_KIND, "credit-engine", payload),
+                                   now)]
+                )[0]  # fmt: skip
+                seq = entry.seq
                 conn.execute(
                     update(audit_head)
                     .where(audit_head.c.head_id == HEAD_ID)
-                    .values(seq=tx.head[0], entry_hash=tx.head[1])
+                    .values(seq=entry.seq, entry_hash=entry.entry_hash)
                 )
+            conn.execute(
+                update(audit_head)
+                .where(audit_head.c.head_id == HEAD_ID)
+                .values(coverage_started=True)
+            )
+            return seq
 
     # ----------------------------------------------------------------- reads
     def get(self, seq: int) -> AuditEntry:
@@ -461,7 +561,13 @@ class AuditLog:
         return int(row.seq), str(row.entry_hash)
 
     def verify(
-        self, *, chunk_size: int = 5_000, max_problems: int = 1_000
+        self,
+        *,
+        chunk_size: int = 5_000,
+        max_problems: int = 1_000,
+        tables: bool = True,
+        anchors: Sequence[Checkpoint] = (),
+        verifier: AnchorVerifier | None = None,
     ) -> AuditVerification:
         """Recompute the whole chain and compare it with the head.
 
@@ -475,6 +581,18 @@ class AuditLog:
             Rows per query.
         max_problems : int, default=1000
             Problems listed at most (the count of the rest is added).
+        tables : bool, default=True
+            Also compare the covered tables (overrides, API keys, rating runs
+            and their decisions) with the digests their entries recorded.
+        anchors : sequence of Checkpoint, default=()
+            Signed checkpoints kept outside the database
+            (:func:`~credit_engine.audit.read_checkpoint`): the log must still
+            hold each one's ``seq`` with its ``entry_hash``, which catches a
+            truncated, rolled-back or recomputed chain.
+        verifier : AnchorVerifier, optional
+            Checks the checkpoints' signatures (an HMAC key or an Ed25519
+            public key); without one, a checkpoint's signature cannot be
+            checked and that is reported as a problem.
 
         Returns
         -------
@@ -491,7 +609,14 @@ class AuditLog:
             translate_errors(self.store.engine, "verify the audit log"),
             self._snapshot() as conn,
         ):
-            return verify_log(conn, chunk_size=chunk_size, max_problems=max_problems)
+            return verify_log(
+                conn,
+                chunk_size=chunk_size,
+                max_problems=max_problems,
+                tables=tables,
+                anchors=anchors,
+                verifier=verifier,
+            )
 
     # --------------------------------------------------------------- helpers
     def _ensure_schema(self) -> None:
@@ -510,7 +635,14 @@ class AuditLog:
                 try:
                     conn.execute(
                         audit_head.insert(),
-                        {"head_id": HEAD_ID, "seq": 0, "entry_hash": GENESIS_HASH},
+                        {
+                            "head_id": HEAD_ID,
+                            "seq": 0,
+                            "entry_hash": GENESIS_HASH,
+                            # Rows written before there was any log are older
+                            # than coverage: the first write records a baseline.
+                            "coverage_started": not uncovered_rows_exist(conn),
+                        },
                     )
                     conn.commit()
                 except IntegrityError:  # another process created it first

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Connection, Row, select
 
+from credit_engine.audit._anchor import (
+    AnchorVerifier,
+    Checkpoint,
+    checkpoint_problems,
+)
 from credit_engine.audit._chain import chain_hash
+from credit_engine.audit._coverage import CoverageCheck
 from credit_engine.audit._schema import GENESIS_HASH, HEAD_ID, audit_head, audit_log
 
 __all__ = ["AuditVerification", "verify_log"]
@@ -30,6 +37,10 @@ class AuditVerification:
         ``seq`` the head row records (None if the row is missing).
     head_hash : str or None
         ``entry_hash`` the head row records.
+    notes : list of str
+        What was and was not checked (covered rows, anchors, coverage not begun).
+    anchors : int
+        Checkpoints compared with the log.
     """
 
     ok: bool
@@ -37,6 +48,8 @@ class AuditVerification:
     problems: list[str] = field(default_factory=list)
     head_seq: int | None = None
     head_hash: str | None = None
+    notes: list[str] = field(default_factory=list)
+    anchors: int = 0
 
 
 def _span(first: int, last: int) -> str:
@@ -94,7 +107,7 @@ class _Checker:
         self.last_seq = max(self.last_seq, seq)
         self.last_hash = row.entry_hash
 
-    def check_head(self, head: Row[Any, Any] | None) -> None:
+    def check_head(self, head: Row[Any, Any, Any] | None) -> None:
         last = self.last_seq
         if head is None:
             self.report(
@@ -118,16 +131,29 @@ class _Checker:
             )
 
 
-def verify_log(
-    conn: Connection, *, chunk_size: int, max_problems: int
+def verify_log(  # noqa: PLR0912, PLR0913 - the options of AuditLog.verify
+    conn: Connection,
+    *,
+    chunk_size: int,
+    max_problems: int,
+    tables: bool = True,
+    anchors: Sequence[Checkpoint] = (),
+    verifier: AnchorVerifier | None = None,
 ) -> AuditVerification:
-    """Check every entry read through ``conn`` (one snapshot) against the head."""
+    """Check every entry read through ``conn`` (one snapshot) against the head.
+
+    Then, with ``tables``, the covered tables against the digests the entries
+    recorded, and each checkpoint of ``anchors`` against the entry it names.
+    """
     head = conn.execute(
-        select(audit_head.c.seq, audit_head.c.entry_hash).where(
-            audit_head.c.head_id == HEAD_ID
-        )
+        select(
+            audit_head.c.seq, audit_head.c.entry_hash, audit_head.c.coverage_started
+        ).where(audit_head.c.head_id == HEAD_ID)
     ).first()
     checker = _Checker(max_problems)
+    coverage = CoverageCheck()
+    anchored = {a.seq for a in anchors}
+    held: dict[int, str] = {}
     after: int | None = None
     while True:
         stmt = select(audit_log).order_by(audit_log.c.seq).limit(chunk_size)
@@ -136,10 +162,38 @@ def verify_log(
         rows = conn.execute(stmt).all()
         for row in rows:
             checker.check(row)
+            coverage.see(int(row.seq), str(row.kind), row.payload)
+            if int(row.seq) in anchored:
+                held[int(row.seq)] = str(row.entry_hash)
         if len(rows) < chunk_size:
             break
         after = int(rows[-1].seq)
     checker.check_head(head)
+    notes: list[str] = []
+    if tables:
+        for problem in coverage.problems(conn):
+            checker.report(problem)
+        if coverage.started_at is None:
+            notes.append(
+                "no entry covers the business tables yet (a store from before "
+                "coverage: the next write through the engine records a baseline)"
+            )
+        else:
+            notes.append(
+                f"tables checked against the digests of {len(coverage.rows)} rows "
+                f"and {len(coverage.sets)} rating runs' decisions"
+            )
+    for checkpoint in anchors:
+        for problem in checkpoint_problems(
+            checkpoint, held, checker.last_seq, verifier
+        ):
+            checker.report(problem)
+    if not anchors:
+        notes.append(
+            "no checkpoint given: a truncated or recomputed chain cannot be told "
+            "from a genuine one (keep `credit-engine audit anchor` files and pass "
+            "them with --anchor)"
+        )
     problems = checker.problems
     if checker.dropped:
         problems.append(f"... and {checker.dropped} more problems")
@@ -149,4 +203,6 @@ def verify_log(
         problems=problems,
         head_seq=None if head is None else int(head.seq),
         head_hash=None if head is None else str(head.entry_hash),
+        notes=notes,
+        anchors=len(anchors),
     )

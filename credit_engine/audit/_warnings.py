@@ -2,18 +2,30 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from credit_engine.audit._chain import AuditEntry, AuditKind
-from credit_engine.audit._log import AuditLog
+from credit_engine.audit._log import AuditLog, AuditTransaction
 from credit_engine.jsonable import to_jsonable
 
-__all__ = ["acknowledge_warning", "close_warning"]
+__all__ = [
+    "acknowledge_warning",
+    "acknowledge_warning_unit",
+    "close_warning",
+    "close_warning_unit",
+]
+
+WarningUnit = Callable[[AuditTransaction], tuple[dict[str, Any], AuditEntry]]
+"""``unit(tx) -> (warning row, audit entry)``, run in one transaction."""
 
 
-def _payload(row: dict[str, Any], note: str | None) -> dict[str, Any]:
+def _payload(
+    row: dict[str, Any], note: str | None, context: Mapping[str, Any] | None
+) -> dict[str, Any]:
     payload: dict[str, Any] = to_jsonable(
         {
+            **(context or {}),
             "warning_id": row["warning_id"],
             "uscc": row["uscc"],
             "signal": row["signal"],
@@ -64,14 +76,34 @@ def acknowledge_warning(
         Without an actor (nothing written).
     """
     with log.transaction() as tx:
+        return acknowledge_warning_unit(warning_id, actor, note)(tx)
+
+
+def acknowledge_warning_unit(
+    warning_id: int,
+    actor: str,
+    note: str | None = None,
+    *,
+    context: Mapping[str, Any] | None = None,
+) -> WarningUnit:
+    """Return the unit of work of :func:`acknowledge_warning`, for a transaction.
+
+    The API hands it to the :class:`~credit_engine.audit.AuditWriter` (the
+    move commits with a batch of entries); ``context`` is added to the entry's
+    payload (the caller's key and role, under ``"by"``).
+    """
+
+    def unit(tx: AuditTransaction) -> tuple[dict[str, Any], AuditEntry]:
         row = tx.unit_of_work.warnings.acknowledge(warning_id, actor, note)
         entry = tx.append(
             AuditKind.WARNING_ACKNOWLEDGED.value,
             actor,
-            _payload(row, row["acknowledge_note"]),
+            _payload(row, row["acknowledge_note"], context),
             subject=row["uscc"],
         )
-    return row, entry
+        return row, entry
+
+    return unit
 
 
 def close_warning(
@@ -92,11 +124,29 @@ def close_warning(
         Without an actor or a non-empty note (nothing written).
     """
     with log.transaction() as tx:
+        return close_warning_unit(warning_id, actor, note)(tx)
+
+
+def close_warning_unit(
+    warning_id: int,
+    actor: str,
+    note: str,
+    *,
+    context: Mapping[str, Any] | None = None,
+) -> WarningUnit:
+    """Return the unit of work of :func:`close_warning`, for a transaction.
+
+    As :func:`acknowledge_warning_unit`.
+    """
+
+    def unit(tx: AuditTransaction) -> tuple[dict[str, Any], AuditEntry]:
         row = tx.unit_of_work.warnings.close(warning_id, actor, note)
         entry = tx.append(
             AuditKind.WARNING_CLOSED.value,
             actor,
-            _payload(row, row["close_note"]),
+            _payload(row, row["close_note"], context),
             subject=row["uscc"],
         )
-    return row, entry
+        return row, entry
+
+    return unit

@@ -18,7 +18,7 @@ from cachetools import TTLCache
 from sqlalchemy import Connection, Row, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-from credit_engine.audit import AuditKind, AuditLog
+from credit_engine.audit import AuditKind, AuditLog, covers, row_coverage
 from credit_engine.auth._schema import Role, api_keys
 from credit_engine.exceptions import (
     ApiKeyNotFoundError,
@@ -352,7 +352,10 @@ class KeyStore:
                 AuditKind.KEY_CREATED,
                 info.created_by,
                 {"key_id": info.key_id, "name": name, "role": str(chosen),
-                 "key_prefix": info.key_prefix},
+                 "key_prefix": info.key_prefix,
+                 # The digest covers the stored hash too (a swapped hash, or a
+                 # role raised in the table, is found by `audit verify`).
+                 "covers": covers([row_coverage(conn, "api_keys", info.key_id)])},
                 subject=name,
                 recorded_at=info.created_at,
             )  # fmt: skip
@@ -417,10 +420,11 @@ class KeyStore:
             tx.append(
                 AuditKind.KEY_REVOKED,
                 by.strip(),
-                {"key_id": found.key_id, "name": found.name, "role": found.role},
+                {"key_id": found.key_id, "name": found.name, "role": found.role,
+                 "covers": covers([row_coverage(conn, "api_keys", found.key_id)])},
                 subject=found.name,
                 recorded_at=now,
-            )
+            )  # fmt: skip
             key_hash = found.key_hash
         if self._cache is not None:
             with self._cache_lock:
@@ -428,6 +432,28 @@ class KeyStore:
         return dataclasses.replace(_info(found), revoked_at=now, revoked_by=by.strip())
 
     # ----------------------------------------------------------------- reads
+    def cached(self, key: str) -> ApiKeyInfo | None:
+        """Return the key's description if this process authenticated it lately.
+
+        No database access: the API calls this on the event loop and goes to
+        :meth:`authenticate` (in a worker thread) only on a miss.
+
+        Raises
+        ------
+        AuthenticationError
+            If the key is malformed.
+        """
+        if not isinstance(key, str) or not _KEY.match(key):
+            raise AuthenticationError(
+                "The API key is malformed: expected 'ce_' followed by 43 URL-safe "
+                "characters, as `credit-engine keys create` printed it."
+            )
+        if self._cache is None:
+            return None
+        digest = hash_key(key)
+        with self._cache_lock:
+            return self._cache.get(digest)
+
     def authenticate(self, key: str) -> ApiKeyInfo:
         """Return the active key matching ``key``.
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import getpass
 import json
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -21,7 +22,7 @@ from credit_engine.cli._app import (
 from credit_engine.config import Settings
 
 if TYPE_CHECKING:
-    from credit_engine.audit import AuditLog
+    from credit_engine.audit import AnchorSigner, AnchorVerifier, AuditLog
     from credit_engine.auth import KeyStore
 
 __all__ = ["audit_app", "keys_app"]
@@ -211,17 +212,79 @@ def keys_revoke(
 
 
 # ----------------------------------------------------------------------- audit
+def _signer(settings: Settings) -> AnchorSigner:
+    """Return the checkpoint signer the settings configure (Ed25519 first)."""
+    from credit_engine.audit import Ed25519Signer, HmacSigner
+    from credit_engine.exceptions import ConfigurationError
+
+    if settings.audit_anchor_private_key is not None:
+        return Ed25519Signer.from_file(settings.audit_anchor_private_key)
+    if settings.audit_anchor_key is not None:
+        return HmacSigner(settings.audit_anchor_key.get_secret_value())
+    raise ConfigurationError(
+        "No key to sign audit checkpoints: set CREDIT_ENGINE_AUDIT_ANCHOR_PRIVATE_KEY "
+        "to an Ed25519 private key (make one with `credit-engine audit anchor-keygen "
+        "DIR`) or CREDIT_ENGINE_AUDIT_ANCHOR_KEY to a secret of at least 32 bytes."
+    )
+
+
+def _verifier(settings: Settings, public_key: Path | None) -> AnchorVerifier | None:
+    """Return what checks checkpoint signatures: a public key, else the settings."""
+    from credit_engine.audit import Ed25519Signer, Ed25519Verifier, HmacSigner
+
+    if public_key is not None:
+        return Ed25519Verifier.from_file(public_key)
+    if settings.audit_anchor_private_key is not None:
+        return Ed25519Signer.from_file(settings.audit_anchor_private_key)
+    if settings.audit_anchor_key is not None:
+        return HmacSigner(settings.audit_anchor_key.get_secret_value())
+    return None
+
+
+AnchorOption = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--anchor",
+        help="A checkpoint file from `audit anchor` (repeatable): the log must "
+        "still hold its entry with its hash (catches truncation, rollback and a "
+        "recomputed chain).",
+    ),
+]
+PublicKeyOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--public-key",
+        help="Ed25519 public key (PEM) that checks the checkpoints' signatures "
+        "(default: the configured anchor key).",
+    ),
+]
+
+
 @audit_app.command("verify")
 @friendly_errors
-def audit_verify(home: HomeOption = None) -> None:
-    """Recompute the hash chain; exit 1 and list every problem if it is broken."""
-    result = _log(settings_for(home)).verify()
+def audit_verify(
+    anchor: AnchorOption = None,
+    public_key: PublicKeyOption = None,
+    home: HomeOption = None,
+) -> None:
+    """Recompute the chain and the covered tables; exit 1 listing every problem.
+
+    With --anchor, also check the log against checkpoints kept outside it.
+    """
+    from credit_engine.audit import read_checkpoint
+
+    settings = settings_for(home)
+    checkpoints = [read_checkpoint(p) for p in anchor or []]
+    verifier = _verifier(settings, public_key) if checkpoints else None
+    result = _log(settings).verify(anchors=checkpoints, verifier=verifier)
     if result.ok:
         console.print(
             f"audit log intact: {result.checked:,} entries; head seq "
-            f"{result.head_seq}, hash {result.head_hash} (keep this pair elsewhere "
-            "to anchor the log)"
+            f"{result.head_seq}, hash {result.head_hash}"
+            + (f"; {len(checkpoints)} checkpoint(s) hold" if checkpoints else "")
         )
+        for note in result.notes:
+            console.print(f"  note: {note}", markup=False, highlight=False)
         return
     err_console.print(
         f"[bold red]audit log broken[/]: {len(result.problems)} problem(s) in "
@@ -230,6 +293,58 @@ def audit_verify(home: HomeOption = None) -> None:
     for problem in result.problems:
         err_console.print(f"  - {problem}", markup=False, highlight=False)
     raise typer.Exit(code=1)
+
+
+@audit_app.command("anchor")
+@friendly_errors
+def audit_anchor(
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            help="Checkpoint file to write (never overwritten; default: "
+            "HOME/audit-anchors/checkpoint-<seq>-<time>.json). Give it to an "
+            "auditor to keep outside the database.",
+        ),
+    ] = None,
+    home: HomeOption = None,
+) -> None:
+    """Sign a checkpoint of the audit log's head and write it to a file."""
+    import datetime as dt
+
+    from credit_engine.audit import make_checkpoint, write_checkpoint
+
+    settings = settings_for(home)
+    checkpoint = make_checkpoint(_log(settings), _signer(settings))
+    if out is None:
+        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+        out = (
+            settings.home
+            / "audit-anchors"
+            / f"checkpoint-{checkpoint.seq}-{stamp}.json"
+        )
+    path = write_checkpoint(checkpoint, out)
+    console.print(
+        f"checkpoint of seq {checkpoint.seq} (hash {checkpoint.entry_hash}) signed "
+        f"({checkpoint.scheme}, key {checkpoint.key_id}) and written to {path}; keep "
+        "it outside the database and pass it to `audit verify --anchor`."
+    )
+
+
+@audit_app.command("anchor-keygen")
+@friendly_errors
+def audit_anchor_keygen(
+    directory: Annotated[Path, typer.Argument(help="Folder for the key pair.")],
+    name: Annotated[str, typer.Option(help="File name stem.")] = "audit_anchor",
+) -> None:
+    """Make an Ed25519 key pair for signing checkpoints (private key mode 0600)."""
+    from credit_engine.audit import generate_ed25519_keypair
+
+    private, public = generate_ed25519_keypair(directory, name)
+    console.print(
+        f"private key {private} (set CREDIT_ENGINE_AUDIT_ANCHOR_PRIVATE_KEY to it); "
+        f"public key {public} (give it to auditors: `audit verify --public-key`)."
+    )
 
 
 @audit_app.command("list")

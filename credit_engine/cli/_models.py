@@ -10,6 +10,7 @@ import typer
 from credit_engine.cli._app import (
     HomeOption,
     app,
+    console,
     friendly_errors,
     settings_for,
     write_json_report,
@@ -160,8 +161,16 @@ def run_promotion(
 @friendly_errors
 def models(
     history: Annotated[
-        bool, typer.Option(help="Also print the alias history.")
+        bool,
+        typer.Option(help="Also print the alias history (from the audit log)."),
     ] = False,
+    export_history: Annotated[
+        Path | None,
+        typer.Option(
+            help="Write the alias history as JSON lines to this file (the format "
+            "of the alias_history.jsonl of older releases)."
+        ),
+    ] = None,
     changes: Annotated[
         int,
         typer.Option(
@@ -173,14 +182,16 @@ def models(
 ) -> None:
     """List registered models: versions, aliases, out-of-time figures, shadow scoring.
 
-    Each model whose challenger has shadow runs gets a section: the tier
-    agreement of its latest shadow run with the champion's run that date, and
-    the enterprises whose tier would change.
+    Every alias move (promotion) is an entry of kind model_promotion in the
+    audit log; --history prints them, --export-history writes them out. Each
+    model whose challenger has shadow runs gets a section: the tier agreement
+    of its latest shadow run with the champion's run that date, and the
+    enterprises whose tier would change.
     """
     from credit_engine.cli._render_monitor import print_shadow_agreement
     from credit_engine.registry import (
         alias_history,
-        alias_history_path,
+        export_alias_history,
         registered_versions,
     )
     from credit_engine.store import OperationalStore
@@ -189,8 +200,11 @@ def models(
     settings = settings_for(home)
     print_registered(
         registered_versions(settings),
-        alias_history(alias_history_path(settings)) if history else None,
+        alias_history(settings) if history else None,
     )
+    if export_history is not None:
+        count = export_alias_history(settings, export_history)
+        console.print(f"alias history: {count} change(s) written to {export_history}")
     store = OperationalStore.from_settings(settings)
     for model in models_in_charge(settings):
         if model.champion is None or model.challenger is None:

@@ -24,6 +24,7 @@ from credit_engine.console._security import SESSION_COOKIE, LoginThrottle
 from credit_engine.console._texts import EnterpriseTexts
 from credit_engine.console._warnings import WarningsSource
 from credit_engine.console._zone import ZoneReader
+from credit_engine.console._zone_prepare import OverviewPreparer
 from credit_engine.decisioning import Disclosure, Policy, ReasonCatalogue, load_policy
 from credit_engine.exceptions import PermissionDeniedError, SessionExpiredError
 from credit_engine.rules import RuleBook
@@ -78,6 +79,8 @@ class ConsoleState:
     directory: DirectoryCache
     assets_dir: Path
     warnings: WarningsSource | None = None
+    preparer: OverviewPreparer | None = None
+    """Prepares the zone overview's figures in the background (set at mount)."""
     _texts: tuple[int, EnterpriseTexts] | None = field(default=None, repr=False)
 
     @property

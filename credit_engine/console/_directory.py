@@ -150,6 +150,18 @@ class DirectoryCache:
             return "no-lake"
         return ",".join(sorted(p.name for p in commits.glob("*.json")))
 
+    def peek(self) -> Directory | None:
+        """Return the directory if it is built for the current lake and date.
+
+        Never builds and never waits for a build in progress (pages call it;
+        :meth:`get` builds, in the background). Reads without the lock: ``get``
+        sets the directory before the marker it was built for.
+        """
+        wanted = (self._lake_state(), self.as_of())
+        if self._built_for != wanted:
+            return None
+        return self._directory
+
     def get(self) -> Directory | None:
         """Return the directory (rebuilt if the lake or date changed), or ``None``."""
         wanted = (self._lake_state(), self.as_of())

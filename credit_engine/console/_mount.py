@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import threading
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -37,6 +36,7 @@ from credit_engine.console._routes_zone import router as zone_router
 from credit_engine.console._security import LoginThrottle
 from credit_engine.console._warnings import StoreWarnings, WarningsSource
 from credit_engine.console._zone import ZoneReader
+from credit_engine.console._zone_prepare import OverviewPreparer
 from credit_engine.exceptions import CreditEngineError
 
 __all__ = ["REQUIRED_ASSETS", "build_console", "mount_console"]
@@ -119,6 +119,8 @@ def build_console(
         idle=dt.timedelta(minutes=settings.console_session_idle_minutes),
         lifetime=dt.timedelta(hours=settings.console_session_max_hours),
     )
+    zone = ZoneReader(services.store)
+    directory = DirectoryCache(settings, lambda: serving_date_of(services))
     state = ConsoleState(
         services=services,
         sessions=sessions,
@@ -130,33 +132,24 @@ def build_console(
             settings.console_login_max_failures,
             settings.console_login_window_minutes * 60.0,
         ),
-        zone=ZoneReader(services.store),
-        directory=DirectoryCache(settings, lambda: serving_date_of(services)),
+        zone=zone,
+        directory=directory,
         assets_dir=_assets_dir(services),
         warnings=warnings if warnings is not None else StoreWarnings(services),
+    )
+    state.preparer = OverviewPreparer(
+        zone,
+        directory,
+        state.texts,
+        poll_seconds=settings.console_overview_poll_seconds,
     )
     app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
     app.state.console = state
     app.state.services = services
 
-    warming: list[threading.Thread] = []
-
-    def _warm() -> None:
-        try:
-            seconds = state.zone.warm(state.directory, state.texts)
-        except Exception:  # noqa: BLE001 - pages compute what they need anyway
-            _LOG.exception("console: warming the zone overview failed")
-        else:
-            _LOG.info("console: zone overview ready in %.1f s", seconds)
-
     @app.middleware("http")
     async def _guard(request: Request, call_next: Any) -> Response:
         path = request.url.path
-        if not warming:  # the first request starts computing the overview
-            warming.append(
-                threading.Thread(target=_warm, daemon=True, name="console-warm")
-            )
-            warming[0].start()
         if not path.startswith(("/static", "/vendor")):
             missing = assets_missing(state.assets_dir)
             if missing:
@@ -219,7 +212,13 @@ def build_console(
 
 def mount_console(
     app: FastAPI, services: Services, *, warnings: WarningsSource | None = None
-) -> None:
-    """Mount the console at ``/console`` on the API ``app``."""
+) -> FastAPI:
+    """Mount the console at ``/console`` on the API ``app``; return the console.
+
+    A mounted application's lifespan does not run: the API's lifespan starts
+    and stops the console's background work (``console.state.console.preparer``,
+    the zone overview's figures).
+    """
     console = build_console(services, warnings=warnings)
     app.mount("/console", console, name="console")
+    return console

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import math
 import secrets
 from importlib import resources
 from typing import Any
@@ -159,4 +160,9 @@ def engine_error_page(request: Request, exc: CreditEngineError) -> Response:
         _LOG.error("console: %s: %s", exc.code, exc.message)
     if isinstance(exc, SessionExpiredError) and request.method not in ("GET", "HEAD"):
         return error_page(request, 401, exc.message, exc.code)
-    return error_page(request, exc.http_status, exc.message, exc.code)
+    response = error_page(request, exc.http_status, exc.message, exc.code)
+    # 429 and 503 say when to come back, as the API's problem answers do.
+    retry_after = getattr(exc, "retry_after", None)
+    if exc.http_status in (429, 503) and retry_after is not None:
+        response.headers["Retry-After"] = str(max(1, math.ceil(retry_after)))
+    return response

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
+from credit_engine.audit import NewEntry
 from credit_engine.auth import ApiKeyInfo, EndReason
 from credit_engine.console._context import CONSOLE_ROLES, console_state, require_viewer
 from credit_engine.console._render import redirect, render
@@ -130,12 +131,20 @@ async def sign_in(request: Request) -> Response:
         )
     state.throttle.succeeded(who)
     token, session = await run_in_threadpool(state.sessions.open, info, client=client)
-    await run_in_threadpool(
-        state.services.audit.append,
-        "console_sign_in",
-        info.name,
-        {"key_id": info.key_id, "role": str(info.role), "via": via, "client": client},
-        subject=info.name,
+    await state.services.writer.append(
+        [
+            NewEntry(
+                "console_sign_in",
+                info.name,
+                {
+                    "key_id": info.key_id,
+                    "role": str(info.role),
+                    "via": via,
+                    "client": client,
+                },
+                subject=info.name,
+            )
+        ]
     )
     response = redirect(next_url)
     lifetime = int((session.expires_at - session.created_at).total_seconds())
@@ -156,11 +165,15 @@ async def sign_out(request: Request) -> Response:
         viewer = require_viewer(request, "models")
         check_csrf(request, viewer.csrf, form)
         state.sessions.end(viewer.token, EndReason.SIGNED_OUT)
-        state.services.audit.append(
-            "console_sign_out",
-            viewer.name,
-            {"key_id": viewer.session.key_id, "role": str(viewer.role)},
-            subject=viewer.name,
+        state.services.writer.append_sync(
+            [
+                NewEntry(
+                    "console_sign_out",
+                    viewer.name,
+                    {"key_id": viewer.session.key_id, "role": str(viewer.role)},
+                    subject=viewer.name,
+                )
+            ]
         )
 
     await run_in_threadpool(end)

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from credit_engine.audit import record_override
+from credit_engine.audit import NewEntry, override_unit
 from credit_engine.console._context import Viewer, console_state, require_viewer
 from credit_engine.console._enterprise import enterprise_profile
 from credit_engine.console._render import redirect, render
@@ -148,18 +148,23 @@ def profile(request: Request, uscc: str) -> Response:
     decision = context.get("decision") or {}
     shown = ("as_of", "tier", "decided_by", "model_version", "policy_version")
     # 查询留痕: who looked at which enterprise, when, and what they were shown.
-    state.services.audit.append(
-        "console_view",
-        viewer.name,
-        {
-            "page": "enterprise",
-            "uscc": code,
-            "role": str(viewer.role),
-            "key_id": viewer.session.key_id,
-            "source": context["source"],
-            "shown": {k: decision[k] for k in shown if k in decision},
-        },
-        subject=code,
+    # Through the group-commit writer: a bounded wait, 503 when the store is locked.
+    state.services.writer.append_sync(
+        [
+            NewEntry(
+                "console_view",
+                viewer.name,
+                {
+                    "page": "enterprise",
+                    "uscc": code,
+                    "role": str(viewer.role),
+                    "key_id": viewer.session.key_id,
+                    "source": context["source"],
+                    "shown": {k: decision[k] for k in shown if k in decision},
+                },
+                subject=code,
+            )
+        ]
     )
     context["recorded"] = request.query_params.get("recorded")
     return render(request, "enterprise.html", context)
@@ -213,10 +218,15 @@ async def add_override(request: Request, uscc: str) -> Response:
         enterprise_profile(
             state, viewer, code
         )  # unknown enterprise: 404, nothing written
-        override_id, _entry = record_override(
-            state.services.audit, code, tier, reason, viewer.name, start, end
-        )
+        override_id, _entry = state.services.writer.run_sync(
+            override_unit(
+                code, tier, reason, viewer.name, start, end,
+                context={"by": {"key_id": viewer.session.key_id,
+                                "role": str(viewer.role), "via": "console"}},
+            )
+        )  # fmt: skip
         state.services.metrics.overrides.inc()
+        state.services.scoring.overrides.refresh()  # in force at once, as in the API
         return redirect(f"/console/enterprises/{code}?recorded={override_id}#overrides")
 
     return await run_in_threadpool(work)

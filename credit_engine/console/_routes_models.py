@@ -67,7 +67,7 @@ def models(request: Request) -> Response:
     require_viewer(request, "models")
     state = console_state(request)
     settings = state.settings
-    from credit_engine.registry import alias_history, alias_history_path
+    from credit_engine.registry import alias_history
 
     error = None
     try:
@@ -88,9 +88,7 @@ def models(request: Request) -> Response:
         status = ((monitoring or {}).get("models") or {}).get(v["name"])
         if isinstance(status, dict):
             entry["monitoring"] = status
-    history = sorted(
-        alias_history(alias_history_path(settings)), key=lambda c: c.at, reverse=True
-    )
+    history = sorted(alias_history(settings), key=lambda c: c.at, reverse=True)
     return render(
         request,
         "models.html",

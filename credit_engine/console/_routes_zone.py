@@ -7,16 +7,18 @@ from typing import Any
 
 import numpy as np
 from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from fastapi.responses import JSONResponse, Response
 
-from credit_engine.console._context import console_state, require_viewer
+from credit_engine.console._context import ConsoleState, console_state, require_viewer
 from credit_engine.console._render import render
 from credit_engine.console._seams import freshness, latest_monitoring
+from credit_engine.console._zone_prepare import OverviewParts
 from credit_engine.exceptions import DataContractError
 
 __all__ = ["router"]
 
 router = APIRouter(include_in_schema=False)
+Run = tuple[dt.date, int]
 
 
 def _pick(value: str | None, runs: list[tuple[dt.date, int]], default: int) -> int:
@@ -38,31 +40,76 @@ def _pick(value: str | None, runs: list[tuple[dt.date, int]], default: int) -> i
     )
 
 
-@router.get("/overview")
-def overview(request: Request) -> Response:
-    """Show the zone at a glance."""
+def _view(request: Request) -> tuple[list[tuple[dt.date, int]], int, int]:
+    """Return the served runs and the indices of the ``from`` and ``to`` dates."""
+    runs = console_state(request).zone.runs()
+    if not runs:
+        return runs, 0, 0
+    frm = _pick(request.query_params.get("from"), runs, max(len(runs) - 2, 0))
+    to = _pick(request.query_params.get("to"), runs, len(runs) - 1)
+    return runs, frm, to
+
+
+def _parts(state: ConsoleState, runs: list[Run], frm: int, to: int) -> OverviewParts:
+    if state.preparer is None:  # pragma: no cover - set at mount
+        raise RuntimeError("the console was built without its overview preparer")
+    return state.preparer.parts(runs, runs[frm], runs[to])
+
+
+@router.get("/overview/status")
+def overview_status(request: Request) -> Response:
+    """Whether the overview's figures (of ``from``/``to``) are ready (JSON).
+
+    The "preparing" page asks this every few seconds and reloads when ready.
+    """
     require_viewer(request, "overview")
     state = console_state(request)
-    runs = state.zone.runs()
+    runs, frm, to = _view(request)
+    body: dict[str, Any] = {"ready": True, "pending": [], "total": 0}
+    if runs:
+        parts = _parts(state, runs, frm, to)
+        body = {
+            "ready": not parts.pending,
+            "pending": parts.pending,
+            "total": parts.total,
+        }
+    if state.preparer is not None:
+        body["preparer"] = state.preparer.status().as_dict()
+    return JSONResponse(body)
+
+
+@router.get("/overview")
+def overview(request: Request) -> Response:
+    """Show the zone at a glance (or say "preparing": never wait for the SQL)."""
+    require_viewer(request, "overview")
+    state = console_state(request)
+    runs, frm, to = _view(request)
     context: dict[str, Any] = {"runs": runs, "breakdowns": {}}
     monitoring = latest_monitoring(state.settings)
     context["freshness"] = freshness(state.settings, monitoring)
     if not runs:
         return render(request, "overview.html", context)
-    frm = _pick(request.query_params.get("from"), runs, max(len(runs) - 2, 0))
-    to = _pick(request.query_params.get("to"), runs, len(runs) - 1)
-    summaries = [state.zone.summary(d, r) for d, r in runs]
+    parts = _parts(state, runs, frm, to)
+    context["pending"] = parts.pending
+    context["preparing"] = {
+        "total": parts.total,
+        "done": parts.total - len(parts.pending),
+        "error": state.preparer.status().error if state.preparer else None,
+    }
+    if not parts.core_ready or parts.summaries is None:
+        context.update(frm=runs[frm][0], to=runs[to][0])
+        return render(request, "overview_preparing.html", context)
+    summaries = parts.summaries
     latest = summaries[to]
-    texts = state.texts()
     context.update(
         summaries=summaries,
         latest=latest,
         frm=runs[frm][0],
         to=runs[to][0],
-        departments=state.zone.departments(latest.run_id, texts),
+        departments=parts.departments,
     )
-    if frm != to:
-        matrix = state.zone.migration(runs[frm], runs[to])
+    matrix = parts.migration
+    if matrix is not None:
         context["migration"] = {
             "rows": [str(i) for i in matrix.index],
             "columns": [str(c) for c in matrix.columns],
@@ -70,15 +117,12 @@ def overview(request: Request) -> Response:
             "stay": int(np.trace(matrix.loc[list("ABCD"), list("ABCD")].to_numpy())),
             "total": int(matrix.drop(index="new", errors="ignore").to_numpy().sum()),
         }
-    directory = state.directory.get()
     context["breakdowns"] = breakdowns = {}
-    if directory is not None:
-        for column in ("district", "trade_mode"):
-            table = state.zone.breakdown(latest.run_id, directory, column)
-            breakdowns[column] = [
-                {"value": str(k), **{c: int(v) for c, v in row.items()}}
-                for k, row in table.head(20).iterrows()
-            ]
+    for column, table in (parts.breakdowns or {}).items():
+        breakdowns[column] = [
+            {"value": str(k), **{c: int(v) for c, v in row.items()}}
+            for k, row in table.head(20).iterrows()
+        ]
     context["directory_error"] = state.directory.error
     context["charts"] = {
         "dates": [s.as_of.isoformat() for s in summaries],

@@ -26,7 +26,12 @@ from typing import Any, Protocol, runtime_checkable
 import pandas as pd
 
 from credit_engine.api._routes import Services
-from credit_engine.audit import AuditKind, acknowledge_warning, close_warning
+from credit_engine.audit import (
+    AuditKind,
+    NewEntry,
+    acknowledge_warning_unit,
+    close_warning_unit,
+)
 from credit_engine.early_warning import (
     SignalBook,
     load_signal_book,
@@ -194,7 +199,7 @@ class StoreWarnings:
 
     def record_read(self, actor: str, warning: dict[str, Any], *, role: str) -> None:
         """Append ``warnings_read`` (subject the enterprise) to the audit log."""
-        self.services.audit.append(
+        entry = NewEntry(
             AuditKind.WARNINGS_READ.value,
             actor,
             to_jsonable(
@@ -210,15 +215,18 @@ class StoreWarnings:
             ),
             subject=str(warning["uscc"]),
         )
+        self.services.writer.append_sync([entry])
 
     def acknowledge(self, warning_id: int, *, actor: str, note: str) -> dict[str, Any]:
         """Acknowledge a new warning; the move and its audit entry commit together."""
-        row, _entry = acknowledge_warning(
-            self.services.audit, warning_id, actor, note or None
+        row, _entry = self.services.writer.run_sync(
+            acknowledge_warning_unit(warning_id, actor, note or None)
         )
         return self._shaped(row)
 
     def close(self, warning_id: int, *, actor: str, note: str) -> dict[str, Any]:
         """Close a new or acknowledged warning with a note, audited atomically."""
-        row, _entry = close_warning(self.services.audit, warning_id, actor, note)
+        row, _entry = self.services.writer.run_sync(
+            close_warning_unit(warning_id, actor, note)
+        )
         return self._shaped(row)

@@ -3,21 +3,22 @@
 A stored run never changes (a new run of the same date gets a new ``run_id``
 and supersedes it), so what is counted for a ``run_id`` is kept in memory for
 the life of the process: the overview of a 100,000-enterprise zone costs its
-SQL once per run, then a dictionary lookup.
+SQL once per run, then a dictionary lookup. The counting happens in the
+background (:class:`~credit_engine.console.OverviewPreparer`); pages
+:meth:`ZoneReader.peek`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import threading
-import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import pandas as pd
 
-from credit_engine.console._directory import Directory, DirectoryCache
+from credit_engine.console._directory import Directory
 from credit_engine.console._texts import EnterpriseTexts
 from credit_engine.store import OperationalStore, ZoneQueries
 from credit_engine.vocabulary import DecidedBy, Department, Tier
@@ -79,28 +80,10 @@ class ZoneReader:
                 self._computing.pop(key, None)
             return value
 
-    def warm(
-        self, directory: DirectoryCache, texts: Callable[[], EnterpriseTexts]
-    ) -> float:
-        """Compute what the overview's default view needs; return the seconds taken.
-
-        Run in a background thread at the console's first request, so that the
-        first person to open the overview does not wait for the zone's SQL.
-        """
-        start = time.perf_counter()
-        runs = self.runs()
-        for as_of, run_id in runs:
-            self.summary(as_of, run_id)
-        if runs:
-            latest = runs[-1]
-            if len(runs) > 1:
-                self.migration(runs[-2], latest)
-            self.departments(latest[1], texts())
-            found = directory.get()
-            if found is not None:
-                for column in ("district", "trade_mode"):
-                    self.breakdown(latest[1], found, column)
-        return time.perf_counter() - start
+    def peek(self, key: tuple[Any, ...]) -> Any:
+        """Return what was computed for ``key``, or ``None`` (never computes)."""
+        with self._lock:
+            return self._cache.get(key)
 
     def runs(self) -> list[tuple[dt.date, int]]:
         """``(as_of, run_id)`` of the latest run of every rated date, oldest first."""

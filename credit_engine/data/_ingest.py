@@ -335,7 +335,12 @@ def ingest_batch(
                 "fix the cause and run again."
             ) from exc
         finally:
-            shutil.rmtree(layout.stage, ignore_errors=True)
+            # A committed batch whose moves failed keeps its staged files (the
+            # marker points at them; the next run finishes the moves).
+            if not lake.is_committed(batch_id) or not lake.recover_pending(batch_id):
+                shutil.rmtree(layout.stage, ignore_errors=True)
+        if already:
+            _rebuild_missing_report(lake, batch_id, settings.reports_dir / batch_id)
     report = IngestReport(
         batch_id=batch_id,
         started_at=started_at,
@@ -353,6 +358,41 @@ def ingest_batch(
     )
     _write_reports(report, report_dir, report_path)
     return report
+
+
+def _rebuild_missing_report(lake: Lake, batch_id: str, report_dir: Path) -> None:
+    """Rewrite the committing run's report from its commit marker if it is missing.
+
+    A process killed between the commit marker and its reports leaves a
+    committed batch without them; the marker holds the counts of every table,
+    so the report is rebuilt from it (without sample rows) on the next run.
+    """
+    if (report_dir / "ingest.json").exists():
+        return
+    manifest = next(m for m in lake.committed_batches() if m.batch_id == batch_id)
+    report = IngestReport(
+        batch_id=batch_id,
+        started_at=manifest.started_at,
+        finished_at=manifest.committed_at,
+        input_dir=manifest.input_dir,
+        tables={
+            name: TableReport(
+                name=name,
+                department=t.department,
+                source_files=list(t.source_files),
+                rows_in=t.rows_in,
+                loaded=t.loaded,
+                quarantined=t.quarantined,
+                duplicates=t.duplicates,
+                reasons=dict(t.reasons),
+            )
+            for name, t in manifest.tables.items()
+        },
+        commit_seq=manifest.seq,
+        html_report=str(report_dir / "ingest.html"),
+        json_report=str(report_dir / "ingest.json"),
+    )
+    _write_reports(report, report_dir, None)
 
 
 def dry_run_batch(
@@ -471,6 +511,7 @@ def _commit(
                 names[kind].append(name)
         tables[inp.contract.name] = TableCommit(
             department=inp.contract.department.value,
+            source_files=tuple(inp.source_names),
             rows_in=outcome.rows_in,
             loaded=outcome.loaded,
             quarantined=outcome.quarantined,

@@ -7,11 +7,15 @@ Layout::
     <quarantine_dir>/<table>/batch=<batch_id>/part-<n>.parquet
     <quarantine_dir>/_duplicates/<table>/batch=<batch_id>/part-0.parquet
 
-A batch is staged under ``<staging_dir>/<batch_id>/``, moved into place with
-``os.replace`` and becomes visible only when its commit marker is written
-(atomically, temp file + ``os.replace``). Readers list files from the markers
-only, so a crash at any point leaves the lake as it was for them; the next run
-deletes staged and moved-but-uncommitted files first.
+A batch is staged (and fsynced) under ``<staging_dir>/<batch_id>/``; its
+commit marker is written (atomically, temp file + ``os.replace``: the commit
+point), and only then are its files moved into place with ``os.replace``. So
+no file of an uncommitted batch is ever under the lake or quarantine folders,
+where a raw ``**/*.parquet`` glob would mistake it for data. A crash before the
+marker leaves the lake untouched (the next run deletes the staging folder); a
+crash after it, while files move, leaves some of a committed batch's files in
+staging: readers find them there (the marker records where each was staged)
+and the next run (or :meth:`Lake.recover`) finishes the moves.
 """
 
 from __future__ import annotations
@@ -56,6 +60,8 @@ class TableCommit(BaseModel):
     lake_files: tuple[str, ...] = ()
     quarantine_files: tuple[str, ...] = ()
     duplicate_files: tuple[str, ...] = ()
+    source_files: tuple[str, ...] = ()
+    """Input files of the table (to rebuild a lost report from the marker)."""
 
 
 class BatchManifest(BaseModel):
@@ -83,6 +89,10 @@ class BatchManifest(BaseModel):
     started_at: dt.datetime
     input_dir: str
     tables: dict[str, TableCommit]
+    moves: dict[str, str] = {}
+    """``area/relative path`` (``lake/...``, ``quarantine/...``) to the staged
+    file it is moved from after the marker is written (empty in markers of
+    older releases, which moved files first)."""
 
 
 class Lake:
@@ -143,10 +153,21 @@ class Lake:
                 ) from exc
         return manifests
 
+    def _root(self, area: str) -> Path:
+        return self.lake_dir if area == "lake" else self.quarantine_dir
+
+    def _where(self, manifest: BatchManifest, area: str, name: str) -> Path:
+        """Return a committed file's path: in place, or still staged after a crash."""
+        final = self._root(area) / name
+        staged = manifest.moves.get(f"{area}/{name}")
+        if staged is not None and not final.exists() and Path(staged).exists():
+            return Path(staged)
+        return final
+
     def table_files(self, table: str) -> list[Path]:
         """Return the lake Parquet files of ``table`` from committed batches."""
         return [
-            self.lake_dir / name
+            self._where(m, "lake", name)
             for m in self.committed_batches()
             if table in m.tables
             for name in m.tables[table].lake_files
@@ -155,7 +176,7 @@ class Lake:
     def quarantine_files(self, table: str) -> list[Path]:
         """Return the quarantine Parquet files of ``table`` from committed batches."""
         return [
-            self.quarantine_dir / name
+            self._where(m, "quarantine", name)
             for m in self.committed_batches()
             if table in m.tables
             for name in m.tables[table].quarantine_files
@@ -164,7 +185,7 @@ class Lake:
     def duplicate_files(self, table: str) -> list[Path]:
         """Return the duplicate listings of ``table`` from committed batches."""
         return [
-            self.quarantine_dir / name
+            self._where(m, "quarantine", name)
             for m in self.committed_batches()
             if table in m.tables
             for name in m.tables[table].duplicate_files
@@ -197,14 +218,66 @@ class Lake:
 
     # -- write side (used by ingest_batch while holding the lock) ---------------
 
+    def _finish_moves(self, manifest: BatchManifest) -> list[Path]:
+        moved: list[Path] = []
+        for key, staged in sorted(manifest.moves.items()):
+            area, _, name = key.partition("/")
+            final = self._root(area) / name
+            source = Path(staged)
+            if final.exists() or not source.exists():
+                continue
+            final.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(source, final)
+            moved.append(final)
+        for directory in {p.parent for p in moved}:
+            _fsync(directory)
+        return moved
+
+    def recover_pending(self, batch_id: str) -> int:
+        """Finish the moves of one committed batch; return how many files remain.
+
+        Returns
+        -------
+        int
+            Files still staged (0 when the batch is wholly in place).
+        """
+        for manifest in self.committed_batches():
+            if manifest.batch_id != batch_id:
+                continue
+            try:
+                self._finish_moves(manifest)
+            except OSError:
+                pass
+            remaining = 0
+            for key, staged in manifest.moves.items():
+                area, _, name = key.partition("/")
+                if Path(staged).exists() and not (self._root(area) / name).exists():
+                    remaining += 1
+            return remaining
+        return 0
+
+    def recover(self) -> list[Path]:
+        """Finish moving the files of committed batches still in staging.
+
+        After a crash between a commit marker and the end of its moves; the
+        next ingestion calls it first.
+
+        Returns
+        -------
+        list of pathlib.Path
+            The files moved into place now.
+        """
+        return [p for m in self.committed_batches() for p in self._finish_moves(m)]
+
     def cleanup_uncommitted(self, staging_dir: Path) -> list[Path]:
-        """Delete staged files and lake/quarantine files no marker references.
+        """Finish committed moves, then delete staged and unreferenced files.
 
         Returns
         -------
         list of pathlib.Path
             The deleted files (staging folders are removed wholesale).
         """
+        self.recover()
         if staging_dir.is_dir():
             for entry in staging_dir.iterdir():
                 shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
@@ -245,7 +318,11 @@ class Lake:
         input_dir: Path,
         tables: dict[str, TableCommit],
     ) -> BatchManifest:
-        """Move staged files into place, then write the commit marker.
+        """Write the commit marker, then move the staged files into place.
+
+        The staged files are fsynced first; the marker (the commit point)
+        records where each was staged, so that readers find a file there and
+        :meth:`recover` moves it if a crash interrupts the moves.
 
         Parameters
         ----------
@@ -264,12 +341,19 @@ class Lake:
         -------
         BatchManifest
             The committed manifest.
+
+        Raises
+        ------
+        IngestionError
+            If the staged files cannot be made durable (nothing committed), or
+            moving them failed after the marker (committed: readers use the
+            staged copies and the next ingestion finishes the moves).
         """
+        moves: dict[str, str] = {}
         for source, target in staged.items():
-            target.parent.mkdir(parents=True, exist_ok=True)
             _fsync(source)
-            os.replace(source, target)
-        for directory in {t.parent for t in staged.values()}:
+            moves[self._key(target)] = str(source)
+        for directory in {s.parent for s in staged}:
             _fsync(directory)
         previous = [int(p.name.split("-", 1)[0]) for p in self._marker_paths()]
         manifest = BatchManifest(
@@ -279,9 +363,28 @@ class Lake:
             started_at=started_at,
             input_dir=str(input_dir),
             tables=tables,
+            moves=moves,
         )
         self._write_marker(manifest)
+        try:
+            self._finish_moves(manifest)
+        except OSError as exc:
+            raise IngestionError(
+                f"Batch {batch_id} is committed (marker {manifest.seq}), but moving "
+                f"its files into place failed: {exc}. Readers use the staged "
+                "copies; the next ingestion (or Lake.recover()) finishes the moves."
+            ) from exc
         return manifest
+
+    def _key(self, target: Path) -> str:
+        for area in ("lake", "quarantine"):
+            root = self._root(area)
+            if target.is_relative_to(root):
+                return f"{area}/{target.relative_to(root).as_posix()}"
+        raise IngestionError(
+            f"{target} is under neither the lake {self.lake_dir} nor the "
+            f"quarantine {self.quarantine_dir}."
+        )
 
     def _write_marker(self, manifest: BatchManifest) -> None:
         self.commits_dir.mkdir(parents=True, exist_ok=True)

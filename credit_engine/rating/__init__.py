@@ -14,6 +14,11 @@ facts as Spark SQL jobs, the model scoring and the decisions on the executors
 
 from __future__ import annotations
 
+from credit_engine.rating._encoded import (
+    EncodedDecision,
+    EncodedInputs,
+    encoded_payload,
+)
 from credit_engine.rating._many import (
     ROWS_PER_QUERY,
     date_batches,
@@ -30,11 +35,14 @@ from credit_engine.rating._spark import rate_spark
 
 __all__ = [
     "ROWS_PER_QUERY",
+    "EncodedDecision",
+    "EncodedInputs",
     "RatingEngine",
     "RatingResult",
     "ReplayResult",
     "date_batches",
     "decision_payload",
+    "encoded_payload",
     "month_ends_between",
     "rate_dates",
     "rate_spark",

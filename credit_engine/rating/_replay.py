@@ -81,7 +81,22 @@ def decision_payload(
     TypeError
         If a value has no JSON form (the message names where it is).
     """
-    rating = {
+    payload = {
+        "decision": decision.to_dict(),
+        "inputs": {
+            "features": dict(features),
+            "model_rating": rating_dict(model_rating),
+            "facts": [f.to_dict() for f in facts],
+            "override": override_dict(override),
+        },
+    }
+    ready: dict[str, Any] = to_jsonable(payload, where="payload")
+    return ready
+
+
+def rating_dict(model_rating: ModelRating) -> dict[str, Any]:
+    """Return ``inputs.model_rating`` of :func:`decision_payload` (not converted)."""
+    return {
         "grade": model_rating.grade,
         "pd": model_rating.pd,
         "score": model_rating.score,
@@ -89,17 +104,11 @@ def decision_payload(
         "reasons": list(model_rating.reasons),
         "features": dict(model_rating.features),
     }
-    payload = {
-        "decision": decision.to_dict(),
-        "inputs": {
-            "features": dict(features),
-            "model_rating": rating,
-            "facts": [f.to_dict() for f in facts],
-            "override": None if override is None else dataclasses.asdict(override),
-        },
-    }
-    ready: dict[str, Any] = to_jsonable(payload, where="payload")
-    return ready
+
+
+def override_dict(override: Override | None) -> dict[str, Any] | None:
+    """Return ``inputs.override`` of :func:`decision_payload` (not converted)."""
+    return None if override is None else dataclasses.asdict(override)
 
 
 @dataclass(frozen=True)

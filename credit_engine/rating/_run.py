@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 
 import pandas as pd
 
+from credit_engine.audit import AuditLog, record_rating_run
 from credit_engine.config import Settings
 from credit_engine.decisioning import (
     Decision,
@@ -371,10 +372,13 @@ class RatingEngine:
         model: LoadedModel | None = None,
         role: RunRole = RunRole.SERVED,
     ) -> int:
-        """Store a run and its decisions; return the run id.
+        """Store a run and its decisions, logged in the audit log; return the run id.
 
-        ``model`` (default: the served champion) and ``role`` (``shadow`` for a
-        shadow model's decisions) are recorded on the run.
+        The run, its decisions and a ``rating_run`` audit entry holding their
+        digests commit in one transaction
+        (:func:`credit_engine.audit.record_rating_run`). ``model`` (default:
+        the served champion) and ``role`` (``shadow`` for a shadow model's
+        decisions) are recorded on the run.
         """
         used = model or self.loaded
         if role is RunRole.SERVED and used is not self.loaded:
@@ -397,7 +401,12 @@ class RatingEngine:
             summary=summarise(as_of, decisions),
             role=role,
         )
-        return self.store.record_run(run, [d.to_record() for d in decisions])
+        # Logged with the digest of its decisions, in the same transaction
+        # (issue 14): an edit of the stored decisions shows in `audit verify`.
+        run_id, _ = record_rating_run(
+            AuditLog(self.store), run, [d.to_record() for d in decisions]
+        )
+        return run_id
 
     def rate(
         self,

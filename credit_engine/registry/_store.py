@@ -24,7 +24,6 @@ __all__ = [
     "EXPERIMENT",
     "LoadedModel",
     "RegisteredVersion",
-    "alias_history_path",
     "alias_version",
     "download_run_artifact",
     "experiment_id",
@@ -59,11 +58,6 @@ class LoadedModel:
     name: str
     version: str
     run_id: str
-
-
-def alias_history_path(settings: Settings) -> Path:
-    """Return the path of the append-only alias history of this engine home."""
-    return settings.home / "mlflow" / "alias_history.jsonl"
 
 
 def mlflow_client(settings: Settings) -> Any:
@@ -215,10 +209,14 @@ def set_alias(
     reason: str,
     gates: list[dict[str, Any]] | None = None,
 ) -> AliasChange:
-    """Point ``alias`` at ``version`` and append the change to the alias history."""
+    """Point ``alias`` at ``version`` and log the move in the audit log.
+
+    The move is an entry of kind ``model_promotion`` (who, when, why, gates).
+    If it cannot be logged, the alias is moved back and the error raised: no
+    promotion without its entry.
+    """
     client = mlflow_client(settings)
     previous = alias_version(settings, name, alias)
-    client.set_registered_model_alias(name, alias, version)
     change = AliasChange(
         model=name,
         alias=alias,
@@ -228,8 +226,15 @@ def set_alias(
         reason=reason,
         gates=list(gates or []),
     )
-    record_alias_change(alias_history_path(settings), change)
-    return change
+    client.set_registered_model_alias(name, alias, version)
+    try:
+        return record_alias_change(settings, change)
+    except BaseException:
+        if previous is None:
+            client.delete_registered_model_alias(name, alias)
+        else:
+            client.set_registered_model_alias(name, alias, previous)
+        raise
 
 
 def version_run(settings: Settings, name: str, version: str) -> Any:

@@ -7,24 +7,44 @@ the two supported backends; the same SQL runs on both.
 from __future__ import annotations
 
 import contextlib
+import sqlite3
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError, IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import (
+    ArgumentError,
+    DataError,
+    DBAPIError,
+    IntegrityError,
+    InterfaceError,
+    ProgrammingError,
+    SQLAlchemyError,
+)
 
-from credit_engine.exceptions import ConfigurationError, StoreError
+from credit_engine.exceptions import (
+    ConfigurationError,
+    StoreError,
+    StoreUnavailableError,
+)
 from credit_engine.store._schema import metadata
 
 __all__ = [
+    "PG_CONNECT_TIMEOUT_S",
     "create_store_engine",
     "normalize_url",
     "safe_url",
     "sqlite_file",
     "translate_errors",
+    "unavailable_reason",
 ]
+
+PG_CONNECT_TIMEOUT_S = 5
+"""Seconds a PostgreSQL connection attempt may take before the store is unavailable
+(unless the URL sets ``connect_timeout`` itself)."""
 
 _POSTGRES_DRIVER = "postgresql+psycopg"
 _SUPPORTED = ("sqlite", "sqlite+pysqlite", _POSTGRES_DRIVER)
@@ -124,15 +144,43 @@ def sqlite_file(url: URL) -> Path | None:
     return Path(database)
 
 
+# How long a new SQLite connection keeps trying to switch a fresh file to WAL while
+# other processes open it at the same moment (the switch takes an exclusive lock,
+# and SQLite answers "database is locked" at once rather than waiting for it).
+_WAL_SWITCH_DEADLINE_S = 10.0
+
+
 def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
     # SQLite leaves foreign keys off per connection; WAL lets readers (the API)
     # run while a rating run writes.
     cursor = dbapi_connection.cursor()
     try:
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA journal_mode=WAL")
+        _switch_to_wal(cursor)
     finally:
         cursor.close()
+
+
+def _switch_to_wal(cursor: Any) -> None:
+    # WAL is a property of the file: once one process switched it, the others find
+    # it set and need no lock. Retry the switch with backoff, within a bound (the
+    # CI once lost a run to three processes creating the same store together).
+    deadline = time.monotonic() + _WAL_SWITCH_DEADLINE_S
+    pause = 0.01
+    while True:
+        try:
+            mode = cursor.execute("PRAGMA journal_mode").fetchone()
+            if mode is None or str(mode[0]).lower() != "wal":
+                cursor.execute("PRAGMA journal_mode=WAL")
+            # The first read of a WAL file can meet another process's recovery,
+            # which is also answered "locked" at once: read the schema here, once.
+            cursor.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() + pause > deadline:
+                raise
+            time.sleep(pause)
+            pause = min(pause * 2, 0.2)
 
 
 def create_store_engine(url: URL, *, echo: bool = False) -> Engine:
@@ -151,7 +199,14 @@ def create_store_engine(url: URL, *, echo: bool = False) -> Engine:
         For SQLite, every new connection has foreign keys enforced and the WAL
         journal; nothing is connected until first use.
     """
-    engine = create_engine(url, echo=echo, pool_pre_ping=True)
+    connect_args: dict[str, Any] = {}
+    if url.get_backend_name() == "postgresql" and "connect_timeout" not in url.query:
+        # An unreachable server must make the store unavailable in seconds, not
+        # hang a request (or the audit writer) for the TCP timeout.
+        connect_args["connect_timeout"] = PG_CONNECT_TIMEOUT_S
+    engine = create_engine(
+        url, echo=echo, pool_pre_ping=True, connect_args=connect_args
+    )
     if url.get_backend_name() == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine
@@ -184,8 +239,81 @@ def translate_errors(engine: Engine, action: str) -> Iterator[None]:
         raise _store_error(engine, action, exc) from exc
 
 
+# Words of the drivers' messages, to the short cause a readiness report shows (the
+# messages themselves can name hosts or files, so they are only logged).
+_CAUSES = (
+    ("locked", "locked"),
+    ("busy", "locked"),
+    ("lock timeout", "locked"),
+    ("readonly", "read-only"),
+    ("read-only", "read-only"),
+    ("disk i/o", "disk I/O error"),
+    ("disk is full", "disk full"),
+    ("no space", "disk full"),
+    ("unable to open", "cannot open the database"),
+    ("connection", "unreachable"),
+    ("could not connect", "unreachable"),
+    ("timeout", "timeout"),
+    ("server closed", "unreachable"),
+    ("terminating", "unreachable"),
+)
+
+
+def unavailable_reason(exc: BaseException) -> str | None:
+    """Return a short cause if ``exc`` means the store is unavailable, else None.
+
+    Unavailable: the database is locked by another writer, read-only, out of
+    disk, cannot be opened or reached, or a connection broke. Constraint
+    violations, bad values and SQL errors are not (they are bugs or bad input).
+
+    Parameters
+    ----------
+    exc : BaseException
+        A SQLAlchemy error (or its driver cause).
+
+    Returns
+    -------
+    str or None
+        ``"locked"``, ``"read-only"``, ``"disk I/O error"``, ``"disk full"``,
+        ``"cannot open the database"``, ``"unreachable"``, ``"timeout"`` or
+        ``"unavailable"``; None if the error is not about availability (a
+        missing table, a constraint, a bad value).
+
+    Examples
+    --------
+    >>> import sqlite3
+    >>> from sqlalchemy.exc import OperationalError
+    >>> unavailable_reason(OperationalError("INSERT", {}, sqlite3.OperationalError(
+    ...     "database is locked")))
+    'locked'
+    >>> unavailable_reason(ValueError("bad value")) is None
+    True
+    """
+    if not isinstance(exc, DBAPIError) or isinstance(
+        exc, IntegrityError | ProgrammingError | DataError
+    ):
+        return None
+    if exc.connection_invalidated:
+        return "unreachable"
+    text = str(exc.orig or exc).lower()
+    for word, cause in _CAUSES:
+        if word in text:
+            return cause
+    if isinstance(exc, InterfaceError):
+        return "unavailable"
+    return None  # e.g. "no such table": not a matter of availability
+
+
 def _store_error(engine: Engine, action: str, exc: SQLAlchemyError) -> StoreError:
     cause: BaseException = getattr(exc, "orig", None) or exc
+    reason = unavailable_reason(exc)
+    if reason is not None:
+        return StoreUnavailableError(
+            f"Could not {action} in the operational store at "
+            f"{safe_url(engine.url)}: it is unavailable ({reason}). Retry shortly; "
+            "the chained database error has details.",
+            reason=reason,
+        )
     detail = type(cause).__name__
     if isinstance(cause, TypeError | ValueError) or isinstance(exc, IntegrityError):
         # Our own bind processing (JSON encoding, naive datetimes) and constraint

@@ -65,7 +65,7 @@ BASELINE_REVISION = "0001"
 """The revision that creates the schema of release 0.1.0 (stores made before
 migrations existed are stamped at it)."""
 
-SCHEMA_REVISION = "0005"
+SCHEMA_REVISION = "0007_console_indexes"
 """The head revision, i.e. the schema of :data:`credit_engine.store.metadata`.
 
 Kept as a constant so that checking an up-to-date database at start imports

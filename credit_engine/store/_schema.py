@@ -43,6 +43,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 
 from credit_engine.vocabulary import DecidedBy, Tier, sql_in
@@ -314,6 +315,12 @@ audit_head = Table(
     Column("head_id", SmallInteger, primary_key=True, autoincrement=False),
     Column("seq", BigInteger, nullable=False),
     Column("entry_hash", CHAR(64), nullable=False),
+    # ---- issue 14 (hardening), revision 0006_hardening ----------------------
+    # True once every change to the covered tables is logged with row digests
+    # (credit_engine.audit coverage); false on stores upgraded with older rows
+    # until the first write records them in a coverage_baseline entry.
+    Column("coverage_started", Boolean, nullable=False, server_default=false()),
+    # ---- end issue 14 ---------------------------------------------------------
     CheckConstraint(f"head_id = {AUDIT_HEAD_ID}", name="single_row"),
     CheckConstraint("seq >= 0", name="seq"),
 )
@@ -400,6 +407,26 @@ Index(None, audit_log.c.actor, audit_log.c.seq)
 
 
 # ------------------------------------------- end console (issue 13, rev 0005)
+
+# ------------------------- console indexes (issue 13, rev 0007_console_indexes)
+# The console's enterprise list pages a run's decisions in USCC order under
+# filters (tier, deciding layer, green channel): the first index holds the
+# filter columns in USCC order (filters checked in the index, no row read for
+# skipped rows); the second serves tier and/or layer filters directly.
+Index(
+    None,
+    decisions.c.run_id,
+    decisions.c.uscc,
+    decisions.c.tier,
+    decisions.c.decided_by,
+    decisions.c.green_channel,
+)
+Index(
+    None, decisions.c.run_id, decisions.c.tier, decisions.c.decided_by, decisions.c.uscc
+)
+
+
+# ------------------------------------------- end console indexes (rev 0007)
 # ======================================================== early warnings
 # Issue 12, revision 0003_warnings. Kept in one block to ease merges.
 class WarningStatus(StrEnum):

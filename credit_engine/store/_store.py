@@ -154,6 +154,7 @@ class OperationalStore(WarningReads):
         *,
         immediate: bool = False,
         durable: bool = True,
+        busy_timeout_ms: int | None = None,
     ) -> Iterator[UnitOfWork]:
         """Open one transaction that several repositories write in together.
 
@@ -170,6 +171,9 @@ class OperationalStore(WarningReads):
         durable : bool, default=True
             ``False`` commits without waiting for the disk (SQLite
             ``synchronous=NORMAL``, PostgreSQL ``synchronous_commit = off``).
+        busy_timeout_ms : int, optional
+            How long to wait for another writer's lock (default 30 s) before
+            failing with :class:`~credit_engine.exceptions.StoreUnavailableError`.
 
         Yields
         ------
@@ -200,7 +204,11 @@ class OperationalStore(WarningReads):
         [1]
         """
         with open_unit_of_work(
-            self.engine, action, immediate=immediate, durable=durable
+            self.engine,
+            action,
+            immediate=immediate,
+            durable=durable,
+            busy_timeout_ms=busy_timeout_ms,
         ) as uow:
             yield uow
 

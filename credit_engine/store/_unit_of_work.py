@@ -77,7 +77,11 @@ class UnitOfWork:
 
 
 def begin_write(
-    conn: Connection, *, immediate: bool = False, durable: bool = True
+    conn: Connection,
+    *,
+    immediate: bool = False,
+    durable: bool = True,
+    busy_timeout_ms: int | None = None,
 ) -> str | None:
     """Begin the write transaction of ``conn``; return a statement to run after it.
 
@@ -95,6 +99,10 @@ def begin_write(
         ``False`` trades the last commits before a power loss for speed: SQLite
         commits with ``PRAGMA synchronous=NORMAL``, PostgreSQL with
         ``synchronous_commit = off``.
+    busy_timeout_ms : int, optional
+        How long to wait for another writer's lock before the store counts as
+        unavailable (default: 30 s): SQLite's ``busy_timeout`` for an immediate
+        transaction, PostgreSQL's ``lock_timeout`` for this transaction.
 
     Returns
     -------
@@ -106,11 +114,14 @@ def begin_write(
         conn.begin()
         if not durable:
             conn.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
+        if busy_timeout_ms is not None:
+            conn.exec_driver_sql(f"SET LOCAL lock_timeout = {int(busy_timeout_ms)}")
         return None
     dbapi = conn.connection
-    if immediate and not dbapi.info.get("ce_busy_timeout"):
-        conn.exec_driver_sql(f"PRAGMA busy_timeout = {SQLITE_BUSY_MS}")
-        dbapi.info["ce_busy_timeout"] = True
+    wanted = SQLITE_BUSY_MS if busy_timeout_ms is None else int(busy_timeout_ms)
+    if immediate and dbapi.info.get("ce_busy_timeout") != wanted:
+        conn.exec_driver_sql(f"PRAGMA busy_timeout = {wanted}")
+        dbapi.info["ce_busy_timeout"] = wanted
     restore = None
     if not durable:
         level = conn.exec_driver_sql("PRAGMA synchronous").scalar()
@@ -125,7 +136,12 @@ def begin_write(
 
 @contextlib.contextmanager
 def open_unit_of_work(
-    engine: Engine, action: str, *, immediate: bool = False, durable: bool = True
+    engine: Engine,
+    action: str,
+    *,
+    immediate: bool = False,
+    durable: bool = True,
+    busy_timeout_ms: int | None = None,
 ) -> Iterator[UnitOfWork]:
     """Open a connection, begin, yield a :class:`UnitOfWork`, commit or roll back.
 
@@ -137,6 +153,8 @@ def open_unit_of_work(
         What the transaction does, for error messages.
     immediate, durable : bool
         See :func:`begin_write`.
+    busy_timeout_ms : int, optional
+        See :func:`begin_write`.
 
     Yields
     ------
@@ -144,7 +162,9 @@ def open_unit_of_work(
         Committed when the block ends normally, rolled back if it raises.
     """
     with translate_errors(engine, action), engine.connect() as conn:
-        restore = begin_write(conn, immediate=immediate, durable=durable)
+        restore = begin_write(
+            conn, immediate=immediate, durable=durable, busy_timeout_ms=busy_timeout_ms
+        )
         try:
             yield UnitOfWork(conn)
             conn.commit()

@@ -139,6 +139,71 @@ def test_audit_replay_of_a_malformed_decision_entry_is_a_clear_error(home):
     assert "the payload lacks ['inputs']" in flat(result.output)
 
 
+def test_audit_anchor_then_verify_with_it_catches_a_rollback(home, tmp_path):
+    keys = runner.invoke(app, ["audit", "anchor-keygen", str(tmp_path / "keys")])
+    assert keys.exit_code == 0, keys.output
+    private = tmp_path / "keys" / "audit_anchor.pem"
+    public = tmp_path / "keys" / "audit_anchor.pub.pem"
+    assert private.stat().st_mode & 0o777 == 0o600
+    for name in ("a", "b", "c"):
+        assert (
+            run(home, "keys", "create", "--role", "admin", "--name", name).exit_code
+            == 0
+        )
+    unsigned = run(home, "audit", "anchor")
+    assert unsigned.exit_code != 0
+    assert "No key to sign audit checkpoints" in flat(unsigned.output)
+    signing = Settings(home=home.home, audit_anchor_private_key=private)
+    from credit_engine.audit import (
+        AuditLog,
+        Ed25519Signer,
+        make_checkpoint,
+        write_checkpoint,
+    )
+
+    with store(home) as opened:
+        cp = make_checkpoint(AuditLog(opened), Ed25519Signer.from_file(private))
+    anchor = write_checkpoint(cp, tmp_path / "cp.json")
+    assert signing.audit_anchor_private_key == private
+    ok = run(
+        home, "audit", "verify", "--anchor", str(anchor), "--public-key", str(public)
+    )
+    assert ok.exit_code == 0, ok.output
+    assert "1 checkpoint(s) hold" in flat(ok.output)
+    no_key = run(home, "audit", "verify", "--anchor", str(anchor))
+    assert no_key.exit_code == 1
+    assert "cannot be checked without a key" in flat(no_key.output)
+    db = home.home / "credit_engine.db"
+    with sqlite3.connect(db) as conn:
+        (prev,) = conn.execute(
+            "SELECT entry_hash FROM audit_log WHERE seq = 2"
+        ).fetchone()
+        conn.execute("DELETE FROM audit_log WHERE seq = 3")
+        conn.execute("UPDATE audit_head SET seq = 2, entry_hash = ?", (prev,))
+    broken = run(
+        home, "audit", "verify", "--anchor", str(anchor), "--public-key", str(public)
+    )
+    assert broken.exit_code == 1
+    assert "the log now ends at seq 2" in flat(broken.output)
+
+
+def test_audit_anchor_writes_a_signed_checkpoint_with_the_configured_key(
+    tmp_path, monkeypatch
+):
+    secret = "x" * 40
+    monkeypatch.setenv("CREDIT_ENGINE_AUDIT_ANCHOR_KEY", secret)
+    home = Settings(home=tmp_path / "home")
+    assert run(home, "keys", "create", "--role", "admin", "--name", "a").exit_code == 0
+    out = tmp_path / "anchors" / "cp.json"
+    made = run(home, "audit", "anchor", "--out", str(out))
+    assert made.exit_code == 0, made.output
+    assert "checkpoint of seq 1" in flat(made.output)
+    again = run(home, "audit", "anchor", "--out", str(out))
+    assert again.exit_code != 0  # never overwritten
+    ok = run(home, "audit", "verify", "--anchor", str(out))
+    assert ok.exit_code == 0, ok.output
+
+
 def test_keys_create_with_a_console_password_and_change_it(home):
     from credit_engine.auth import ConsoleAccounts
 

@@ -126,22 +126,23 @@ def home(champion_home):
     }
 
 
-@pytest.fixture(scope="module")
-def server(home) -> Iterator[str]:
-    """``credit-engine serve``'s app under uvicorn on a free loopback port."""
+def serve(home: dict[str, Any], name: str, **env: str) -> Iterator[str]:
+    """Run ``credit-engine serve``'s app under uvicorn on a free loopback port."""
     if not (
         REPO / "credit_engine" / "console" / "static" / "vendor" / "echarts.min.js"
     ).is_file():
         pytest.fail("The console's assets are missing: run `make setup` (npm).")
     port = free_port()
     settings = home["settings"]
-    env = {
+    environment = {
         **os.environ,
         "CREDIT_ENGINE_HOME": str(settings.home),
         "CREDIT_ENGINE_DATABASE_URL": settings.database_url,
         "PYTHONPATH": str(REPO),
+        **env,
     }
-    log = (settings.home / "console_server.log").open("w")
+    log_path = settings.home / f"{name}.log"
+    log = log_path.open("w")
     process = subprocess.Popen(
         [
             sys.executable,
@@ -156,7 +157,7 @@ def server(home) -> Iterator[str]:
             "--log-level",
             "warning",
         ],
-        env=env,
+        env=environment,
         stdout=log,
         stderr=subprocess.STDOUT,
     )
@@ -165,8 +166,7 @@ def server(home) -> Iterator[str]:
         deadline = time.monotonic() + 300
         while time.monotonic() < deadline:
             if process.poll() is not None:
-                logged = (settings.home / "console_server.log").read_text()
-                pytest.fail(f"the server exited: {logged[-2000:]}")
+                pytest.fail(f"the server exited: {log_path.read_text()[-2000:]}")
             try:
                 if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
                     break
@@ -183,6 +183,36 @@ def server(home) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             process.kill()
         log.close()
+
+
+def wait_for_overview(base: str, key: str, timeout: float = 120) -> None:
+    """Wait until the overview's figures (prepared from the start) are ready."""
+    with httpx.Client(base_url=base, timeout=10) as client:
+        client.get("/console/login")
+        token = client.cookies.get("ce_console_presession")
+        r = client.post("/console/login", data={"csrf_token": token, "api_key": key})
+        assert r.status_code == 303, r.text[:300]
+        deadline = time.monotonic() + timeout
+        while not client.get("/console/overview/status").json()["ready"]:
+            if time.monotonic() > deadline:
+                pytest.fail(f"the overview was not prepared in {timeout} s")
+            time.sleep(0.2)
+
+
+@pytest.fixture(scope="module")
+def server(home) -> Iterator[str]:
+    """The service as deployed: the overview prepared from its start."""
+    for base in serve(home, "console_server"):
+        wait_for_overview(base, home["secrets"]["admin"])
+        yield base
+
+
+@pytest.fixture(scope="module")
+def lazy_server(home) -> Iterator[str]:
+    """The service with nothing prepared ahead: the first overview is prepared."""
+    yield from serve(
+        home, "console_lazy_server", CREDIT_ENGINE_CONSOLE_OVERVIEW_POLL_SECONDS="0"
+    )
 
 
 @pytest.fixture(scope="module")
@@ -437,3 +467,31 @@ def test_a_warning_acknowledged(browser, server, home):
     store.dispose()
     assert (row["status"], row["acknowledged_by"]) == ("acknowledged", "supervisor-b")
     assert any(e.payload["warning_id"] == warning_id for e in entries)
+
+
+def test_the_overview_says_preparing_then_shows_itself(browser, lazy_server, home):
+    """Nothing prepared ahead: the first overview says so, then reloads itself."""
+    page = new_page(browser, axe=True)
+    sign_in(page, lazy_server, home["secrets"]["supervisor"])
+    # Signing in lands on the overview: the figures were not counted yet.
+    notice = page.locator("#overview-preparing")
+    assert notice.is_visible()
+    assert notice.get_attribute("role") == "status"
+    assert "正在准备全区概览" in notice.inner_text()
+    assert page.locator("#overview-refresh").is_visible()  # without script, too
+    assert page.locator("[data-chart]").count() == 0
+    shoot(page, "overview-preparing")
+    assert not axe_violations(page)
+    # The page asks the server and reloads itself when the figures are ready.
+    page.wait_for_selector("#migration-table", timeout=120_000)
+    page.wait_for_selector("html[data-charts-ready='1']")
+    assert page.locator("#overview-preparing").count() == 0
+    assert page.locator("[data-chart] svg").count() >= 1
+    assert not page.errors, page.errors  # type: ignore[attr-defined]
+    # A pair of dates asked for the first time: prepared in the background too.
+    page.goto(f"{lazy_server}/console/overview?from={DATES[1]}&to={DATES[0]}")
+    page.wait_for_selector("#migration-table", timeout=120_000)
+    caption = page.inner_text("#migration-table caption")
+    assert DATES[1].isoformat() in caption
+    assert DATES[0].isoformat() in caption
+    page.context.close()

@@ -160,7 +160,7 @@ def test_crash_while_moving_files_leaves_the_lake_unchanged_and_rerun_recovers(
 
     def failing_fsync(path: Path) -> None:
         calls["n"] += 1
-        if calls["n"] == 2:  # after the first staged file was moved into place
+        if calls["n"] == 2:  # while making the staged files durable
             raise OSError("injected: disk unplugged")
         real_fsync(path)
 
@@ -172,8 +172,10 @@ def test_crash_while_moving_files_leaves_the_lake_unchanged_and_rerun_recovers(
     lake = Lake(settings.lake_dir, settings.quarantine_dir)
     assert lake.committed_batches() == []
     assert lake.table_files(PENALTY) == lake.table_files(CHANGE) == []
-    stray = list(settings.lake_dir.rglob("part-*.parquet"))
-    assert len(stray) == 1  # moved but not committed: invisible to readers
+    # Issue 14: files move into the lake only after the commit marker, so not
+    # even a raw Parquet glob sees rows of an uncommitted batch.
+    assert list(settings.lake_dir.rglob("*.parquet")) == []
+    assert list(settings.quarantine_dir.rglob("*.parquet")) == []
 
     monkeypatch.setattr(lake_module, "_fsync", real_fsync)
     report = ingest_batch(folder, settings)
@@ -202,7 +204,7 @@ def test_crash_before_the_commit_marker_is_invisible(
     lake = Lake(settings.lake_dir, settings.quarantine_dir)
     assert lake.table_files(CHANGE) == []
     assert lake.row_count(CHANGE) == 0
-    assert len(list(settings.lake_dir.rglob("part-*.parquet"))) == 1
+    assert list(settings.lake_dir.rglob("*.parquet")) == []  # nothing visible
     monkeypatch.undo()
     assert ingest_batch(folder, settings).tables[CHANGE].loaded == 20
     assert len(list(settings.lake_dir.rglob("part-*.parquet"))) == 1
@@ -288,3 +290,106 @@ def test_an_empty_table_is_reported_with_zero_rows(tmp_path, contracts):
         "reasons": {},
     }
     assert report.commit_seq == 1
+
+
+# --- kills around the commit point (issue 14) ----------------------------------
+
+_KILLED_RUN = """
+import os, sys
+from pathlib import Path
+from credit_engine.config import Settings
+from credit_engine.data import _ingest, _lake, ingest_batch
+
+where = sys.argv[3]
+if where == "before_marker":
+    _lake.Lake._write_marker = lambda self, manifest: os._exit(9)
+elif where == "during_moves":
+    real = _lake.os.replace
+    def replace(src, dst):
+        if str(src).endswith(".parquet"):
+            os._exit(9)
+        return real(src, dst)
+    _lake.os.replace = replace
+elif where == "after_commit":
+    _ingest._write_reports = lambda *args, **kwargs: os._exit(9)
+ingest_batch(Path(sys.argv[1]), Settings(home=Path(sys.argv[2])))
+"""
+
+
+def _killed_ingestion(folder: Path, home: Path, where: str) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from tests.processes import REPO_ROOT
+
+    # A script file, not ``-c``: pyspark (imported by pandera) exits quietly
+    # when ``__main__`` has no ``__file__``, taking it for a doctest run.
+    script = home.parent / f"killed_{where}.py"
+    script.write_text(_KILLED_RUN)
+    done = subprocess.run(
+        [sys.executable, str(script), str(folder), str(home), where],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+        env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
+    )
+    assert done.returncode == 9, done.stderr[-2000:]
+
+
+def test_a_kill_before_the_marker_leaves_nothing_a_raw_glob_can_see(
+    tmp_path, write_valid
+):
+    folder = tmp_path / "in"
+    write_valid(folder, PENALTY)
+    write_valid(folder, CHANGE)
+    settings = Settings(home=tmp_path / "home")
+    _killed_ingestion(folder, settings.home, "before_marker")
+    assert list(settings.lake_dir.rglob("*.parquet")) == []
+    assert list(settings.quarantine_dir.rglob("*.parquet")) == []
+    report = ingest_batch(folder, settings)
+    assert report.commit_seq == 1
+    assert report.tables[CHANGE].loaded == 20
+
+
+def test_a_kill_while_files_move_is_finished_by_readers_and_the_next_run(
+    tmp_path, write_valid
+):
+    folder = tmp_path / "in"
+    write_valid(folder, PENALTY)
+    write_valid(folder, CHANGE)
+    settings = Settings(home=tmp_path / "home")
+    _killed_ingestion(folder, settings.home, "during_moves")
+    lake = Lake(settings.lake_dir, settings.quarantine_dir)
+    assert len(lake.committed_batches()) == 1  # the marker is the commit point
+    # The files still staged are found where they were staged.
+    files = lake.table_files(CHANGE) + lake.table_files(PENALTY)
+    assert all(p.is_file() for p in files)
+    assert sum(len(pd.read_parquet(p)) for p in lake.table_files(CHANGE)) == 20
+    rerun = ingest_batch(folder, settings)
+    assert rerun.already_ingested
+    in_place = sorted(settings.lake_dir.rglob("part-*.parquet"))
+    assert in_place == sorted(lake.table_files(CHANGE) + lake.table_files(PENALTY))
+
+
+def test_a_kill_just_after_the_commit_keeps_the_report(tmp_path, write_valid):
+    import json
+
+    folder = tmp_path / "in"
+    write_valid(folder, CHANGE)
+    settings = Settings(home=tmp_path / "home")
+    _killed_ingestion(folder, settings.home, "after_commit")
+    lake = Lake(settings.lake_dir, settings.quarantine_dir)
+    (manifest,) = lake.committed_batches()
+    original = settings.reports_dir / manifest.batch_id / "ingest.json"
+    assert not original.exists()  # killed before writing it
+    rerun = ingest_batch(folder, settings)
+    assert rerun.already_ingested
+    assert rerun.tables[CHANGE].loaded == 0  # this run loaded nothing ...
+    rebuilt = json.loads(original.read_text())  # ... the committing run did
+    assert rebuilt["batch_id"] == manifest.batch_id
+    assert rebuilt["tables"][CHANGE]["loaded"] == 20
+    assert rebuilt["tables"][CHANGE]["rows_in"] == 20
+    assert (original.parent / "ingest.html").is_file()

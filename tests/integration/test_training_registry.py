@@ -33,7 +33,6 @@ from credit_engine.registry import (
     CHALLENGER,
     CHAMPION,
     alias_history,
-    alias_history_path,
     alias_version,
     load_rating_model,
     promote,
@@ -195,7 +194,7 @@ def test_promotion_gates_accept_a_good_model_and_refuse_a_worse_one(trained, zon
         settings, name, actor="carol", force=True, reason="audit drill: forced"
     )
     assert forced.promoted
-    history = alias_history(alias_history_path(settings), name)
+    history = alias_history(settings, name)
     champion_moves = [c for c in history if c.alias == CHAMPION]
     assert [(c.from_version, c.to_version, c.actor) for c in champion_moves] == [
         (None, "1", "alice"),

@@ -149,10 +149,32 @@
     document.documentElement.dataset.chartsReady = "1";
   }
 
+  /* A part of the zone overview still being counted in the background: ask
+     the server every few seconds, reload the page when it is ready. */
+  function waitForOverview() {
+    var node = document.querySelector("[data-overview-status]");
+    if (!node || !window.fetch) { return; }
+    var url = node.getAttribute("data-overview-status");
+    var tries = 0;
+    function ask() {
+      tries += 1;
+      window.fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (body) {
+          if (body && body.ready) { window.location.reload(); }
+          else if (tries < 600) { window.setTimeout(ask, 2000); }
+        })
+        .catch(function () { if (tries < 600) { window.setTimeout(ask, 5000); } });
+    }
+    window.setTimeout(ask, 1000);
+  }
+
+  function start() { draw(); waitForOverview(); }
+
   if (document.readyState === "loading") {
-    document.addEventListener("DOMContentLoaded", draw);
+    document.addEventListener("DOMContentLoaded", start);
   } else {
-    draw();
+    start();
   }
   document.addEventListener("htmx:afterSettle", draw);
 })();

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
 from sqlalchemy import select, text, update
@@ -141,15 +142,23 @@ def test_key_events_are_in_the_audit_log_without_the_key(keys, store):
     assert [(e.kind, e.actor, e.subject) for e in entries] == [
         ("key_created", "ops", "gw"), ("key_revoked", "root", "gw"),
     ]  # fmt: skip
-    assert entries[0].payload == {
+    # Besides these fields, each entry holds the digest of the key's row
+    # ("covers", issue 14): never the key, nor its hash.
+    plain = [{k: v for k, v in e.payload.items() if k != "covers"} for e in entries]
+    assert plain[0] == {
         "key_id": 1, "name": "gw", "role": "inspection_system",
         "key_prefix": key[:8],
     }  # fmt: skip
-    assert entries[1].payload == {
+    assert plain[1] == {
         "key_id": 1,
         "name": "gw",
         "role": "inspection_system",
     }
+    for e in entries:
+        text = json.dumps(e.payload)
+        assert key not in text
+        assert hash_key(key) not in text
+        assert [r["table"] for r in e.payload["covers"]["rows"]] == ["api_keys"]
     assert log.verify().ok
 
 

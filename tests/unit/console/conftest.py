@@ -10,6 +10,7 @@ champion and lake.
 from __future__ import annotations
 
 import datetime as dt
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -142,3 +143,21 @@ def csrf_of(html: str) -> str:
     marker = 'name="csrf-token" content="'
     start = html.index(marker) + len(marker)
     return html[start : html.index('"', start)]
+
+
+def overview_when_ready(
+    client: TestClient, query: str = "", timeout: float = 60.0
+) -> Any:
+    """GET the overview once its figures are ready (they are counted in the background).
+
+    Polls ``/console/overview/status`` as the page's script does; fails if
+    the figures are not ready within ``timeout`` seconds.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        status = client.get(f"/console/overview/status{query}").json()
+        if status["ready"]:
+            return client.get(f"/console/overview{query}")
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the overview was not ready in {timeout} s: {status}")
+        time.sleep(0.05)

@@ -9,7 +9,7 @@ import pytest
 from credit_engine.api._security import CLEARANCE
 from credit_engine.auth import Role
 from credit_engine.decisioning import Disclosure
-from tests.unit.console.conftest import BOUND, PLAIN, sign_in
+from tests.unit.console.conftest import BOUND, PLAIN, overview_when_ready, sign_in
 from tests.unit.store.factories import uscc
 
 PAGES = {
@@ -142,7 +142,7 @@ def test_lists_are_paged_and_filtered(console):
 def test_overview_counts_in_sql_and_shows_the_migration(console):
     client = console.client()
     sign_in(client, console.secrets["data_scientist"])
-    html = client.get("/console/overview").text
+    html = overview_when_ready(client).text
     assert 'id="migration-table"' in html
     assert 'data-chart="migration"' in html
     assert "思明区" in html

@@ -184,7 +184,10 @@ def test_a_release_0_1_0_store_is_upgraded_in_place_with_its_data(store_url):
         # New rows take the next ids (PostgreSQL sequences included).
         assert store.record_run(make_run(OCT), [decision(U1)]) == 2
         assert store.add_override(U1, "C", "probe", "sup", OCT) == 2
-        assert log.append("decision", "api", {"n": 1}).seq == 3
+        # Issue 14: the first append to a store from before table coverage
+        # records a coverage_baseline entry (seq 3) digesting its rows first.
+        assert log.append("decision", "api", {"n": 1}).seq == 4
+        assert log.get(3).kind == "coverage_baseline"
         assert log.verify().ok
 
     with OperationalStore(store_url) as again:  # a second start changes nothing

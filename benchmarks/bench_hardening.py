@@ -1,0 +1,246 @@
+"""Benchmark of issue 14 (hardening): three loads, each beside the trivial endpoint.
+
+Servers run on 127.0.0.1 only, each one uvicorn process (``credit-engine
+serve`` with the audit log on, and ``benchmarks/_trivial_app.py``); every load
+is a separate open-loop process (``benchmarks/_load.py``: latency from each
+request's *scheduled* start, so queueing cannot hide) and bounded in time.
+
+1. ``POST /v1/scores`` at ``--rate`` (500) requests/s for ``--duration`` s on
+   the engine and on the trivial endpoint, then each one's sustained capacity
+   (closed loop, ``--concurrency`` clients): p99 and the capacity ratio.
+   Targets: p99 <= 10 ms at 500 req/s; capacity >= 0.5 x the trivial one's.
+2. Single scores at ``--side-rate`` req/s while three clients each send a
+   1,000-code batch at a past date (``--past``). Target: p99 <= 25 ms.
+3. ``GET /readyz`` (and single scores) at ``--side-rate`` req/s while another
+   process holds the store's SQLite write lock (``BEGIN IMMEDIATE``) for 10 s.
+   Targets: ``/readyz`` p99 <= 100 ms; no score waits longer than the bound
+   (``audit_wait_seconds``), they get 503 with ``Retry-After`` instead.
+
+Usage::
+
+    PYTHONPATH=$PWD .venv/bin/python benchmarks/bench_hardening.py \
+        --home HOME [--database-url URL] [--mlflow-uri URI] [--json out.json]
+
+``HOME`` needs a lake and a promoted champion (``make demo``); give another
+``--database-url`` / ``--mlflow-uri`` to leave a read-only home untouched. The
+machine is shared: read the ratios to the trivial endpoint, run the same way
+at the same time, rather than the absolute figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import httpx
+
+from benchmarks.bench_api import BIN, ROOT, _port, _wait
+
+_HOLDER = (
+    "import sqlite3, sys, time\n"
+    "c = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=0)\n"
+    "c.execute('BEGIN IMMEDIATE'); print('held', flush=True)\n"
+    "time.sleep(float(sys.argv[2])); c.execute('ROLLBACK')\n"
+)
+
+
+def _load(  # noqa: PLR0913 - the load generator's options
+    url: str,
+    path: str,
+    *,
+    body: str = "{}",
+    headers: tuple[str, ...] = (),
+    mode: str = "open",
+    rate: float = 100,
+    duration: float = 10,
+    concurrency: int = 16,
+    method: str = "POST",
+    warmup: int = 50,
+) -> dict:
+    cmd = [sys.executable, str(ROOT / "benchmarks" / "_load.py"), "--url", url,
+           "--path", path, "--body", body, "--mode", mode, "--method", method,
+           "--rate", str(rate), "--duration", str(duration),
+           "--concurrency", str(concurrency), "--warmup", str(warmup)]  # fmt: skip
+    for h in headers:
+        cmd += ["--header", h]
+    out = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, check=False)
+    if out.returncode != 0:
+        raise RuntimeError(f"load generator failed:\n{out.stderr[-3000:]}")
+    return dict(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
+def main() -> None:  # noqa: PLR0915 - one scenario after the other
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--home", type=Path, default=Path(".credit-engine"))
+    parser.add_argument("--database-url")
+    parser.add_argument("--mlflow-uri")
+    parser.add_argument("--rate", type=float, default=500)
+    parser.add_argument("--duration", type=float, default=20)
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--side-rate", type=float, default=50)
+    parser.add_argument(
+        "--past", type=dt.date.fromisoformat, default=dt.date(2026, 3, 31)
+    )
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args()
+    home = args.home.absolute()
+
+    from credit_engine.auth import KeyStore
+    from credit_engine.config import Settings
+    from credit_engine.store import OperationalStore
+
+    env_settings = {"CREDIT_ENGINE_HOME": str(home)}
+    if args.database_url:
+        env_settings["CREDIT_ENGINE_DATABASE_URL"] = args.database_url
+    if args.mlflow_uri:
+        env_settings["CREDIT_ENGINE_MLFLOW_TRACKING_URI"] = args.mlflow_uri
+    settings = Settings(home=home, **{
+        k.removeprefix("CREDIT_ENGINE_").lower(): v
+        for k, v in env_settings.items() if k != "CREDIT_ENGINE_HOME"
+    })  # fmt: skip
+    store = OperationalStore.from_settings(settings)
+    store.create_schema()
+    stamp = int(time.time())
+    keys = KeyStore(store)
+    key = keys.create(f"bench-{stamp}", "inspection_system", created_by="bench")[1]
+    batch_keys = [
+        keys.create(f"bench-{stamp}-b{i}", "inspection_system", created_by="bench")[1]
+        for i in range(3)
+    ]
+    env = {**os.environ, **env_settings, "PATH": f"{BIN}:{os.environ['PATH']}"}
+    ports = {"engine": _port(), "trivial": _port()}
+    logs = Path(tempfile.mkdtemp(prefix="bench_hardening_"))
+    procs = {
+        "engine": [str(BIN / "credit-engine"), "serve", "--host", "127.0.0.1",
+                   "--port", str(ports["engine"]), "--log-level", "warning"],
+        "trivial": [str(BIN / "uvicorn"), "benchmarks._trivial_app:app",
+                    "--host", "127.0.0.1", "--port", str(ports["trivial"]),
+                    "--log-level", "warning", "--no-access-log"],
+    }  # fmt: skip
+    running = {}
+    results: dict[str, object] = {}
+    try:
+        for name, cmd in procs.items():
+            log = (logs / f"{name}.log").open("w")
+            running[name] = subprocess.Popen(
+                cmd, cwd=ROOT, env=env, stdout=log, stderr=log
+            )
+        engine_url = f"http://127.0.0.1:{ports['engine']}"
+        trivial_url = f"http://127.0.0.1:{ports['trivial']}"
+        _wait(f"{engine_url}/readyz")
+        _wait(f"{trivial_url}/docs")
+        auth = (f"Authorization: Bearer {key}",)
+        models = httpx.get(
+            f"{engine_url}/v1/models", headers={"Authorization": f"Bearer {key}"}
+        )
+        covered = models.json()["serving"]
+        codes = _codes(settings, args.past)
+        body = json.dumps({"uscc": codes[len(codes) // 2]})
+
+        # 1. throughput beside the trivial endpoint
+        one = {}
+        for name, url, headers in (
+            ("engine", engine_url, auth),
+            ("trivial", trivial_url, ()),
+        ):
+            one[name] = {
+                "open_loop": _load(url, "/v1/scores", body=body, headers=headers,
+                                   rate=args.rate, duration=args.duration),
+                "capacity": _load(url, "/v1/scores", body=body, headers=headers,
+                                  mode="closed", duration=args.duration / 2,
+                                  concurrency=args.concurrency),
+            }  # fmt: skip
+            print(name, json.dumps(one[name]), flush=True)
+        one["capacity_ratio"] = round(
+            one["engine"]["capacity"]["rps"] / one["trivial"]["capacity"]["rps"], 2
+        )
+        results["scores_500"] = one
+
+        # 2. single scores while three 1,000-code past-date batches run
+        batch_seconds: list[float] = []
+        statuses: list[int] = []
+
+        def batch(token: str, chunk: list[str]) -> None:
+            start = time.perf_counter()
+            r = httpx.post(
+                f"{engine_url}/v1/scores:batch",
+                json={"usccs": chunk, "as_of": args.past.isoformat()},
+                headers={"Authorization": f"Bearer {token}"},
+                timeout=600,
+            )
+            statuses.append(r.status_code)
+            batch_seconds.append(time.perf_counter() - start)
+
+        threads = [
+            threading.Thread(target=batch, args=(t, codes[i * 1000 : (i + 1) * 1000]))
+            for i, t in enumerate(batch_keys)
+        ]
+        for t in threads:
+            t.start()
+        side = _load(engine_url, "/v1/scores", body=body, headers=auth,
+                     rate=args.side_rate, duration=args.duration, warmup=0)  # fmt: skip
+        for t in threads:
+            t.join()
+        results["scores_beside_batches"] = {
+            "single_scores": side,
+            "batch_seconds": [round(s, 1) for s in batch_seconds],
+            "batch_statuses": statuses,
+        }
+        print("batches", json.dumps(results["scores_beside_batches"]), flush=True)
+
+        # 3. /readyz and scores while another process holds the write lock 10 s
+        db = settings.database_url.removeprefix("sqlite:///")
+        holder = subprocess.Popen([sys.executable, "-c", _HOLDER, db, "10"],
+                                  stdout=subprocess.PIPE, text=True)  # fmt: skip
+        assert holder.stdout is not None
+        holder.stdout.readline()
+        box: dict[str, dict] = {}
+        scorer = threading.Thread(target=lambda: box.update(scores=_load(
+            engine_url, "/v1/scores", body=body, headers=auth, rate=args.side_rate,
+            duration=10, warmup=0)))  # fmt: skip
+        scorer.start()
+        ready = _load(engine_url, "/readyz", method="GET", rate=args.side_rate,
+                      duration=10, warmup=0)  # fmt: skip
+        scorer.join()
+        holder.wait(timeout=30)
+        results["under_write_lock"] = {"readyz": ready, "scores": box.get("scores")}
+        print("lock", json.dumps(results["under_write_lock"]), flush=True)
+        results["serving"] = {k: covered.get(k) for k in ("as_of", "enterprises")}
+    finally:
+        for proc in running.values():
+            proc.terminate()
+        for proc in running.values():
+            proc.wait(timeout=30)
+    report = {
+        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, "
+        f"{platform.platform()}",
+        "load_average_at_end": os.getloadavg(),
+        "results": results,
+    }
+    text = json.dumps(report, indent=2, default=str)
+    print(text)
+    if args.json:
+        args.json.write_text(text + "\n")
+
+
+def _codes(settings: object, day: dt.date) -> list[str]:
+    """3,000 USCCs of enterprises known at ``day`` (from the lake)."""
+    from credit_engine.rating import RatingEngine
+
+    engine = RatingEngine(settings)  # type: ignore[arg-type]
+    frame = engine.features(day)
+    return [str(u) for u in frame["uscc"].iloc[:3000]]
+
+
+if __name__ == "__main__":
+    main()
