@@ -237,6 +237,7 @@ def settings_for(tmp_path: Path) -> Callable[..., Settings]:
 
 # ----------------------------------------------------------- simulated zone
 SMALL_ZONE = SimulationConfig(enterprises=600, seed=7)
+SPARK_ZONE_ENTERPRISES = 120
 
 
 @pytest.fixture(scope="session")
@@ -278,6 +279,43 @@ def ingested_zone(zone, tmp_path_factory):
 
 # ------------------------------------------------------------------- Spark
 REQUIRE_SPARK_ENV = "CREDIT_ENGINE_REQUIRE_SPARK"
+
+# The Spark tests' own zone: small enough for a JVM job per test to stay cheap
+# in CI, large enough for every path (dirty rows of each reason, statutory
+# facts of both customs regimes, every decision layer). Only the ``spark``
+# xdist group uses it, so that worker never builds the 600-enterprise zone.
+SPARK_ZONE = SimulationConfig(enterprises=SPARK_ZONE_ENTERPRISES, seed=7)
+
+
+@pytest.fixture(scope="session")
+def spark_zone(tmp_path_factory, contracts) -> SimulationSummary:
+    root = tmp_path_factory.mktemp("spark_zone")
+    return simulate_zone(SPARK_ZONE, contracts, root / "records", root / "truth")
+
+
+@pytest.fixture(scope="session")
+def spark_clean(spark_zone) -> dict[str, pd.DataFrame]:
+    """The Spark zone's tables without the rows the simulator made dirty."""
+    out = Path(spark_zone.out_dir)
+    tables = {p.stem: pd.read_parquet(p) for p in out.glob("*.parquet")}
+    dirty = pd.read_parquet(Path(spark_zone.truth_dir) / "dirty_rows.parquet")
+    return {
+        name: frame.drop(
+            index=dirty.loc[dirty["table"] == name, "row_number"].to_numpy()
+        ).reset_index(drop=True)
+        for name, frame in tables.items()
+    }
+
+
+@pytest.fixture(scope="session")
+def spark_ingested_zone(spark_zone, tmp_path_factory):
+    """The Spark zone ingested (DuckDB) into a fresh engine home: (settings, report)."""
+    from credit_engine.data import ingest_batch
+
+    settings = Settings(home=tmp_path_factory.mktemp("spark_home"))
+    report = ingest_batch(Path(spark_zone.out_dir), settings)
+    return settings, report
+
 
 # Tiny data: one shuffle partition, no whole-stage code generation and no
 # adaptive re-planning (for a few hundred rows they cost more than they save).

@@ -104,7 +104,8 @@ def _bad_batch(zone_dir: Path, out: Path) -> dict[str, int]:
 
 
 @pytest.fixture(scope="module")
-def homes(spark, zone, tmp_path_factory):
+def homes(spark, spark_zone, tmp_path_factory):
+    zone = spark_zone
     """The zone, then the bad batch, ingested by each engine into its own home."""
     root = tmp_path_factory.mktemp("spark-ingest")
     bad_dir = root / "bad"
@@ -224,7 +225,8 @@ def _state(settings: Settings) -> tuple[str, list[str]]:
     return lake.state_hash(), files
 
 
-def test_a_refused_batch_leaves_the_lake_unchanged(homes, spark, zone, tmp_path):
+def test_a_refused_batch_leaves_the_lake_unchanged(homes, spark, spark_zone, tmp_path):
+    zone = spark_zone
     settings = homes["spark"]
     before = _state(settings)
     broken = tmp_path / "broken"

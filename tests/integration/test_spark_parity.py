@@ -75,9 +75,9 @@ def defs():
 
 
 def test_the_feature_snapshot_is_the_same_on_both_engines(
-    spark, ingested_zone, defs, tmp_path, monkeypatch
+    spark, spark_ingested_zone, defs, tmp_path, monkeypatch
 ):
-    settings, _ = ingested_zone
+    settings, _ = spark_ingested_zone
     for key, value in {"SHUFFLE_PARTITIONS": "1"}.items():
         monkeypatch.setenv(f"CREDIT_ENGINE_SPARK_{key}", value)
     duck = build_feature_snapshot(
@@ -110,8 +110,8 @@ def test_the_feature_snapshot_is_the_same_on_both_engines(
     )
 
 
-def test_the_spine_is_the_same_on_both_engines(spark, ingested_zone, defs):
-    settings, _ = ingested_zone
+def test_the_spine_is_the_same_on_both_engines(spark, spark_ingested_zone, defs):
+    settings, _ = spark_ingested_zone
     sources = LakeSources.from_settings(settings, defs.contracts)
     dates = [dt.date(2023, 11, 30), *AS_OF]
     duck = enterprise_spine(sources, defs, dates)

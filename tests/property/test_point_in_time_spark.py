@@ -43,8 +43,9 @@ def defs():
 
 
 @pytest.fixture(scope="module")
-def sample(clean):
-    """The clean records of 40 enterprises of the small zone (as on DuckDB)."""
+def sample(spark_clean):
+    """The clean records of 40 enterprises of the Spark tests' zone."""
+    clean = spark_clean
     usccs = sorted(clean["samr_registration"]["uscc"].unique())
     chosen = sorted(np.random.default_rng(11).choice(usccs, 40, replace=False))
     tables = {
