@@ -147,11 +147,11 @@ def _decisions_spark(
         context=context,
         overrides=dict(overrides),
     )
-    # Sorted on the executors: the stage the driver streams from is then a
-    # plain sorted shuffle read, whose tasks hold no join memory while the
-    # driver consumes them (streaming the join stage itself ran out of task
-    # memory in local mode).
-    out = joined.mapInPandas(job, "uscc STRING, decision BINARY").orderBy("uscc")
+    # Not sorted on Spark: a global sort samples its input first, which would
+    # run the whole job (features, joins, scoring) twice. The driver receives
+    # one partition at a time and sorts the decisions, as it must gather them
+    # for the store's one transaction anyway.
+    out = joined.mapInPandas(job, "uscc STRING, decision BINARY")
     decisions: list[Decision] = [
         pickle.loads(row["decision"])  # noqa: S301 -- our own executors' output
         for row in out.toLocalIterator(prefetchPartitions=False)
