@@ -24,6 +24,37 @@ from credit_engine.uscc import USCC_ALPHABET, check_character
 # PostgreSQL): defined next to the backends, registered here for all folders.
 from tests.store_backends import store, store_url  # noqa: F401
 
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(
+    config: pytest.Config, items: list[pytest.Item]
+) -> None:
+    """Send the tests of one ``xdist_group`` to one worker, under pytest 9 too.
+
+    With ``--dist loadgroup`` pytest-xdist (3.8) tells its scheduler a test's
+    group by appending ``@group`` to the test's id, written to
+    ``item._nodeid``; pytest 9 keeps node ids in ``item._id`` and ignores that
+    attribute, so every group was silently spread over the workers (two JVMs
+    for the Spark tests, the champion trained on each worker). Here the
+    suffix is applied where pytest 9 reads it, unless xdist already did.
+    """
+    if not getattr(config.option, "loadgroup", False):
+        return
+    for item in items:
+        names = {
+            str(mark.args[0] if mark.args else mark.kwargs.get("name", "default"))
+            for mark in item.iter_markers("xdist_group")
+        }
+        if not names:
+            continue
+        suffix = "@" + "_".join(sorted(names))
+        if item.nodeid.endswith(suffix):
+            continue  # pytest-xdist's own suffix took effect
+        from _pytest.nodeid import NodeId  # pytest >= 9; private, no public twin
+
+        item._id = NodeId.parse(item.nodeid + suffix)  # type: ignore[attr-defined]
+
+
 _DIGITS = np.array(list("0123456789"))
 _UPPER = np.array(list("ABCDEFGHIJKLMNOPQRSTUVWXYZ"))
 _EPOCH = dt.datetime(2023, 1, 1, tzinfo=dt.UTC)

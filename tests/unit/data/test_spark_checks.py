@@ -73,12 +73,16 @@ def test_a_disagreement_with_gx_stops_the_run_naming_the_check():
         reconcile("t", checks, {}, {0: 0})
 
 
-def test_ingest_on_spark_refuses_a_mapping_before_spark_starts(tmp_path):
+def test_ingest_on_spark_refuses_a_mapping_before_spark_starts(tmp_path, monkeypatch):
     from typer.testing import CliRunner
 
+    import credit_engine.engines
     from credit_engine.cli import app
-    from credit_engine.engines import active_spark_session
 
+    # Whether or not this worker already runs a Spark session (the Spark
+    # tests' one), the refusal must come before any session is asked for.
+    asked: list[object] = []
+    monkeypatch.setattr(credit_engine.engines, "spark_session", asked.append)
     mapping = tmp_path / "mapping.yaml"
     mapping.write_text("sources: {}\n", encoding="utf-8")
     (tmp_path / "in").mkdir()
@@ -99,5 +103,5 @@ def test_ingest_on_spark_refuses_a_mapping_before_spark_starts(tmp_path):
     text = " ".join(result.output.split())
     assert "does not take a source mapping (--mapping)" in text
     assert "--engine duckdb" in text
-    assert active_spark_session() is None
+    assert asked == []
     assert not (tmp_path / "home" / "lake").exists()
