@@ -31,6 +31,7 @@ from credit_engine.data import (
 from credit_engine.exceptions import ConfigurationError, DataContractError
 from credit_engine.pipeline import build_feature_snapshot
 from credit_engine.vocabulary import sql_literal
+from tests.conftest import SPARK_ZONE
 
 pytestmark = [
     pytest.mark.integration,
@@ -210,7 +211,7 @@ def test_features_from_the_spark_lake_equal_those_from_the_duckdb_lake(homes, tm
         homes["spark"], AS_OF, "credit_v1", tmp_path / "spark.parquet", engine="duckdb"
     )
     a, b = pd.read_parquet(duck.path), pd.read_parquet(spark.path)
-    assert len(a) > 500
+    assert len(a) > 1.5 * SPARK_ZONE.enterprises  # two dates
     pd.testing.assert_frame_equal(a, b, check_exact=True)
 
 
