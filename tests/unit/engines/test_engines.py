@@ -55,6 +55,14 @@ def test_spark_options_from_the_settings():
     assert SparkConfig().master == "local[2]"
 
 
+def test_memory_pages_are_small_unless_configured_otherwise():
+    # The widest feature stage holds ~50 sorters in one task, each pinning a
+    # page: Spark's own page size (up to 64 MB) ran a task out of memory.
+    assert SparkConfig().options()["spark.buffer.pageSize"] == "2m"
+    mine = SparkConfig(conf={"spark.buffer.pageSize": "8m"}).options()
+    assert mine["spark.buffer.pageSize"] == "8m"
+
+
 def test_a_missing_pyspark_names_the_extra_to_install(monkeypatch):
     monkeypatch.setattr(_spark.importlib.util, "find_spec", lambda name: None)
     with pytest.raises(EngineUnavailableError, match=r"credit-engine\[spark\]"):
