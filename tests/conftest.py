@@ -52,7 +52,13 @@ def pytest_collection_modifyitems(
             continue  # pytest-xdist's own suffix took effect
         from _pytest.nodeid import NodeId  # pytest >= 9; private, no public twin
 
-        item._id = NodeId.parse(item.nodeid + suffix)  # type: ignore[attr-defined]
+        # One last name holding "name[params]@group", no params part: the id
+        # then prints the same however pytest rebuilds it ("...]@group").
+        node = item._id  # type: ignore[attr-defined]
+        last = node.names[-1] + ("" if node.params is None else f"[{node.params}]")
+        item._id = NodeId(  # type: ignore[attr-defined]
+            path=node.path, names=(*node.names[:-1], last + suffix)
+        )
 
 
 _DIGITS = np.array(list("0123456789"))
