@@ -14,8 +14,8 @@ promoted; the zone rated at every month end from ``--rate-from`` to 2026-09-30
   ``--hazard-multiplier`` override its start and strength), rated by the same
   champion and monitored at the same month ends; the delay is the months from
   the shock's start to the first amber or red report, overall and on the
-  distribution and calibration items (``score_psi``, ``grade_psi``,
-  ``estimated``, ``backtest``);
+  distribution, calibration and early-outcome items (``score_psi``,
+  ``grade_psi``, ``estimated``, ``backtest``, ``early_outcomes``);
 * ``--shock hand``: instead, the baseline store copied and a hand-made PD
   shock applied from ``--shock-start`` (``apply_pd_shock``: ``--shock-share``
   of the enterprises get their PDs multiplied by ``--shock-factor``).
@@ -61,7 +61,7 @@ from tests.monitoring_scenarios import (  # noqa: E402
 )
 
 END = dt.date(2026, 9, 30)
-SHOCK_ITEMS = ("score_psi", "grade_psi", "estimated", "backtest")
+SHOCK_ITEMS = ("score_psi", "grade_psi", "estimated", "backtest", "early_outcomes")
 
 
 def _lake(root: Path, config: SimulationConfig, scenarios: list[Scenario]) -> Settings:

@@ -1,8 +1,8 @@
 """Scenarios for monitoring: zones rated monthly, healthy or shocked.
 
 Used by ``benchmarks/bench_monitor_scenarios.py`` (figures in
-``docs/benchmarks.md``); a CI test on the same path waits on branch
-``i12-shock`` (not yet run to completion).
+``docs/benchmarks.md``) and by ``tests/integration/test_monitoring_scenarios.py``
+(the CI test of the same path, at one report date).
 
 The path both follow:
 

@@ -34,6 +34,7 @@ _PARTS = (
     ("hhi", "HHI"),
     ("migration", "migration"),
     ("estimated", "estimated"),
+    ("early_outcomes", "early outcomes"),
 )
 
 
@@ -58,7 +59,8 @@ def _status_table(report: MonitoringReport) -> Table:
             light(m.status),
             *(
                 light(m.lights[part], "n/a")
-                if part == "csi" and m.csi.unavailable
+                if (part == "csi" and m.csi.unavailable)
+                or (part == "early_outcomes" and not m.early_outcomes.tests)
                 else light(m.lights[part], " ")
                 for part, _ in _PARTS
             ),

@@ -19,8 +19,13 @@ from dataclasses import dataclass
 import pandas as pd
 
 from credit_engine.config import Settings
-from credit_engine.features import LakeSources, load_definitions
-from credit_engine.point_in_time import Cutoff, in_force, known
+from credit_engine.features import (
+    REGISTRATION_TABLE,
+    LakeSources,
+    load_definitions,
+    registration_at,
+)
+from credit_engine.point_in_time import Cutoff, known
 
 __all__ = ["Directory", "DirectoryCache", "build_directory"]
 
@@ -78,19 +83,14 @@ def build_directory(settings: Settings, as_of: dt.date) -> Directory:
     contracts = definitions.contracts
     sources = LakeSources.from_settings(settings, contracts)
     cutoff = Cutoff.end_of(as_of)
-    reg = contracts["samr_registration"]
+    reg = contracts[REGISTRATION_TABLE]
     decl = contracts["customs_declaration"]
     attributes = ["name", "district_code", "industry_code", "status"]
     con = duckdb.connect()
     try:
         con.execute("SET TimeZone = 'UTC'")
         sources.register(con, [reg.name, decl.name])
-        known_reg = known(reg, cutoff, [*attributes, "effective_from", "effective_to"])
-        frame = con.execute(
-            f"WITH k AS ({known_reg}) "
-            f"SELECT uscc, {', '.join(attributes)} "
-            f"FROM ({in_force(reg, 'k', cutoff, attributes)})"
-        ).df()
+        frame = registration_at(sources, contracts, as_of, attributes, connection=con)
         modes = con.execute(
             f"SELECT uscc, trade_mode, count(*) AS n FROM "
             f"({known(decl, cutoff, ['trade_mode'], window_days=365)}) "

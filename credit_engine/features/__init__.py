@@ -19,6 +19,7 @@ from credit_engine.features._engine import (
     write_snapshot,
 )
 from credit_engine.features._online import OnlineFeatureStore
+from credit_engine.features._registration import REGISTRATION_TABLE, registration_at
 from credit_engine.features._registry import (
     Definitions,
     FeatureRef,
@@ -54,6 +55,7 @@ from credit_engine.features._sql import compile_feature_sql, to_spark
 from credit_engine.features._transforms import TRANSFORMS
 
 __all__ = [
+    "REGISTRATION_TABLE",
     "KNOWN_ENTERPRISES",
     "TRANSFORMS",
     "Aggregation",
@@ -64,6 +66,7 @@ __all__ = [
     "FeatureView",
     "FrameSources",
     "LakeSources",
+    "registration_at",
     "Missing",
     "OnlineFeatureStore",
     "ResolvedSet",

@@ -16,6 +16,10 @@ IRB validation practice of ANCHORS.md §6:
 - performance estimated from calibrated PDs while outcomes are not yet known
   (label delay): expected default rate and AUC with intervals, and the
   realised figures beside them once matured;
+- early outcomes of immature cohorts: adverse events so far against the
+  PD-implied expectation, for the zone and per industry and district
+  (:func:`early_outcomes`), the one item that sees a shock confined to a
+  segment before its cohorts mature;
 - overrides: rate, direction and performance of overridden enterprises;
 - shadow scoring: a challenger's tiers against the champion's
   (:func:`tier_agreement`: matrix, weighted kappa, enterprises whose tier
@@ -54,6 +58,13 @@ from credit_engine.monitoring._discrimination import (
     delong_auc,
     expected_auc,
 )
+from credit_engine.monitoring._early_outcomes import (
+    EarlyOutcomes,
+    EarlyOutcomeTest,
+    early_outcome_cohorts,
+    early_outcomes,
+    expected_by_now,
+)
 from credit_engine.monitoring._estimation import (
     PerformanceEstimate,
     estimate_performance,
@@ -80,7 +91,12 @@ from credit_engine.monitoring._migration import (
     migration_stability_test,
     migration_summary,
 )
-from credit_engine.monitoring._monitor import NO_FEATURES, NO_REFERENCES, monitor_model
+from credit_engine.monitoring._monitor import (
+    NO_EARLY_OUTCOMES,
+    NO_FEATURES,
+    NO_REFERENCES,
+    monitor_model,
+)
 from credit_engine.monitoring._overrides import (
     OverrideCohort,
     OverrideMonitoring,
@@ -137,6 +153,7 @@ __all__ = [
     "DECISION_COLUMNS",
     "LIGHTS",
     "MODEL_KEYS",
+    "NO_EARLY_OUTCOMES",
     "NO_FEATURES",
     "NO_REFERENCES",
     "OUTCOME_COLUMNS",
@@ -149,6 +166,8 @@ __all__ = [
     "BacktestThresholds",
     "CsiFeatureRule",
     "CohortBacktest",
+    "EarlyOutcomeTest",
+    "EarlyOutcomes",
     "CohortSummary",
     "ConcentrationChange",
     "ConcentrationThresholds",
@@ -192,7 +211,10 @@ __all__ = [
     "concentration_change",
     "count_light",
     "delong_auc",
+    "early_outcome_cohorts",
+    "early_outcomes",
     "estimate_performance",
+    "expected_by_now",
     "expected_auc",
     "feature_csi",
     "feature_stability",

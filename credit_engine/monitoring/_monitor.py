@@ -21,6 +21,11 @@ from credit_engine.monitoring._cohorts import (
     prepare_decisions,
 )
 from credit_engine.monitoring._discrimination import AucTest, auc_change_test
+from credit_engine.monitoring._early_outcomes import (
+    EarlyOutcomes,
+    early_outcome_cohorts,
+    early_outcomes,
+)
 from credit_engine.monitoring._estimation import (
     PerformanceEstimate,
     estimate_performance,
@@ -53,7 +58,7 @@ from credit_engine.vocabulary import Tier
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["NO_FEATURES", "NO_REFERENCES", "monitor_model"]
+__all__ = ["NO_EARLY_OUTCOMES", "NO_FEATURES", "NO_REFERENCES", "monitor_model"]
 
 NO_REFERENCES = (
     "the model version holds no frozen feature references (trained before "
@@ -63,6 +68,9 @@ NO_REFERENCES = (
 
 NO_FEATURES = "no feature frame of the latest cohort was given"
 """Why CSI is unavailable when the caller passed no features."""
+
+NO_EARLY_OUTCOMES = "no early outcomes of immature cohorts were given"
+"""Why early outcomes are not tested when the caller passed none."""
 
 
 def _features_csi(
@@ -137,6 +145,64 @@ def _migration(
     return MigrationResult(light, grade, tier)
 
 
+def _early(
+    frame: pd.DataFrame,
+    *,
+    dates: list[Any],
+    reference: ModelReference,
+    thresholds: MonitoringThresholds,
+    observation_end: dt.date,
+    early_labels: pd.DataFrame | None,
+    segments: pd.DataFrame | None,
+) -> EarlyOutcomes:
+    import pandas as pd
+
+    early = thresholds.early_outcomes
+    if early_labels is None:
+        return EarlyOutcomes(
+            "green", tuple(early.windows_days), (), {"zone": 0, "segments": 0},
+            notes=(NO_EARLY_OUTCOMES,),
+        )  # fmt: skip
+    picked = early_outcome_cohorts(
+        [_as_date(d) for d in dates],
+        observation_end=observation_end,
+        horizon_days=reference.horizon_days,
+        windows_days=early.windows_days,
+        slack_days=early.slack_days,
+    )
+    labels = early_labels.assign(as_of=pd.to_datetime(early_labels["as_of"]))
+    extra = None
+    if segments is not None:
+        extra = segments.assign(as_of=pd.to_datetime(segments["as_of"]))
+    rows: dict[int, pd.DataFrame] = {}
+    for window, cohort in picked.items():
+        stamp = pd.Timestamp(cohort)
+        perf = frame.loc[(frame["as_of"] == stamp) & ~frame["in_default"]]
+        part = perf[["uscc", "as_of", "pd"]].merge(
+            labels[["uscc", "as_of", "y"]], on=["uscc", "as_of"], how="left"
+        )
+        if extra is not None:
+            given = [c for c in early.segments if c in extra.columns]
+            part = part.merge(
+                extra[["uscc", "as_of", *given]], on=["uscc", "as_of"], how="left"
+            )
+        if "district" in early.segments and "district" not in part.columns:
+            part["district"] = part["uscc"].astype(str).str.slice(2, 8)
+        for dimension in early.segments:
+            if dimension not in part.columns:
+                part[dimension] = pd.NA
+        if "industry" in part.columns:
+            level = 1 + early.industry_digits
+            part["industry"] = part["industry"].astype("string").str.slice(0, level)
+        rows[window] = part
+    return early_outcomes(
+        rows,
+        observation_end=observation_end,
+        horizon_days=reference.horizon_days,
+        thresholds=thresholds,
+    )
+
+
 def monitor_model(
     cohorts: pd.DataFrame,
     reference: ModelReference,
@@ -148,6 +214,8 @@ def monitor_model(
     features: pd.DataFrame | None = None,
     role: Role = "champion",
     migration_from: dt.date | None = None,
+    early_labels: pd.DataFrame | None = None,
+    segments: pd.DataFrame | None = None,
 ) -> ModelMonitoring:
     """Monitor one model over its rated cohorts.
 
@@ -157,8 +225,12 @@ def monitor_model(
     binomial and Jeffreys tests, the ECB AUC-drop test, and the realised default
     rate and AUC beside the estimate. For the latest cohort: grade HHI against
     initial validation, CSI per feature, and grade and tier migration from the
-    previous cohort. Rows in default (``in_default``) are counted but not
-    monitored (except as the default grade in the migration matrix).
+    previous cohort. For the cohorts rated about each window of
+    ``early_outcomes.windows_days`` before ``observation_end`` (immature): the
+    adverse events so far against the PDs, for the zone and per industry and
+    district (:func:`~credit_engine.monitoring.early_outcomes`). Rows in
+    default (``in_default``) are counted but not monitored (except as the
+    default grade in the migration matrix).
 
     The "score" of the score PSI, the AUC and the estimates is the ``pd``
     column: the frozen development bins of ``validation.json`` are bins of the
@@ -194,6 +266,16 @@ def monitor_model(
     migration_from : datetime.date or None, default=None
         Start cohort of the migration matrices; the one before the latest when
         ``None`` (e.g. pass the cohort a year earlier for annual migrations).
+    early_labels : pandas.DataFrame or None, default=None
+        ``uscc, as_of, y`` of the immature cohorts picked by
+        :func:`~credit_engine.monitoring.early_outcome_cohorts`: 1 when an
+        adverse event of the model's label happened between ``as_of`` and
+        ``observation_end``. Without it, early outcomes are not tested (their
+        ``notes`` say so).
+    segments : pandas.DataFrame or None, default=None
+        ``uscc, as_of`` and the segment columns (``industry``: GB/T 4754 code
+        at the cohort date); ``district`` is read from the USCC when absent.
+        Enterprises without a segment are left out of that dimension.
 
     Returns
     -------
@@ -331,7 +413,14 @@ def monitor_model(
             migration := _migration(frame, dates, reference, thresholds, migration_from)
         ).light,
         "estimated": estimated.light,
-    }
+        "early_outcomes": (
+            early := _early(
+                frame, dates=dates, reference=reference, thresholds=thresholds,
+                observation_end=observation_end, early_labels=early_labels,
+                segments=segments,
+            )
+        ).light,
+    }  # fmt: skip
     return ModelMonitoring(
         model_name=reference.model_name,
         version=reference.version,
@@ -369,4 +458,5 @@ def monitor_model(
         estimated=estimated,
         hhi=hhi,
         migration=migration,
+        early_outcomes=early,
     )

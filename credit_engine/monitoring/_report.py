@@ -3,7 +3,8 @@
 :meth:`MonitoringReport.to_json_dict` gives the stable JSON: top-level keys
 ``as_of``, ``models``, ``overrides``, ``data``, ``status``; each model holds
 ``score_psi``, ``grade_psi``, ``csi``, ``backtest``, ``auc_initial``,
-``auc_current``, ``auc_change_p``, ``estimated``, ``hhi``, ``migration`` and,
+``auc_current``, ``auc_change_p``, ``estimated``, ``hhi``, ``migration``,
+``early_outcomes`` and,
 beside them, ``model_name``, ``version``, ``role``, ``status``, ``lights``,
 ``observation_end``, ``horizon_days``, ``auc``, ``cohorts`` and ``shadow`` (a
 challenger's tier agreement with the champion, shadow scoring). Rendering
@@ -20,6 +21,7 @@ from typing import Any, Literal
 from credit_engine.jsonable import to_jsonable
 from credit_engine.monitoring._backtest import CohortBacktest, ConcentrationChange
 from credit_engine.monitoring._discrimination import AucTest
+from credit_engine.monitoring._early_outcomes import EarlyOutcomes
 from credit_engine.monitoring._estimation import PerformanceEstimate
 from credit_engine.monitoring._migration import MigrationMatrix
 from credit_engine.monitoring._overrides import OverrideMonitoring
@@ -64,6 +66,7 @@ MODEL_KEYS: tuple[str, ...] = (
     "estimated",
     "hhi",
     "migration",
+    "early_outcomes",
     "shadow",
 )
 """Keys of each ``models.<name>`` entry, in order."""
@@ -254,7 +257,8 @@ class ModelMonitoring:
         Worst of ``lights`` over ``status.model_parts``.
     lights : dict of str to str
         Light of each part: ``score_psi``, ``grade_psi``, ``csi``,
-        ``backtest``, ``auc``, ``hhi``, ``migration``, ``estimated``.
+        ``backtest``, ``auc``, ``hhi``, ``migration``, ``estimated``,
+        ``early_outcomes``.
     observation_end : datetime.date
         Last date outcomes were observed to.
     horizon_days : int
@@ -280,6 +284,10 @@ class ModelMonitoring:
         Grade HHI of the latest cohort against initial validation.
     migration : MigrationResult
         Grade and tier migration matrices.
+    early_outcomes : EarlyOutcomes
+        Adverse events of immature cohorts so far against their PDs, for the
+        zone and per industry and district (nothing tested when the caller
+        gave no early outcomes: see its ``notes``).
     shadow : TierAgreement or None
         A challenger's shadow tiers against the champion's (tier-agreement
         matrix, enterprises whose tier would change); ``None`` for a champion
@@ -305,6 +313,7 @@ class ModelMonitoring:
     estimated: EstimationSummary
     hhi: ConcentrationChange
     migration: MigrationResult
+    early_outcomes: EarlyOutcomes
     shadow: TierAgreement | None = None
 
     def to_json_dict(self) -> dict[str, Any]:

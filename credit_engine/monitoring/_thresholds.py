@@ -21,6 +21,7 @@ __all__ = [
     "CsiFeatureRule",
     "ConcentrationThresholds",
     "DataThresholds",
+    "EarlyOutcomeThresholds",
     "EstimationThresholds",
     "MigrationThresholds",
     "ModelPart",
@@ -42,6 +43,7 @@ ModelPart = Literal[
     "hhi",
     "migration",
     "estimated",
+    "early_outcomes",
 ]
 """A part of a model's monitoring that carries a traffic light."""
 
@@ -76,12 +78,17 @@ class TestThresholds(_Section):
 
 
 class StabilityThresholds(_Section):
-    """PSI bands (score, grade, CSI) and how many red features colour a model."""
+    """PSI bands, red-feature counts, and the CSI's largest cohort.
+
+    ``csi_max_rows``: the most enterprises whose features are computed for the
+    CSI; a fixed hash sample of that many beyond.
+    """
 
     psi_amber: float = Field(gt=0.0)
     psi_red: float = Field(gt=0.0)
     csi_red_features_amber: int = Field(ge=1)
     csi_red_features_red: int = Field(ge=1)
+    csi_max_rows: int = Field(ge=100)
 
     @model_validator(mode="after")
     def _ordered(self) -> StabilityThresholds:
@@ -155,6 +162,38 @@ class EstimationThresholds(_Section):
         return self
 
 
+class EarlyOutcomeThresholds(_Section):
+    """Early outcomes of immature cohorts, per zone and segment.
+
+    See :mod:`credit_engine.monitoring._early_outcomes` for the tests; the
+    alphas are the ``tests`` section's, divided by the number of tests of a
+    family (Bonferroni).
+    """
+
+    windows_days: tuple[int, ...] = Field(min_length=1, strict=False)
+    slack_days: int = Field(ge=0)
+    segments: tuple[Literal["industry", "district"], ...] = Field(strict=False)
+    industry_digits: Literal[0, 2, 3, 4]
+    min_rows: int = Field(ge=1)
+    min_expected: float = Field(gt=0.0)
+    ratio_amber: float = Field(gt=1.0)
+    ratio_red: float = Field(gt=1.0)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> EarlyOutcomeThresholds:
+        _check_order(self, [("ratio_amber", "ratio_red")])
+        wrong = [w for w in self.windows_days if w <= self.slack_days]
+        if wrong:
+            raise ValueError(
+                f"windows_days {wrong} must be longer than slack_days={self.slack_days}"
+            )
+        if len(set(self.windows_days)) != len(self.windows_days):
+            raise ValueError(f"windows_days {list(self.windows_days)} repeats a window")
+        if len(set(self.segments)) != len(self.segments):
+            raise ValueError(f"segments {list(self.segments)} repeats a dimension")
+        return self
+
+
 class OverrideThresholds(_Section):
     """Override-rate bands."""
 
@@ -203,8 +242,8 @@ class MonitoringThresholds(_Section):
     ----------
     version : int
         Version of the thresholds file (recorded with each report).
-    tests, stability, backtest, concentration, migration, estimation, overrides,
-    data, status
+    tests, stability, backtest, concentration, migration, estimation,
+    early_outcomes, overrides, data, status
         The sections of the file; see ``models/monitoring/thresholds.yaml`` for
         each value and its source.
     csi_features : dict of str to CsiFeatureRule, optional
@@ -230,6 +269,7 @@ class MonitoringThresholds(_Section):
     concentration: ConcentrationThresholds
     migration: MigrationThresholds
     estimation: EstimationThresholds
+    early_outcomes: EarlyOutcomeThresholds
     overrides: OverrideThresholds
     data: DataThresholds
     status: StatusRule

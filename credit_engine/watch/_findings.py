@@ -26,6 +26,7 @@ _PARTS = (
     "hhi",
     "migration",
     "estimated",
+    "early_outcomes",
 )
 
 
@@ -102,12 +103,27 @@ def _model_text(m: ModelMonitoring, part: str) -> str:  # noqa: PLR0911 - one pe
             if mm is not None and mm.light != "green"
         ]
         return "; ".join(texts)
+    if part == "early_outcomes":
+        return _early_text(m)
     last = m.estimated.by_cohort[-1]
     return (
         f"expected default rate {_pct(last.expected_default_rate)} at {last.as_of} "
         f"against {_pct(m.estimated.default_rate_initial)} at validation "
         f"(× {last.default_rate_ratio:.2f})"
     )
+
+
+def _early_text(m: ModelMonitoring) -> str:
+    texts = []
+    for t in m.early_outcomes.alarms()[:3]:
+        where = "the zone" if t.dimension == "zone" else f"{t.dimension} {t.segment}"
+        versus = "" if t.dimension == "zone" else " relative to the rest of the zone"
+        texts.append(
+            f"{where}: {t.observed} adverse events in the {t.elapsed_days} days since "
+            f"cohort {t.cohort} against {t.expected:.1f} expected from the PDs "
+            f"(× {t.ratio:.2f}{versus}, p = {t.p_value:.2g}, {t.rows} enterprises)"
+        )
+    return "; ".join(texts)
 
 
 def findings(report: MonitoringReport, limit: int | None = None) -> list[Finding]:

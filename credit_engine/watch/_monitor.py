@@ -15,6 +15,10 @@ its challenger:
    the report date and the lake's last ingestion day;
 4. **features** at the latest cohort date, for CSI (one feature query, shared
    by the models of a feature set);
+4b. **early outcomes** of the immature cohorts rated about each window of
+   ``early_outcomes.windows_days`` before the observation end: the same label
+   over the days elapsed so far, and the industry in force at the cohort date
+   (:func:`credit_engine.features.registration_at`) for the segments;
 5. :func:`credit_engine.monitoring.monitor_model`; a challenger is also compared
    with the champion tier by tier (shadow scoring).
 
@@ -67,6 +71,7 @@ __all__ = [
     "DEFAULT_COHORTS",
     "EXIT_RED",
     "MonitoringOutcome",
+    "csi_sample",
     "monitor",
     "report_folder",
     "thresholds_path",
@@ -152,6 +157,10 @@ class _Context:
     timings: dict[str, float]
     frames: dict[tuple[str, dt.date], pd.DataFrame] = field(default_factory=dict)
     ends: dict[str, dt.date] = field(default_factory=dict)
+    early: dict[tuple[str, dt.date, dt.date], pd.DataFrame] = field(
+        default_factory=dict
+    )
+    industries: dict[dt.date, pd.DataFrame] = field(default_factory=dict)
     loaded: Any = None
 
     def clock(self, step: str, start: float) -> None:
@@ -226,15 +235,115 @@ def _outcomes(
     return out[["uscc", "as_of", "y"]]
 
 
+def _early_inputs(
+    ctx: _Context, spec: ModelSpec, cohorts: pd.DataFrame, observation_end: dt.date
+) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """Labels so far and industries of the cohorts the early-outcome windows test."""
+    import pandas as pd
+
+    from credit_engine.features import LakeSources, registration_at
+    from credit_engine.monitoring import early_outcome_cohorts
+    from credit_engine.training import cohort_outcomes
+
+    early = ctx.thresholds.early_outcomes
+    days = pd.to_datetime(cohorts["as_of"]).dt.date
+    picked = early_outcome_cohorts(
+        sorted(set(days)),
+        observation_end=observation_end,
+        horizon_days=spec.label.horizon_days,
+        windows_days=early.windows_days,
+        slack_days=early.slack_days,
+    )
+    start = time.perf_counter()
+    labels: list[pd.DataFrame] = []
+    industries: list[pd.DataFrame] = []
+    performing = ~cohorts["in_default"].to_numpy(dtype=bool)
+    for cohort in sorted(set(picked.values())):
+        rows = cohorts.loc[(days == cohort).to_numpy() & performing, ["uscc", "as_of"]]
+        # A champion and its challenger share the label and the cohort date: the
+        # labels so far and the industries are read once for both.
+        key = (spec.label.model_dump_json(), cohort, observation_end)
+        known = ctx.early.get(key)
+        if known is None or not rows["uscc"].isin(known["uscc"]).all():
+            so_far = spec.label.model_copy(
+                update={"horizon_days": (observation_end - cohort).days}
+            )
+            labelled = cohort_outcomes(
+                rows,
+                spec.model_copy(update={"label": so_far}),
+                ctx.settings,
+                observed_until=observation_end,
+                definitions=ctx.definitions,
+            )
+            known = labelled[["uscc", "as_of", "y"]]
+            ctx.early[key] = known
+        labels.append(known.loc[known["uscc"].isin(rows["uscc"])])
+        if "industry" in early.segments:
+            if cohort not in ctx.industries:
+                sources = LakeSources.from_settings(
+                    ctx.settings, ctx.definitions.contracts
+                )
+                found = registration_at(
+                    sources, ctx.definitions.contracts, cohort, ["industry_code"]
+                )
+                ctx.industries[cohort] = found.rename(
+                    columns={"industry_code": "industry"}
+                ).assign(as_of=cohort)
+            industries.append(ctx.industries[cohort])
+    ctx.clock("early_outcomes", start)
+    empty = pd.DataFrame({"uscc": [], "as_of": [], "y": []})
+    frame = pd.concat(labels, ignore_index=True) if labels else empty
+    segments = pd.concat(industries, ignore_index=True) if industries else None
+    return frame, segments
+
+
+def csi_sample(codes: pd.Series, limit: int) -> pd.Series:
+    """Return at most ``limit`` of ``codes``: the same ones whatever their order.
+
+    The codes whose 64-bit hash (pandas' fixed-key SipHash) is smallest: a
+    sample as good as random for the CSI, identical from one run, one version
+    and one machine to the next.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> codes = pd.Series([f"C{i}" for i in range(10)])
+    >>> picked = csi_sample(codes, 3)
+    >>> len(picked), set(picked) == set(csi_sample(codes[::-1], 3))
+    (3, True)
+    """
+    import pandas as pd
+
+    unique = pd.Series(pd.unique(codes.astype(str)))
+    if unique.size <= limit:
+        return unique
+    hashes = pd.util.hash_pandas_object(unique, index=False).to_numpy()
+    order = hashes.argsort(kind="stable")[:limit]
+    return unique.iloc[order].sort_values().reset_index(drop=True)
+
+
 def _csi_features(
     ctx: _Context, spec: ModelSpec, cohorts: pd.DataFrame
 ) -> pd.DataFrame | None:
-    """Feature rows of the latest cohort's performing enterprises (for CSI)."""
+    """Feature rows of the latest cohort's performing enterprises (for CSI).
+
+    At most ``stability.csi_max_rows`` enterprises (:func:`csi_sample`); the
+    report's notes say when the CSI is on a sample.
+    """
     import pandas as pd
 
     days = pd.to_datetime(cohorts["as_of"]).dt.date
     latest = days.max()
     rows = cohorts.loc[(days == latest).to_numpy() & ~cohorts["in_default"].to_numpy()]
+    limit = ctx.thresholds.stability.csi_max_rows
+    if rows.shape[0] > limit:
+        rows = rows.loc[rows["uscc"].isin(csi_sample(rows["uscc"], limit))]
+        note = (
+            f"CSI at {latest} on a fixed sample of {limit:,} of the performing "
+            "enterprises (stability.csi_max_rows)"
+        )
+        if note not in ctx.notes:
+            ctx.notes.append(note)
     key = (spec.feature_set, latest)
     if key not in ctx.frames:
         given = ctx.features
@@ -247,9 +356,11 @@ def _csi_features(
             start = time.perf_counter()
             definitions = ctx.definitions
             sources = LakeSources.from_settings(ctx.settings, definitions.contracts)
-            spine = cohorts.loc[(days == latest).to_numpy(), ["uscc"]].assign(
-                as_of=latest
-            )
+            spine = cohorts.loc[(days == latest).to_numpy(), ["uscc"]]
+            if spine.shape[0] > limit:
+                # Every performing enterprise sampled by any version, once.
+                spine = spine.loc[spine["uscc"].isin(csi_sample(spine["uscc"], limit))]
+            spine = spine.assign(as_of=latest)
             ctx.frames[key] = build_feature_frame(
                 spine, spec.feature_set, definitions=definitions, sources=sources
             )
@@ -299,6 +410,7 @@ def _monitor_version(
     observation_end = _observation_end(ctx, spec)
     outcomes = _outcomes(ctx, spec, cohorts, observation_end)
     features = _csi_features(ctx, spec, cohorts) if reference.features else None
+    early_labels, segments = _early_inputs(ctx, spec, cohorts, observation_end)
     start = time.perf_counter()
     result = monitor_model(
         cohorts,
@@ -309,6 +421,8 @@ def _monitor_version(
         outcomes=outcomes,
         features=features,
         role="challenger" if role == "challenger" else "champion",
+        early_labels=early_labels,
+        segments=segments,
     )
     ctx.clock("monitor", start)
     return result, cohorts

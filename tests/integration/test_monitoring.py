@@ -195,6 +195,41 @@ def test_the_report_has_its_stable_keys_and_every_part(outcome, home):
     ]
 
 
+def test_early_outcomes_test_the_windows_cohorts_read_from_the_lake(outcome, home):
+    from credit_engine.simulation._reference import SECTOR_INDUSTRY
+    from credit_engine.training import cohort_outcomes
+
+    m = outcome.report.models[MODEL]
+    early = m.early_outcomes
+    end = m.observation_end
+    zone = {t.window_days: t for t in early.tests if t.dimension == "zone"}
+    assert {w: t.cohort for w, t in zone.items()} == {
+        90: dt.date(2026, 3, 31),
+        180: dt.date(2025, 12, 31),
+    }
+    store = OperationalStore.from_settings(home)
+    spec = load_model_spec(home.definitions_dir / "models", "risk_gbm")
+    for window, test in zone.items():
+        rows = store.decisions_at(test.cohort)
+        performing = rows.loc[~rows["in_default"].astype(bool), ["uscc", "as_of"]]
+        assert test.rows == performing.shape[0]
+        assert test.elapsed_days == (end - test.cohort).days
+        so_far = spec.label.model_copy(update={"horizon_days": test.elapsed_days})
+        labels = cohort_outcomes(
+            performing, spec.model_copy(update={"label": so_far}), home,
+            observed_until=end,
+        )  # fmt: skip
+        assert test.observed == int(labels["y"].sum()), window
+        segments = [t for t in early.tests if t.window_days == window]
+        # The industry in force at the cohort date, read from SAMR registration.
+        industries = {t.segment for t in segments if t.dimension == "industry"}
+        assert industries
+        assert industries <= set(SECTOR_INDUSTRY)
+        tested = [t for t in segments if t.dimension == "industry"]
+        assert sum(t.rows for t in tested) <= test.rows
+    assert m.lights["early_outcomes"] == early.light
+
+
 def test_the_report_is_written_and_logged_against_the_champion(outcome, home):
     folder = home.reports_dir / "monitoring" / AS_OF.isoformat()
     assert outcome.files["json"] == folder / "monitoring.json"
@@ -238,6 +273,38 @@ def test_csi_is_unavailable_for_a_version_trained_before_references(
     assert csi.unavailable == NO_REFERENCES
     assert old.report.models[MODEL].lights["csi"] == "green"
     assert "CSI unavailable" in (tmp_path / "monitoring.html").read_text()
+
+
+def test_csi_of_a_large_cohort_is_computed_on_a_fixed_sample(
+    home, rated, outcome, tmp_path
+):
+    # The same home with csi_max_rows lowered below the cohort's size.
+    definitions = tmp_path / "definitions"
+    for part in ("features", "models", "rules"):
+        shutil.copytree(home.definitions_dir / part, definitions / part)
+    path = definitions / "models" / "monitoring" / "thresholds.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert "csi_max_rows: 20000" in text
+    path.write_text(text.replace("csi_max_rows: 20000", "csi_max_rows: 200"))
+    sampled = monitor(
+        home.model_copy(update={"definitions_dir": definitions}), AS_OF,
+        log=False, out=tmp_path / "report",
+    )  # fmt: skip
+    note = [n for n in sampled.report.notes if "fixed sample of 200" in n]
+    assert note
+    assert not any("fixed sample" in n for n in outcome.report.notes)
+    full = outcome.report.models[MODEL].csi
+    part = sampled.report.models[MODEL].csi
+    assert part.unavailable is None
+    assert part.as_of == full.as_of
+    # Same features compared; a sample of a third of the cohort moves the CSI a
+    # little, not its picture: the largest drifts stay the largest.
+    assert {d.feature for d in part.features} == {d.feature for d in full.features}
+    csi_full = {d.feature: d.csi for d in full.features}
+    csi_part = {d.feature: d.csi for d in part.features}
+    assert csi_full != csi_part
+    top = [d.feature for d in full.features[:3]]
+    assert all(csi_part[f] > 0.5 * csi_full[f] for f in top)
 
 
 def test_the_min_shadow_days_gate_reads_the_shadow_runs(home, rated):

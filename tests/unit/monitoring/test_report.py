@@ -32,6 +32,7 @@ REQUIRED_MODEL_KEYS = {
     "estimated",
     "hhi",
     "migration",
+    "early_outcomes",
 }
 DATA = {
     "customs_declarations": {"status": "green", "age_days": 2},
@@ -81,6 +82,7 @@ def test_json_has_exactly_the_stable_keys(report: MonitoringReport):
         "hhi",
         "migration",
         "estimated",
+        "early_outcomes",
     }
     assert model["score_psi"]["edges"][0] == "-inf"
     assert len(model["estimated"]["by_cohort"]) == 24

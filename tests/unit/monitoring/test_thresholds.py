@@ -35,6 +35,7 @@ def test_repository_file_loads_with_the_documented_values():
         "hhi",
         "migration",
         "estimated",
+        "early_outcomes",
     }
 
 
