@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 UV_VERSION := 0.13.9
 HOME_DIR ?= .credit-engine
 
-.PHONY: setup console-assets demo notebooks test stop-postgres lint typecheck importlint check bench clean
+.PHONY: setup setup-spark console-assets demo notebooks test stop-postgres lint typecheck importlint check bench clean
 
 $(BIN)/uv:
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,14 @@ console-assets: $(CONSOLE_ASSETS)
 
 setup: $(VENV)/.synced $(CONSOLE_ASSETS)
 
+# The Spark extra (pyspark) for --engine spark and its tests; Java comes from
+# scripts/java-for-tests.sh (installed with apt-get when missing).
+$(VENV)/.synced-spark: $(VENV)/.synced
+	UV_PROJECT_ENVIRONMENT=$(VENV) $(BIN)/uv sync --frozen --inexact --extra spark --python $(BIN)/python
+	touch $@
+
+setup-spark: $(VENV)/.synced-spark
+
 demo: setup
 	$(BIN)/credit-engine demo --home $(HOME_DIR)
 
@@ -51,9 +59,11 @@ importlint: setup
 	$(BIN)/lint-imports
 
 # PostgreSQL tests use a throwaway local server (started, or reused, by the script);
+# the Spark tests a local Spark (pyspark extra + a Java runtime, installed if missing);
 # the console's browser tests use Debian's chromium (found, or apt-installed).
-test: setup
+test: setup setup-spark
 	bash scripts/postgres-for-tests.sh
+	bash scripts/java-for-tests.sh
 	bash scripts/chromium-for-tests.sh
 	$(BIN)/pytest -n 2 --dist loadgroup
 

@@ -16,7 +16,7 @@ Examples
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -29,6 +29,7 @@ from pydantic import (
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from credit_engine.exceptions import ConfigurationError
+from credit_engine.vocabulary import Engine
 
 __all__ = ["RoleLimits", "Settings", "default_definitions_dir"]
 
@@ -108,6 +109,25 @@ class Settings(BaseSettings):
         SQLAlchemy URL of the operational store (default: SQLite under ``home``).
     ingest_chunk_rows : int, default=2_000_000
         Rows validated per Great Expectations run; bounds ingestion memory.
+    engine : Engine, default="duckdb"
+        Where the heavy steps run: embedded DuckDB, or Apache Spark
+        (``pip install credit-engine[spark]`` and a Java 17+ runtime;
+        docs/scale-out.md). Commands that can run on Spark take ``--engine``.
+    spark_master : str, default="local[2]"
+        ``spark.master`` of the session: ``local[N]`` on this machine,
+        ``yarn``, ``spark://host:7077``, ``k8s://...`` on a cluster.
+    spark_connect_url : str, optional
+        A Spark Connect server (``sc://host:15002``); when set it is used
+        instead of ``spark_master``.
+    spark_driver_memory, spark_executor_memory : str, optional
+        Memory of the driver and of each executor (``"2g"``); Spark's defaults
+        when unset.
+    spark_shuffle_partitions : int, default=8
+        ``spark.sql.shuffle.partitions``: raise it with the data (a few times
+        the executor cores) so that each task's memory stays bounded.
+    spark_conf : dict of str to str, default={}
+        Any other Spark setting (``{"spark.local.dir": "/data/spark"}``); JSON
+        in ``CREDIT_ENGINE_SPARK_CONF``.
     api_limits : dict of str to RoleLimits
         Per role (``inspection_system``, ``supervisor``, ``data_scientist``,
         ``admin``, ``auditor``): decisions per second, burst, requests in flight, heavy
@@ -188,6 +208,13 @@ class Settings(BaseSettings):
         default_factory=lambda data: _sqlite_url(data["home"] / "credit_engine.db")
     )
     ingest_chunk_rows: int = Field(default=2_000_000, ge=1_000)
+    engine: Engine = Engine.DUCKDB
+    spark_master: str = "local[2]"
+    spark_connect_url: str | None = None
+    spark_driver_memory: str | None = None
+    spark_executor_memory: str | None = None
+    spark_shuffle_partitions: int = Field(default=8, ge=1)
+    spark_conf: dict[str, Any] = Field(default_factory=dict)
     # ---- issue 14 (hardening): limits, bounded waits, audit anchors ---------
     api_limits: dict[str, RoleLimits] = Field(default_factory=_default_limits)
     audit_wait_seconds: float = Field(default=2.0, gt=0, le=60)

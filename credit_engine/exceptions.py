@@ -25,6 +25,7 @@ __all__ = [
     "DateOutOfRangeError",
     "EarlyWarningError",
     "EarlyWarningNotFoundError",
+    "EngineUnavailableError",
     "EnterpriseNotFoundError",
     "IngestionError",
     "InvalidKeyRequestError",
@@ -81,6 +82,17 @@ class ConfigurationError(CreditEngineError):
 
     code = "configuration"
     http_status = 500
+
+
+class EngineUnavailableError(ConfigurationError):
+    """The execution engine chosen (``--engine spark``) cannot run here.
+
+    The message names what is missing (the ``pyspark`` package, a Java runtime,
+    the cluster) and how to provide it.
+    """
+
+    code = "engine_unavailable"
+    http_status = 503
 
 
 class DataContractError(CreditEngineError):

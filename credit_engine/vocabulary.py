@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from enum import StrEnum
 
-__all__ = ["DecidedBy", "Department", "Tier", "sql_in", "sql_literal"]
+__all__ = ["DecidedBy", "Department", "Engine", "Tier", "sql_in", "sql_literal"]
 
 
 class Tier(StrEnum):
@@ -122,6 +122,26 @@ class Department(StrEnum):
     def values(cls) -> tuple[str, ...]:
         """Return the department codes."""
         return tuple(d.value for d in cls)
+
+
+class Engine(StrEnum):
+    """Where the heavy steps run: embedded DuckDB (the default) or Apache Spark.
+
+    Examples
+    --------
+    >>> Engine("spark") is Engine.SPARK
+    True
+    >>> Engine.values()
+    ('duckdb', 'spark')
+    """
+
+    DUCKDB = "duckdb"
+    SPARK = "spark"
+
+    @classmethod
+    def values(cls) -> tuple[str, ...]:
+        """Return the engine names, the default first."""
+        return tuple(e.value for e in cls)
 
 
 def sql_literal(text: str) -> str:

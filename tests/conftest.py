@@ -24,6 +24,43 @@ from credit_engine.uscc import USCC_ALPHABET, check_character
 # PostgreSQL): defined next to the backends, registered here for all folders.
 from tests.store_backends import store, store_url  # noqa: F401
 
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(
+    config: pytest.Config, items: list[pytest.Item]
+) -> None:
+    """Send the tests of one ``xdist_group`` to one worker, under pytest 9 too.
+
+    With ``--dist loadgroup`` pytest-xdist (3.8) tells its scheduler a test's
+    group by appending ``@group`` to the test's id, written to
+    ``item._nodeid``; pytest 9 keeps node ids in ``item._id`` and ignores that
+    attribute, so every group was silently spread over the workers (two JVMs
+    for the Spark tests, the champion trained on each worker). Here the
+    suffix is applied where pytest 9 reads it, unless xdist already did.
+    """
+    if not getattr(config.option, "loadgroup", False):
+        return
+    for item in items:
+        names = {
+            str(mark.args[0] if mark.args else mark.kwargs.get("name", "default"))
+            for mark in item.iter_markers("xdist_group")
+        }
+        if not names:
+            continue
+        suffix = "@" + "_".join(sorted(names))
+        if item.nodeid.endswith(suffix):
+            continue  # pytest-xdist's own suffix took effect
+        from _pytest.nodeid import NodeId  # pytest >= 9; private, no public twin
+
+        # One last name holding "name[params]@group", no params part: the id
+        # then prints the same however pytest rebuilds it ("...]@group").
+        node = item._id  # type: ignore[attr-defined]
+        last = node.names[-1] + ("" if node.params is None else f"[{node.params}]")
+        item._id = NodeId(  # type: ignore[attr-defined]
+            path=node.path, names=(*node.names[:-1], last + suffix)
+        )
+
+
 _DIGITS = np.array(list("0123456789"))
 _UPPER = np.array(list("ABCDEFGHIJKLMNOPQRSTUVWXYZ"))
 _EPOCH = dt.datetime(2023, 1, 1, tzinfo=dt.UTC)
@@ -237,6 +274,7 @@ def settings_for(tmp_path: Path) -> Callable[..., Settings]:
 
 # ----------------------------------------------------------- simulated zone
 SMALL_ZONE = SimulationConfig(enterprises=600, seed=7)
+SPARK_ZONE_ENTERPRISES = 120
 
 
 @pytest.fixture(scope="session")
@@ -274,3 +312,78 @@ def ingested_zone(zone, tmp_path_factory):
     settings = Settings(home=tmp_path_factory.mktemp("home"))
     report = ingest_batch(Path(zone.out_dir), settings)
     return settings, report
+
+
+# ------------------------------------------------------------------- Spark
+REQUIRE_SPARK_ENV = "CREDIT_ENGINE_REQUIRE_SPARK"
+
+# The Spark tests' own zone: small enough for a JVM job per test to stay cheap
+# in CI, large enough for every path (dirty rows of each reason, statutory
+# facts of both customs regimes, every decision layer). Only the ``spark``
+# xdist group uses it, so that worker never builds the 600-enterprise zone.
+SPARK_ZONE = SimulationConfig(enterprises=SPARK_ZONE_ENTERPRISES, seed=7)
+
+
+@pytest.fixture(scope="session")
+def spark_zone(tmp_path_factory, contracts) -> SimulationSummary:
+    root = tmp_path_factory.mktemp("spark_zone")
+    return simulate_zone(SPARK_ZONE, contracts, root / "records", root / "truth")
+
+
+@pytest.fixture(scope="session")
+def spark_clean(spark_zone) -> dict[str, pd.DataFrame]:
+    """The Spark zone's tables without the rows the simulator made dirty."""
+    out = Path(spark_zone.out_dir)
+    tables = {p.stem: pd.read_parquet(p) for p in out.glob("*.parquet")}
+    dirty = pd.read_parquet(Path(spark_zone.truth_dir) / "dirty_rows.parquet")
+    return {
+        name: frame.drop(
+            index=dirty.loc[dirty["table"] == name, "row_number"].to_numpy()
+        ).reset_index(drop=True)
+        for name, frame in tables.items()
+    }
+
+
+@pytest.fixture(scope="session")
+def spark_ingested_zone(spark_zone, tmp_path_factory):
+    """The Spark zone ingested (DuckDB) into a fresh engine home: (settings, report)."""
+    from credit_engine.data import ingest_batch
+
+    settings = Settings(home=tmp_path_factory.mktemp("spark_home"))
+    report = ingest_batch(Path(spark_zone.out_dir), settings)
+    return settings, report
+
+
+# Tiny data: one shuffle partition, no whole-stage code generation and no
+# adaptive re-planning (for a few hundred rows they cost more than they save).
+SPARK_TEST_CONFIG = {
+    "shuffle_partitions": 1,
+    "driver_memory": "2g",
+    "conf": {
+        "spark.sql.codegen.wholeStage": "false",
+        "spark.sql.adaptive.enabled": "false",
+    },
+}
+
+
+@pytest.fixture(scope="session")
+def spark():
+    """One local Spark session for the test session (tests marked ``spark``).
+
+    Skips when pyspark or Java is missing, unless CREDIT_ENGINE_REQUIRE_SPARK=1
+    (CI), where it fails. Spark test modules share the ``spark`` xdist group,
+    so one worker starts one JVM.
+    """
+    import os
+
+    from credit_engine.engines import SparkConfig, spark_session, stop_spark_session
+    from credit_engine.exceptions import EngineUnavailableError
+
+    try:
+        session = spark_session(SparkConfig(**SPARK_TEST_CONFIG))  # type: ignore[arg-type]
+    except EngineUnavailableError as exc:
+        if os.environ.get(REQUIRE_SPARK_ENV) == "1":
+            pytest.fail(f"{REQUIRE_SPARK_ENV}=1 but Spark cannot start: {exc}")
+        pytest.skip(f"Spark unavailable: {exc}")
+    yield session
+    stop_spark_session()

@@ -14,6 +14,7 @@ from typing import Annotated, Any, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from credit_engine import __version__
 from credit_engine.config import Settings
@@ -77,7 +78,9 @@ def friendly_errors(func: Callable[P, R]) -> Callable[P, R]:
         try:
             return func(*args, **kwargs)
         except CreditEngineError as exc:
-            err_console.print(f"[bold red]error[/] ({exc.code}): {exc.message}")
+            # Escaped: messages quote names like credit-engine[spark] that
+            # Rich would otherwise take for markup and drop.
+            err_console.print(f"[bold red]error[/] ({exc.code}): {escape(exc.message)}")
             raise typer.Exit(code=2) from exc
 
     return wrapper

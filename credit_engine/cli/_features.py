@@ -20,6 +20,7 @@ from credit_engine.cli._app import (
 from credit_engine.cli._dates import date_option
 from credit_engine.cli._progress import RichProgress
 from credit_engine.cli._render_records import print_features
+from credit_engine.vocabulary import Engine
 
 __all__ = ["features"]
 
@@ -48,6 +49,17 @@ def features(
     markdown: Annotated[
         Path | None,
         typer.Option(help="Write the feature reference (docs/features.md) instead."),
+    ] = None,
+    engine: Annotated[
+        Engine | None,
+        typer.Option(
+            "--engine",
+            help="Where to compute: duckdb (embedded) or spark (local or cluster, "
+            "docs/scale-out.md). Default: the settings' engine "
+            "($CREDIT_ENGINE_ENGINE, duckdb).",
+            case_sensitive=False,
+            show_default=False,
+        ),
     ] = None,
     known_enterprises: Annotated[
         KnownEnterprises | None,
@@ -96,6 +108,7 @@ def features(
         if known_enterprises is None
         else known_enterprises.value,
         progress=RichProgress(),
+        engine=engine,
     )
     print_features(snapshot)
     if fail_on_empty and snapshot.empty:

@@ -10,6 +10,7 @@ import typer
 from credit_engine.cli._app import HomeOption, app, friendly_errors, settings_for
 from credit_engine.cli._progress import RichProgress
 from credit_engine.cli._render_records import print_ingest
+from credit_engine.vocabulary import Engine
 
 __all__ = ["ingest"]
 
@@ -32,6 +33,17 @@ def ingest(
             "`credit-engine mapping check`."
         ),
     ] = None,
+    engine: Annotated[
+        Engine | None,
+        typer.Option(
+            "--engine",
+            help="Where to run: duckdb (embedded) or spark (local or cluster, "
+            "docs/scale-out.md; no --mapping). Default: the settings' engine "
+            "($CREDIT_ENGINE_ENGINE, duckdb).",
+            case_sensitive=False,
+            show_default=False,
+        ),
+    ] = None,
     home: HomeOption = None,
 ) -> None:
     """Validate a batch with Great Expectations; load good rows, quarantine the rest.
@@ -48,5 +60,6 @@ def ingest(
         report_json=report_json,
         mapping=mapping,
         progress=RichProgress(),
+        engine=engine,
     )
     print_ingest(report)

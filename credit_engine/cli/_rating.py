@@ -24,6 +24,7 @@ from credit_engine.cli._render_rating import (
     print_migrations,
     print_rating,
 )
+from credit_engine.vocabulary import Engine
 
 __all__ = ["migrations", "override", "rate"]
 
@@ -99,6 +100,18 @@ def rate(  # noqa: PLR0913 - every option of the rating job
         bool, typer.Option(help="Print three example decisions with reasons.")
     ] = False,
     actor: Annotated[str, typer.Option(help="Who runs the rating (recorded).")] = "cli",
+    engine: Annotated[
+        Engine | None,
+        typer.Option(
+            "--engine",
+            help="Where to compute features, statutory facts, model scores and "
+            "decisions: duckdb (embedded) or spark (local or cluster; scoring on "
+            "the executors; docs/scale-out.md). The run is stored the same way. "
+            "Default: the settings' engine ($CREDIT_ENGINE_ENGINE, duckdb).",
+            case_sensitive=False,
+            show_default=False,
+        ),
+    ] = None,
     home: HomeOption = None,
 ) -> None:
     """Rate every enterprise at a date (or several) and record the decisions.
@@ -117,7 +130,7 @@ def rate(  # noqa: PLR0913 - every option of the rating job
     if len(dates) == 1:
         result = rate_enterprises(
             settings, dates[0], policy=policy, policy_version=policy_version,
-            actor=actor, shadow=shadow, progress=RichProgress(),
+            actor=actor, shadow=shadow, progress=RichProgress(), engine=engine,
         )  # fmt: skip
         print_rating(result)
         print_shadow_runs(result)
@@ -131,7 +144,7 @@ def rate(  # noqa: PLR0913 - every option of the rating job
         return
     results = rate_dates(
         settings, dates, policy=policy, policy_version=policy_version, actor=actor,
-        shadow=shadow, progress=RichProgress(),
+        shadow=shadow, progress=RichProgress(), engine=engine,
     )  # fmt: skip
     print_rating_runs(results)
     if report_json is not None:

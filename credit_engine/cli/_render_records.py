@@ -115,19 +115,18 @@ def print_self_check(audit: ZoneAudit) -> None:
 
 def print_features(snapshot: FeatureSnapshot) -> None:
     """Print enterprises, null share and filled features per rating date."""
-    frame, lineage = snapshot.frame, snapshot.lineage
+    lineage = snapshot.lineage
     table = Table(title=f"Feature snapshot {lineage['feature_set']}")
     for col in ("as_of", "enterprises", "features", "null share", "mean non-null"):
         table.add_column(col, justify="left" if col == "as_of" else "right")
-    features = frame.drop(columns=["uscc", "as_of"])
-    for day, rows in frame.groupby("as_of"):
-        values = features.loc[rows.index]
+    for row in snapshot.per_date().itertuples(index=False):
         table.add_row(
-            str(day), f"{len(rows):,}", str(values.shape[1]),
-            f"{values.isna().to_numpy().mean():.1%}",
-            f"{values.notna().sum(axis=1).mean():.0f}",
+            str(row.as_of), f"{row.enterprises:,}", str(row.features),
+            f"{row.null_share:.1%}", f"{row.mean_non_null:.0f}",
         )  # fmt: skip
     console.print(table)
+    if lineage.get("engine"):
+        console.print(f"engine: {lineage['engine']}")
     console.print(
         f"snapshot: {snapshot.path}\ndefinitions sha256: "
         f"{lineage['definitions_sha256'][:16]}…  "

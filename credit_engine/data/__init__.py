@@ -1,7 +1,8 @@
 """Raw department records: contracts, validation, quarantine and the lake.
 
 Importing this package is cheap and has no side effects: Great Expectations,
-DuckDB, Jinja and matplotlib are imported only when an ingestion runs.
+DuckDB, Jinja, matplotlib and pyspark are imported only when an ingestion runs
+(:func:`ingest_batch` on DuckDB, :func:`ingest_batch_spark` on Spark).
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from credit_engine.data._mapping_spec import (
 from credit_engine.data._reasons import QuarantineReason
 from credit_engine.data._report import write_ingest_html
 from credit_engine.data._results import IngestReport, ProgressCallback, TableReport
+from credit_engine.data._spark_ingest import check_spark_ingest, ingest_batch_spark
 
 __all__ = [
     "BatchManifest",
@@ -64,8 +66,10 @@ __all__ = [
     "TargetMapping",
     "TargetStats",
     "Unpivot",
+    "check_spark_ingest",
     "dry_run_batch",
     "ingest_batch",
+    "ingest_batch_spark",
     "load_contracts",
     "load_mapping",
     "load_vocabulary",

@@ -13,6 +13,9 @@ import pandas as pd
 from great_expectations.execution_engine.pandas_execution_engine import (
     PandasExecutionEngine,
 )
+from great_expectations.execution_engine.sparkdf_execution_engine import (
+    SparkDFExecutionEngine,
+)
 from great_expectations.expectations.expectation import ColumnMapExpectation
 from great_expectations.expectations.metrics.map_metric_provider.column_condition_partial import (  # noqa: E501
     column_condition_partial,
@@ -40,6 +43,17 @@ class ColumnValuesValidUscc(ColumnMapMetricProvider):
         present = codes >= 0
         valid[present] = valid_unique[codes[present]]
         return pd.Series(valid, index=column.index)
+
+    @column_condition_partial(engine=SparkDFExecutionEngine)
+    def _spark(cls, column: Any, **kwargs: Any) -> Any:
+        # The same test as a Spark SQL expression, evaluated on the executors
+        # (ingest --engine spark); pyspark is there whenever this runs.
+        from pyspark.sql import functions as F  # noqa: N812
+
+        from credit_engine.data._spark_checks import uscc_valid_sql
+
+        name = str(kwargs["_accessor_domain_kwargs"]["column"])
+        return F.expr(uscc_valid_sql(name))
 
 
 class ExpectColumnValuesToBeValidUscc(ColumnMapExpectation):

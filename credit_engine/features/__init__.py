@@ -4,7 +4,8 @@ Feature views (``features/views/*.yaml``) say how features are computed from one
 source; feature sets (``features/sets/*.yaml``) list the features a model uses.
 :func:`build_feature_frame` compiles a set to one SQL query (DuckDB dialect,
 transpilable to Spark with :func:`to_spark`) and runs it on embedded DuckDB for
-a spine of ``(uscc, as_of)`` rows, using only what was known at each ``as_of``.
+a spine of ``(uscc, as_of)`` rows, using only what was known at each ``as_of``;
+:func:`build_feature_frame_spark` runs the same SQL on Apache Spark.
 """
 
 from __future__ import annotations
@@ -26,7 +27,21 @@ from credit_engine.features._registry import (
     check_expression,
     load_definitions,
 )
-from credit_engine.features._sources import FrameSources, LakeSources, Sources
+from credit_engine.features._sources import (
+    FrameSources,
+    LakeSources,
+    Sources,
+    spark_ddl,
+)
+from credit_engine.features._spark import (
+    SparkSnapshot,
+    SparkSources,
+    SparkSpine,
+    build_feature_frame_spark,
+    enterprise_spine_spark,
+    source_record_counts_spark,
+    write_snapshot_spark,
+)
 from credit_engine.features._spec import (
     Aggregation,
     FeatureSet,
@@ -57,14 +72,22 @@ __all__ = [
     "ResolvedSet",
     "RiskDirection",
     "Sources",
+    "SparkSnapshot",
+    "SparkSources",
+    "SparkSpine",
     "ViewKind",
     "build_feature_frame",
+    "build_feature_frame_spark",
     "check_expression",
     "compile_feature_sql",
     "enterprise_spine",
+    "enterprise_spine_spark",
     "load_definitions",
     "read_snapshot_lineage",
     "source_record_counts",
+    "source_record_counts_spark",
+    "spark_ddl",
     "to_spark",
     "write_snapshot",
+    "write_snapshot_spark",
 ]

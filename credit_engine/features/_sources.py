@@ -20,6 +20,7 @@ __all__ = [
     "Sources",
     "empty_relation_sql",
     "lake_relation_sql",
+    "spark_ddl",
 ]
 
 
@@ -58,6 +59,39 @@ def empty_relation_sql(contract: SourceContract) -> str:
     return f"SELECT {cols} WHERE false"
 
 
+_SPARK_TYPES = {
+    pa.string(): "STRING",
+    pa.int64(): "BIGINT",
+    pa.float64(): "DOUBLE",
+    pa.bool_(): "BOOLEAN",
+    pa.date32(): "DATE",
+}
+
+
+def _spark_type(typ: pa.DataType) -> str:
+    if pa.types.is_timestamp(typ):
+        # With the session in UTC (credit_engine.engines), Spark's TIMESTAMP
+        # holds the same instants as DuckDB's TIMESTAMP WITH TIME ZONE.
+        return "TIMESTAMP"
+    return _SPARK_TYPES[typ]
+
+
+def spark_ddl(contract: SourceContract) -> str:
+    """Return the Spark schema (DDL) of a contract's columns.
+
+    Examples
+    --------
+    >>> from credit_engine.config import Settings
+    >>> from credit_engine.data import load_contracts
+    >>> ddl = spark_ddl(load_contracts(Settings().sources_dir)["customs_tax_bill"])
+    >>> ddl.split(", ")[:2]
+    ['uscc STRING', 'source_record_id STRING']
+    """
+    return ", ".join(
+        f"{c.name} {_spark_type(c.type.arrow_type())}" for c in contract.columns
+    )
+
+
 def lake_relation_sql(contract: SourceContract, files: Sequence[Path]) -> str:
     """Return a SELECT of the contract's columns over committed lake files.
 
@@ -88,6 +122,17 @@ def lake_relation_sql(contract: SourceContract, files: Sequence[Path]) -> str:
         for c in contract.columns
     )
     return f"SELECT {cols} FROM read_parquet([{listed}], union_by_name = true)"
+
+
+def _frame_table(data: Any, contract: SourceContract) -> pa.Table:
+    """Return an in-memory table as Arrow with the contract's columns and types."""
+    table = data if isinstance(data, pa.Table) else table_from_frame(data)
+    for spec in contract.columns:
+        if spec.extension and spec.name not in table.column_names:
+            # A frame of the simulator's layout: extension columns unknown.
+            nulls = pa.nulls(table.num_rows, spec.type.arrow_type())
+            table = table.append_column(spec.name, nulls)
+    return table.select(contract.column_names).cast(contract.arrow_schema())
 
 
 class LakeSources:
@@ -132,6 +177,36 @@ class LakeSources:
                     f"{empty_relation_sql(contract)}"
                 )
 
+    def register_spark(self, spark: Any, tables: Iterable[str]) -> None:
+        """Create a Spark temporary view per table over its committed Parquet files.
+
+        Spark reads the files itself (on the executors); an empty table is an
+        empty frame of the contract's schema. As on DuckDB (:func:`lake_relation_sql`),
+        files written before a contract gained extension columns are read by
+        column name (``mergeSchema``) and columns no file has are typed nulls.
+        """
+        for name in tables:
+            contract = self.contracts[name]
+            paths = self.lake.table_files(name)
+            if paths:
+                files = [str(f) for f in paths]
+                names = [set(pq.read_schema(f).names) for f in paths]
+                present = set().union(*names)
+                wanted = set(contract.column_names)
+                reader = spark.read
+                if not all(wanted <= n for n in names):
+                    reader = reader.option("mergeSchema", "true")
+                frame = reader.parquet(*files).selectExpr(
+                    *(
+                        f"CAST({c.name if c.name in present else 'NULL'} "
+                        f"AS {_spark_type(c.type.arrow_type())}) AS {c.name}"
+                        for c in contract.columns
+                    )
+                )
+            else:
+                frame = spark.createDataFrame([], spark_ddl(contract))
+            frame.createOrReplaceTempView(name)
+
     def lineage(self) -> str:
         """Return the lake's state hash (its committed batches)."""
         return self.lake.state_hash()
@@ -160,17 +235,23 @@ class FrameSources:
                     f"{empty_relation_sql(contract)}"
                 )
                 continue
-            table = data if isinstance(data, pa.Table) else table_from_frame(data)
-            for spec in contract.columns:
-                if spec.extension and spec.name not in table.column_names:
-                    # A frame of the simulator's layout: extension columns unknown.
-                    nulls = pa.nulls(table.num_rows, spec.type.arrow_type())
-                    table = table.append_column(spec.name, nulls)
-            table = table.select(contract.column_names).cast(contract.arrow_schema())
-            con.register(f"_frame_{name}", table)
+            con.register(f"_frame_{name}", _frame_table(data, contract))
             con.execute(
                 f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT * FROM _frame_{name}"
             )
+
+    def register_spark(self, spark: Any, tables: Iterable[str]) -> None:
+        """Create a Spark temporary view per table, from Arrow (no pandas path)."""
+        for name in tables:
+            contract = self.contracts[name]
+            data = self.tables.get(name)
+            if data is None:
+                frame = spark.createDataFrame([], spark_ddl(contract))
+            else:
+                frame = spark.createDataFrame(
+                    _frame_table(data, contract), spark_ddl(contract)
+                )
+            frame.createOrReplaceTempView(name)
 
     def lineage(self) -> str:
         """Return a marker: frames have no lake state."""

@@ -165,9 +165,15 @@ class _ViewCompiler:
         agg = spec.agg
         if agg is Aggregation.COUNT:
             return _filtered("count(*)", cond)
-        if agg in (Aggregation.SUM, Aggregation.MEAN):
-            fn = "sum" if agg is Aggregation.SUM else "avg"
-            return _filtered(f"{fn}({self._exact(spec)})", cond)
+        if agg is Aggregation.SUM:
+            return _filtered(f"sum({self._exact(spec)})", cond)
+        if agg is Aggregation.MEAN:
+            # The exact sum, rounded once to a double, over the count: what
+            # DuckDB's avg of a decimal computes, written so that every engine
+            # (Spark's avg would round to the decimal's scale) gives the same.
+            total = _filtered(f"sum({self._exact(spec)})", cond)
+            count = _filtered(f"count({self._exact(spec)})", cond)
+            return f"CAST({total} AS DOUBLE) / nullif({count}, 0)"
         if agg in (Aggregation.MIN, Aggregation.MAX):
             return _filtered(f"{agg.value}({self._value(spec)})", cond)
         if agg is Aggregation.COUNT_DISTINCT:
@@ -360,8 +366,71 @@ def compile_feature_sql(
     )
 
 
+def _double_literal(node: exp.Expression) -> exp.Expression:
+    # DuckDB reads 365.25 as a DECIMAL and divides it as a DOUBLE; Spark would
+    # divide in decimals, rounded to a scale. A DOUBLE literal gives Spark the
+    # arithmetic DuckDB does.
+    if (
+        isinstance(node, exp.Literal)
+        and node.is_number
+        and any(c in node.this for c in ".eE")
+        and not isinstance(node.parent, exp.DataTypeParam)
+    ):
+        return exp.cast(node.copy(), exp.DataType.build("DOUBLE"))
+    return node
+
+
+def _utc_wall_clock(node: exp.Expression) -> exp.Expression:
+    # DuckDB's timezone('UTC', ts) is the UTC wall clock of an instant; Spark
+    # shows instants in its session time zone, which the engine sets to UTC
+    # (credit_engine.engines.SparkConfig), so the instant itself is that clock.
+    if (
+        isinstance(node, exp.Anonymous)
+        and str(node.this).lower() == "timezone"
+        and len(node.expressions) == 2
+        and isinstance(node.expressions[0], exp.Literal)
+        and node.expressions[0].is_string
+        and node.expressions[0].this.upper() == "UTC"
+    ):
+        clock: exp.Expression = node.expressions[1].copy()
+        return clock
+    return node
+
+
+def _non_null_arg(node: exp.Expression) -> exp.Expression:
+    # DuckDB's arg_max(x, t) / arg_min(x, t) skip the rows where x is NULL;
+    # Spark's max_by / min_by would return that NULL. Ordering by a NULL
+    # instead where x is NULL (Spark skips NULL orderings) gives DuckDB's rows.
+    if isinstance(node, exp.ArgMax | exp.ArgMin) and not node.meta.get("non_null"):
+        value, order = node.this, node.expression
+        guarded = exp.If(
+            this=exp.Is(this=value.copy(), expression=exp.Null()),
+            true=exp.Null(),
+            false=order.copy(),
+        )
+        out = node.__class__(this=value.copy(), expression=guarded)
+        out.meta["non_null"] = True
+        return out
+    return node
+
+
 def to_spark(sql: str) -> str:
-    """Transpile compiled feature SQL to Spark SQL (raises on unsupported syntax)."""
-    return sqlglot.transpile(
-        sql, read="duckdb", write="spark", unsupported_level=sqlglot.ErrorLevel.RAISE
-    )[0]
+    """Transpile compiled feature SQL to Spark SQL (raises on unsupported syntax).
+
+    Decimal literals become DOUBLE, as DuckDB's arithmetic takes them, so that
+    both engines compute the same values; ``timezone('UTC', ts)`` becomes
+    ``ts`` (the Spark session runs in UTC); ``arg_max``/``arg_min`` skip NULL
+    values, as on DuckDB.
+
+    Examples
+    --------
+    >>> to_spark("SELECT date_diff('day', a, b) / 365.25 AS y FROM t")
+    'SELECT DATEDIFF(DAY, a, b) / CAST(365.25 AS DOUBLE) AS y FROM t'
+    """
+    tree = sqlglot.parse_one(sql, read="duckdb")
+    tree = (
+        tree.transform(_double_literal)
+        .transform(_utc_wall_clock)
+        .transform(_non_null_arg)
+    )
+    return tree.sql(dialect="spark", unsupported_level=sqlglot.ErrorLevel.RAISE)

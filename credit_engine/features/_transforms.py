@@ -75,7 +75,9 @@ TRANSFORMS: dict[str, Transform] = {
         (1, 1),
         ("factor",),
         "a · factor",
-        lambda x, p: f"(({x[0]}) * {_num(p['factor'])})",
+        # In doubles: a decimal times a decimal factor would round to the
+        # engine's decimal scale, which DuckDB and Spark choose differently.
+        lambda x, p: f"(CAST(({x[0]}) AS DOUBLE) * {_num(p['factor'])})",
     ),
     "trend": Transform(
         (2, 2),

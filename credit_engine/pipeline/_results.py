@@ -82,26 +82,59 @@ class FeatureSnapshot:
     ----------
     path : pathlib.Path
         The Parquet file.
-    frame : pandas.DataFrame
-        Its content: ``uscc``, ``as_of`` and one column per feature.
+    frame : pandas.DataFrame or None
+        Its content: ``uscc``, ``as_of`` and one column per feature; ``None``
+        when built on Spark (the table stays out of the driver: read the file).
     lineage : dict
         What the file's metadata records (feature set, definitions hash, lake
         state, rating dates, rows, how enterprises became known, records per
         source and the sources that gave nothing).
+    summary : pandas.DataFrame, optional
+        Per rating date: ``as_of``, ``enterprises``, ``features``,
+        ``null_share``, ``mean_non_null``; computed from ``frame`` if not given.
     warnings : tuple of str
         What the user must know: an empty snapshot, a source that contributes
         nothing, features null for every enterprise.
     """
 
     path: Path
-    frame: pd.DataFrame
+    frame: pd.DataFrame | None
     lineage: dict[str, Any]
+    summary: pd.DataFrame | None = None
     warnings: tuple[str, ...] = ()
+
+    def per_date(self) -> pd.DataFrame:
+        """Return the per-date summary (see ``summary``)."""
+        if self.summary is not None:
+            return self.summary
+        import pandas as pd
+
+        frame = self.frame if self.frame is not None else pd.DataFrame()
+        features = frame.drop(columns=["uscc", "as_of"], errors="ignore")
+        rows = []
+        for day, part in frame.groupby("as_of") if len(frame) else []:
+            values = features.loc[part.index]
+            rows.append(
+                {
+                    "as_of": day,
+                    "enterprises": len(part),
+                    "features": values.shape[1],
+                    "null_share": float(values.isna().to_numpy().mean()),
+                    "mean_non_null": float(values.notna().sum(axis=1).mean()),
+                }
+            )
+        columns = ["as_of", "enterprises", "features", "null_share", "mean_non_null"]
+        return pd.DataFrame(rows, columns=columns)
 
     @property
     def empty(self) -> bool:
         """Whether the snapshot has no row, or a source of its set gave nothing."""
-        return len(self.frame) == 0 or bool(self.lineage.get("empty_sources"))
+        rows = (
+            len(self.frame)
+            if self.frame is not None
+            else int(self.lineage.get("rows", 0))
+        )
+        return rows == 0 or bool(self.lineage.get("empty_sources"))
 
 
 @dataclass(frozen=True)

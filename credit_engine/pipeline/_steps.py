@@ -16,13 +16,14 @@ from typing import TYPE_CHECKING
 from credit_engine.exceptions import SimulationError
 from credit_engine.pipeline._progress import PipelineProgress, SilentProgress
 from credit_engine.pipeline._results import FeatureSnapshot, PromotionOutcome
+from credit_engine.vocabulary import Engine
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from credit_engine.config import Settings
     from credit_engine.data import IngestReport
-    from credit_engine.features import ResolvedSet
+    from credit_engine.features import LakeSources, ResolvedSet
     from credit_engine.rating import RatingResult
     from credit_engine.simulation import (
         SimulationConfig,
@@ -130,14 +131,34 @@ def ingest_records(
     report_json: Path | None = None,
     mapping: Path | None = None,
     progress: PipelineProgress | None = None,
+    engine: Engine | str | None = None,
 ) -> IngestReport:
     """Validate a batch, load the good rows and quarantine the rest.
 
     See :func:`credit_engine.data.ingest_batch`; ``report_json`` is its
     ``report_path``, ``mapping`` a source mapping for a foreign layout.
+    ``engine`` is ``duckdb`` or ``spark`` (default: ``settings.engine``): on
+    Spark, :func:`credit_engine.data.ingest_batch_spark` runs it as Spark jobs.
     """
-    from credit_engine.data import ingest_batch
+    from credit_engine.data import (
+        check_spark_ingest,
+        ingest_batch,
+        ingest_batch_spark,
+    )
+    from credit_engine.engines import resolve_engine, spark_session
 
+    if resolve_engine(engine, settings.engine) is Engine.SPARK:
+        check_spark_ingest(mapping)  # before a JVM starts
+        spark = spark_session(settings)
+        with (progress or SilentProgress()).ingestion() as callback:
+            return ingest_batch_spark(
+                directory,
+                settings,
+                spark,
+                mapping=mapping,
+                progress=callback,
+                report_path=report_json,
+            )
     with (progress or SilentProgress()).ingestion() as callback:
         return ingest_batch(
             directory,
@@ -168,6 +189,7 @@ def build_feature_snapshot(
     *,
     known_enterprises: str | None = None,
     progress: PipelineProgress | None = None,
+    engine: Engine | str | None = None,
 ) -> FeatureSnapshot:
     """Build the point-in-time features of every enterprise at each date; write them.
 
@@ -185,6 +207,10 @@ def build_feature_snapshot(
         How enterprises become known (default: ``settings.known_enterprises``).
     progress : PipelineProgress, optional
         Told when the spine and when the features are built.
+    engine : Engine or str, optional
+        ``duckdb`` or ``spark`` (default: ``settings.engine``). On Spark the
+        snapshot's ``frame`` is ``None``: the table is written by Spark and
+        never held by the driver.
 
     Returns
     -------
@@ -193,7 +219,13 @@ def build_feature_snapshot(
         source known at the last date and ``empty_sources``) and warnings: the
         snapshot is empty, a source of the set gives nothing, features are
         null for every enterprise.
+
+    Raises
+    ------
+    EngineUnavailableError
+        If Spark is asked for and cannot run (pyspark or Java missing).
     """
+    from credit_engine.engines import resolve_engine
     from credit_engine.features import (
         LakeSources,
         build_feature_frame,
@@ -207,6 +239,10 @@ def build_feature_snapshot(
     resolved = definitions.resolve(feature_set)
     sources = LakeSources.from_settings(settings, definitions.contracts)
     rule = known_enterprises or settings.known_enterprises
+    if resolve_engine(engine, settings.engine) is Engine.SPARK:
+        return _feature_snapshot_on_spark(
+            settings, as_of, resolved, sources, out, rule=rule, progress=progress
+        )
     with (progress or SilentProgress()).features(feature_set, 3) as advance:
         spine = enterprise_spine(sources, definitions, as_of, known_from=rule)
         advance()
@@ -229,8 +265,11 @@ def build_feature_snapshot(
             "empty_sources": empty_sources,
         },
     )
+    all_null, constant = _column_profile(frame)
     warnings = _snapshot_warnings(
-        frame,
+        rows=len(frame),
+        all_null=all_null,
+        constant=constant,
         asked=rule,
         used=spine.attrs.get("known_from", rule),
         counts=counts,
@@ -240,9 +279,21 @@ def build_feature_snapshot(
     return FeatureSnapshot(path=out, frame=frame, lineage=lineage, warnings=warnings)
 
 
+def _column_profile(frame: pd.DataFrame) -> tuple[list[str], list[str]]:
+    """Return the features null for every row, and those of one value only."""
+    values = frame.drop(columns=["uscc", "as_of"])
+    all_null = [c for c in values.columns if values[c].isna().all()]
+    constant = [
+        c for c in values.columns if c not in all_null and values[c].nunique() <= 1
+    ]
+    return all_null, constant
+
+
 def _snapshot_warnings(  # noqa: PLR0913 -- what the warnings are about
-    frame: pd.DataFrame,
     *,
+    rows: int,
+    all_null: Sequence[str],
+    constant: Sequence[str],
     asked: str,
     used: str,
     counts: dict[str, int],
@@ -251,7 +302,7 @@ def _snapshot_warnings(  # noqa: PLR0913 -- what the warnings are about
 ) -> tuple[str, ...]:
     last = max(as_of).isoformat()
     out = []
-    if frame.empty:
+    if rows == 0:
         hint = (
             "ingest a registration table (samr_registration, tax_registration ...) "
             "or build with --known-enterprises any_record"
@@ -283,19 +334,80 @@ def _snapshot_warnings(  # noqa: PLR0913 -- what the warnings are about
             f"(or zero) for every enterprise: {listed}. Ingest them, or use a "
             "feature set without them."
         )
-    if not frame.empty:
-        values = frame.drop(columns=["uscc", "as_of"])
-        all_null = [c for c in values.columns if values[c].isna().all()]
-        constant = [
-            c for c in values.columns if c not in all_null and values[c].nunique() <= 1
-        ]
-        if all_null or constant:
-            out.append(
-                f"{len(all_null)} of {values.shape[1]} features are null for every "
-                f"enterprise and {len(constant)} take one value only; a model can "
-                f"use {values.shape[1] - len(all_null) - len(constant)}."
-            )
+    features = len(resolved.columns)
+    if rows and (all_null or constant):
+        out.append(
+            f"{len(all_null)} of {features} features are null for every "
+            f"enterprise and {len(constant)} take one value only; a model can "
+            f"use {features - len(all_null) - len(constant)}."
+        )
     return tuple(out)
+
+
+def _feature_snapshot_on_spark(  # noqa: PLR0913 -- the snapshot's inputs
+    settings: Settings,
+    as_of: Sequence[dt.date],
+    resolved: ResolvedSet,
+    sources: LakeSources,
+    out: Path,
+    *,
+    rule: str,
+    progress: PipelineProgress | None,
+) -> FeatureSnapshot:
+    """Build and write the snapshot on Spark: same SQL, lineage and warnings."""
+    from credit_engine.engines import spark_session
+    from credit_engine.features import (
+        build_feature_frame_spark,
+        enterprise_spine_spark,
+        load_definitions,
+        source_record_counts_spark,
+        write_snapshot_spark,
+    )
+
+    definitions = load_definitions(settings.definitions_dir)
+    with (progress or SilentProgress()).features(resolved.name, 3) as advance:
+        spark = spark_session(settings)
+        spine = enterprise_spine_spark(
+            spark, sources, definitions, as_of, known_from=rule
+        )
+        advance()
+        counts = source_record_counts_spark(
+            spark, sources, definitions, resolved, max(as_of)
+        )
+        advance()
+        frame = build_feature_frame_spark(
+            spark, spine, resolved, definitions=definitions, sources=sources
+        )
+        written = write_snapshot_spark(
+            frame,
+            out,
+            resolved=resolved,
+            sources=sources,
+            as_of=as_of,
+            extra={
+                "known_enterprises": spine.known_from,
+                "source_records": counts,
+                "empty_sources": sorted(t for t, n in counts.items() if n == 0),
+            },
+        )
+        advance()
+    warnings = _snapshot_warnings(
+        rows=int(written.lineage["rows"]),
+        all_null=written.all_null,
+        constant=written.constant,
+        asked=rule,
+        used=spine.known_from,
+        counts=counts,
+        resolved=resolved,
+        as_of=as_of,
+    )
+    return FeatureSnapshot(
+        path=out,
+        frame=None,
+        lineage=written.lineage,
+        summary=written.summary,
+        warnings=warnings,
+    )
 
 
 def train_models(
@@ -373,6 +485,7 @@ def rate_enterprises(
     actor: str = "cli",
     shadow: bool = False,
     progress: PipelineProgress | None = None,
+    engine: Engine | str | None = None,
 ) -> RatingResult:
     """Rate every enterprise known at ``as_of`` and record the run.
 
@@ -381,17 +494,30 @@ def rate_enterprises(
     With ``shadow``, the champion and challenger of every model spec (other
     than the serving version) also rate the same inputs, recorded as shadow
     runs (:meth:`~credit_engine.rating.RatingEngine.shadow_models`).
+    ``engine`` (default: ``settings.engine``) ``spark`` runs the features,
+    facts, scoring and decisions on Spark
+    (:func:`~credit_engine.rating.rate_spark`); the run is stored the same way.
     """
+    from credit_engine.engines import resolve_engine
     from credit_engine.rating import RatingEngine
 
+    on_spark = resolve_engine(engine, settings.engine) is Engine.SPARK
     with (progress or SilentProgress()).rating() as step:
-        engine = RatingEngine(
+        rating = RatingEngine(
             settings, policy_name=policy, policy_version=policy_version
         )
         models = (
-            engine.shadow_models(registered_model_names(settings)) if shadow else []
+            rating.shadow_models(registered_model_names(settings)) if shadow else []
         )
-        return engine.rate(as_of, actor=actor, progress=step, shadow=models)
+        if on_spark:
+            from credit_engine.engines import spark_session
+            from credit_engine.rating import rate_spark
+
+            return rate_spark(
+                rating, spark_session(settings), as_of, actor=actor, progress=step,
+                shadow=models,
+            )  # fmt: skip
+        return rating.rate(as_of, actor=actor, progress=step, shadow=models)
 
 
 def rate_dates(
@@ -405,6 +531,7 @@ def rate_dates(
     features: pd.DataFrame | None = None,
     keep_decisions: bool = False,
     progress: PipelineProgress | None = None,
+    engine: Engine | str | None = None,
 ) -> list[RatingResult]:
     """Rate every enterprise at several dates and record the runs (oldest first).
 
@@ -412,20 +539,36 @@ def rate_dates(
     :func:`credit_engine.rating.rate_dates`); ``features`` (e.g. the training
     snapshot) spares the query for the dates it covers. ``shadow`` as in
     :func:`rate_enterprises`. Decisions are kept in the results only with
-    ``keep_decisions`` (otherwise their summaries).
+    ``keep_decisions`` (otherwise their summaries). On Spark (``engine``,
+    default ``settings.engine``) each date is one Spark rating
+    (:func:`~credit_engine.rating.rate_spark`) and ``features`` is not used.
     """
+    from credit_engine.engines import resolve_engine
     from credit_engine.rating import RatingEngine
     from credit_engine.rating import rate_dates as rating_dates
 
+    on_spark = resolve_engine(engine, settings.engine) is Engine.SPARK
     with (progress or SilentProgress()).rating() as step:
-        engine = RatingEngine(
+        rating = RatingEngine(
             settings, policy_name=policy, policy_version=policy_version
         )
         models = (
-            engine.shadow_models(registered_model_names(settings)) if shadow else []
+            rating.shadow_models(registered_model_names(settings)) if shadow else []
         )
+        if on_spark:
+            from credit_engine.engines import spark_session
+            from credit_engine.rating import rate_spark
+
+            spark = spark_session(settings)
+            return [
+                rate_spark(
+                    rating, spark, day, actor=actor, progress=step, shadow=models,
+                    keep_decisions=keep_decisions,
+                )
+                for day in sorted(set(dates))
+            ]  # fmt: skip
         return rating_dates(
-            engine, dates, actor=actor, shadow=models, features=features, progress=step,
+            rating, dates, actor=actor, shadow=models, features=features, progress=step,
             keep_decisions=keep_decisions,
         )  # fmt: skip
 

@@ -7,7 +7,9 @@ and the policy (:mod:`credit_engine.decisioning`) and records the run; with
 shadow models (:meth:`RatingEngine.shadow_models`) it also records what each
 would have decided, as shadow runs that are never served.
 :func:`rate_dates` rates several dates with one feature query per batch of
-dates.
+dates. :func:`rate_spark` runs the same rating on Apache Spark: features and
+facts as Spark SQL jobs, the model scoring and the decisions on the executors
+(``mapInPandas``), the run recorded in the store as on the DuckDB path.
 """
 
 from __future__ import annotations
@@ -28,7 +30,8 @@ from credit_engine.rating._replay import (
     decision_payload,
     replay_decision,
 )
-from credit_engine.rating._run import RatingEngine, RatingResult, summarise
+from credit_engine.rating._run import RatingEngine, RatingResult, score_frame, summarise
+from credit_engine.rating._spark import rate_spark
 
 __all__ = [
     "ROWS_PER_QUERY",
@@ -42,6 +45,8 @@ __all__ = [
     "encoded_payload",
     "month_ends_between",
     "rate_dates",
+    "rate_spark",
     "replay_decision",
+    "score_frame",
     "summarise",
 ]

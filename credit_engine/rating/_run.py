@@ -58,7 +58,7 @@ from credit_engine.registry import (
 from credit_engine.rules import RuleBook, statutory_facts
 from credit_engine.store import OperationalStore, RatingRun, RunRole
 
-__all__ = ["RatingEngine", "RatingResult", "summarise"]
+__all__ = ["RatingEngine", "RatingResult", "score_frame", "summarise"]
 
 Progress = Callable[[str], None]
 
@@ -67,6 +67,21 @@ _FACTS_BY_USCC = 1000
 
 _CACHED_DATES = 16
 """Watermarks kept per engine (data state and date); each is one small query."""
+
+
+def score_frame(
+    model: LoadedModel, policy: Policy, features: pd.DataFrame
+) -> pd.DataFrame:
+    """Rate feature rows with a model: ``uscc``, its outputs, the policy's features.
+
+    The frame :func:`~credit_engine.decisioning.decide_frame` decides; the
+    same on the driver (DuckDB path) and on Spark's executors.
+    """
+    rated = model.model.rate(features)
+    rated.insert(0, "uscc", features["uscc"].to_numpy())
+    for name in [r.when.feature for r in policy.rules if r.when.feature is not None]:
+        rated[name] = features[name].to_numpy()
+    return rated
 
 
 class RatingEngine:
@@ -323,13 +338,7 @@ class RatingEngine:
         used = model or self.loaded
         clock = timings if timings is not None else {}
         start = time.perf_counter()
-        rated = used.model.rate(features)
-        rated.insert(0, "uscc", features["uscc"].to_numpy())
-        policy_features = [
-            r.when.feature for r in self.policy.rules if r.when.feature is not None
-        ]
-        for name in policy_features:
-            rated[name] = features[name].to_numpy()
+        rated = score_frame(used, self.policy, features)
         clock["model"] = time.perf_counter() - start
 
         start = time.perf_counter()

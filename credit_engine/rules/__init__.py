@@ -18,6 +18,9 @@ function that compiles them to SQL. A fact's department and ceiling are
 The facts are the department's statutory categories and what the engine
 infers from their records; the ML risk score is advisory and never overrides
 them (DOMAIN.md §8.3).
+
+On Apache Spark, :func:`statutory_facts_spark` runs the same compiled query
+(transpiled to Spark SQL) and returns a lazy Spark DataFrame.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from credit_engine.rules._evaluate import (
     statutory_facts_sql,
 )
 from credit_engine.rules._regimes import REGIMES, RegimeLayer, regime_layer
+from credit_engine.rules._spark import facts_frame, statutory_facts_spark
 from credit_engine.rules._spec import (
     Certainty,
     FactSpec,
@@ -47,7 +51,9 @@ __all__ = [
     "RegimeLayer",
     "RuleBook",
     "RuleSet",
+    "facts_frame",
     "regime_layer",
     "statutory_facts",
+    "statutory_facts_spark",
     "statutory_facts_sql",
 ]

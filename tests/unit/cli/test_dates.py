@@ -82,6 +82,7 @@ def test_features_takes_several_as_of_dates_sorted_once(tmp_path, monkeypatch):
 
     def fake_snapshot(settings, as_of, feature_set, out, *, progress=None, **options):
         seen.update(as_of=as_of, feature_set=feature_set)
+        assert options["engine"] is None  # the settings decide (duckdb by default)
         frame = pd.DataFrame({"uscc": ["u"], "as_of": [as_of[0]], "f": [1.0]})
         lineage = {
             "feature_set": feature_set,

@@ -198,3 +198,24 @@ def test_feature_reference_in_docs_is_up_to_date(defs):
         "docs/features.md is stale: run `credit-engine features --markdown "
         "docs/features.md`"
     )
+
+
+def test_spark_sql_keeps_duckdb_arg_max_and_utc_dates():
+    import duckdb
+
+    sql = (
+        "SELECT arg_max(x, t) AS hi, arg_min(x, t) AS lo, "
+        "CAST(timezone('UTC', ts) AS DATE) AS day FROM v"
+    )
+    spark = to_spark(sql)
+    # DuckDB's arg_max/arg_min skip NULL values: Spark orders those rows by NULL.
+    assert "MAX_BY(x, IF(x IS NULL, NULL, t))" in spark
+    assert "MIN_BY(x, IF(x IS NULL, NULL, t))" in spark
+    # The session runs in UTC: the instant's date is its UTC date.
+    assert "CAST(ts AS DATE)" in spark
+    assert "TIMEZONE" not in spark.upper()
+    rows = duckdb.sql(
+        "SELECT arg_max(x, t), arg_min(x, t) "
+        "FROM (VALUES (1, 1), (NULL, 2), (NULL, 0)) AS v(x, t)"
+    ).fetchall()
+    assert rows == [(1, 1)]

@@ -1,0 +1,269 @@
+"""Ingestion on Spark gives the same reports, quarantine and lake as on DuckDB.
+
+The small simulated zone (its dirty rows included), then a batch of deliberately
+bad rows (invalid USCCs, text in number and date columns, duplicates within the
+batch and of the lake, key conflicts within the batch and with the lake), are
+ingested with each engine into its own home; everything is compared through
+DuckDB, order-insensitive. One Spark session per test session (the ``spark``
+fixture), modules marked ``spark`` share one xdist worker.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+import pytest
+
+from credit_engine.config import Settings
+from credit_engine.data import (
+    IngestReport,
+    Lake,
+    ingest_batch,
+    ingest_batch_spark,
+)
+from credit_engine.exceptions import ConfigurationError, DataContractError
+from credit_engine.pipeline import build_feature_snapshot
+from credit_engine.vocabulary import sql_literal
+from tests.conftest import SPARK_ZONE
+
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.spark,
+    pytest.mark.slow,
+    pytest.mark.xdist_group("spark"),
+]
+
+AS_OF = [dt.date(2025, 6, 30), dt.date(2026, 3, 31)]
+BAD_TABLES = ("samr_registration", "vat_invoice")
+
+
+def _bad_batch(zone_dir: Path, out: Path) -> dict[str, int]:
+    """Write a batch of bad rows built from the zone's own records.
+
+    Returns
+    -------
+    dict of str to int
+        Rows written per table.
+    """
+    out.mkdir(parents=True)
+    counts: dict[str, int] = {}
+    # vat_invoice as CSV (every cell text): wrong types, invalid USCC, duplicates
+    # of the lake, duplicates within the batch, key conflicts with the lake.
+    vat = pq.read_table(zone_dir / "vat_invoice.parquet").slice(0, 40).to_pandas()
+    text = vat.astype(object).where(vat.notna(), None)
+    for column in text.columns:
+        text[column] = [None if v is None else str(v) for v in text[column]]
+    rows = [text.iloc[[i]] for i in range(len(text))]
+    changed = []
+    for i, original in enumerate(rows[:12]):
+        row = original.copy()
+        if i < 3:  # text in a number column
+            row["amount_cny"] = "twelve"
+        elif i < 5:  # an impossible date / a time that is no time
+            row["event_ts"] = "2025-02-30T10:00:00"
+        elif i < 7:  # an invalid USCC (wrong check character)
+            code = row["uscc"].iloc[0]
+            row["uscc"] = code[:-1] + ("0" if code[-1] != "0" else "1")
+        elif i < 10:  # same key, other content: key conflict with the lake
+            row["amount_cny"] = str(float(row["amount_cny"].iloc[0]) + 1.0)
+        else:  # a new record sent twice within the batch: one is a duplicate
+            row["source_record_id"] = f"NEW{i:06d}"
+            changed.append(row.copy())
+        changed.append(row)
+    # rows 12..39 unchanged: duplicates of the lake.
+    batch = pd.concat([*changed, *rows[12:]], ignore_index=True)
+    # two new rows with one key but different content: a key conflict in the batch
+    a = rows[12].copy()
+    a["source_record_id"] = "CONFLICT1"
+    b = a.copy()
+    b["amount_cny"] = "1.5"
+    batch = pd.concat([batch, a, b], ignore_index=True)
+    table = pa.Table.from_pandas(batch, preserve_index=False)
+    pacsv.write_csv(table, out / "vat_invoice.csv")
+    counts["vat_invoice"] = table.num_rows
+    # samr_registration as Parquet: typed values, some invalid USCCs and codes.
+    samr = pq.read_table(zone_dir / "samr_registration.parquet").slice(0, 30)
+    frame = samr.to_pandas()
+    frame.loc[0:2, "uscc"] = "91350200MA2XXXXXX9"  # bad characters
+    frame.loc[3:4, "uscc"] = None  # missing required
+    frame["source_record_id"] = [
+        f"B{i}" if i < 10 else v for i, v in enumerate(frame["source_record_id"])
+    ]
+    pq.write_table(
+        pa.Table.from_pandas(frame, schema=samr.schema, preserve_index=False),
+        out / "samr_registration.parquet",
+    )
+    counts["samr_registration"] = len(frame)
+    return counts
+
+
+@pytest.fixture(scope="module")
+def homes(spark, spark_zone, tmp_path_factory):
+    zone = spark_zone
+    """The zone, then the bad batch, ingested by each engine into its own home."""
+    root = tmp_path_factory.mktemp("spark-ingest")
+    bad_dir = root / "bad"
+    written = _bad_batch(Path(zone.out_dir), bad_dir)
+    duck = Settings(home=root / "duck")
+    on_spark = Settings(home=root / "spark")
+    out: dict[str, object] = {"duck": duck, "spark": on_spark, "written": written}
+    out["zone_duck"] = ingest_batch(Path(zone.out_dir), duck)
+    out["zone_spark"] = ingest_batch_spark(Path(zone.out_dir), on_spark, spark)
+    out["bad_duck"] = ingest_batch(bad_dir, duck)
+    out["bad_spark"] = ingest_batch_spark(bad_dir, on_spark, spark)
+    out["bad_dir"] = bad_dir
+    return out
+
+
+def _reports(report: IngestReport) -> dict[str, object]:
+    return {
+        name: {**table.to_json_dict(), "samples": table.samples}
+        for name, table in report.tables.items()
+    }
+
+
+@pytest.mark.parametrize("batch", ["zone", "bad"])
+def test_the_ingestion_reports_are_the_same(homes, batch):
+    duck, spark = homes[f"{batch}_duck"], homes[f"{batch}_spark"]
+    assert duck.batch_id == spark.batch_id
+    assert duck.commit_seq == spark.commit_seq
+    assert _reports(duck) == _reports(spark)
+    assert (
+        json.loads(Path(spark.json_report).read_text())["tables"]
+        == (duck.to_json_dict()["tables"])
+    )
+    assert Path(spark.html_report).is_file()
+    assert Path(spark.data_docs).is_file()  # GX Data Docs of the Spark validation
+
+
+def test_the_bad_rows_are_quarantined_for_each_reason(homes):
+    report = homes["bad_spark"]
+    vat, samr = report.tables["vat_invoice"], report.tables["samr_registration"]
+    for table in (vat, samr):
+        assert table.rows_in == homes["written"][table.name]  # none lost
+        assert table.rows_in == table.loaded + table.quarantined + table.duplicates
+    assert vat.reasons["invalid_type"] == 5
+    assert vat.reasons["invalid_uscc"] == 2
+    assert vat.reasons["key_conflict"] == 3 + 1
+    assert vat.duplicates == 28 + 2
+    assert samr.reasons["invalid_uscc"] == 3
+    assert samr.reasons["missing_required"] == 2
+    assert samr.duplicates == 20
+
+
+def _rows(con, files: list[Path], columns: str = "*") -> pd.DataFrame:
+    if not files:
+        return pd.DataFrame()
+    listed = ", ".join(sql_literal(str(f)) for f in files)
+    # DuckDB orders by every column, lists (_reasons) included.
+    sql = f"SELECT {columns} FROM read_parquet([{listed}]) ORDER BY ALL"
+    return con.execute(sql).fetchdf()
+
+
+def _schema(files: list[Path]) -> list[tuple[str, pa.DataType]]:
+    """Column names and types of a listing's files.
+
+    Not the Parquet nullability flags: DuckDB marks a column REQUIRED when it
+    knows it has no nulls, the Arrow writer of the Spark tasks never does;
+    readers of the lake (DuckDB, Spark) see the same columns either way.
+    """
+    schemas = {tuple((f.name, f.type) for f in pq.read_schema(path)) for path in files}
+    assert len(schemas) <= 1, schemas
+    return list(schemas.pop()) if schemas else []
+
+
+def test_the_lake_quarantine_and_duplicates_hold_the_same_rows(homes):
+    duck = Lake(homes["duck"].lake_dir, homes["duck"].quarantine_dir)
+    spark = Lake(homes["spark"].lake_dir, homes["spark"].quarantine_dir)
+    tables = sorted({t for m in duck.committed_batches() for t in m.tables})
+    assert tables == sorted({t for m in spark.committed_batches() for t in m.tables})
+    assert len(tables) >= 15
+    con = duckdb.connect()
+    compared = 0
+    for table in tables:
+        for listing in ("table_files", "quarantine_files", "duplicate_files"):
+            a, b = getattr(duck, listing)(table), getattr(spark, listing)(table)
+            assert _schema(a) == _schema(b), (table, listing)
+            left, right = _rows(con, a), _rows(con, b)
+            # Key conflicts reason with the lake's rows: compare keys and reasons.
+            pd.testing.assert_frame_equal(left, right, check_exact=True)
+            compared += len(left)
+    assert compared > 10_000
+    for name in ("vat_invoice", "samr_registration"):
+        quarantined = _rows(
+            con, spark.quarantine_files(name), "_source_file, _row_number, _reasons"
+        )
+        assert len(quarantined) > 0
+
+
+def test_features_from_the_spark_lake_equal_those_from_the_duckdb_lake(homes, tmp_path):
+    duck = build_feature_snapshot(
+        homes["duck"], AS_OF, "credit_v1", tmp_path / "duck.parquet", engine="duckdb"
+    )
+    spark = build_feature_snapshot(
+        homes["spark"], AS_OF, "credit_v1", tmp_path / "spark.parquet", engine="duckdb"
+    )
+    a, b = pd.read_parquet(duck.path), pd.read_parquet(spark.path)
+    assert len(a) > 1.5 * SPARK_ZONE.enterprises  # two dates
+    pd.testing.assert_frame_equal(a, b, check_exact=True)
+
+
+def _state(settings: Settings) -> tuple[str, list[str]]:
+    lake = Lake(settings.lake_dir, settings.quarantine_dir)
+    files = sorted(
+        str(p.relative_to(settings.home))
+        for root in (settings.lake_dir, settings.quarantine_dir)
+        for p in root.rglob("*")
+        if p.is_file() and p.name != ".lock"
+    )
+    return lake.state_hash(), files
+
+
+def test_a_refused_batch_leaves_the_lake_unchanged(homes, spark, spark_zone, tmp_path):
+    zone = spark_zone
+    settings = homes["spark"]
+    before = _state(settings)
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    table = pq.read_table(Path(zone.out_dir) / "vat_invoice.parquet").slice(0, 50)
+    pq.write_table(table.drop_columns(["uscc"]), broken / "vat_invoice.parquet")
+    pq.write_table(
+        pq.read_table(Path(zone.out_dir) / "tax_filing.parquet").slice(0, 50),
+        broken / "tax_filing.parquet",
+    )
+    with pytest.raises(DataContractError, match="missing required column"):
+        ingest_batch_spark(broken, settings, spark)
+    with pytest.raises(ConfigurationError, match="--mapping"):
+        ingest_batch_spark(broken, settings, spark, mapping=tmp_path / "m.yaml")
+    assert _state(settings) == before
+    # Re-sending a committed batch commits nothing, on Spark as on DuckDB.
+    again = ingest_batch_spark(homes["bad_dir"], settings, spark)
+    assert again.already_ingested
+    assert again.commit_seq is None
+    assert all(t.duplicates == t.rows_in for t in again.tables.values())
+    assert _state(settings)[0] == before[0]
+
+
+def test_the_uscc_check_on_spark_is_the_python_check(spark):
+    from credit_engine.data._spark_checks import uscc_valid_sql
+    from credit_engine.uscc import valid_uscc_mask
+
+    codes = [
+        "91110000600037341L",
+        "91110000600037341X",
+        "91110000600037341",
+        "9111000060003734IL",
+        "91110000600037341l",
+        "",
+        "911100006000373410L",
+    ]
+    frame = spark.createDataFrame([(c,) for c in codes], "uscc STRING")
+    got = [r[0] for r in frame.selectExpr(uscc_valid_sql("uscc")).collect()]
+    assert got == valid_uscc_mask(codes).tolist()

@@ -1,0 +1,131 @@
+"""Known enterprises and optional sources on Spark equal DuckDB (local Spark).
+
+The source-mapping rules (enterprises known from a registration or from any
+record; an optional source's ``present`` unknown while the zone has no record
+of it; fields an extract lacks unknown, never 0) are compiled into the same
+SQL, so Spark must give DuckDB's cells. Tiny in-memory tables: a few seconds
+per Spark job.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import pytest
+
+from credit_engine.config import Settings
+from credit_engine.features import (
+    FrameSources,
+    build_feature_frame,
+    build_feature_frame_spark,
+    enterprise_spine,
+    enterprise_spine_spark,
+    load_definitions,
+    source_record_counts,
+    source_record_counts_spark,
+)
+from tests.integration.test_spark_parity import assert_same_cells
+from tests.unit.features.test_known_and_unknown import (
+    AS_OF,
+    _optional_sources,
+    _registration,
+    _reports,
+    _uscc,
+)
+
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.spark,
+    pytest.mark.xdist_group("spark"),
+]
+
+OPTIONAL = [
+    "court_cases:present",
+    "court_cases:defendant_365d",
+    "court_cases:enforced_open",
+    "court_cases:enforced_amount_open",
+    "ip_rights:present",
+    "ip_rights:trademarks_in_force",
+    "ip_rights:patents_in_force",
+    "news_sentiment:present",
+    "news_sentiment:negative_365d",
+    "news_sentiment:mean_score_365d",
+    "annual_report_financials:loss_years_3y",
+    "annual_reports:employees_last",
+]
+
+
+@pytest.fixture(scope="module")
+def defs():
+    return load_definitions(Settings().definitions_dir)
+
+
+def _spark_spine(spark, sources, defs, dates, rule):
+    spine = enterprise_spine_spark(spark, sources, defs, dates, known_from=rule)
+    frame = spine.frame.toArrow().to_pandas()
+    frame["as_of"] = pd.to_datetime(frame["as_of"]).dt.date
+    return frame.sort_values(["uscc", "as_of"]).reset_index(drop=True), spine
+
+
+def test_known_enterprises_are_the_same_on_both_engines(spark, defs):
+    events = FrameSources({"annual_report": _reports()}, defs.contracts)
+    both = FrameSources(
+        {"annual_report": _reports(), "samr_registration": _registration()},
+        defs.contracts,
+    )
+    dates = [dt.date(2024, 5, 1), AS_OF]
+    for sources, rule, used in [
+        (events, "registration", "registration"),
+        (events, "any_record", "any_record"),
+        (events, "auto", "any_record"),
+        (both, "auto", "registration"),
+    ]:
+        duck = enterprise_spine(sources, defs, dates, known_from=rule)
+        on_spark, spine = _spark_spine(spark, sources, defs, dates, rule)
+        assert spine.known_from == duck.attrs["known_from"] == used
+        pd.testing.assert_frame_equal(
+            duck.reset_index(drop=True), on_spark, check_dtype=False
+        )
+    with pytest.raises(ValueError, match="known_from must be one of"):
+        enterprise_spine_spark(spark, both, defs, dates, known_from="everyone")
+    resolved = defs.resolve("extracts_v1")
+    assert source_record_counts_spark(
+        spark, events, defs, resolved, AS_OF
+    ) == source_record_counts(events, defs, resolved, AS_OF)
+
+
+def test_optional_sources_are_the_same_on_both_engines(spark, defs):
+    resolved = defs.resolve_features(OPTIONAL)
+    usccs = [_uscc(1), _uscc(2), _uscc(9)]
+    dates = [dt.date(2020, 6, 30), dt.date(2025, 3, 31), AS_OF]
+    spine = pd.DataFrame(
+        [(u, d) for u in usccs for d in dates], columns=["uscc", "as_of"]
+    )
+    optional = {}
+    for name, frame in _optional_sources().items():
+        # The fields an extract did not give: empty columns (as on DuckDB).
+        empty = pd.Series([None] * len(frame), dtype=object)
+        names = [c.name for c in defs.contracts[name].columns]
+        optional[name] = frame.assign(**{c: empty for c in names if c not in frame})[
+            names
+        ]
+    zones = {
+        "without the optional sources": {"annual_report": _reports()},
+        "with them": {"annual_report": _reports(), **optional},
+    }
+    for zone, tables in zones.items():
+        sources = FrameSources(tables, defs.contracts)
+        duck = build_feature_frame(spine, resolved, definitions=defs, sources=sources)
+        frame = build_feature_frame_spark(
+            spark, spine, resolved, definitions=defs, sources=sources
+        )
+        on_spark = frame.toArrow().to_pandas()
+        on_spark["as_of"] = pd.to_datetime(on_spark["as_of"]).dt.date
+        assert_same_cells(duck, on_spark, set())
+        present = on_spark["court_cases__present"]
+        if zone == "with them":
+            assert present.notna().any()
+            assert present.isna().any()  # 2020: before the zone had the source
+        else:
+            assert present.isna().all()

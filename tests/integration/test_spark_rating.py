@@ -1,0 +1,145 @@
+"""Statutory facts and batch rating on Spark equal DuckDB's (local Spark).
+
+Facts: the same compiled query on both engines, at dates under both customs
+regimes (Order 251 until 2026-03-31, Order 282 from 2026-04-01), with the
+watermarks measured by the query and given by the freshness check.
+Rating: ``credit-engine rate --engine spark`` (features and facts as Spark
+jobs, the registered model scoring on the executors through mapInPandas,
+decisions there too) stores the same run and decisions as the DuckDB path.
+Shares the ``spark`` xdist group (one JVM) with the other Spark modules.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from credit_engine.cli import app
+from credit_engine.config import Settings
+from credit_engine.features import LakeSources, load_definitions
+from credit_engine.freshness import source_watermarks
+from credit_engine.rating import RatingEngine
+from credit_engine.rules import (
+    RuleBook,
+    facts_frame,
+    statutory_facts,
+    statutory_facts_spark,
+)
+from credit_engine.store import DECISION_COLUMNS, OperationalStore
+from tests.conftest import SPARK_ZONE
+
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.spark,
+    pytest.mark.slow,
+    pytest.mark.xdist_group("spark"),
+]
+
+# (date, watermarks given?): both customs regimes, both ways of measuring silence.
+FACT_DATES = [
+    (dt.date(2024, 12, 31), False),
+    (dt.date(2026, 3, 31), True),
+    (dt.date(2026, 6, 30), False),
+]
+RATED = dt.date(2026, 6, 30)
+# About two facts in force per enterprise at each date (248 on 120 at 2024-12-31).
+MIN_FACTS = int(1.5 * SPARK_ZONE.enterprises)
+
+
+@pytest.fixture(scope="module")
+def lake(spark_ingested_zone):
+    settings, _ = spark_ingested_zone
+    definitions = load_definitions(settings.definitions_dir)
+    sources = LakeSources.from_settings(settings, definitions.contracts)
+    return sources, RuleBook.load(settings.definitions_dir)
+
+
+def test_statutory_facts_are_the_same_on_both_engines(spark, lake):
+    sources, book = lake
+    regimes = set()
+    for as_of, given in FACT_DATES:
+        marks = source_watermarks(sources, as_of).instants() if given else None
+        duck = statutory_facts(sources, as_of, rulebook=book, watermarks=marks)
+        frame = statutory_facts_spark(
+            spark, sources, as_of, rulebook=book, watermarks=marks
+        )
+        on_spark = facts_frame(frame.toArrow())
+        assert len(duck) > MIN_FACTS, as_of
+        pd.testing.assert_frame_equal(duck, on_spark, check_exact=True)
+        regimes |= set(duck["rule_set"])
+    assert {"CUSTOMS_251", "CUSTOMS_282", "TAX_2014", "TAX_2025"} <= regimes
+
+
+def test_facts_of_no_enterprise_are_an_empty_frame_of_the_same_schema(spark, lake):
+    sources, book = lake
+    frame = statutory_facts_spark(spark, sources, RATED, rulebook=book, usccs=[])
+    empty = facts_frame(frame.toArrow())
+    duck = statutory_facts(sources, RATED, rulebook=book, usccs=[])
+    pd.testing.assert_frame_equal(duck, empty)
+
+
+@pytest.fixture(scope="module")
+def home(spark_champion_home, tmp_path_factory, monkeypatch_module):
+    """The champion home with an operational store of this module's own."""
+    store = tmp_path_factory.mktemp("spark_rating_store") / "store.db"
+    monkeypatch_module.setenv("CREDIT_ENGINE_DATABASE_URL", f"sqlite:///{store}")
+    return Settings(home=spark_champion_home.home)
+
+
+@pytest.fixture(scope="module")
+def monkeypatch_module():
+    with pytest.MonkeyPatch.context() as patch:
+        yield patch
+
+
+def test_rate_on_spark_stores_the_decisions_duckdb_stores(
+    spark, home, tmp_path, monkeypatch
+):
+    duck = RatingEngine(home).rate(RATED, actor="tester")
+    # The CLI asks for the session of the settings: the fixture's is reused.
+    from credit_engine.engines import SparkConfig, _spark
+
+    monkeypatch.setattr(
+        SparkConfig, "from_settings", classmethod(lambda cls, s: _spark._SESSION_CONFIG)
+    )
+    report = tmp_path / "rate.json"
+    args = ["rate", "--as-of", RATED.isoformat(), "--engine", "spark"]
+    args += [
+        "--actor",
+        "tester",
+        "--report-json",
+        str(report),
+        "--home",
+        str(home.home),
+    ]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    summary = json.loads(report.read_text())
+    assert summary == duck.summary
+    assert summary["rated"] > 0.9 * SPARK_ZONE.enterprises
+
+    store = OperationalStore.from_settings(home)
+    runs = store.runs()
+    assert len(runs) == 2
+    first, second = runs.to_dict("records")
+    assert first["run_id"] == duck.run_id
+    for key in ("as_of", "model_name", "model_version", "policy_name",
+                "policy_version", "rule_sets", "lake_state", "n_rated", "summary",
+                "role", "actor"):  # fmt: skip
+        assert first[key] == second[key], key
+    by_duck = store.run_decisions(first["run_id"], columns=DECISION_COLUMNS)
+    by_spark = store.run_decisions(second["run_id"], columns=DECISION_COLUMNS)
+    assert len(by_spark) == summary["rated"]
+    ignore = ["decision_id", "run_id"]
+    pd.testing.assert_frame_equal(
+        by_duck.drop(columns=ignore).reset_index(drop=True),
+        by_spark.drop(columns=ignore).reset_index(drop=True),
+        check_exact=True,
+    )
+    # Every decision layer and statutory fact went through both engines.
+    assert set(by_spark["decided_by"]) >= {"STATUTORY", "POLICY", "MODEL"}
+    assert by_spark["facts"].map(len).sum() > MIN_FACTS
