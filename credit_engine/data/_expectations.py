@@ -50,7 +50,7 @@ class ColumnValuesValidUscc(ColumnMapMetricProvider):
         # (ingest --engine spark); pyspark is there whenever this runs.
         from pyspark.sql import functions as F  # noqa: N812
 
-        from credit_engine.data._spark_checks import uscc_valid_sql
+        from credit_engine.data._spark_sql import uscc_valid_sql
 
         name = str(kwargs["_accessor_domain_kwargs"]["column"])
         return F.expr(uscc_valid_sql(name))

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from credit_engine.data._contracts import SourceContract
+from credit_engine.data._spark_sql import sql_string, uscc_valid_sql
 from credit_engine.data._suites import (
     Check,
     CheckKind,
@@ -34,7 +35,6 @@ from credit_engine.data._suites import (
     suite_name,
 )
 from credit_engine.exceptions import ConfigurationError, IngestionError
-from credit_engine.uscc import USCC_ALPHABET, USCC_LENGTH, USCC_WEIGHTS
 
 __all__ = [
     "SparkSuiteRunner",
@@ -47,18 +47,6 @@ __all__ = [
 
 _DOCS_SITE = "credit_engine"
 _DATASOURCE = "raw_spark"
-
-
-def sql_string(value: str) -> str:
-    r"""Return a Spark SQL string literal.
-
-    Examples
-    --------
-    >>> sql_string("it's")
-    "'it\\'s'"
-    """
-    escaped = value.replace("\\", "\\\\").replace("'", "\\'")
-    return f"'{escaped}'"
 
 
 def _literal(node: ast.expr, where: str) -> str:
@@ -153,27 +141,6 @@ def spark_condition(condition: str) -> str:
             f"Row condition {condition!r} is not valid pandas query syntax ({exc.msg})."
         ) from exc
     return _translate(tree.body, condition)
-
-
-def uscc_valid_sql(column: str) -> str:
-    """Return a Spark SQL test that ``column`` is a valid USCC (GB 32100-2015).
-
-    The same test as :func:`credit_engine.uscc.valid_uscc_mask`: 18 characters
-    of the code alphabet and the right check character. Null on a null value.
-    """
-    col = f"`{column}`"
-    alphabet = sql_string(USCC_ALPHABET)
-    chars = "".join(USCC_ALPHABET)
-    total = " + ".join(
-        f"(instr({alphabet}, substr({col}, {i + 1}, 1)) - 1) * {w}"
-        for i, w in enumerate(USCC_WEIGHTS)
-    )
-    check = f"substr({alphabet}, ((31 - ({total}) % 31) % 31) + 1, 1)"
-    return (
-        f"(char_length({col}) = {USCC_LENGTH} "
-        f"AND {col} rlike {sql_string('^[' + chars + ']+$')} "
-        f"AND substr({col}, {USCC_LENGTH}, 1) = {check})"
-    )
 
 
 def _bound(value: float | None) -> str:
