@@ -327,23 +327,15 @@ def _csi_features(
 ) -> pd.DataFrame | None:
     """Feature rows of the latest cohort's performing enterprises (for CSI).
 
-    At most ``stability.csi_max_rows`` enterprises (:func:`csi_sample`); the
-    report's notes say when the CSI is on a sample.
+    The feature query reads at most ``stability.csi_max_rows`` of the
+    cohort's enterprises (:func:`csi_sample`, shared by the versions of a
+    feature set); the report's notes say when the CSI is on a sample.
     """
     import pandas as pd
 
     days = pd.to_datetime(cohorts["as_of"]).dt.date
     latest = days.max()
     rows = cohorts.loc[(days == latest).to_numpy() & ~cohorts["in_default"].to_numpy()]
-    limit = ctx.thresholds.stability.csi_max_rows
-    if rows.shape[0] > limit:
-        rows = rows.loc[rows["uscc"].isin(csi_sample(rows["uscc"], limit))]
-        note = (
-            f"CSI at {latest} on a fixed sample of {limit:,} of the performing "
-            "enterprises (stability.csi_max_rows)"
-        )
-        if note not in ctx.notes:
-            ctx.notes.append(note)
     key = (spec.feature_set, latest)
     if key not in ctx.frames:
         given = ctx.features
@@ -357,13 +349,20 @@ def _csi_features(
             definitions = ctx.definitions
             sources = LakeSources.from_settings(ctx.settings, definitions.contracts)
             spine = cohorts.loc[(days == latest).to_numpy(), ["uscc"]]
+            limit = ctx.thresholds.stability.csi_max_rows
             if spine.shape[0] > limit:
-                # Every performing enterprise sampled by any version, once.
                 spine = spine.loc[spine["uscc"].isin(csi_sample(spine["uscc"], limit))]
-            spine = spine.assign(as_of=latest)
+                note = (
+                    f"CSI at {latest} on a fixed sample of {limit:,} of the rated "
+                    "enterprises, the performing ones among them "
+                    "(stability.csi_max_rows)"
+                )
+                if note not in ctx.notes:  # one note for several feature sets
+                    ctx.notes.append(note)
             ctx.frames[key] = build_feature_frame(
-                spine, spec.feature_set, definitions=definitions, sources=sources
-            )
+                spine.assign(as_of=latest), spec.feature_set,
+                definitions=definitions, sources=sources,
+            )  # fmt: skip
             ctx.clock("features", start)
     frame = ctx.frames[key]
     return frame.loc[frame["uscc"].isin(rows["uscc"])].assign(as_of=latest)
