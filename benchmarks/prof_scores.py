@@ -34,8 +34,15 @@ from credit_engine.config import Settings
 from credit_engine.store import OperationalStore
 
 
-async def _run(
-    home: Path, requests: int, concurrency: int, top: int, enterprises: int | None
+async def _run(  # noqa: PLR0913 - the script's options
+    home: Path,
+    requests: int,
+    concurrency: int,
+    top: int,
+    enterprises: int | None,
+    *,
+    profiled: bool = True,
+    dump: Path | None = None,
 ) -> None:
     settings = Settings(home=home)
     store = OperationalStore.from_settings(settings)
@@ -62,19 +69,26 @@ async def _run(
 
             profile = cProfile.Profile()
             start, cpu = time.perf_counter(), time.process_time()
-            profile.enable()
+            if profiled:
+                profile.enable()
             await asyncio.gather(
                 *(limited(usccs[i % len(usccs)]) for i in range(requests))
             )
-            profile.disable()
+            if profiled:
+                profile.disable()
             wall = time.perf_counter() - start
             cpu = time.process_time() - cpu
             per = 1000 / requests
             print(
                 f"{requests} requests, {concurrency} in flight: per request "
-                f"wall {wall * per:.2f} ms, CPU {cpu * per:.2f} ms (profiled), "
+                f"wall {wall * per:.2f} ms, CPU {cpu * per:.2f} ms "
+                f"({'profiled' if profiled else 'not profiled'}), "
                 f"{requests / wall:.0f} req/s"
             )
+            if not profiled:
+                return
+            if dump is not None:
+                profile.dump_stats(dump)
             stats = pstats.Stats(profile)
             stats.sort_stats("tottime").print_stats(top)
             stats.sort_stats("cumulative").print_stats("credit_engine", top)
@@ -88,9 +102,23 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--top", type=int, default=40)
     parser.add_argument("--enterprises", type=int, default=None)
+    parser.add_argument(
+        "--no-profile",
+        action="store_true",
+        help="time without cProfile (CPU per request, for side-by-side runs)",
+    )
+    parser.add_argument("--dump", type=Path, help="write the pstats file here")
     args = parser.parse_args()
     asyncio.run(
-        _run(args.home, args.requests, args.concurrency, args.top, args.enterprises)
+        _run(
+            args.home,
+            args.requests,
+            args.concurrency,
+            args.top,
+            args.enterprises,
+            profiled=not args.no_profile,
+            dump=args.dump,
+        )
     )
 
 

@@ -138,6 +138,16 @@ class Settings(BaseSettings):
     audit_wait_seconds : float, default=2.0
         Longest an API request waits for its audit entry to be durable before
         it is answered 503 ``store_unavailable`` with ``Retry-After``.
+    audit_durability : {"disk", "process"}, default="disk"
+        When an API answer may leave, with respect to its audit entry.
+        ``disk``: once the entry's transaction is flushed to the disk (SQLite
+        ``synchronous=FULL``, PostgreSQL ``synchronous_commit=on``); it survives
+        a power loss, and every answer waits for a disk flush (milliseconds on
+        most disks). ``process``: once it is committed to the database (SQLite
+        ``synchronous=NORMAL`` in WAL mode, PostgreSQL ``synchronous_commit=off``);
+        it survives a crash of the service, but the last commits before a
+        power loss or an operating-system crash may be lost (never the chain's
+        consistency). See docs/operations.md.
     store_busy_seconds : float, default=1.0
         Longest an audit transaction waits for another process's write lock
         before the store counts as unavailable (503 until it frees).
@@ -145,6 +155,12 @@ class Settings(BaseSettings):
         Audit entries that may wait for the writer; beyond, 503.
     heavy_workers : int, default=1
         Threads for batches and dates other than the serving date.
+    api_switch_interval_ms : float, default=1.0
+        The interpreter's thread switch interval while the API runs
+        (:func:`sys.setswitchinterval`; Python's default is 5 ms). A batch
+        working in a heavy thread holds the interpreter up to this long before
+        a waiting single score gets it: shorter keeps single scores fast beside
+        batches, at a little throughput. Restored when the API stops.
     heavy_queue_max : int, default=16
         Heavy requests that may wait for a thread; beyond, 503.
     overrides_refresh_seconds : float, default=1.0
@@ -218,9 +234,11 @@ class Settings(BaseSettings):
     # ---- issue 14 (hardening): limits, bounded waits, audit anchors ---------
     api_limits: dict[str, RoleLimits] = Field(default_factory=_default_limits)
     audit_wait_seconds: float = Field(default=2.0, gt=0, le=60)
+    audit_durability: Literal["disk", "process"] = "disk"
     store_busy_seconds: float = Field(default=1.0, gt=0, le=60)
     audit_queue_max: int = Field(default=5000, ge=1)
     heavy_workers: int = Field(default=1, ge=1, le=64)
+    api_switch_interval_ms: float = Field(default=1.0, gt=0, le=100)
     heavy_queue_max: int = Field(default=16, ge=0)
     overrides_refresh_seconds: float = Field(default=1.0, gt=0)
     overrides_max_stale_seconds: float = Field(default=10.0, gt=0)

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
+import sys
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -68,6 +69,7 @@ class _Lifespan:
         self.background = background if background is not None else []
         self.count = 0
         self.refresher: asyncio.Task[None] | None = None
+        self._switch_interval: float | None = None
 
     async def _refresh_overrides(self) -> None:
         index = self.services.scoring.overrides
@@ -77,6 +79,10 @@ class _Lifespan:
 
     async def _start(self) -> None:
         services = self.services
+        # Batches and past dates run Python in worker threads; the event loop
+        # waits up to the interpreter's switch interval for it at each turn.
+        self._switch_interval = sys.getswitchinterval()
+        sys.setswitchinterval(services.settings.api_switch_interval_ms / 1000)
         if services.writer.closed:
             services.writer = _writer(services.audit, services.settings)
             services.heavy = _heavy(services.settings)
@@ -98,6 +104,9 @@ class _Lifespan:
                 await refresher
         await run_in_threadpool(self.services.writer.close)
         self.services.heavy.close()
+        if self._switch_interval is not None:
+            sys.setswitchinterval(self._switch_interval)
+            self._switch_interval = None
 
     @asynccontextmanager
     async def run(self, _app: FastAPI) -> AsyncIterator[None]:
@@ -141,7 +150,7 @@ def create_app(
     settings = settings or Settings()
     store = store or OperationalStore.from_settings(settings)
     metrics = Metrics()
-    audit = AuditLog(store)
+    audit = AuditLog(store, durable=settings.audit_durability == "disk")
     services = Services(
         settings=settings,
         store=store,

@@ -17,6 +17,7 @@ from prometheus_client import (
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
+from credit_engine.api._security import release_slot
 from credit_engine.freshness import (
     FreshnessPolicy,
     FreshnessStatus,
@@ -135,11 +136,11 @@ class Metrics:
         self._served = 0
         self._overridden = 0
 
-    def served(self, tier: Tier, decided_by: DecidedBy) -> None:
-        """Count a decision served."""
-        self.decisions.labels(tier.value, decided_by.value).inc()
-        self._served += 1
-        self._overridden += decided_by is DecidedBy.OVERRIDE
+    def served(self, tier: Tier, decided_by: DecidedBy, count: int = 1) -> None:
+        """Count ``count`` decisions served with this tier and layer."""
+        self.decisions.labels(tier.value, decided_by.value).inc(count)
+        self._served += count
+        self._overridden += count * (decided_by is DecidedBy.OVERRIDE)
         self.override_rate.set(self._overridden / self._served)
 
     def watch(self, services: Any) -> None:
@@ -236,7 +237,11 @@ def _midnight(day: dt.date) -> float:
 
 
 class MetricsMiddleware:
-    """Pure ASGI middleware: counts and times each HTTP request by route template."""
+    """Pure ASGI middleware: counts and times each HTTP request by route template.
+
+    It also gives back the request's limit slot when the request ends
+    (:func:`credit_engine.api._security.release_slot`), whatever happened.
+    """
 
     def __init__(self, app: Any, metrics: Metrics) -> None:
         self.app = app
@@ -257,6 +262,7 @@ class MetricsMiddleware:
         try:
             await self.app(scope, receive, send_wrapper)
         finally:
+            release_slot(scope)
             route = scope.get("route")
             path = getattr(route, "path", None) or "unmatched"
             method = scope.get("method", "GET")

@@ -46,27 +46,24 @@ def decision_entries(
     """Return the ``decision`` entries of decisions served to ``principal``."""
     by = principal_stamp(principal)
     return [
-        NewEntry(
-            AuditKind.DECISION,
-            principal.name,
-            {
-                **(
-                    decision_payload(
-                        s.decision,
-                        features=s.features,
-                        facts=s.facts,
-                        override=s.override,
-                        model_rating=s.rating,
-                    )
-                    if s.payload is None
-                    else s.payload  # the same, pre-encoded (serving date)
-                ),
-                "by": by,
-            },
-            s.decision.uscc,
-        )
+        NewEntry(AuditKind.DECISION, principal.name, {**_payload(s), "by": by},
+                 s.decision.uscc)
         for s in served
-    ]
+    ]  # fmt: skip
+
+
+def _payload(served: ServedDecision) -> dict[str, Any]:
+    if served.payload is not None:
+        return served.payload  # pre-encoded (serving date)
+    if served.features is None:
+        raise TypeError("a ServedDecision without a payload needs its features")
+    return decision_payload(
+        served.decision,
+        features=served.features,
+        facts=served.facts,
+        override=served.override,
+        model_rating=served.rating,
+    )
 
 
 async def record(services: Any, entries: Sequence[NewEntry]) -> list[AuditEntry]:

@@ -13,6 +13,8 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+from collections import Counter
+from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -20,6 +22,7 @@ from typing import Annotated, Any
 import pandas as pd
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
+from pydantic import TypeAdapter
 from sqlalchemy import update
 from starlette.concurrency import run_in_threadpool
 
@@ -32,6 +35,7 @@ from credit_engine.api._schemas import (
     USCC_PATTERN,
     BatchScoreRequest,
     BatchScoreResponse,
+    DecisionPublic,
     HistoryResponse,
     ModelsResponse,
     OverrideRequest,
@@ -55,7 +59,7 @@ from credit_engine.audit import (
 )
 from credit_engine.auth import ApiKeyInfo, KeyStore, Role, api_keys
 from credit_engine.config import Settings
-from credit_engine.decisioning import Disclosure
+from credit_engine.decisioning import Disclosure, Policy
 from credit_engine.exceptions import (
     DataContractError,
     EnterpriseNotFoundError,
@@ -63,9 +67,10 @@ from credit_engine.exceptions import (
     NoRatingsError,
 )
 from credit_engine.jsonable import to_jsonable
+from credit_engine.rating import EncodedDecision
 from credit_engine.store import OperationalStore
 from credit_engine.uscc import USCC_LENGTH, validate_uscc
-from credit_engine.vocabulary import Tier
+from credit_engine.vocabulary import DecidedBy, Tier
 
 __all__ = ["ROUTERS", "Services"]
 
@@ -201,6 +206,72 @@ def _decide_and_log(
     return served, [s.decision.disclosed(clearance, policy) for s in served], future
 
 
+_DECISIONS = TypeAdapter(list[DecisionPublic])
+
+
+def _decide_log_render(
+    svc: Services, principal: ApiKeyInfo, usccs: list[str], as_of: dt.date | None
+) -> tuple[bytes, Counter[tuple[Tier, DecidedBy]], Future[list[AuditEntry]]]:
+    """Decide and queue the entries (:func:`_decide_and_log`), render the JSON.
+
+    Run in the heavy pool: the decisions as ``BatchScoreResponse.data`` is
+    answered (validated and encoded as FastAPI would), and how many of each
+    tier and layer were decided, for the metrics once they are logged.
+    """
+    served, data, future = _decide_and_log(svc, principal, usccs, as_of)
+    public = _DECISIONS.validate_python(data)
+    rendered = _DECISIONS.dump_json(public, exclude_unset=True)
+    counts = Counter((s.decision.tier, s.decision.decided_by) for s in served)
+    return rendered, counts, future
+
+
+def _public_renderer(
+    clearance: Disclosure, policy: Policy
+) -> Callable[[EncodedDecision], bytes]:
+    """Render a decision as ``ScoreResponse.decision`` is answered (FastAPI's way)."""
+
+    def render(decided: EncodedDecision) -> bytes:
+        public = DecisionPublic.model_validate(
+            decided.decision.disclosed(clearance, policy)
+        )
+        return public.model_dump_json(exclude_unset=True).encode()
+
+    return render
+
+
+async def _score_one(
+    svc: Services, principal: ApiKeyInfo, uscc: str, as_of: dt.date | None
+) -> Any:
+    """Decide one enterprise and answer a :class:`ScoreResponse` (logged first).
+
+    At the serving date the decision, its audit payload and its JSON for the
+    caller's clearance come from the serving cache, and the answer is sent as
+    those bytes (the route's response model documents it; the tests compare it
+    with the validated path). Other dates go the general way (:func:`_serve`).
+    """
+    if not svc.scoring.is_fast(as_of):
+        data, seqs = await _serve(svc, principal, [uscc], as_of)
+        return {"decision": data[0], "audit_seq": seqs[0]}
+    served = svc.scoring.decide([uscc], as_of)
+    future = svc.writer.submit(decision_entries(principal, served))
+    one = served[0]
+    clearance = _clearance(principal)
+    state = svc.scoring.state
+    if one.encoded is None or state.cache is None:  # no cache: the general shape
+        body = _public_renderer(clearance, state.engine.policy)
+        decision = body(EncodedDecision.encode(one.decision, one.override))
+    else:
+        decision = state.cache.public_json(
+            one.encoded, clearance, _public_renderer(clearance, state.engine.policy)
+        )
+    entries = await svc.writer.wait(future)
+    svc.metrics.served(one.decision.tier, one.decision.decided_by)
+    return Response(
+        b'{"decision":' + decision + b',"audit_seq":%d}' % entries[0].seq,
+        media_type="application/json",
+    )
+
+
 async def _serve(
     svc: Services, principal: ApiKeyInfo, usccs: list[str], as_of: dt.date | None
 ) -> tuple[list[dict[str, Any]], list[int]]:
@@ -243,8 +314,7 @@ operations = APIRouter()
 )
 async def score(body: ScoreRequest, principal: Scorer, svc: ServicesDep) -> Any:
     """Decide one enterprise: tier, green channel, inspection factor, measures."""
-    data, seqs = await _serve(svc, principal, [_uscc(body.uscc)], _as_of(body.as_of))
-    return {"decision": data[0], "audit_seq": seqs[0]}
+    return await _score_one(svc, principal, _uscc(body.uscc), _as_of(body.as_of))
 
 
 @scoring.post(
@@ -271,8 +341,30 @@ async def score_batch(
     if problems:
         raise InvalidUsccError("; ".join(problems[:20]))
     svc.limits.charge(principal, len(usccs) - 1).release()
-    data, seqs = await _serve(svc, principal, usccs, _as_of(body.as_of))
-    return {"data": data, "count": len(data), "audit_seqs": seqs}
+    as_of = _as_of(body.as_of)
+    if svc.scoring.is_fast(as_of) and len(usccs) <= INLINE_MAX:
+        data, seqs = await _serve(svc, principal, usccs, as_of)
+        return {"data": data, "count": len(data), "audit_seqs": seqs}
+    # Heavy: decided, logged and rendered in the pool, so that neither the
+    # work nor the validation and encoding of up to 1,000 decisions holds up
+    # the event loop (single scores keep their latency beside batches).
+    if as_of is not None:
+        svc.scoring.state.check_date(as_of)  # 422 before any work
+    slot = svc.limits.charge(principal, 0, heavy=True)
+    try:
+        rendered, counts, future = await svc.heavy.run(
+            _decide_log_render, svc, principal, usccs, as_of
+        )
+    finally:
+        slot.release()
+    entries = await svc.writer.wait(future)
+    for (tier, decided_by), n in counts.items():
+        svc.metrics.served(tier, decided_by, n)
+    logged = ",".join(str(e.seq) for e in entries).encode()
+    return Response(
+        b'{"data":%b,"count":%d,"audit_seqs":[%b]}' % (rendered, len(entries), logged),
+        media_type="application/json",
+    )
 
 
 # -------------------------------------------------------- supervision
@@ -287,8 +379,7 @@ async def enterprise_rating(
     as_of: dt.date | None = None,
 ) -> Any:  # fmt: skip
     """Decide the enterprise now, like a score (and logged like one)."""
-    data, seqs = await _serve(svc, principal, [_uscc(uscc)], _as_of(as_of))
-    return {"decision": data[0], "audit_seq": seqs[0]}
+    return await _score_one(svc, principal, _uscc(uscc), _as_of(as_of))
 
 
 @supervision.get(

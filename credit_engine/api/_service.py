@@ -63,7 +63,7 @@ from credit_engine.freshness import (
     default_serving_date,
 )
 from credit_engine.point_in_time import FIRST_KNOWN, first_known
-from credit_engine.rating import RatingEngine, encoded_payload
+from credit_engine.rating import EncodedDecision, RatingEngine, encoded_payload
 from credit_engine.rules import Regime, RuleBook
 from credit_engine.store import OperationalStore
 
@@ -85,15 +85,19 @@ class ServedDecision:
 
     ``payload``: at the serving date, the audit payload as pre-encoded
     fragments (:func:`credit_engine.rating.encoded_payload`), equal to
-    :func:`~credit_engine.rating.decision_payload` of the other fields.
+    :func:`~credit_engine.rating.decision_payload` of the other fields; the
+    feature row is then in it and ``features`` is None. ``encoded``: the
+    serving cache's entry the decision came from (the key of its public JSON,
+    :meth:`ServingCache.public_json`).
     """
 
     decision: Decision
-    features: dict[str, float | None]
+    features: dict[str, float | None] | None
     rating: ModelRating
     facts: tuple[FactInForce, ...]
     override: Override | None
     payload: dict[str, Any] | None = None
+    encoded: EncodedDecision | None = None
 
 
 def _rules_span(rulebook: RuleBook, day: dt.date) -> tuple[dt.date, dt.date | None]:
@@ -542,11 +546,12 @@ class ScoringService:
         decided = cache.decided(uscc, rating, override)
         return ServedDecision(
             decided.decision,
-            _feature_row(zone, i),
+            None,  # the feature row is in the payload's fragments
             rating,
             cache.facts[uscc],
             override,
             payload=encoded_payload(cache.inputs(uscc, i), decided),
+            encoded=decided,
         )
 
     def describe(self, *, identity: bool = True) -> dict[str, Any]:

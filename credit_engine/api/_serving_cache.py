@@ -16,7 +16,11 @@ a reload) holds:
   made at load without an override: a new, changed or revoked override is a
   different key, so the decision is made again at the next request (and
   kept); nothing needs invalidating when the override index changes;
-* the decision context of the serving date (policy, catalogue, versions).
+* the decision context of the serving date (policy, catalogue, versions);
+* the JSON of the decisions served lately as each reader may see them
+  (:meth:`ServingCache.public_json`), in a bounded least-recently-used cache
+  keyed by the cached decision and the reader's clearance: a changed
+  override is another decision, so nothing needs invalidating.
 
 The audit entries built from it are byte for byte those built from the
 decision itself (tests compare both paths over real decisions).
@@ -25,14 +29,17 @@ decision itself (tests compare both paths over real decisions).
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
+from cachetools import LRUCache
 
 from credit_engine.audit import Canonical, canonical_json
 from credit_engine.decisioning import (
     DecisionContext,
+    Disclosure,
     FactInForce,
     ModelRating,
     Override,
@@ -40,7 +47,10 @@ from credit_engine.decisioning import (
 )
 from credit_engine.rating import EncodedDecision, EncodedInputs
 
-__all__ = ["ServingCache", "feature_fragment"]
+__all__ = ["PUBLIC_JSON_MAX", "ServingCache", "feature_fragment"]
+
+PUBLIC_JSON_MAX = 20_000
+"""Decisions whose public JSON a serving cache keeps (per clearance, LRU)."""
 
 
 def _ready(value: float) -> float | str | None:
@@ -103,8 +113,12 @@ class ServingCache:
         ratings: Sequence[ModelRating],
         facts: dict[str, list[FactInForce]],
         context: DecisionContext,
+        public_max: int = PUBLIC_JSON_MAX,
     ) -> None:
         self.context = context
+        self._public: LRUCache[tuple[str, Disclosure], tuple[EncodedDecision, bytes]]
+        self._public = LRUCache(maxsize=public_max)
+        self._public_lock = threading.Lock()
         self._features = features
         self._names = list(feature_names)
         self._order = sorted(range(len(feature_names)), key=feature_names.__getitem__)
@@ -173,3 +187,35 @@ class ServingCache:
         made = EncodedDecision.encode(decision, override)
         self._decided[uscc] = made  # one reference store: safe across threads
         return made
+
+    def public_json(
+        self,
+        decided: EncodedDecision,
+        clearance: Disclosure,
+        render: Callable[[EncodedDecision], bytes],
+    ) -> bytes:
+        """Return ``render(decided)``, the decision's JSON for ``clearance``, kept.
+
+        The answer is kept (least recently used first out, at most
+        ``public_max`` per cache) for as long as ``decided`` is the decision
+        in force: a new override makes another :class:`EncodedDecision`, whose
+        JSON is rendered again.
+
+        Parameters
+        ----------
+        decided : EncodedDecision
+            A decision of this cache (:meth:`decided`).
+        clearance : Disclosure
+            What the reader may see.
+        render : callable
+            Renders the disclosed decision as the API answers it.
+        """
+        key = (decided.decision.uscc, clearance)
+        with self._public_lock:
+            known = self._public.get(key)
+        if known is not None and known[0] is decided:
+            return known[1]
+        text = render(decided)
+        with self._public_lock:
+            self._public[key] = (decided, text)
+        return text

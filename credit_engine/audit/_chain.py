@@ -21,6 +21,7 @@ from typing import Any
 
 from credit_engine.audit._schema import GENESIS_HASH
 from credit_engine.exceptions import AuditError
+from credit_engine.store import EncodedJSON
 
 __all__ = [
     "GENESIS_HASH",
@@ -435,7 +436,9 @@ def prepare_entry(entry: NewEntry, now: dt.datetime) -> PreparedEntry:
         actor=entry.actor,
         subject=entry.subject,
         recorded_at=recorded_at.astimezone(dt.UTC),
-        payload=payload,
+        # Carries its canonical text: the store writes it instead of encoding
+        # the payload a third time (it decodes to the same payload).
+        payload=EncodedJSON(payload, payload_json),
         payload_json=payload_json,
     )
 

@@ -77,6 +77,7 @@ from credit_engine.store._decisions import (
     RatingRun,
 )
 from credit_engine.store._engine import normalize_url, safe_url
+from credit_engine.store._json import EncodedJSON
 from credit_engine.store._migrations import (
     BASELINE_REVISION,
     SCHEMA_REVISION,
@@ -141,6 +142,7 @@ __all__ = [
     "RUN_COLUMNS",
     "SCHEMA_REVISION",
     "DecisionRepository",
+    "EncodedJSON",
     "NoRatingsError",
     "OperationalStore",
     "OverrideError",

@@ -30,6 +30,7 @@ from credit_engine.exceptions import (
     StoreError,
     StoreUnavailableError,
 )
+from credit_engine.store._json import json_serializer
 from credit_engine.store._schema import metadata
 
 __all__ = [
@@ -205,7 +206,11 @@ def create_store_engine(url: URL, *, echo: bool = False) -> Engine:
         # hang a request (or the audit writer) for the TCP timeout.
         connect_args["connect_timeout"] = PG_CONNECT_TIMEOUT_S
     engine = create_engine(
-        url, echo=echo, pool_pre_ping=True, connect_args=connect_args
+        url,
+        echo=echo,
+        pool_pre_ping=True,
+        connect_args=connect_args,
+        json_serializer=json_serializer,  # pre-encoded payloads as they are
     )
     if url.get_backend_name() == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)

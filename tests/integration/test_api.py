@@ -133,6 +133,47 @@ def test_score_answers_the_decision_the_role_may_see(client, keys, usccs):
     assert s.json()["audit_seq"] == r.json()["audit_seq"] + 1
 
 
+def test_a_single_score_answers_what_the_validated_path_answers(client, keys, usccs):
+    # POST /v1/scores at the serving date sends the serving cache's bytes; a
+    # batch of one goes through FastAPI's response model. Same JSON, for
+    # several roles and a statute-bound decision. (After an override the cached
+    # JSON is another decision's: test_override_takes_effect_below_statute...)
+    svc = client.app.state.services
+    codes = [usccs["plain"], usccs["bound"], *usccs["all"][:30]]
+    for role in ("inspection_system", "supervisor", "admin"):
+        for code in codes:
+            one = client.post(
+                "/v1/scores", json={"uscc": code}, headers=auth(keys, role)
+            )
+            batch = client.post(
+                "/v1/scores:batch", json={"usccs": [code]}, headers=auth(keys, role)
+            )
+            assert one.status_code == batch.status_code == 200, (one.text, batch.text)
+            assert one.headers["content-type"] == batch.headers["content-type"]
+            assert one.json()["decision"] == batch.json()["data"][0]
+            assert one.json()["audit_seq"] + 1 == batch.json()["audit_seqs"][0]
+    cache = svc.scoring.state.cache
+    assert cache is not None
+    assert len(cache._public) >= len(set(codes))
+    # A batch of more codes than are decided inline is decided, logged and
+    # rendered in the heavy pool: the same decisions, in the order asked.
+    many = usccs["all"][:60]
+    heavy = client.post(
+        "/v1/scores:batch",
+        json={"usccs": many},
+        headers=auth(keys, "inspection_system"),
+    )
+    assert heavy.status_code == 200, heavy.text
+    body = heavy.json()
+    assert body["count"] == len(many) == len(body["audit_seqs"])
+    assert [d["uscc"] for d in body["data"]] == many
+    for code, decision in zip(many[:10], body["data"], strict=False):
+        one = client.post(
+            "/v1/scores", json={"uscc": code}, headers=auth(keys, "inspection_system")
+        )
+        assert one.json()["decision"] == decision
+
+
 def test_every_decision_served_is_in_the_audit_log_first(client, keys, usccs, store):
     r = client.post(
         "/v1/scores",

@@ -10,16 +10,16 @@ the canonical JSON hashed and the chain hashes must be identical.
 from __future__ import annotations
 
 import datetime as dt
-import json
 
 import pytest
 
 from credit_engine.api import ScoringService
 from credit_engine.api._recording import decision_entries
-from credit_engine.audit import GENESIS_HASH, AuditLog
+from credit_engine.audit import GENESIS_HASH, AuditLog, canonical_json
 from credit_engine.audit._chain import prepare_entry, seal
 from credit_engine.auth import KeyStore
 from credit_engine.store import OperationalStore
+from credit_engine.store._json import json_serializer
 
 pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("rating")]
 
@@ -67,7 +67,9 @@ def _assert_same_entries(principal, fast, plain):
         a, b = prepare_entry(f, NOW), prepare_entry(p, NOW)
         assert a.payload_json == b.payload_json
         assert a.payload == b.payload
-        assert json.dumps(a.payload) == json.dumps(b.payload)  # the stored text
+        # The stored text: the canonical text itself, whichever path made it.
+        assert json_serializer(a.payload) == json_serializer(b.payload)
+        assert json_serializer(a.payload) == a.payload_json
         assert seal(a, 42, GENESIS_HASH) == seal(b, 42, GENESIS_HASH)
 
 
@@ -76,7 +78,10 @@ def test_every_served_decision_logs_byte_for_byte_what_it_did(service, principal
     fast, plain = _both(service, usccs)
     for f, p in zip(fast, plain, strict=True):
         assert f.decision == p.decision
-        assert f.features == p.features
+        # The fast path's feature row is in its payload's fragments (compared
+        # with the plain path's through the entries below), not kept apart.
+        assert f.features is None
+        assert p.features is not None
         assert (f.rating, f.facts, f.override) == (p.rating, p.facts, p.override)
     _assert_same_entries(principal, fast, plain)
     # What the comparison covered: missing features (null), non-ASCII text,
@@ -98,6 +103,16 @@ def test_the_entries_chain_and_verify_like_any_other(service, principal):
     assert [e.payload for e in read] == [e.payload for e in written]
     assert [e.entry_hash for e in read] == [e.entry_hash for e in written]
     assert log.verify().ok
+    # The store holds each payload's canonical text, written as encoded.
+    with service.store.engine.connect() as conn:
+        stored = dict(
+            conn.exec_driver_sql(
+                "SELECT seq, payload FROM audit_log WHERE seq >= ?",
+                (written[0].seq,),
+            ).all()
+        )
+    for entry in written:
+        assert stored[entry.seq] == canonical_json(entry.payload)
 
 
 def test_an_override_recomputes_the_cached_decision_and_its_entry(service, principal):
