@@ -10,7 +10,7 @@ Every decision served is appended to the hash-chained audit log first.
 from __future__ import annotations
 
 from credit_engine.api._app import create_app
-from credit_engine.api._routes import Services
 from credit_engine.api._service import ScoringService, ServedDecision, ServingState
+from credit_engine.api._serving import Services
 
 __all__ = ["ScoringService", "ServedDecision", "Services", "ServingState", "create_app"]

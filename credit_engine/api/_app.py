@@ -20,8 +20,9 @@ from credit_engine.api._heavy import HeavyPool
 from credit_engine.api._limits import KeyLimits
 from credit_engine.api._metrics import Metrics, MetricsMiddleware
 from credit_engine.api._openapi import complete_openapi
-from credit_engine.api._routes import ROUTERS, Services
+from credit_engine.api._routes import ROUTERS
 from credit_engine.api._service import ScoringService
+from credit_engine.api._serving import Services
 from credit_engine.api._warnings import router as warnings_router
 from credit_engine.audit import AuditLog, AuditWriter
 from credit_engine.auth import KeyStore

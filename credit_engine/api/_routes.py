@@ -1,9 +1,10 @@
 """The routes of the API, one router per audience, and the helpers they share.
 
-Where each piece of work runs (issue 14): the event loop only does memory work
-(a decision on the serving date, building its audit entry); database and lake
-reads run in worker threads; batches and other dates run in the bounded heavy
-pool (:mod:`credit_engine.api._heavy`); audit entries are committed by the
+Where each piece of work runs (issue 14; :mod:`credit_engine.api._serving`):
+the event loop only does memory work (a decision on the serving date, its
+audit entry and its answer); database and lake reads run in worker threads;
+batches and other dates run in the bounded heavy pool
+(:mod:`credit_engine.api._heavy`); audit entries are committed by the
 group-commit writer (:class:`~credit_engine.audit.AuditWriter`), awaited with a
 bound. Every route takes its caller through :func:`require` (key, role, limits).
 """
@@ -13,29 +14,19 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-from collections import Counter
-from collections.abc import Callable
-from concurrent.futures import Future
-from dataclasses import dataclass
 from typing import Annotated, Any
 
 import pandas as pd
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
-from pydantic import TypeAdapter
-from sqlalchemy import update
 from starlette.concurrency import run_in_threadpool
 
 from credit_engine.api._errors import problem
-from credit_engine.api._heavy import HeavyPool
-from credit_engine.api._limits import KeyLimits
-from credit_engine.api._metrics import Metrics
-from credit_engine.api._recording import decision_entries, entry, record
+from credit_engine.api._recording import entry, record
 from credit_engine.api._schemas import (
     USCC_PATTERN,
     BatchScoreRequest,
     BatchScoreResponse,
-    DecisionPublic,
     HistoryResponse,
     ModelsResponse,
     OverrideRequest,
@@ -47,19 +38,21 @@ from credit_engine.api._schemas import (
     ScoreRequest,
     ScoreResponse,
 )
-from credit_engine.api._security import CLEARANCE, principal_stamp, require
-from credit_engine.api._service import ScoringService, ServedDecision
+from credit_engine.api._security import principal_stamp, require
+from credit_engine.api._serving import (
+    INLINE_MAX,
+    Services,
+    clearance_of,
+    score_one,
+    serve,
+    serve_heavy_batch,
+)
 from credit_engine.audit import (
-    AuditEntry,
     AuditKind,
-    AuditLog,
-    AuditTransaction,
-    AuditWriter,
     override_unit,
 )
-from credit_engine.auth import ApiKeyInfo, KeyStore, Role, api_keys
-from credit_engine.config import Settings
-from credit_engine.decisioning import Disclosure, Policy
+from credit_engine.auth import ApiKeyInfo, Role
+from credit_engine.decisioning import Disclosure
 from credit_engine.exceptions import (
     DataContractError,
     EnterpriseNotFoundError,
@@ -67,10 +60,8 @@ from credit_engine.exceptions import (
     NoRatingsError,
 )
 from credit_engine.jsonable import to_jsonable
-from credit_engine.rating import EncodedDecision
-from credit_engine.store import OperationalStore
 from credit_engine.uscc import USCC_LENGTH, validate_uscc
-from credit_engine.vocabulary import DecidedBy, Tier
+from credit_engine.vocabulary import Tier
 
 __all__ = ["ROUTERS", "Services"]
 
@@ -84,41 +75,8 @@ READERS = (
     Role.SUPERVISOR, Role.DATA_SCIENTIST, Role.ADMIN, Role.INSPECTION_SYSTEM,
     Role.AUDITOR,
 )  # fmt: skip
-INLINE_MAX = 20
-"""Codes decided on the event loop at the serving date; larger batches go to
-the heavy pool (a decision costs tenths of a millisecond of CPU)."""
 MAX_PAGE = 100_000
 """Highest page of GET /v1/ratings (page_size up to 1,000: 10^8 rows)."""
-
-
-@dataclass
-class Services:
-    """Everything the routes use, built once per app."""
-
-    settings: Settings
-    store: OperationalStore
-    scoring: ScoringService
-    keys: KeyStore
-    audit: AuditLog
-    metrics: Metrics
-    writer: AuditWriter
-    limits: KeyLimits
-    heavy: HeavyPool
-
-    def touch_key(self, info: ApiKeyInfo) -> None:
-        """Record when a key was last used, through the writer (best effort)."""
-
-        def touch(tx: AuditTransaction) -> None:
-            tx.connection.execute(
-                update(api_keys)
-                .where(api_keys.c.key_id == info.key_id)
-                .values(last_used_at=dt.datetime.now(dt.UTC))
-            )
-
-        try:
-            self.writer.submit_unit(touch)
-        except Exception:  # noqa: BLE001 - informational only
-            _LOG.debug("could not queue the last-used time of key %s", info.name)
 
 
 async def _services(request: Request) -> Services:
@@ -182,121 +140,10 @@ def _as_of(value: dt.date | None) -> dt.date | None:
     return value
 
 
-def _clearance(principal: ApiKeyInfo) -> Disclosure:
-    return CLEARANCE[Role(principal.role)]
-
-
 def _records(frame: pd.DataFrame, where: str) -> list[dict[str, Any]]:
     """Rows of a store frame as JSON data (the response models parse the dates)."""
     rows: list[dict[str, Any]] = to_jsonable(frame.to_dict("records"), where=where)
     return rows
-
-
-_Decided = tuple[list[ServedDecision], list[dict[str, Any]], Future[list[AuditEntry]]]
-
-
-def _decide_and_log(
-    svc: Services, principal: ApiKeyInfo, usccs: list[str], as_of: dt.date | None
-) -> _Decided:
-    """Decide, queue the audit entries, shape the answer (memory, or the lake)."""
-    served = svc.scoring.decide(usccs, as_of)
-    future = svc.writer.submit(decision_entries(principal, served))
-    policy = svc.scoring.state.engine.policy
-    clearance = _clearance(principal)
-    return served, [s.decision.disclosed(clearance, policy) for s in served], future
-
-
-_DECISIONS = TypeAdapter(list[DecisionPublic])
-
-
-def _decide_log_render(
-    svc: Services, principal: ApiKeyInfo, usccs: list[str], as_of: dt.date | None
-) -> tuple[bytes, Counter[tuple[Tier, DecidedBy]], Future[list[AuditEntry]]]:
-    """Decide and queue the entries (:func:`_decide_and_log`), render the JSON.
-
-    Run in the heavy pool: the decisions as ``BatchScoreResponse.data`` is
-    answered (validated and encoded as FastAPI would), and how many of each
-    tier and layer were decided, for the metrics once they are logged.
-    """
-    served, data, future = _decide_and_log(svc, principal, usccs, as_of)
-    public = _DECISIONS.validate_python(data)
-    rendered = _DECISIONS.dump_json(public, exclude_unset=True)
-    counts = Counter((s.decision.tier, s.decision.decided_by) for s in served)
-    return rendered, counts, future
-
-
-def _public_renderer(
-    clearance: Disclosure, policy: Policy
-) -> Callable[[EncodedDecision], bytes]:
-    """Render a decision as ``ScoreResponse.decision`` is answered (FastAPI's way)."""
-
-    def render(decided: EncodedDecision) -> bytes:
-        public = DecisionPublic.model_validate(
-            decided.decision.disclosed(clearance, policy)
-        )
-        return public.model_dump_json(exclude_unset=True).encode()
-
-    return render
-
-
-async def _score_one(
-    svc: Services, principal: ApiKeyInfo, uscc: str, as_of: dt.date | None
-) -> Any:
-    """Decide one enterprise and answer a :class:`ScoreResponse` (logged first).
-
-    At the serving date the decision, its audit payload and its JSON for the
-    caller's clearance come from the serving cache, and the answer is sent as
-    those bytes (the route's response model documents it; the tests compare it
-    with the validated path). Other dates go the general way (:func:`_serve`).
-    """
-    if not svc.scoring.is_fast(as_of):
-        data, seqs = await _serve(svc, principal, [uscc], as_of)
-        return {"decision": data[0], "audit_seq": seqs[0]}
-    served = svc.scoring.decide([uscc], as_of)
-    future = svc.writer.submit(decision_entries(principal, served))
-    one = served[0]
-    clearance = _clearance(principal)
-    state = svc.scoring.state
-    if one.encoded is None or state.cache is None:  # no cache: the general shape
-        body = _public_renderer(clearance, state.engine.policy)
-        decision = body(EncodedDecision.encode(one.decision, one.override))
-    else:
-        decision = state.cache.public_json(
-            one.encoded, clearance, _public_renderer(clearance, state.engine.policy)
-        )
-    entries = await svc.writer.wait(future)
-    svc.metrics.served(one.decision.tier, one.decision.decided_by)
-    return Response(
-        b'{"decision":' + decision + b',"audit_seq":%d}' % entries[0].seq,
-        media_type="application/json",
-    )
-
-
-async def _serve(
-    svc: Services, principal: ApiKeyInfo, usccs: list[str], as_of: dt.date | None
-) -> tuple[list[dict[str, Any]], list[int]]:
-    """Decide ``usccs``, log every decision (durably), return them as disclosed.
-
-    On the serving date and for a few codes everything runs on the event loop
-    (memory only); otherwise in the heavy pool, counted against the key's
-    heavy limit. The answer leaves only after the entries are committed.
-    """
-    if svc.scoring.is_fast(as_of) and len(usccs) <= INLINE_MAX:
-        served, data, future = _decide_and_log(svc, principal, usccs, as_of)
-    else:
-        if as_of is not None:
-            svc.scoring.state.check_date(as_of)  # 422 before any work
-        slot = svc.limits.charge(principal, 0, heavy=True)
-        try:
-            served, data, future = await svc.heavy.run(
-                _decide_and_log, svc, principal, usccs, as_of
-            )
-        finally:
-            slot.release()
-    entries = await svc.writer.wait(future)
-    for s in served:
-        svc.metrics.served(s.decision.tier, s.decision.decided_by)
-    return data, [e.seq for e in entries]
 
 
 scoring = APIRouter()
@@ -314,7 +161,7 @@ operations = APIRouter()
 )
 async def score(body: ScoreRequest, principal: Scorer, svc: ServicesDep) -> Any:
     """Decide one enterprise: tier, green channel, inspection factor, measures."""
-    return await _score_one(svc, principal, _uscc(body.uscc), _as_of(body.as_of))
+    return await score_one(svc, principal, _uscc(body.uscc), _as_of(body.as_of))
 
 
 @scoring.post(
@@ -343,28 +190,9 @@ async def score_batch(
     svc.limits.charge(principal, len(usccs) - 1).release()
     as_of = _as_of(body.as_of)
     if svc.scoring.is_fast(as_of) and len(usccs) <= INLINE_MAX:
-        data, seqs = await _serve(svc, principal, usccs, as_of)
+        data, seqs = await serve(svc, principal, usccs, as_of)
         return {"data": data, "count": len(data), "audit_seqs": seqs}
-    # Heavy: decided, logged and rendered in the pool, so that neither the
-    # work nor the validation and encoding of up to 1,000 decisions holds up
-    # the event loop (single scores keep their latency beside batches).
-    if as_of is not None:
-        svc.scoring.state.check_date(as_of)  # 422 before any work
-    slot = svc.limits.charge(principal, 0, heavy=True)
-    try:
-        rendered, counts, future = await svc.heavy.run(
-            _decide_log_render, svc, principal, usccs, as_of
-        )
-    finally:
-        slot.release()
-    entries = await svc.writer.wait(future)
-    for (tier, decided_by), n in counts.items():
-        svc.metrics.served(tier, decided_by, n)
-    logged = ",".join(str(e.seq) for e in entries).encode()
-    return Response(
-        b'{"data":%b,"count":%d,"audit_seqs":[%b]}' % (rendered, len(entries), logged),
-        media_type="application/json",
-    )
+    return await serve_heavy_batch(svc, principal, usccs, as_of)
 
 
 # -------------------------------------------------------- supervision
@@ -379,7 +207,7 @@ async def enterprise_rating(
     as_of: dt.date | None = None,
 ) -> Any:  # fmt: skip
     """Decide the enterprise now, like a score (and logged like one)."""
-    return await _score_one(svc, principal, _uscc(uscc), _as_of(as_of))
+    return await score_one(svc, principal, _uscc(uscc), _as_of(as_of))
 
 
 @supervision.get(
@@ -417,7 +245,7 @@ async def enterprise_history(
                 "overrides": len(overrides)}, subject=code)],
     )  # fmt: skip
     policy = state.engine.policy
-    clearance = _clearance(principal)
+    clearance = clearance_of(principal)
     return {
         "uscc": code,
         "data": [policy.disclose(r, clearance) for r in history],
@@ -464,7 +292,7 @@ async def ratings(  # noqa: PLR0917 - FastAPI reads the query parameters from he
 
     day, frame, count, override_rate = await run_in_threadpool(read)
     policy = svc.scoring.state.engine.policy
-    clearance = _clearance(principal)
+    clearance = clearance_of(principal)
     rows = _records(frame, "ratings")
     run_id = int(frame["run_id"].iloc[0]) if len(frame) else None
     await record(
@@ -519,7 +347,7 @@ async def add_override(
     )  # fmt: skip
     svc.metrics.overrides.inc()
     await run_in_threadpool(svc.scoring.overrides.refresh)  # in force at once
-    data, _ = await _serve(svc, principal, [code], None)
+    data, _ = await serve(svc, principal, [code], None)
     return {
         "override_id": override_id,
         "uscc": code,
@@ -544,7 +372,7 @@ async def models(principal: Reader, svc: ServicesDep) -> Any:
     covered dates and readiness, not which model decides nor its figures;
     supervisors, data scientists and admins see everything.
     """
-    identity = _clearance(principal) is not Disclosure.SHARED
+    identity = clearance_of(principal) is not Disclosure.SHARED
     serving = svc.scoring.describe(identity=identity)
     if not identity:
         return {"serving": serving, "registered": []}

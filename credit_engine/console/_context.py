@@ -15,8 +15,8 @@ from typing import Any
 
 from fastapi import Request
 
-from credit_engine.api._routes import Services
 from credit_engine.api._security import CLEARANCE
+from credit_engine.api._serving import Services
 from credit_engine.auth import ConsoleAccounts, ConsoleSession, Role, SessionStore
 from credit_engine.console._directory import DirectoryCache
 from credit_engine.console._i18n import LANG_COOKIE, Catalogue, pick_language

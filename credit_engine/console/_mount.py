@@ -21,7 +21,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from credit_engine.api._routes import Services
+from credit_engine.api._serving import Services
 from credit_engine.auth import ConsoleAccounts, SessionStore
 from credit_engine.console._context import ConsoleState, serving_date_of
 from credit_engine.console._directory import DirectoryCache

@@ -25,7 +25,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import pandas as pd
 
-from credit_engine.api._routes import Services
+from credit_engine.api._serving import Services
 from credit_engine.audit import (
     AuditKind,
     NewEntry,

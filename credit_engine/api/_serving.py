@@ -1,0 +1,224 @@
+"""How a decision is served: where it runs, when it is logged, how it is answered.
+
+The event loop only does memory work: a decision on the serving date, its
+audit entry and its answer (the serving cache's encoded JSON). Batches and
+other dates run in the bounded heavy pool (:mod:`credit_engine.api._heavy`),
+which also validates and encodes their answer. Every answer leaves once its
+audit entries are committed by the group-commit writer
+(:class:`~credit_engine.audit.AuditWriter`), awaited with a bound.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import Response
+from pydantic import TypeAdapter
+from sqlalchemy import update
+
+from credit_engine.api._heavy import HeavyPool
+from credit_engine.api._limits import KeyLimits
+from credit_engine.api._metrics import Metrics
+from credit_engine.api._recording import decision_entries
+from credit_engine.api._schemas import DecisionPublic
+from credit_engine.api._security import CLEARANCE
+from credit_engine.api._service import ScoringService, ServedDecision
+from credit_engine.audit import AuditEntry, AuditLog, AuditTransaction, AuditWriter
+from credit_engine.auth import ApiKeyInfo, KeyStore, Role, api_keys
+from credit_engine.config import Settings
+from credit_engine.decisioning import Disclosure, Policy
+from credit_engine.rating import EncodedDecision
+from credit_engine.store import OperationalStore
+from credit_engine.vocabulary import DecidedBy, Tier
+
+__all__ = [
+    "INLINE_MAX",
+    "Services",
+    "clearance_of",
+    "score_one",
+    "serve",
+    "serve_heavy_batch",
+]
+
+_LOG = logging.getLogger("credit_engine.api")
+
+INLINE_MAX = 20
+"""Codes decided on the event loop at the serving date; larger batches go to
+the heavy pool (a decision costs tenths of a millisecond of CPU)."""
+
+
+@dataclass
+class Services:
+    """Everything the routes use, built once per app."""
+
+    settings: Settings
+    store: OperationalStore
+    scoring: ScoringService
+    keys: KeyStore
+    audit: AuditLog
+    metrics: Metrics
+    writer: AuditWriter
+    limits: KeyLimits
+    heavy: HeavyPool
+
+    def touch_key(self, info: ApiKeyInfo) -> None:
+        """Record when a key was last used, through the writer (best effort)."""
+
+        def touch(tx: AuditTransaction) -> None:
+            tx.connection.execute(
+                update(api_keys)
+                .where(api_keys.c.key_id == info.key_id)
+                .values(last_used_at=dt.datetime.now(dt.UTC))
+            )
+
+        try:
+            self.writer.submit_unit(touch)
+        except Exception:  # noqa: BLE001 - informational only
+            _LOG.debug("could not queue the last-used time of key %s", info.name)
+
+
+def clearance_of(principal: ApiKeyInfo) -> Disclosure:
+    """Return the disclosure level ``principal``'s role is cleared for."""
+    return CLEARANCE[Role(principal.role)]
+
+
+_Decided = tuple[list[ServedDecision], list[dict[str, Any]], Future[list[AuditEntry]]]
+
+
+def decide_and_log(
+    svc: Services, principal: ApiKeyInfo, usccs: list[str], as_of: dt.date | None
+) -> _Decided:
+    """Decide, queue the audit entries, shape the answer (memory, or the lake)."""
+    served = svc.scoring.decide(usccs, as_of)
+    future = svc.writer.submit(decision_entries(principal, served))
+    policy = svc.scoring.state.engine.policy
+    clearance = clearance_of(principal)
+    return served, [s.decision.disclosed(clearance, policy) for s in served], future
+
+
+_DECISIONS = TypeAdapter(list[DecisionPublic])
+
+
+def decide_log_render(
+    svc: Services, principal: ApiKeyInfo, usccs: list[str], as_of: dt.date | None
+) -> tuple[bytes, Counter[tuple[Tier, DecidedBy]], Future[list[AuditEntry]]]:
+    """Decide and queue the entries (:func:`decide_and_log`), render the JSON.
+
+    Run in the heavy pool: the decisions as ``BatchScoreResponse.data`` is
+    answered (validated and encoded as FastAPI would), and how many of each
+    tier and layer were decided, for the metrics once they are logged.
+    """
+    served, data, future = decide_and_log(svc, principal, usccs, as_of)
+    public = _DECISIONS.validate_python(data)
+    rendered = _DECISIONS.dump_json(public, exclude_unset=True)
+    counts = Counter((s.decision.tier, s.decision.decided_by) for s in served)
+    return rendered, counts, future
+
+
+def public_renderer(
+    clearance: Disclosure, policy: Policy
+) -> Callable[[EncodedDecision], bytes]:
+    """Render a decision as ``ScoreResponse.decision`` is answered (FastAPI's way)."""
+
+    def render(decided: EncodedDecision) -> bytes:
+        public = DecisionPublic.model_validate(
+            decided.decision.disclosed(clearance, policy)
+        )
+        return public.model_dump_json(exclude_unset=True).encode()
+
+    return render
+
+
+async def score_one(
+    svc: Services, principal: ApiKeyInfo, uscc: str, as_of: dt.date | None
+) -> Any:
+    """Decide one enterprise and answer a :class:`ScoreResponse` (logged first).
+
+    At the serving date the decision, its audit payload and its JSON for the
+    caller's clearance come from the serving cache, and the answer is sent as
+    those bytes (the route's response model documents it; the tests compare it
+    with the validated path). Other dates go the general way (:func:`serve`).
+    """
+    if not svc.scoring.is_fast(as_of):
+        data, seqs = await serve(svc, principal, [uscc], as_of)
+        return {"decision": data[0], "audit_seq": seqs[0]}
+    served = svc.scoring.decide([uscc], as_of)
+    future = svc.writer.submit(decision_entries(principal, served))
+    one = served[0]
+    clearance = clearance_of(principal)
+    state = svc.scoring.state
+    if one.encoded is None or state.cache is None:  # no cache: the general shape
+        body = public_renderer(clearance, state.engine.policy)
+        decision = body(EncodedDecision.encode(one.decision, one.override))
+    else:
+        decision = state.cache.public_json(
+            one.encoded, clearance, public_renderer(clearance, state.engine.policy)
+        )
+    entries = await svc.writer.wait(future)
+    svc.metrics.served(one.decision.tier, one.decision.decided_by)
+    return Response(
+        b'{"decision":' + decision + b',"audit_seq":%d}' % entries[0].seq,
+        media_type="application/json",
+    )
+
+
+async def serve(
+    svc: Services, principal: ApiKeyInfo, usccs: list[str], as_of: dt.date | None
+) -> tuple[list[dict[str, Any]], list[int]]:
+    """Decide ``usccs``, log every decision (durably), return them as disclosed.
+
+    On the serving date and for a few codes everything runs on the event loop
+    (memory only); otherwise in the heavy pool, counted against the key's
+    heavy limit. The answer leaves only after the entries are committed.
+    """
+    if svc.scoring.is_fast(as_of) and len(usccs) <= INLINE_MAX:
+        served, data, future = decide_and_log(svc, principal, usccs, as_of)
+    else:
+        if as_of is not None:
+            svc.scoring.state.check_date(as_of)  # 422 before any work
+        slot = svc.limits.charge(principal, 0, heavy=True)
+        try:
+            served, data, future = await svc.heavy.run(
+                decide_and_log, svc, principal, usccs, as_of
+            )
+        finally:
+            slot.release()
+    entries = await svc.writer.wait(future)
+    for s in served:
+        svc.metrics.served(s.decision.tier, s.decision.decided_by)
+    return data, [e.seq for e in entries]
+
+
+async def serve_heavy_batch(
+    svc: Services, principal: ApiKeyInfo, usccs: list[str], as_of: dt.date | None
+) -> Response:
+    """Decide a batch (or another date) in the heavy pool; answer its bytes.
+
+    Decided, logged and rendered in the pool, so that neither the work nor the
+    validation and encoding of up to 1,000 decisions holds up the event loop
+    (single scores keep their latency beside batches). The answer is a
+    ``BatchScoreResponse``, sent once the entries are committed.
+    """
+    if as_of is not None:
+        svc.scoring.state.check_date(as_of)  # 422 before any work
+    slot = svc.limits.charge(principal, 0, heavy=True)
+    try:
+        rendered, counts, future = await svc.heavy.run(
+            decide_log_render, svc, principal, usccs, as_of
+        )
+    finally:
+        slot.release()
+    entries = await svc.writer.wait(future)
+    for (tier, decided_by), n in counts.items():
+        svc.metrics.served(tier, decided_by, n)
+    logged = ",".join(str(e.seq) for e in entries).encode()
+    return Response(
+        b'{"data":%b,"count":%d,"audit_seqs":[%b]}' % (rendered, len(entries), logged),
+        media_type="application/json",
+    )
