@@ -34,6 +34,9 @@ from credit_engine.store._engine import sqlite_file, translate_errors
 __all__ = ["AuditLog", "AuditTransaction"]
 
 _MAX_PAGE = 10_000
+_ROWS_PER_INSERT = 100
+"""Audit rows per INSERT statement (8 columns: 800 parameters, within every
+SQLite's limit of 999)."""
 
 _LOCKS: dict[str, threading.Lock] = {}
 _LOCKS_GUARD = threading.Lock()
@@ -181,24 +184,29 @@ class AuditTransaction:
             sealed.append(entry)
             seq, last = entry.seq, entry.entry_hash
         self._head = (seq, last)
-        if sealed:
-            self.connection.execute(
-                audit_log.insert(),
-                [
-                    {
-                        "seq": e.seq,
-                        "recorded_at": e.recorded_at,
-                        "kind": e.kind,
-                        "actor": e.actor,
-                        "subject": e.subject,
-                        "payload": e.payload,
-                        "prev_hash": e.prev_hash,
-                        "entry_hash": e.entry_hash,
-                    }
-                    for e in sealed
-                ],
-            )
-            self.entries.extend(sealed)
+        rows = [
+            {
+                "seq": e.seq,
+                "recorded_at": e.recorded_at,
+                "kind": e.kind,
+                "actor": e.actor,
+                "subject": e.subject,
+                "payload": e.payload,
+                "prev_hash": e.prev_hash,
+                "entry_hash": e.entry_hash,
+            }
+            for e in sealed
+        ]
+        # Several rows per INSERT: one statement step per chunk rather than per
+        # row (each step lets other threads take the interpreter, and getting it
+        # back waits for them: the writer must not queue behind a batch).
+        for start in range(0, len(rows), _ROWS_PER_INSERT):
+            chunk = rows[start : start + _ROWS_PER_INSERT]
+            if len(chunk) == 1:
+                self.connection.execute(audit_log.insert(), chunk)
+            else:
+                self.connection.execute(audit_log.insert().values(chunk))
+        self.entries.extend(sealed)
         return sealed
 
 

@@ -9,6 +9,7 @@ import json
 import pytest
 
 from credit_engine.audit import GENESIS_HASH, canonical_json, chain_hash, iso_utc
+from credit_engine.audit._chain import sha256_holding_gil
 
 AT = dt.datetime(2026, 6, 30, 9, 15, 0, 123456, tzinfo=dt.UTC)
 
@@ -88,3 +89,9 @@ def test_the_hash_can_be_recomputed_with_the_standard_library_alone():
         GENESIS_HASH, seq=1, recorded_at=AT, kind="key_created", actor="admin",
         subject="gw", payload={"role": "admin"},
     )  # fmt: skip
+
+
+@pytest.mark.parametrize("size", [0, 1, 2046, 2047, 2048, 4094, 4095, 10_000, 100_001])
+def test_hashing_in_pieces_gives_sha256(size):
+    data = bytes(range(256)) * (size // 256) + bytes(size % 256)
+    assert sha256_holding_gil(data) == hashlib.sha256(data).hexdigest()

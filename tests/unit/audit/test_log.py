@@ -17,6 +17,7 @@ from credit_engine.audit import (
     NewEntry,
     audit_head,
     audit_log,
+    canonical_json,
 )
 from credit_engine.store import OperationalStore
 
@@ -156,6 +157,26 @@ def test_append_many_writes_all_or_nothing(log):
     with pytest.raises(AuditError, match="Entry 1: Cannot append a str"):
         log.append_many([batch[0], "decision"])
     assert log.head()[0] == 4
+    assert log.verify().ok
+
+
+def test_a_large_append_is_inserted_in_chunks_and_reads_back_in_order(log, store):
+    # 250 entries: three multi-row INSERTs (100, 100, 50) in one transaction;
+    # each stored payload is the canonical text that was hashed.
+    batch = [
+        NewEntry("decision", "api", {"i": i, "名": "厦门", "x": i / 7}, subject=USCC)
+        for i in range(250)
+    ]
+    written = log.append_many(batch)
+    assert [e.seq for e in written] == list(range(1, 251))
+    read = log.entries(limit=1000)
+    assert [e.payload for e in read] == [e.payload for e in written]
+    assert [e.entry_hash for e in read] == [e.entry_hash for e in written]
+    with store.engine.connect() as conn:
+        texts = [r[0] for r in conn.exec_driver_sql(
+            "SELECT payload FROM audit_log ORDER BY seq").all()]  # fmt: skip
+    if store.engine.dialect.name == "sqlite":  # PostgreSQL may normalise JSON text
+        assert texts == [canonical_json(e.payload) for e in written]
     assert log.verify().ok
 
 
