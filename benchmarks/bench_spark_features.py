@@ -1,17 +1,28 @@
 """Feature snapshot on DuckDB against Spark local mode (start-up timed apart).
 
-For each engine home given (zones of different sizes, already ingested), build
-the ``credit_v1`` snapshot at the rating dates with DuckDB and with Spark
-``local[N]``, check the two files are equal cell by cell (as the parity tests
-do), and print the seconds, the seconds per 1,000 snapshot rows, and Spark's
-start-up (a JVM, excluded from its feature time) as JSON.
+For each engine home given (zones of different sizes, already ingested; read
+only: the snapshots go to a temporary folder that is deleted), build the
+``credit_v1`` snapshot at the rating dates with DuckDB, then Spark
+``local[N]``, then DuckDB again (interleaved: the machine is shared and noisy),
+check the DuckDB and the Spark files are equal cell by cell (as the parity test
+``tests/integration/test_spark_parity.py`` does: every cell exactly, features
+computed through ``ln`` to 4 ulps, since the JVM's and the C library's
+logarithms may differ in the last bit), and print as JSON: the seconds of each
+run, the seconds per 1,000 snapshot rows, Spark over the mean of the two DuckDB
+runs, Spark's start-up (a JVM, excluded from its feature time), and the peak
+resident memory sampled during each run (every 0.1 s, from ``/proc`` through
+psutil) of the Python process (DuckDB runs in it), of the JVM and of the
+Python workers Spark starts.
+
+In local mode the executor is the driver's JVM: ``--driver-memory`` caps the
+heap that holds every task (``--executor-memory`` is ignored by Spark there and
+only matters on a cluster).
 
 Usage::
 
     python benchmarks/bench_spark_features.py HOME [HOME ...] \
-        [--as-of 2026-03-31 --as-of 2026-06-30] [--cores 2] [--executor-memory 2g]
-
-Not yet run for docs/benchmarks.md (issue 16, part 2).
+        [--as-of 2026-06-30] [--cores 2] [--driver-memory 2g] \
+        [--shuffle-partitions 8] [--conf KEY=VALUE ...] [--tmp /tmp]
 """
 
 from __future__ import annotations
@@ -19,31 +30,157 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
+import shutil
 import tempfile
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pandas as pd
+import psutil
 
 from credit_engine.config import Settings
 from credit_engine.engines import SparkConfig, spark_session, stop_spark_session
+from credit_engine.features import load_definitions
 from credit_engine.pipeline import build_feature_snapshot
+
+GIB = 1024**3
+
+
+class PeakMemory:
+    """Sample the resident memory of this process and its children."""
+
+    def __init__(self, interval: float = 0.1) -> None:
+        self.interval = interval
+        self.peaks = {"python": 0, "jvm": 0, "python_workers": 0, "total": 0}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _sample(self) -> None:
+        me = psutil.Process()
+        python = me.memory_info().rss
+        jvm = workers = 0
+        for child in me.children(recursive=True):
+            try:
+                rss = child.memory_info().rss
+                name = child.name()
+            except psutil.Error:
+                continue
+            if "java" in name:
+                jvm += rss
+            else:
+                workers += rss
+        for key, value in (
+            ("python", python),
+            ("jvm", jvm),
+            ("python_workers", workers),
+            ("total", python + jvm + workers),
+        ):
+            self.peaks[key] = max(self.peaks[key], value)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self._sample()
+            self._stop.wait(self.interval)
+
+    def __enter__(self) -> PeakMemory:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self._sample()
+
+    def gib(self) -> dict[str, float]:
+        return {k: round(v / GIB, 2) for k, v in self.peaks.items()}
+
+
+@contextmanager
+def measured(record: dict[str, Any]) -> Iterator[None]:
+    with PeakMemory() as peak:
+        started = time.perf_counter()
+        yield
+        record["seconds"] = round(time.perf_counter() - started, 2)
+    record["peak_rss_gib"] = peak.gib()
+
+
+def natural_log_features(settings: Settings, feature_set: str) -> set[str]:
+    """Outputs computed through ln (compared to 4 ulps, as in the parity test)."""
+    resolved = load_definitions(settings.definitions_dir).resolve(feature_set)
+    by_name = {r.name: r for r in resolved.needed}
+
+    def uses_ln(name: str) -> bool:
+        spec = by_name[name].spec
+        if spec.transform in ("entropy", "log1p") or "ln(" in (spec.expr or ""):
+            return True
+        return any(
+            uses_ln(x.replace(":", "__")) for x in spec.inputs if isinstance(x, str)
+        )
+
+    return {r.name for r in resolved.outputs if uses_ln(r.name)}
+
+
+def compare(duck_path: Path, spark_path: Path, ln: set[str]) -> dict[str, Any]:
+    """Compare two snapshots cell by cell; return what differs (nothing: equal)."""
+    duck, spark = pd.read_parquet(duck_path), pd.read_parquet(spark_path)
+    out: dict[str, Any] = {
+        "rows": [len(duck), len(spark)],
+        "same_columns": list(duck.columns) == list(spark.columns),
+        "same_dtypes": duck.dtypes.to_dict() == spark.dtypes.to_dict(),
+        "columns_differing": [],
+        "ln_max_ulps": 0.0,
+    }
+    if not (out["same_columns"] and len(duck) == len(spark)):
+        out["equal"] = False
+        return out
+    duck, spark = duck.reset_index(drop=True), spark.reset_index(drop=True)
+    for name in duck.columns:
+        a, b = duck[name], spark[name]
+        if name in ln:
+            x, y = a.to_numpy(float), b.to_numpy(float)
+            if not (np.isnan(x) == np.isnan(y)).all():
+                out["columns_differing"].append(name)
+                continue
+            ulps = np.abs(x - y) / np.spacing(np.abs(np.where(np.isnan(x), 1, x)))
+            worst = float(np.nanmax(ulps, initial=0))
+            out["ln_max_ulps"] = max(out["ln_max_ulps"], worst)
+            if worst > 4:
+                out["columns_differing"].append(name)
+        elif not a.equals(b):
+            out["columns_differing"].append(name)
+    out["equal"] = out["same_dtypes"] and not out["columns_differing"]
+    return out
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("homes", nargs="+", type=Path)
     parser.add_argument("--as-of", action="append", type=dt.date.fromisoformat)
+    parser.add_argument("--feature-set", default="credit_v1")
     parser.add_argument("--cores", type=int, default=2)
+    parser.add_argument("--driver-memory", default="2g")
     parser.add_argument("--executor-memory", default=None)
     parser.add_argument("--shuffle-partitions", type=int, default=8)
+    parser.add_argument("--conf", action="append", default=[], metavar="KEY=VALUE")
+    parser.add_argument("--order", default="duckdb,spark,duckdb")
+    parser.add_argument("--tmp", type=Path, default=Path(tempfile.gettempdir()))
     args = parser.parse_args()
-    dates = sorted(args.as_of or [dt.date(2026, 3, 31), dt.date(2026, 6, 30)])
+    dates = sorted(args.as_of or [dt.date(2026, 6, 30)])
+    conf = dict(item.split("=", 1) for item in args.conf)
     config = SparkConfig(
         master=f"local[{args.cores}]",
-        driver_memory=args.executor_memory,
+        driver_memory=args.driver_memory,
+        executor_memory=args.executor_memory,
         shuffle_partitions=args.shuffle_partitions,
+        conf=conf,
     )
+    order = args.order.split(",")
     started = time.perf_counter()
     spark_session(config)
     startup = time.perf_counter() - started
@@ -54,42 +191,65 @@ def main() -> None:
                 home=home,
                 spark_master=config.master,
                 spark_driver_memory=config.driver_memory,
+                spark_executor_memory=config.executor_memory,
                 spark_shuffle_partitions=config.shuffle_partitions,
+                spark_conf=conf,
             )
-            with tempfile.TemporaryDirectory() as tmp:
-                timings = {}
-                paths = {}
-                for engine in ("duckdb", "spark"):
-                    paths[engine] = Path(tmp) / f"{engine}.parquet"
-                    t = time.perf_counter()
-                    build_feature_snapshot(
-                        settings, dates, "credit_v1", paths[engine], engine=engine
+            lake_bytes = sum(
+                p.stat().st_size for p in (home / "lake").rglob("*.parquet")
+            )
+            tmp = Path(tempfile.mkdtemp(prefix="bench-spark-", dir=args.tmp))
+            try:
+                runs = []
+                paths: dict[str, Path] = {}
+                for i, engine in enumerate(order):
+                    path = tmp / f"{i}-{engine}.parquet"
+                    paths.setdefault(engine, path)
+                    run: dict[str, Any] = {"engine": engine}
+                    with measured(run):
+                        build_feature_snapshot(
+                            settings, dates, args.feature_set, path, engine=engine
+                        )
+                    runs.append(run)
+                    print(json.dumps({"home": str(home), **run}), flush=True)
+                rows = len(pd.read_parquet(paths["duckdb"], columns=["uscc"]))
+                for run in runs:
+                    run["seconds_per_1000_rows"] = round(
+                        1000 * run["seconds"] / max(rows, 1), 4
                     )
-                    timings[engine] = time.perf_counter() - t
-                a = pd.read_parquet(paths["duckdb"])
-                b = pd.read_parquet(paths["spark"])
-                rows = len(a)
+                duck = [r["seconds"] for r in runs if r["engine"] == "duckdb"]
+                spark = [r["seconds"] for r in runs if r["engine"] == "spark"]
+                equality = compare(
+                    paths["duckdb"],
+                    paths["spark"],
+                    natural_log_features(settings, args.feature_set),
+                )
                 results.append(
                     {
                         "home": str(home),
+                        "lake_gib": round(lake_bytes / GIB, 2),
                         "rows": rows,
                         "as_of": [d.isoformat() for d in dates],
-                        "seconds": {k: round(v, 2) for k, v in timings.items()},
-                        "seconds_per_1000_rows": {
-                            k: round(1000 * v / max(rows, 1), 4)
-                            for k, v in timings.items()
-                        },
-                        "spark_over_duckdb": round(
-                            timings["spark"] / timings["duckdb"], 2
+                        "runs": runs,
+                        "spark_over_duckdb_mean": round(
+                            (sum(spark) / len(spark)) / (sum(duck) / len(duck)), 2
                         ),
-                        "same_shape": a.shape == b.shape,
+                        "equality": equality,
                     }
                 )
+            finally:
+                shutil.rmtree(tmp, ignore_errors=True)
     finally:
         stop_spark_session()
     print(
         json.dumps(
-            {"spark_startup_seconds": round(startup, 2), "zones": results}, indent=2
+            {
+                "spark": config.options() | {"master": config.master},
+                "spark_startup_seconds": round(startup, 2),
+                "cpu_count": os.cpu_count(),
+                "zones": results,
+            },
+            indent=2,
         )
     )
 

@@ -60,6 +60,7 @@ from credit_engine.audit._overrides import (
     record_override,
     record_override_revocation,
     record_rating_run,
+    record_rating_run_streamed,
     revocation_unit,
 )
 from credit_engine.audit._promotions import (
@@ -118,6 +119,7 @@ __all__ = [
     "record_override",
     "record_override_revocation",
     "record_rating_run",
+    "record_rating_run_streamed",
     "revocation_unit",
     "row_coverage",
     "row_digest",

@@ -8,7 +8,7 @@ made to them later, outside the engine, is found by ``audit verify``.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import pandas as pd
@@ -24,6 +24,7 @@ __all__ = [
     "record_override",
     "record_override_revocation",
     "record_rating_run",
+    "record_rating_run_streamed",
     "revocation_unit",
 ]
 
@@ -199,21 +200,66 @@ def record_rating_run(
     """
     with log.transaction() as tx:
         run_id = tx.unit_of_work.runs.record_run(run, decisions)
-        conn = tx.connection
-        decision_cov = decision_set(conn, run_id)
-        entry = tx.append(
-            "rating_run",
-            run.actor,
-            {
-                "run_id": run_id,
-                "as_of": run.as_of.isoformat(),
-                "model": f"{run.model_name} v{run.model_version}",
-                "policy": f"{run.policy_name} v{run.policy_version}",
-                "n_rated": decision_cov["count"],
-                "covers": covers(
-                    [row_coverage(conn, "rating_runs", run_id)], [decision_cov]
-                ),
-            },
-            subject=run.as_of.isoformat(),
+        return run_id, _log_run(tx, run, run_id)
+
+
+def record_rating_run_streamed(
+    log: AuditLog,
+    run: RatingRun,
+    chunks: Iterable[pd.DataFrame | Sequence[Mapping[str, Any]]],
+    *,
+    complete: Callable[[], RatingRun] | None = None,
+) -> tuple[int, AuditEntry]:
+    """Store a rating run, its decisions chunk by chunk, and log it, atomically.
+
+    As :func:`record_rating_run`, in one transaction, but the decisions are
+    inserted as ``chunks`` yields them (see
+    :meth:`credit_engine.store.RatingRunRepository.record_run_streamed`), so
+    the caller never holds them all; the entry is appended after the last
+    chunk, from the run ``complete()`` returns and the decisions as stored. A
+    failure in any chunk rolls the whole run back: no run, no decisions, no
+    entry.
+
+    Parameters
+    ----------
+    log : AuditLog
+        The audit log of the store the run goes to.
+    run : RatingRun
+        The run as it started (its ``summary`` may be provisional).
+    chunks : iterable of pandas.DataFrame or of sequences of mappings
+        The decisions, one chunk at a time.
+    complete : callable, optional
+        Called after the last chunk; returns the finished run (``finished_at``
+        and ``summary``).
+
+    Returns
+    -------
+    (int, AuditEntry)
+        The new ``run_id`` and the entry.
+    """
+    with log.transaction() as tx:
+        run_id = tx.unit_of_work.runs.record_run_streamed(
+            run, chunks, complete=complete
         )
-    return run_id, entry
+        return run_id, _log_run(tx, run, run_id)
+
+
+def _log_run(tx: AuditTransaction, run: RatingRun, run_id: int) -> AuditEntry:
+    """Append the ``rating_run`` entry of a run just written in ``tx``."""
+    conn = tx.connection
+    decision_cov = decision_set(conn, run_id)
+    return tx.append(
+        "rating_run",
+        run.actor,
+        {
+            "run_id": run_id,
+            "as_of": run.as_of.isoformat(),
+            "model": f"{run.model_name} v{run.model_version}",
+            "policy": f"{run.policy_name} v{run.policy_version}",
+            "n_rated": decision_cov["count"],
+            "covers": covers(
+                [row_coverage(conn, "rating_runs", run_id)], [decision_cov]
+            ),
+        },
+        subject=run.as_of.isoformat(),
+    )

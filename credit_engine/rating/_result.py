@@ -15,7 +15,7 @@ from credit_engine.freshness import FreshnessReport
 from credit_engine.store import RunRole
 from credit_engine.vocabulary import DecidedBy, Tier
 
-__all__ = ["RatingResult", "summarise"]
+__all__ = ["RatingResult", "RunTally", "summarise"]
 
 
 def summarise(as_of: dt.date, decisions: Sequence[Decision]) -> dict[str, Any]:
@@ -30,17 +30,56 @@ def summarise(as_of: dt.date, decisions: Sequence[Decision]) -> dict[str, Any]:
         codes; ``stale_sources`` counts the decisions marked with each stale
         table (empty when every required source was current).
     """
-    tiers = Counter(d.tier for d in decisions)
-    layers = Counter(d.decided_by for d in decisions)
-    stale = Counter(s.table for d in decisions for s in d.stale_sources)
-    return {
-        "as_of": as_of.isoformat(),
-        "rated": len(decisions),
-        "tiers": {t.value: tiers.get(t, 0) for t in Tier},
-        "green_channel": sum(d.green_channel for d in decisions),
-        "decided_by": {by.value: layers.get(by, 0) for by in DecidedBy},
-        "stale_sources": dict(sorted(stale.items())),
-    }
+    tally = RunTally(as_of)
+    tally.add(decisions)
+    return tally.summary()
+
+
+class RunTally:
+    """The counts of :func:`summarise`, kept as decisions go by in batches.
+
+    For a run whose decisions are streamed (e.g. from Spark into the store)
+    and never held together: ``summary()`` after the last ``add`` equals
+    ``summarise(as_of, every decision)``.
+
+    Parameters
+    ----------
+    as_of : datetime.date
+        The run's rating date.
+
+    Examples
+    --------
+    >>> tally = RunTally(dt.date(2026, 6, 30))
+    >>> tally.summary()["rated"]
+    0
+    """
+
+    def __init__(self, as_of: dt.date) -> None:
+        self.as_of = as_of
+        self.rated = 0
+        self.green_channel = 0
+        self.tiers: Counter[Tier] = Counter()
+        self.layers: Counter[DecidedBy] = Counter()
+        self.stale: Counter[str] = Counter()
+
+    def add(self, decisions: Sequence[Decision]) -> None:
+        """Count a batch of decisions."""
+        self.rated += len(decisions)
+        self.tiers.update(d.tier for d in decisions)
+        self.layers.update(d.decided_by for d in decisions)
+        self.stale.update(s.table for d in decisions for s in d.stale_sources)
+        self.green_channel += sum(d.green_channel for d in decisions)
+
+    def summary(self) -> dict[str, Any]:
+        """Return the counts so far, as :func:`summarise` returns them."""
+        return {
+            "as_of": self.as_of.isoformat(),
+            "rated": self.rated,
+            "tiers": {t.value: self.tiers.get(t, 0) for t in Tier},
+            "green_channel": self.green_channel,
+            "decided_by": {by.value: self.layers.get(by, 0) for by in DecidedBy},
+            "stale_sources": dict(sorted(self.stale.items())),
+        }
 
 
 @dataclass

@@ -13,6 +13,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import pandas as pd
 
@@ -380,6 +381,29 @@ class RatingEngine:
         the served champion) and ``role`` (``shadow`` for a shadow model's
         decisions) are recorded on the run.
         """
+        run = self.run_record(
+            as_of, actor, started_at, model, role, summarise(as_of, decisions)
+        )
+        # Logged with the digest of its decisions, in the same transaction
+        # (issue 14): an edit of the stored decisions shows in `audit verify`.
+        run_id, _ = record_rating_run(
+            AuditLog(self.store), run, [d.to_record() for d in decisions]
+        )
+        return run_id
+
+    def run_record(  # noqa: PLR0913, PLR0917 -- the run's fields
+        self,
+        as_of: dt.date,
+        actor: str,
+        started_at: dt.datetime,
+        model: LoadedModel | None,
+        role: RunRole,
+        summary: dict[str, Any],
+    ) -> RatingRun:
+        """Return the store's record of a run of ``model`` (default: champion).
+
+        Finished now; only the champion serves (a ``ConfigurationError`` else).
+        """
         used = model or self.loaded
         if role is RunRole.SERVED and used is not self.loaded:
             raise ConfigurationError(
@@ -387,7 +411,7 @@ class RatingEngine:
                 f"{self.loaded.version}) serves; record {used.name} v{used.version} "
                 "as a shadow run (role=RunRole.SHADOW)."
             )
-        run = RatingRun(
+        return RatingRun(
             as_of=as_of,
             started_at=started_at,
             finished_at=dt.datetime.now(dt.UTC),
@@ -398,15 +422,9 @@ class RatingEngine:
             policy_version=self.policy.version,
             rule_sets=self.rulebook.versions(as_of),
             lake_state=self.sources().lineage(),
-            summary=summarise(as_of, decisions),
+            summary=summary,
             role=role,
         )
-        # Logged with the digest of its decisions, in the same transaction
-        # (issue 14): an edit of the stored decisions shows in `audit verify`.
-        run_id, _ = record_rating_run(
-            AuditLog(self.store), run, [d.to_record() for d in decisions]
-        )
-        return run_id
 
     def rate(
         self,

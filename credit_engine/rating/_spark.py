@@ -9,25 +9,32 @@ the registered model (loaded from MLflow once per Python worker) rates each
 batch of rows and the policy decides them (:func:`score_frame`,
 :func:`~credit_engine.decisioning.decide_frame`), exactly as the driver does
 on the DuckDB path. The driver streams the decisions back one partition at a
-time (``toLocalIterator``) for the one thing that needs them together: the run
-written to the operational store in one transaction, by
-:meth:`RatingEngine.record`, as on the DuckDB path.
+time (``toLocalIterator``), in USCC order, straight into the operational
+store's one transaction (:func:`credit_engine.audit.record_rating_run_streamed`),
+``STORE_BATCH`` decisions per insert: the run and its decisions are stored
+as :meth:`RatingEngine.record` stores them on the DuckDB path, atomically, but
+the driver holds one partition and one batch at a time, never the whole run
+(unless the caller keeps the decisions in the result).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import pickle
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from functools import partial
+from itertools import islice
 from typing import Any
 
 import pandas as pd
 import pyarrow as pa
 
+from credit_engine.audit import AuditLog, record_rating_run_streamed
 from credit_engine.config import Settings
 from credit_engine.decisioning import (
     Decision,
@@ -39,13 +46,16 @@ from credit_engine.decisioning import (
     overrides_by_uscc,
 )
 from credit_engine.features import build_feature_frame_spark, enterprise_spine_spark
-from credit_engine.rating._result import RatingResult, summarise
+from credit_engine.rating._result import RatingResult, RunTally
 from credit_engine.rating._run import RatingEngine, score_frame
 from credit_engine.registry import LoadedModel, load_rating_model
 from credit_engine.rules import FACT_COLUMNS, facts_frame, statutory_facts_spark
-from credit_engine.store import RunRole
+from credit_engine.store import RatingRun, RunRole
 
 __all__ = ["rate_spark"]
+
+STORE_BATCH = 10_000
+"""Decisions inserted into the store at a time as they arrive from Spark."""
 
 Progress = Callable[[str], None]
 
@@ -127,7 +137,8 @@ def _decide_batches(
         )
 
 
-def _decisions_spark(
+@contextmanager
+def _decision_stream(
     engine: RatingEngine,
     model: LoadedModel,
     features: Any,
@@ -135,8 +146,17 @@ def _decisions_spark(
     *,
     context: DecisionContext,
     overrides: Mapping[str, Override],
-) -> list[Decision]:
-    """Score and decide on the executors; stream the decisions to the driver."""
+) -> Iterator[Iterator[Decision]]:
+    """Score and decide on the executors; yield the decisions by USCC, streamed.
+
+    The driver receives one partition at a time (``toLocalIterator``), in
+    USCC order as the DuckDB path stores them. The decided rows are kept on
+    the executors' disks first (``persist``): a global sort samples its input
+    before sorting it, which would otherwise run the whole job (features,
+    joins, scoring) twice. They are dropped when the block ends.
+    """
+    from pyspark import StorageLevel
+
     joined = features.join(facts, on="uscc", how="left")
     job = partial(
         _decide_batches,
@@ -147,17 +167,55 @@ def _decisions_spark(
         context=context,
         overrides=dict(overrides),
     )
-    # Not sorted on Spark: a global sort samples its input first, which would
-    # run the whole job (features, joins, scoring) twice. The driver receives
-    # one partition at a time and sorts the decisions, as it must gather them
-    # for the store's one transaction anyway.
-    out = joined.mapInPandas(job, "uscc STRING, decision BINARY")
-    decisions: list[Decision] = [
-        pickle.loads(row["decision"])  # noqa: S301 -- our own executors' output
-        for row in out.toLocalIterator(prefetchPartitions=False)
-    ]
-    decisions.sort(key=lambda d: d.uscc)
-    return decisions
+    out = joined.mapInPandas(job, "uscc STRING, decision BINARY").persist(
+        StorageLevel.DISK_ONLY
+    )
+    try:
+        rows = out.orderBy("uscc").toLocalIterator(prefetchPartitions=False)
+        yield (
+            pickle.loads(row["decision"])  # noqa: S301 -- our own executors' output
+            for row in rows
+        )
+    finally:
+        out.unpersist()
+
+
+def _record_streamed(  # noqa: PLR0913 -- RatingEngine.record's options
+    engine: RatingEngine,
+    as_of: dt.date,
+    batches: Iterable[Sequence[Decision]],
+    *,
+    actor: str,
+    started_at: dt.datetime,
+    model: LoadedModel,
+    role: RunRole,
+    tally: RunTally,
+) -> int:
+    """Store a run whose decisions come in batches; return the run id.
+
+    As :meth:`RatingEngine.record`, in one transaction with its audit entry
+    (:func:`credit_engine.audit.record_rating_run_streamed`), but each batch
+    is inserted as it comes and then dropped: the run's decisions are never
+    held together on the driver, the summary is counted on the way (in
+    ``tally``). A failure in any batch leaves no run, no decisions and no
+    audit entry.
+    """
+    run = engine.run_record(as_of, actor, started_at, model, role, tally.summary())
+
+    def chunks() -> Iterator[list[dict[str, Any]]]:
+        for batch in batches:
+            tally.add(batch)
+            yield [d.to_record() for d in batch]
+
+    def complete() -> RatingRun:
+        return dataclasses.replace(
+            run, finished_at=dt.datetime.now(dt.UTC), summary=tally.summary()
+        )
+
+    run_id, _ = record_rating_run_streamed(
+        AuditLog(engine.store), run, chunks(), complete=complete
+    )
+    return run_id
 
 
 def _nested_facts(facts: Any) -> Any:
@@ -261,34 +319,54 @@ def rate_spark(  # noqa: PLR0913 -- the options of RatingEngine.rate
             if role is RunRole.SERVED
             else f"shadow: {model.name} v{model.version}"
         )
-        start = time.perf_counter()
         context = engine.context(as_of, freshness.stale_sources, model=model)
-        decisions = _decisions_spark(
+        tally = RunTally(as_of)
+        kept: list[Decision] = []
+        waited = [0.0]  # seconds spent waiting for Spark's next decisions
+
+        def batches(stream: Iterator[Decision]) -> Iterator[list[Decision]]:
+            while True:
+                start = time.perf_counter()
+                batch = list(islice(stream, STORE_BATCH))
+                waited[0] += time.perf_counter() - start
+                if not batch:
+                    return
+                if keep_decisions:
+                    kept.extend(batch)
+                yield batch
+
+        run_id = None
+        start = time.perf_counter()
+        with _decision_stream(
             engine,
             model,
             built[feature_set],
             facts,
             context=context,
             overrides=overrides,
-        )
-        clock["spark"] = time.perf_counter() - start
-        run_id = None
+        ) as stream:
+            if store:
+                say("store (streamed as Spark's partitions arrive)")
+                run_id = _record_streamed(
+                    engine,
+                    as_of,
+                    batches(stream),
+                    actor=actor,
+                    started_at=run_started,
+                    model=model,
+                    role=role,
+                    tally=tally,
+                )
+            else:
+                for batch in batches(stream):
+                    tally.add(batch)
+        clock["spark"] = waited[0]
         if store:
-            say("store")
-            start = time.perf_counter()
-            run_id = engine.record(
-                as_of,
-                decisions,
-                actor=actor,
-                started_at=run_started,
-                model=model,
-                role=role,
-            )
-            clock["store"] = time.perf_counter() - start
+            clock["store"] = time.perf_counter() - start - waited[0]
         return RatingResult(
             run_id,
-            decisions if keep_decisions else [],
-            summarise(as_of, decisions),
+            kept,
+            tally.summary(),
             clock,
             model_name=model.name,
             model_version=str(model.version),

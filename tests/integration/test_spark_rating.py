@@ -143,3 +143,49 @@ def test_rate_on_spark_stores_the_decisions_duckdb_stores(
     # Every decision layer and statutory fact went through both engines.
     assert set(by_spark["decided_by"]) >= {"STATUTORY", "POLICY", "MODEL"}
     assert by_spark["facts"].map(len).sum() > MIN_FACTS
+
+
+def test_a_decision_the_store_refuses_mid_stream_leaves_no_run(
+    spark, home, monkeypatch
+):
+    # The decisions go into the store batch by batch as Spark's partitions
+    # arrive; the database refusing one row of the third batch (a trigger: a
+    # real constraint, not a mock) must roll back the run and the two batches
+    # already inserted, and log nothing.
+    from credit_engine.audit import AuditLog
+    from credit_engine.exceptions import StoreError
+    from credit_engine.rating import _spark as rating_on_spark
+    from credit_engine.rating import rate_spark
+
+    engine = RatingEngine(home)
+    usccs = [d.uscc for d in engine.rate(RATED, store=False).decisions]
+    assert len(usccs) > 60
+    target = usccs[60]
+    monkeypatch.setattr(rating_on_spark, "STORE_BATCH", 25)
+    store = OperationalStore.from_settings(home)
+    runs = store.runs()
+    counts = {r: len(store.run_decisions(r)) for r in runs["run_id"]}
+    head = AuditLog(store).head()
+    with store.engine.begin() as conn:
+        conn.exec_driver_sql(
+            "CREATE TRIGGER refuse_one BEFORE INSERT ON decisions "
+            f"WHEN NEW.uscc = '{target}' "
+            "BEGIN SELECT RAISE(ABORT, 'refused by the test trigger'); END"
+        )
+    try:
+        with pytest.raises(StoreError, match=f"record the rating run of {RATED}"):
+            rate_spark(engine, spark, RATED, actor="tester", keep_decisions=False)
+    finally:
+        with store.engine.begin() as conn:
+            conn.exec_driver_sql("DROP TRIGGER refuse_one")
+    pd.testing.assert_frame_equal(store.runs(), runs)
+    assert {r: len(store.run_decisions(r)) for r in runs["run_id"]} == counts
+    assert AuditLog(store).head() == head
+    # Without the trigger the same run is stored whole, in batches of 25.
+    result = rate_spark(engine, spark, RATED, actor="tester", keep_decisions=False)
+    assert result.decisions == []
+    stored = store.run_decisions(result.run_id, columns=DECISION_COLUMNS)
+    assert stored["uscc"].tolist() == usccs
+    assert stored.sort_values("decision_id")["uscc"].tolist() == usccs
+    assert result.summary == engine.rate(RATED, store=False).summary
+    assert AuditLog(store).verify().ok
