@@ -40,8 +40,8 @@ def one_line(output: str) -> str:
 def fake_demo(steps):
     """A run_demo that reports ``steps``: (step, function filling the result)."""
 
-    def run(settings, *, enterprises, seed, models, on_step, progress):
-        result = DemoResult()
+    def run(settings, *, enterprises, seed, models, on_step, progress, engine):
+        result = DemoResult(engine=engine)
         for step, fill in steps:
             on_step(step, StepPhase.STARTED, result)
             fill(result)
