@@ -212,7 +212,13 @@ def test_the_demo_rates_monitors_and_warns_the_same_on_both_engines(rated):
         by_duck.warnings.evaluation.warnings.reset_index(drop=True),
         check_exact=True,
     )
-    assert by_spark.warnings.summary() == by_duck.warnings.summary()
+    # everything but the timings
+    summaries = [
+        {k: v for k, v in run.summary().items() if k != "seconds"}
+        for run in (by_spark.warnings, by_duck.warnings)
+    ]
+    assert summaries[0] == summaries[1]
+    assert summaries[0]["warnings"] > 0
 
 
 def test_each_step_says_where_it_runs():
