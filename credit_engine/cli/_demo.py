@@ -42,6 +42,7 @@ from credit_engine.cli._render_records import (
 )
 from credit_engine.cli._render_warnings import print_warning_run
 from credit_engine.pipeline import DemoResult, DemoStep, StepPhase
+from credit_engine.vocabulary import Engine
 
 __all__ = ["demo"]
 
@@ -60,6 +61,19 @@ def demo(
             "(--no-models stops after the features)."
         ),
     ] = True,
+    engine: Annotated[
+        Engine | None,
+        typer.Option(
+            "--engine",
+            help="Where ingestion, features and ratings run: duckdb (embedded) or "
+            "spark (local or cluster; docs/scale-out.md). Simulation, training, "
+            "promotion, the monitoring report and the early warnings have no "
+            "Spark form and run on this machine either way. Default: the "
+            "settings' engine ($CREDIT_ENGINE_ENGINE, duckdb).",
+            case_sensitive=False,
+            show_default=False,
+        ),
+    ] = None,
     home: HomeOption = None,
 ) -> None:
     """Run the main job on the default zone: simulate, ingest, features, models, rate.
@@ -69,15 +83,24 @@ def demo(
     prints the tier distribution, the migration matrix and three decisions. The
     monitoring step rates the cohorts monitoring needs and prints the monitoring
     status of each model and the worst items of the report; the last step
-    raises the early warnings and prints the most urgent ones.
+    raises the early warnings and prints the most urgent ones. With --engine
+    spark each step says where it runs.
     """
+    from credit_engine.engines import resolve_engine
     from credit_engine.pipeline import run_demo
 
     settings = settings_for(home)
+    chosen = resolve_engine(engine, settings.engine)
+    if chosen is Engine.SPARK:
+        console.print(
+            "engine spark: ingestion, features and ratings run on Spark "
+            f"({settings.spark_connect_url or settings.spark_master}); the other "
+            "steps have no Spark form and run on this machine"
+        )
     started = time.perf_counter()
     result = run_demo(
         settings, enterprises=enterprises, seed=seed, models=models,
-        on_step=show_step, progress=RichProgress(),
+        on_step=show_step, progress=RichProgress(), engine=chosen,
     )  # fmt: skip
     console.print(
         f"demo finished in {time.perf_counter() - started:.0f} s; "
@@ -91,6 +114,8 @@ def show_step(step: DemoStep, phase: StepPhase, result: DemoResult) -> None:
     """Announce a step when it starts; print what it did when it ends."""
     if phase is StepPhase.STARTED:
         console.rule(f"[bold]{step.value}/{len(DemoStep)} {step.title}")
+        if result.engine is Engine.SPARK:
+            console.print(f"runs on: {step.runs_on(result.engine)}")
     else:
         _SHOW[step](result)
 

@@ -19,6 +19,7 @@ from credit_engine.pipeline._demo import (
     DEMO_RATING_DATES,
     DEMO_WINDOW,
     OnStep,
+    rate_and_monitor,
     run_demo,
 )
 from credit_engine.pipeline._progress import PipelineProgress, SilentProgress
@@ -69,6 +70,7 @@ __all__ = [
     "month_ends",
     "monitor_models",
     "promote_challenger",
+    "rate_and_monitor",
     "rate_dates",
     "rate_enterprises",
     "registered_model_names",

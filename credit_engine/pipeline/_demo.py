@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from credit_engine.pipeline._progress import PipelineProgress, SilentProgress
 from credit_engine.pipeline._results import (
@@ -26,12 +26,15 @@ from credit_engine.pipeline._steps import (
     simulation_config,
     train_models,
 )
+from credit_engine.vocabulary import Engine
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     import pandas as pd
 
     from credit_engine.config import Settings
-    from credit_engine.rating import RatingEngine
+    from credit_engine.rating import RatingEngine, RatingResult
     from credit_engine.registry import LoadedModel
 
 __all__ = [
@@ -42,6 +45,7 @@ __all__ = [
     "DEMO_RATING_DATES",
     "DEMO_WINDOW",
     "OnStep",
+    "rate_and_monitor",
     "run_demo",
 ]
 
@@ -85,6 +89,7 @@ def run_demo(
     models: bool = True,
     on_step: OnStep | None = None,
     progress: PipelineProgress | None = None,
+    engine: Engine | str | None = None,
 ) -> DemoResult:
     """Run the main job on the default zone: simulate, ingest, features, ... monitor.
 
@@ -109,6 +114,13 @@ def run_demo(
     Steps 4-8 run only with ``models=True``. Failures of the self-check and
     refused promotions are returned in the result (see
     :attr:`DemoResult.ok` and :meth:`DemoResult.failures`); nothing is printed.
+    Steps 6-8 are :func:`rate_and_monitor`.
+
+    With ``engine`` ``spark``, the ingestion (step 2), the features (step 3)
+    and the ratings (step 6, and the cohorts of step 7) are Spark jobs
+    (:func:`ingest_records`, :func:`build_feature_snapshot`,
+    :func:`~credit_engine.rating.rate_spark`); the other steps have no Spark
+    form and run on this machine (:meth:`DemoStep.runs_on` says which).
 
     Parameters
     ----------
@@ -124,6 +136,8 @@ def run_demo(
         ``on_step(step, phase, result)`` at the start and end of each step run.
     progress : PipelineProgress, optional
         Progress of the long steps.
+    engine : Engine or str, optional
+        ``duckdb`` or ``spark`` (default: ``settings.engine``).
 
     Returns
     -------
@@ -134,10 +148,14 @@ def run_demo(
     ------
     CreditEngineError
         If a step cannot run at all (bad settings, definitions, lake, ...).
+    EngineUnavailableError
+        If Spark is asked for and cannot run (pyspark or Java missing).
     """
+    from credit_engine.engines import resolve_engine
+
     notify = on_step or _ignore
     shown = progress or SilentProgress()
-    result = DemoResult()
+    result = DemoResult(engine=resolve_engine(engine, settings.engine))
 
     notify(DemoStep.SIMULATE, StepPhase.STARTED, result)
     start, end = DEMO_WINDOW
@@ -152,7 +170,7 @@ def run_demo(
     notify(DemoStep.INGEST, StepPhase.STARTED, result)
     result.ingest = ingest_records(
         settings, records, report_json=settings.reports_dir / "latest-ingest.json",
-        progress=shown,
+        progress=shown, engine=result.engine,
     )  # fmt: skip
     if not result.ingest.already_ingested:
         result.self_check = check_ingestion(
@@ -164,7 +182,7 @@ def run_demo(
     snapshot = settings.home / "features" / f"{DEMO_FEATURE_SET}_monthly.parquet"
     result.features = build_feature_snapshot(
         settings, list(DEMO_FEATURE_DATES), DEMO_FEATURE_SET, snapshot,
-        progress=shown,
+        progress=shown, engine=result.engine,
     )  # fmt: skip
     notify(DemoStep.FEATURES, StepPhase.FINISHED, result)
     if not models:
@@ -186,22 +204,68 @@ def run_demo(
     if not result.ok:
         return result
 
+    return rate_and_monitor(settings, result, on_step=notify, progress=shown)
+
+
+def rate_and_monitor(
+    settings: Settings,
+    result: DemoResult,
+    *,
+    on_step: OnStep | None = None,
+    progress: PipelineProgress | None = None,
+) -> DemoResult:
+    """Run the demo's steps 6-8 on a home whose champions are promoted.
+
+    6. Rate every enterprise at both :data:`DEMO_RATING_DATES` (the models
+       the policy does not serve in shadow) and count the tier migrations.
+    7. Rate the cohorts :data:`DEMO_COHORT_DATES` the same way (from the
+       snapshot's features when ``result.features`` holds them, on DuckDB),
+       write the monitoring report at :data:`DEMO_MONITOR_DATE` and log it to
+       MLflow against each champion.
+    8. Raise and store the early warnings at :data:`DEMO_MONITOR_DATE`.
+
+    On Spark (``result.engine``) each rating is one
+    :func:`~credit_engine.rating.rate_spark`; the monitoring report and the
+    warnings run on DuckDB (no Spark form).
+
+    Parameters
+    ----------
+    settings : Settings
+        Engine settings (lake, registry with champions, store).
+    result : DemoResult
+        The demo so far (its ``engine`` and ``features``); filled and returned.
+    on_step : callable, optional
+        ``on_step(step, phase, result)`` at the start and end of each step.
+    progress : PipelineProgress, optional
+        Progress of the ratings.
+
+    Returns
+    -------
+    DemoResult
+        ``result``, with ``rating``, ``monitoring`` and ``warnings`` set.
+    """
     from credit_engine.rating import RatingEngine
+
+    notify = on_step or _ignore
+    shown = progress or SilentProgress()
+    spark = None
+    if result.engine is Engine.SPARK:
+        from credit_engine.engines import spark_session
+
+        spark = spark_session(settings)
 
     notify(DemoStep.RATE, StepPhase.STARTED, result)
     with shown.rating() as say:
         engine = RatingEngine(settings)
         shadow = engine.shadow_models(registered_model_names(settings))
-        result.rating = _rate_twice(engine, shadow, say)
+        result.rating = _rate_twice(engine, shadow, say, spark)
     notify(DemoStep.RATE, StepPhase.FINISHED, result)
 
     notify(DemoStep.MONITOR, StepPhase.STARTED, result)
-    from credit_engine.rating import rate_dates as rating_dates
-
     with shown.rating() as say:
-        cohorts = rating_dates(
-            engine, DEMO_COHORT_DATES, actor="demo", shadow=shadow,
-            features=_snapshot_frame(result), keep_features=True, progress=say,
+        cohorts = _rate(
+            engine, DEMO_COHORT_DATES, shadow=shadow, spark=spark, say=say,
+            features=_snapshot_frame(result), keep_features=True,
         )  # fmt: skip
     outcome = monitor_models(settings, DEMO_MONITOR_DATE, features=cohorts[-1].features)
     for cohort in cohorts:  # the report holds what is needed; free the memory
@@ -217,20 +281,60 @@ def run_demo(
     return result
 
 
+def _rate(  # noqa: PLR0913 -- the options of rate_dates
+    engine: RatingEngine,
+    dates: Sequence[dt.date],
+    *,
+    shadow: list[LoadedModel],
+    spark: Any,
+    say: Callable[[str], None],
+    features: pd.DataFrame | None = None,
+    keep_decisions: bool = False,
+    keep_features: bool = False,
+) -> list[RatingResult]:
+    """Rate at each date, oldest first: on DuckDB, or on Spark if ``spark``.
+
+    On Spark each date is one Spark rating; ``features`` and
+    ``keep_features`` are DuckDB's (the Spark results hold no feature rows).
+    """
+    from credit_engine.rating import rate_dates as rating_dates
+
+    if spark is None:
+        return rating_dates(
+            engine, dates, actor="demo", shadow=shadow, features=features,
+            keep_decisions=keep_decisions, keep_features=keep_features, progress=say,
+        )  # fmt: skip
+    from credit_engine.rating import rate_spark
+
+    return [
+        rate_spark(
+            engine,
+            spark,
+            day,
+            actor="demo",
+            shadow=shadow,
+            keep_decisions=keep_decisions,
+            progress=say,
+        )  # fmt: skip
+        for day in sorted(set(dates))
+    ]
+
+
 def _snapshot_frame(result: DemoResult) -> pd.DataFrame | None:
     return None if result.features is None else result.features.frame
 
 
 def _rate_twice(
-    engine: RatingEngine, shadow: list[LoadedModel], say: Callable[[str], None]
+    engine: RatingEngine,
+    shadow: list[LoadedModel],
+    say: Callable[[str], None],
+    spark: Any = None,
 ) -> RatingOutcome:
     """Step 6: rate at both demo dates; count the migrations between them."""
-    from credit_engine.rating import rate_dates as rating_dates
-
     first_date, last_date = DEMO_RATING_DATES
-    first, last = rating_dates(
-        engine, DEMO_RATING_DATES, actor="demo", shadow=shadow, keep_decisions=True,
-        progress=say,
+    first, last = _rate(
+        engine, DEMO_RATING_DATES, shadow=shadow, spark=spark, say=say,
+        keep_decisions=True,
     )  # fmt: skip
     matrix = engine.store.migration_matrix(first_date, last_date)
     return RatingOutcome(

@@ -8,6 +8,8 @@ from enum import IntEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from credit_engine.vocabulary import Engine
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -54,6 +56,26 @@ class DemoStep(IntEnum):
         """What the step does, in a few words."""
         return _TITLES[self]
 
+    def runs_on(self, engine: Engine) -> str:
+        """Where the step runs when the demo is asked for ``engine``.
+
+        On Spark, ingestion, features and the ratings (those of step 6 and
+        the cohorts of step 7) are Spark jobs; the other steps have no Spark
+        form and run on this machine, as with DuckDB.
+
+        Examples
+        --------
+        >>> DemoStep.FEATURES.runs_on(Engine.SPARK)
+        'Spark'
+        >>> DemoStep.TRAIN.runs_on(Engine.SPARK)
+        'this machine (model training has no Spark form)'
+        >>> DemoStep.TRAIN.runs_on(Engine.DUCKDB)
+        'DuckDB'
+        """
+        if engine is not Engine.SPARK:
+            return "DuckDB"
+        return _ON_SPARK[self]
+
 
 _TITLES: dict[DemoStep, str] = {
     DemoStep.SIMULATE: "simulate the default zone",
@@ -64,6 +86,19 @@ _TITLES: dict[DemoStep, str] = {
     DemoStep.RATE: "rate every enterprise: statutory facts, policy, tiers",
     DemoStep.MONITOR: "monitor the models: cohorts, back-tests, stability, shadow",
     DemoStep.WARN: "raise the early warnings on every enterprise (风险预警)",
+}
+
+
+_ON_SPARK: dict[DemoStep, str] = {
+    DemoStep.SIMULATE: "this machine (the simulator has no Spark form)",
+    DemoStep.INGEST: "Spark (the self-check against the simulator's truth: DuckDB)",
+    DemoStep.FEATURES: "Spark",
+    DemoStep.TRAIN: "this machine (model training has no Spark form)",
+    DemoStep.PROMOTE: "this machine (the promotion gates have no Spark form)",
+    DemoStep.RATE: "Spark",
+    DemoStep.MONITOR: "Spark for the cohort ratings; the monitoring report on "
+    "DuckDB (no Spark form)",
+    DemoStep.WARN: "DuckDB (the early warnings have no Spark form)",
 }
 
 
@@ -223,6 +258,9 @@ class DemoResult:
         Step 7: run after step 6.
     warnings : WarningRun or None
         Step 8: the early warnings evaluated and stored at the monitoring date.
+    engine : Engine
+        The engine asked for (:meth:`DemoStep.runs_on` says where each step
+        ran with it).
     """
 
     simulation: SimulationSummary | None = None
@@ -234,6 +272,7 @@ class DemoResult:
     rating: RatingOutcome | None = None
     monitoring: MonitoringStep | None = None
     warnings: WarningRun | None = None
+    engine: Engine = Engine.DUCKDB
 
     @property
     def self_check_ok(self) -> bool:

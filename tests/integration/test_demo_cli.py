@@ -27,6 +27,7 @@ from credit_engine.pipeline import (
 )
 from credit_engine.registry import GateResult, PromotionResult
 from credit_engine.store import OperationalStore
+from credit_engine.vocabulary import Engine
 
 pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("rating")]
 
@@ -40,8 +41,8 @@ def one_line(output: str) -> str:
 def fake_demo(steps):
     """A run_demo that reports ``steps``: (step, function filling the result)."""
 
-    def run(settings, *, enterprises, seed, models, on_step, progress):
-        result = DemoResult()
+    def run(settings, *, enterprises, seed, models, on_step, progress, engine):
+        result = DemoResult(engine=engine)
         for step, fill in steps:
             on_step(step, StepPhase.STARTED, result)
             fill(result)
@@ -122,3 +123,28 @@ def test_the_rating_step_shows_tiers_migrations_and_examples(home, monkeypatch):
     assert "rated at both dates:" in out
     assert "Example: " in out
     assert "Treatment tiers at 2026-03-31" not in out  # only the last run's tiers
+
+
+def test_the_engine_comes_from_the_option_or_the_settings(tmp_path, monkeypatch):
+    seen = []
+
+    def run(settings, *, enterprises, seed, models, on_step, progress, engine):
+        seen.append(engine)
+        result = DemoResult(engine=engine)
+        for step in (DemoStep.FEATURES, DemoStep.TRAIN):
+            on_step(step, StepPhase.STARTED, result)
+        return result
+
+    monkeypatch.setattr(credit_engine.pipeline, "run_demo", run)
+    monkeypatch.setenv("CREDIT_ENGINE_ENGINE", "spark")
+    result = runner.invoke(app, ["demo", "--home", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    out = one_line(result.output)
+    assert seen == [Engine.SPARK]
+    assert "engine spark: ingestion, features and ratings run on Spark" in out
+    assert "runs on: Spark " in out
+    assert "runs on: this machine (model training has no Spark form)" in out
+    result = runner.invoke(app, ["demo", "--engine", "duckdb", "--home", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert seen == [Engine.SPARK, Engine.DUCKDB]
+    assert "runs on:" not in result.output

@@ -16,22 +16,19 @@ from pathlib import Path
 
 import duckdb
 import pandas as pd
-import pyarrow as pa
-import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import pytest
 
 from credit_engine.config import Settings
 from credit_engine.data import (
-    IngestReport,
     Lake,
     ingest_batch,
     ingest_batch_spark,
 )
 from credit_engine.exceptions import ConfigurationError, DataContractError
 from credit_engine.pipeline import build_feature_snapshot
-from credit_engine.vocabulary import sql_literal
 from tests.conftest import SPARK_ZONE
+from tests.engine_parity import bad_batch, lake_rows, lake_schema, report_tables
 
 pytestmark = [
     pytest.mark.integration,
@@ -41,67 +38,6 @@ pytestmark = [
 ]
 
 AS_OF = [dt.date(2025, 6, 30), dt.date(2026, 3, 31)]
-BAD_TABLES = ("samr_registration", "vat_invoice")
-
-
-def _bad_batch(zone_dir: Path, out: Path) -> dict[str, int]:
-    """Write a batch of bad rows built from the zone's own records.
-
-    Returns
-    -------
-    dict of str to int
-        Rows written per table.
-    """
-    out.mkdir(parents=True)
-    counts: dict[str, int] = {}
-    # vat_invoice as CSV (every cell text): wrong types, invalid USCC, duplicates
-    # of the lake, duplicates within the batch, key conflicts with the lake.
-    vat = pq.read_table(zone_dir / "vat_invoice.parquet").slice(0, 40).to_pandas()
-    text = vat.astype(object).where(vat.notna(), None)
-    for column in text.columns:
-        text[column] = [None if v is None else str(v) for v in text[column]]
-    rows = [text.iloc[[i]] for i in range(len(text))]
-    changed = []
-    for i, original in enumerate(rows[:12]):
-        row = original.copy()
-        if i < 3:  # text in a number column
-            row["amount_cny"] = "twelve"
-        elif i < 5:  # an impossible date / a time that is no time
-            row["event_ts"] = "2025-02-30T10:00:00"
-        elif i < 7:  # an invalid USCC (wrong check character)
-            code = row["uscc"].iloc[0]
-            row["uscc"] = code[:-1] + ("0" if code[-1] != "0" else "1")
-        elif i < 10:  # same key, other content: key conflict with the lake
-            row["amount_cny"] = str(float(row["amount_cny"].iloc[0]) + 1.0)
-        else:  # a new record sent twice within the batch: one is a duplicate
-            row["source_record_id"] = f"NEW{i:06d}"
-            changed.append(row.copy())
-        changed.append(row)
-    # rows 12..39 unchanged: duplicates of the lake.
-    batch = pd.concat([*changed, *rows[12:]], ignore_index=True)
-    # two new rows with one key but different content: a key conflict in the batch
-    a = rows[12].copy()
-    a["source_record_id"] = "CONFLICT1"
-    b = a.copy()
-    b["amount_cny"] = "1.5"
-    batch = pd.concat([batch, a, b], ignore_index=True)
-    table = pa.Table.from_pandas(batch, preserve_index=False)
-    pacsv.write_csv(table, out / "vat_invoice.csv")
-    counts["vat_invoice"] = table.num_rows
-    # samr_registration as Parquet: typed values, some invalid USCCs and codes.
-    samr = pq.read_table(zone_dir / "samr_registration.parquet").slice(0, 30)
-    frame = samr.to_pandas()
-    frame.loc[0:2, "uscc"] = "91350200MA2XXXXXX9"  # bad characters
-    frame.loc[3:4, "uscc"] = None  # missing required
-    frame["source_record_id"] = [
-        f"B{i}" if i < 10 else v for i, v in enumerate(frame["source_record_id"])
-    ]
-    pq.write_table(
-        pa.Table.from_pandas(frame, schema=samr.schema, preserve_index=False),
-        out / "samr_registration.parquet",
-    )
-    counts["samr_registration"] = len(frame)
-    return counts
 
 
 @pytest.fixture(scope="module")
@@ -110,7 +46,7 @@ def homes(spark, spark_zone, tmp_path_factory):
     """The zone, then the bad batch, ingested by each engine into its own home."""
     root = tmp_path_factory.mktemp("spark-ingest")
     bad_dir = root / "bad"
-    written = _bad_batch(Path(zone.out_dir), bad_dir)
+    written = bad_batch(Path(zone.out_dir), bad_dir)
     duck = Settings(home=root / "duck")
     on_spark = Settings(home=root / "spark")
     out: dict[str, object] = {"duck": duck, "spark": on_spark, "written": written}
@@ -122,19 +58,12 @@ def homes(spark, spark_zone, tmp_path_factory):
     return out
 
 
-def _reports(report: IngestReport) -> dict[str, object]:
-    return {
-        name: {**table.to_json_dict(), "samples": table.samples}
-        for name, table in report.tables.items()
-    }
-
-
 @pytest.mark.parametrize("batch", ["zone", "bad"])
 def test_the_ingestion_reports_are_the_same(homes, batch):
     duck, spark = homes[f"{batch}_duck"], homes[f"{batch}_spark"]
     assert duck.batch_id == spark.batch_id
     assert duck.commit_seq == spark.commit_seq
-    assert _reports(duck) == _reports(spark)
+    assert report_tables(duck) == report_tables(spark)
     assert (
         json.loads(Path(spark.json_report).read_text())["tables"]
         == (duck.to_json_dict()["tables"])
@@ -158,27 +87,6 @@ def test_the_bad_rows_are_quarantined_for_each_reason(homes):
     assert samr.duplicates == 20
 
 
-def _rows(con, files: list[Path], columns: str = "*") -> pd.DataFrame:
-    if not files:
-        return pd.DataFrame()
-    listed = ", ".join(sql_literal(str(f)) for f in files)
-    # DuckDB orders by every column, lists (_reasons) included.
-    sql = f"SELECT {columns} FROM read_parquet([{listed}]) ORDER BY ALL"
-    return con.execute(sql).fetchdf()
-
-
-def _schema(files: list[Path]) -> list[tuple[str, pa.DataType]]:
-    """Column names and types of a listing's files.
-
-    Not the Parquet nullability flags: DuckDB marks a column REQUIRED when it
-    knows it has no nulls, the Arrow writer of the Spark tasks never does;
-    readers of the lake (DuckDB, Spark) see the same columns either way.
-    """
-    schemas = {tuple((f.name, f.type) for f in pq.read_schema(path)) for path in files}
-    assert len(schemas) <= 1, schemas
-    return list(schemas.pop()) if schemas else []
-
-
 def test_the_lake_quarantine_and_duplicates_hold_the_same_rows(homes):
     duck = Lake(homes["duck"].lake_dir, homes["duck"].quarantine_dir)
     spark = Lake(homes["spark"].lake_dir, homes["spark"].quarantine_dir)
@@ -190,14 +98,14 @@ def test_the_lake_quarantine_and_duplicates_hold_the_same_rows(homes):
     for table in tables:
         for listing in ("table_files", "quarantine_files", "duplicate_files"):
             a, b = getattr(duck, listing)(table), getattr(spark, listing)(table)
-            assert _schema(a) == _schema(b), (table, listing)
-            left, right = _rows(con, a), _rows(con, b)
+            assert lake_schema(a) == lake_schema(b), (table, listing)
+            left, right = lake_rows(con, a), lake_rows(con, b)
             # Key conflicts reason with the lake's rows: compare keys and reasons.
             pd.testing.assert_frame_equal(left, right, check_exact=True)
             compared += len(left)
     assert compared > 10_000
     for name in ("vat_invoice", "samr_registration"):
-        quarantined = _rows(
+        quarantined = lake_rows(
             con, spark.quarantine_files(name), "_source_file, _row_number, _reasons"
         )
         assert len(quarantined) > 0

@@ -25,7 +25,7 @@ from credit_engine.features import (
     source_record_counts,
     source_record_counts_spark,
 )
-from tests.integration.test_spark_parity import assert_same_cells
+from tests.engine_parity import assert_same_cells
 from tests.unit.features.test_known_and_unknown import (
     AS_OF,
     _optional_sources,

@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
 from credit_engine.config import Settings
 from credit_engine.features import (
-    Definitions,
     LakeSources,
     enterprise_spine,
     enterprise_spine_spark,
@@ -25,6 +23,7 @@ from credit_engine.features import (
 )
 from credit_engine.pipeline import build_feature_snapshot
 from tests.conftest import SPARK_ZONE
+from tests.engine_parity import assert_same_cells, natural_log_features
 
 pytestmark = [
     pytest.mark.integration,
@@ -34,40 +33,6 @@ pytestmark = [
 ]
 
 AS_OF = [dt.date(2025, 6, 30), dt.date(2026, 3, 31)]
-
-
-def natural_log_features(defs: Definitions, feature_set: str) -> set[str]:
-    """Outputs computed through ln (directly or from an input that is).
-
-    The JVM's and the C library's logarithms may differ in the last bit of a
-    double: these cells are compared to 4 ulps; every other cell exactly.
-    """
-    resolved = defs.resolve(feature_set)
-    by_name = {r.name: r for r in resolved.needed}
-
-    def uses_ln(name: str) -> bool:
-        spec = by_name[name].spec
-        if spec.transform in ("entropy", "log1p") or "ln(" in (spec.expr or ""):
-            return True
-        return any(
-            uses_ln(x.replace(":", "__")) for x in spec.inputs if isinstance(x, str)
-        )
-
-    return {r.name for r in resolved.outputs if uses_ln(r.name)}
-
-
-def assert_same_cells(duck: pd.DataFrame, spark: pd.DataFrame, ln: set[str]) -> None:
-    assert list(duck.columns) == list(spark.columns)
-    assert duck.dtypes.to_dict() == spark.dtypes.to_dict()
-    duck, spark = duck.reset_index(drop=True), spark.reset_index(drop=True)
-    pd.testing.assert_frame_equal(
-        duck.drop(columns=sorted(ln)), spark.drop(columns=sorted(ln)), check_exact=True
-    )
-    for name in sorted(ln):
-        a, b = duck[name].to_numpy(float), spark[name].to_numpy(float)
-        assert (np.isnan(a) == np.isnan(b)).all(), name
-        ulps = np.abs(a - b) / np.spacing(np.abs(np.where(np.isnan(a), 1, a)))
-        assert np.nanmax(ulps, initial=0) <= 4, name
 
 
 @pytest.fixture(scope="module")

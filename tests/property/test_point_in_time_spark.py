@@ -23,7 +23,7 @@ from credit_engine.features import (
     build_feature_frame_spark,
     load_definitions,
 )
-from tests.integration.test_spark_parity import (
+from tests.engine_parity import (
     assert_same_cells,
     natural_log_features,
 )
