@@ -131,8 +131,31 @@ class _PseudoFunction:
         return mapped.take(encoded.indices)
 
 
+class _LookupFunction:
+    """Vectorised crosswalk-file lookup: each vector's distinct ids, once each."""
+
+    def __init__(self, table: pa.Table) -> None:
+        self.lookup: dict[str, str] = dict(
+            zip(
+                table.column("id").to_pylist(),
+                table.column("uscc").to_pylist(),
+                strict=True,
+            )
+        )
+
+    def __call__(self, values: pa.Array) -> pa.Array:
+        encoded = pc.dictionary_encode(values)
+        if isinstance(encoded, pa.ChunkedArray):
+            encoded = encoded.combine_chunks()
+        get = self.lookup.get
+        mapped = pa.array([get(v) for v in encoded.dictionary.to_pylist()], pa.string())
+        return mapped.take(encoded.indices)
+
+
 def _connect(
-    crosswalks: dict[str, pa.Table], pseudo: dict[str, _PseudoFunction]
+    crosswalks: dict[str, pa.Table],
+    pseudo: dict[str, _PseudoFunction],
+    lookups: dict[str, _LookupFunction] | None = None,
 ) -> Any:
     import duckdb
     from duckdb.func import ARROW, SPECIAL
@@ -147,7 +170,7 @@ def _connect(
             f"CREATE TEMP VIEW _xw_{name} AS "
             f"SELECT id AS _xw_id, uscc AS _xw_uscc FROM _xwt_{name}"
         )
-    for function, impl in pseudo.items():
+    for function, impl in [*pseudo.items(), *(lookups or {}).items()]:
         con.create_function(
             function, impl, [duckdb.sqltypes.VARCHAR], duckdb.sqltypes.VARCHAR,
             type=ARROW, null_handling=SPECIAL, side_effects=False,
@@ -187,7 +210,11 @@ class MappedTable:
                 for n, t in self.crosswalks.items()
                 if f"_xw_{n}" in part.compiled.sql
             }
-            con = _connect(used, pseudo)
+            lookups = {
+                fn: _LookupFunction(self.crosswalks[xw])
+                for fn, xw in part.compiled.lookups.items()
+            }
+            con = _connect(used, pseudo, lookups)
             try:
                 yield from self._run(con, part, max_rows)
             finally:
@@ -196,21 +223,29 @@ class MappedTable:
     def _run(self, con: Any, part: _Part, max_rows: int) -> Iterator[Piece]:
         import duckdb
 
-        con.register("_stream", part.source.reader(max_rows, self.limit))
+        reader = part.source.reader(max_rows, self.limit)
+        counted = [0]
         try:
-            # The source once in DuckDB: the query may read it more than once
-            # (distinct ids for pseudo-USCCs), and spills to disk if large.
-            con.sql("CREATE TEMP TABLE _src AS SELECT * FROM _stream")
-            con.unregister("_stream")
-            part.stats.rows_read = int(
-                con.sql("SELECT count(*) FROM _src").fetchall()[0][0]
-            )
+            if part.compiled.reads_source_once:
+                # Streamed straight through the query: nothing materialised.
+                con.register("_src", _counting(reader, counted))
+            else:
+                # The source once in DuckDB: the query reads it more than once
+                # (distinct ids for pseudo-USCCs), and spills to disk if large.
+                con.register("_stream", reader)
+                con.sql("CREATE TEMP TABLE _src AS SELECT * FROM _stream")
+                con.unregister("_stream")
+                counted[0] = int(con.sql("SELECT count(*) FROM _src").fetchall()[0][0])
             for statement in part.compiled.prelude:
                 con.sql(statement)
             result = con.sql(part.compiled.sql).to_arrow_reader(max_rows)
+            last = -1
             for batch in result:
+                if not part.compiled.ordered:
+                    last = _check_order(batch, last, self.contract.name)
                 part.stats.rows_out += batch.num_rows
                 yield _piece(batch, part.compiled)
+            part.stats.rows_read = counted[0]
         except duckdb.Error as exc:
             lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
             cause = re.sub(r"^[A-Za-z ]*Error: ?", "", " ".join(lines))
@@ -219,6 +254,31 @@ class MappedTable:
                 f"mapping could not be applied: {cause}. Check the SQL expressions "
                 "(expr, cases, where) of the mapping; nothing was loaded."
             ) from exc
+
+
+def _counting(reader: pa.RecordBatchReader, counted: list[int]) -> pa.RecordBatchReader:
+    """Return the same stream, counting its rows into ``counted[0]`` as they pass."""
+
+    def batches() -> Iterator[pa.RecordBatch]:
+        for batch in reader:
+            counted[0] += batch.num_rows
+            yield batch
+
+    return pa.RecordBatchReader.from_batches(reader.schema, batches())
+
+
+def _check_order(batch: pa.RecordBatch, last: int, table: str) -> int:
+    """Check the rows come in file order (``_ord`` increasing); return the last."""
+    order = batch.column(batch.schema.get_field_index("_ord")).to_numpy()
+    if len(order) == 0:
+        return last
+    if order[0] <= last or (len(order) > 1 and bool((np.diff(order) <= 0).any())):
+        raise DataContractError(
+            f"Table {table!r}: the mapped rows did not come out of DuckDB in file "
+            "order; it's a bug in credit-engine (an order-changing step without "
+            "ORDER BY). Please report it. Nothing was loaded."
+        )
+    return int(order[-1])
 
 
 def _piece(batch: pa.RecordBatch, compiled: CompiledTarget) -> Piece:

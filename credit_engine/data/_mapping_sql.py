@@ -5,9 +5,15 @@ source's null values null, ``_ord`` the position in file order) and returns one
 row per contract row: the mapped contract columns, a flag and the source text
 per step that can fail (``_f<k>``, ``_r<k>``), and the provenance
 (``_source_file``, ``_row_number``), in file order. It is columnar end to end:
-value maps are ``CASE`` expressions, crosswalks hash joins, dates
-``try_strptime``; no Python runs per row (pseudo-USCCs are computed once per
-distinct id by a vectorised function).
+value maps are ``CASE`` expressions, dates ``try_strptime`` (every format in
+one call), crosswalk files a vectorised lookup (once per distinct id in each
+vector of rows), pseudo-USCCs a hash join on a table computed once per
+distinct id; no Python runs per row.
+
+The query keeps file order without sorting when it has no join (a crosswalk
+file is a lookup, not a join): DuckDB preserves insertion order through scans,
+filters and projections, and the caller checks ``_ord`` is increasing. Only
+pseudo-USCC joins, unpivot groups and numbered repeats end in ``ORDER BY``.
 
 Each step of each column is computed once, at its level, and read by name
 after: ``_s<i>`` the origin (level 1: with the unpivot groups and the ``where``
@@ -97,6 +103,9 @@ class CompiledTarget:
     flags: list[Flag] = field(default_factory=list)
     pseudo: dict[str, str] = field(default_factory=dict)
     prelude: list[str] = field(default_factory=list)
+    lookups: dict[str, str] = field(default_factory=dict)
+    ordered: bool = True
+    reads_source_once: bool = False
 
 
 class _Compiler:
@@ -115,6 +124,7 @@ class _Compiler:
         self.files = files
         self.joins: list[str] = []
         self.pseudo: dict[str, str] = {}
+        self.lookups: dict[str, str] = {}
         self.prelude: list[str] = []
         self.group_from = ""
         self.levels: dict[str, list[str]] = {k: [] for k in ("s", "x", "m", "p", "c")}
@@ -183,6 +193,17 @@ class _Compiler:
     def _crosswalk(self, i: int, name: str, spec: ColumnMapping, ref: str) -> str:
         xw = str(spec.crosswalk)
         key = f"nullif({_text(ref)}, '')"
+        if self.mapping.crosswalks[xw].pseudo is None:
+            # A crosswalk file: a lookup of each vector's distinct ids, no join
+            # (a join would reorder the rows and cost a sort to restore them).
+            function = f"_xwf_{i}"
+            self.lookups[function] = xw
+            self.levels["x"].append(f"{function}({key}) AS _x{i}")
+            self._flag(
+                QuarantineReason.UNKNOWN_IDENTIFIER, name,
+                f"{key} IS NOT NULL AND _x{i} IS NULL", f"_s{i}",
+            )  # fmt: skip
+            return f"_x{i}"
         table = self.crosswalk_tables.get(xw)
         if self.mapping.crosswalks[xw].pseudo is not None:
             # Pseudo-USCCs of the distinct ids, once each, then joined like a file.
@@ -273,10 +294,13 @@ class _Compiler:
         if math.isclose(factor, 10.0**exponent, rel_tol=1e-12):
             # 万元 (1e4), 亿元 (1e8), percent (1e-2): move the decimal point in the
             # text, so 1234.56 万元 reads as 12345600 exactly (no float product).
+            # Text already written with an exponent cannot take a second one:
+            # only then (the shifted text does not parse) is the parsed number
+            # multiplied.
             shifted = f"TRY_CAST({text} || 'e{exponent}' AS DOUBLE)"
             scaled = f"_p{i} * {10.0**exponent!r}"
             has_exponent = f"contains(lower({text}), 'e')"
-            expr = f"(CASE WHEN {has_exponent} THEN {scaled} ELSE {shifted} END)"
+            expr = f"coalesce({shifted}, CASE WHEN {has_exponent} THEN {scaled} END)"
         else:
             expr = f"round(_p{i} * {factor!r}, 9)"
         return expr, "double"
@@ -574,13 +598,18 @@ def compile_target(
     ]
     selected = [*outputs, *(f"_f{k}, _r{k}" for k in range(len(flags)))]
     materialized = " MATERIALIZED" if numbering else ""
+    # Joins (pseudo-USCC tables, unpivot groups, numbered repeats) may reorder
+    # rows: sort them back. Without a join the rows keep file order as read.
+    ordered = bool(compiler.joins or numbering or unpivot is not None)
+    tail = " ORDER BY _l6._ord, _l6._g_idx" if ordered else ""
+    provenance = ["_l6._source_file", "_l6._row_number", "_l6._ord"]
     sql = (
         "WITH "
         + ", ".join(
             f"{n} AS{materialized if n == '_l6' else ''} ({q})" for n, q in ctes
         )
-        + f" SELECT {', '.join([*selected, '_l6._source_file', '_l6._row_number'])} "
-        f"FROM _l6{numbering_joins} ORDER BY _l6._ord, _l6._g_idx"
+        + f" SELECT {', '.join([*selected, *provenance])} "
+        f"FROM _l6{numbering_joins}{tail}"
     )
     return CompiledTarget(
         sql,
@@ -588,4 +617,7 @@ def compile_target(
         [f for f, _, _ in flags],
         compiler.pseudo,
         compiler.prelude,
+        compiler.lookups,
+        ordered=ordered,
+        reads_source_once=not compiler.prelude and not numbering,
     )
