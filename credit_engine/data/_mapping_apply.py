@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -170,7 +170,8 @@ def _connect(
             f"CREATE TEMP VIEW _xw_{name} AS "
             f"SELECT id AS _xw_id, uscc AS _xw_uscc FROM _xwt_{name}"
         )
-    for function, impl in [*pseudo.items(), *(lookups or {}).items()]:
+    functions: dict[str, Callable[[pa.Array], pa.Array]] = {**pseudo, **(lookups or {})}
+    for function, impl in functions.items():
         con.create_function(
             function, impl, [duckdb.sqltypes.VARCHAR], duckdb.sqltypes.VARCHAR,
             type=ARROW, null_handling=SPECIAL, side_effects=False,
