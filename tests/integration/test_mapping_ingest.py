@@ -17,6 +17,7 @@ from credit_engine.data import (
     ingest_batch,
     load_contracts,
     load_mapping,
+    prepare_mapped_batch,
     translate_ids,
 )
 from credit_engine.exceptions import ConfigurationError, DataContractError
@@ -415,3 +416,70 @@ def test_every_mapping_reason_is_a_quarantine_reason():
         "unknown_identifier",
         "not_a_number",
     } <= codes
+
+
+def _many_rows(
+    root: Path, n: int, extra_columns: int = 0, year: int = 1000
+) -> tuple[Path, Path]:
+    """A reports file of ``n`` rows whose ids go back and forth over the crosswalk."""
+    extra = [f"未使用的备注栏目_{i:05d}" for i in range(extra_columns)]
+    header = REPORTS_HEADER.rstrip("\n") + "".join("," + c for c in extra) + "\n"
+    blanks = "," * extra_columns
+    rows = [
+        f"XM{(k * 7) % 5 + 1:03d},公司{k},2015年3月5日,500,F5191,350203,存续,"
+        f"{year + k},2023年5月10日,已公示,12,是,{k}.25,600,-3.5{blanks}"
+        for k in range(n)
+    ]
+    data, mapping = _write_batch(root, [])
+    path = data / "市场监管" / "年报_20240715.csv"
+    path.write_bytes((header + "\n".join(rows) + "\n").encode("gbk"))
+    return data, mapping
+
+
+def test_crosswalked_rows_keep_file_order_without_a_sort(tmp_path):
+    # The crosswalk is a lookup, not a join: the query has no ORDER BY and the
+    # rows must come out in file order across many vectors and pieces.
+    data, mapping = _many_rows(tmp_path, 30_000)
+    contracts = load_contracts(Settings(home=tmp_path / "home").sources_dir)
+    loaded = load_mapping(mapping, contracts)
+    batch = prepare_mapped_batch(data, loaded, contracts)
+    table = next(t for t in batch.tables if t.contract.name == "annual_report")
+    assert not table.parts[0].compiled.ordered
+    assert "ORDER BY" not in table.parts[0].compiled.sql
+    rows, years, usccs = [], [], []
+    for piece in table.pieces(4_096):
+        rows += piece.row_number.to_pylist()
+        years += piece.raw.column("report_year").to_pylist()
+        usccs += piece.raw.column("uscc").to_pylist()
+    assert rows == list(range(30_000))
+    assert [int(y) for y in years] == [1000 + k for k in range(30_000)]
+    assert usccs == [_uscc((k * 7) % 5 + 1) for k in range(30_000)]
+    stats = table.parts[0].stats
+    assert (stats.rows_read, stats.rows_out) == (30_000, 30_000)
+
+
+def test_a_header_longer_than_the_first_block_is_read(tmp_path):
+    # 3,000 unused columns: a header line of about 90 KiB, over the 64 KiB
+    # block the header is first read from.
+    data, mapping = _many_rows(tmp_path, 10, extra_columns=3_000, year=2014)
+    header = (data / "市场监管" / "年报_20240715.csv").read_bytes().split(b"\n")[0]
+    assert len(header) > 64 << 10
+    settings = Settings(home=tmp_path / "home")
+    report = ingest_batch(data, settings, mapping=mapping)
+    assert report.tables["annual_report"].loaded == 10
+    lake = _lake(settings, "annual_report")
+    assert sorted(lake["report_year"]) == list(range(2014, 2024))
+
+
+def test_rows_out_of_file_order_stop_the_ingestion():
+    import pyarrow as pa
+
+    from credit_engine.data._mapping_apply import _check_order
+
+    batch = pa.RecordBatch.from_pydict({"_ord": pa.array([0, 1, 2], pa.int64())})
+    assert _check_order(batch, -1, "t") == 2
+    with pytest.raises(DataContractError, match="file order"):
+        _check_order(batch, 2, "t")  # the next batch starts before the last row
+    shuffled = pa.RecordBatch.from_pydict({"_ord": pa.array([3, 5, 4], pa.int64())})
+    with pytest.raises(DataContractError, match="file order"):
+        _check_order(shuffled, 2, "t")
