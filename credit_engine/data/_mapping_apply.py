@@ -239,11 +239,18 @@ class MappedTable:
                 counted[0] = int(con.sql("SELECT count(*) FROM _src").fetchall()[0][0])
             for statement in part.compiled.prelude:
                 con.sql(statement)
+            repeats = [
+                (name, _Repeats(con.sql(sql).to_arrow_table()))
+                for name, sql in part.compiled.repeats
+            ]
             result = con.sql(part.compiled.sql).to_arrow_reader(max_rows)
             last = -1
-            for batch in result:
+            for read in result:
                 if not part.compiled.ordered:
-                    last = _check_order(batch, last, self.contract.name)
+                    last = _check_order(read, last, self.contract.name)
+                batch = read
+                for name, numbers in repeats:
+                    batch = numbers.apply(batch, name)
                 part.stats.rows_out += batch.num_rows
                 yield _piece(batch, part.compiled)
             part.stats.rows_read = counted[0]
@@ -266,6 +273,43 @@ def _counting(reader: pa.RecordBatchReader, counted: list[int]) -> pa.RecordBatc
             yield batch
 
     return pa.RecordBatchReader.from_batches(reader.schema, batches())
+
+
+class _Repeats:
+    """The numbers of a column's repeated values, applied to rows in any order.
+
+    Built from the compiled repeats query: ``_ord``, ``_g_idx`` and ``_k`` of
+    the second and later rows of each repeated key. A row found there gets
+    ``<value>-<k>``; every other row keeps its value.
+    """
+
+    def __init__(self, table: pa.Table) -> None:
+        order = table.column("_ord").to_numpy().astype(np.int64)
+        group = table.column("_g_idx").to_numpy().astype(np.int64)
+        # (_ord, _g_idx) as one sortable key: rows in file order, then group.
+        self.keys = np.rec.fromarrays([order, group], names="o,g")
+        self.numbers = table.column("_k").to_numpy().astype(np.int64)
+        sorter = np.argsort(self.keys, order=("o", "g"), kind="stable")
+        self.keys, self.numbers = self.keys[sorter], self.numbers[sorter]
+
+    def apply(self, batch: pa.RecordBatch, name: str) -> pa.RecordBatch:
+        """Return ``batch`` with the repeats of column ``name`` numbered."""
+        if len(self.keys) == 0 or batch.num_rows == 0:
+            return batch
+        order = batch.column("_ord").to_numpy(zero_copy_only=False).astype(np.int64)
+        group = batch.column("_g_idx").to_numpy(zero_copy_only=False).astype(np.int64)
+        keys = np.rec.fromarrays([order, group], names="o,g")
+        at = np.searchsorted(self.keys, keys)
+        inside = np.minimum(at, len(self.keys) - 1)
+        hit = (at < len(self.keys)) & (self.keys[inside] == keys)
+        if not hit.any():
+            return batch
+        index = batch.schema.get_field_index(name)
+        values = batch.column(index)
+        suffix = pa.array(np.where(hit, self.numbers[inside], 0)).cast(pa.string())
+        numbered = pc.binary_join_element_wise(values, suffix, "-")
+        merged = pc.if_else(pa.array(hit), numbered, values)
+        return batch.set_column(index, batch.schema.field(index), merged)
 
 
 def _check_order(batch: pa.RecordBatch, last: int, table: str) -> int:

@@ -7,21 +7,22 @@ per step that can fail (``_f<k>``, ``_r<k>``), and the provenance
 (``_source_file``, ``_row_number``), in file order. It is columnar end to end:
 value maps are ``CASE`` expressions, dates ``try_strptime`` (every format in
 one call), crosswalk files a vectorised lookup (once per distinct id in each
-vector of rows), pseudo-USCCs a hash join on a table computed once per
-distinct id; no Python runs per row.
+vector of rows), pseudo-USCCs the same kind of function (each distinct id
+computed once); no Python runs per row.
 
-The query keeps file order without sorting when it has no join (a crosswalk
-file is a lookup, not a join): DuckDB preserves insertion order through scans,
-filters and projections, and the caller checks ``_ord`` is increasing. Only
-pseudo-USCC joins, unpivot groups and numbered repeats end in ``ORDER BY``.
+The query keeps file order without sorting: it has no join (crosswalks are
+functions, not joins) and DuckDB preserves insertion order through scans,
+filters and projections; the caller checks ``_ord`` is increasing. Numbered
+repeats come from a separate query (the second and later rows of each
+repeated key) that the caller applies to the rows as they stream out. Only
+unpivot groups (a cross join) end in ``ORDER BY``.
 
 Each step of each column is computed once, at its level, and read by name
 after: ``_s<i>`` the origin (level 1: with the unpivot groups and the ``where``
-filter), ``_x<i>`` after the crosswalk (level 2: the joins), ``_m<i>`` after the
+filter), ``_x<i>`` after the crosswalk (level 2), ``_m<i>`` after the
 value map (3), ``_p<i>`` parsed as a date or a number (4), ``c_<column>`` the
 contract value and the flags (5); level 6 adds the columns derived by rules from
-other contract columns (knowledge times) and the flagged rows' source text; the
-final select numbers repeated identifiers and keeps file order.
+other contract columns (knowledge times) and the flagged rows' source text.
 """
 
 from __future__ import annotations
@@ -106,6 +107,7 @@ class CompiledTarget:
     lookups: dict[str, str] = field(default_factory=dict)
     ordered: bool = True
     reads_source_once: bool = False
+    repeats: list[tuple[str, str]] = field(default_factory=list)
 
 
 class _Compiler:
@@ -122,7 +124,6 @@ class _Compiler:
         self.mapping, self.target, self.contract = mapping, target, contract
         self.crosswalk_tables = crosswalk_tables
         self.files = files
-        self.joins: list[str] = []
         self.pseudo: dict[str, str] = {}
         self.lookups: dict[str, str] = {}
         self.prelude: list[str] = []
@@ -193,34 +194,16 @@ class _Compiler:
     def _crosswalk(self, i: int, name: str, spec: ColumnMapping, ref: str) -> str:
         xw = str(spec.crosswalk)
         key = f"nullif({_text(ref)}, '')"
+        # A vectorised function of each vector's distinct ids, no join (a join
+        # would reorder the rows and cost a sort to restore them): a lookup in
+        # a crosswalk file, or the pseudo-USCC of the id (cached per id).
         if self.mapping.crosswalks[xw].pseudo is None:
-            # A crosswalk file: a lookup of each vector's distinct ids, no join
-            # (a join would reorder the rows and cost a sort to restore them).
             function = f"_xwf_{i}"
             self.lookups[function] = xw
-            self.levels["x"].append(f"{function}({key}) AS _x{i}")
-            self._flag(
-                QuarantineReason.UNKNOWN_IDENTIFIER, name,
-                f"{key} IS NOT NULL AND _x{i} IS NULL", f"_s{i}",
-            )  # fmt: skip
-            return f"_x{i}"
-        table = self.crosswalk_tables.get(xw)
-        if self.mapping.crosswalks[xw].pseudo is not None:
-            # Pseudo-USCCs of the distinct ids, once each, then joined like a file.
-            function, table = f"_pseudo_{i}", f"_pw_{i}"
+        else:
+            function = f"_pseudo_{i}"
             self.pseudo[function] = xw
-            origin = self.levels["s"][-1].rsplit(" AS ", 1)[0]
-            distinct = (
-                f"SELECT DISTINCT nullif({_text(origin)}, '') AS k "
-                f"FROM _src AS n{self.group_from}"
-            )
-            self.prelude.append(
-                f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT k AS _xw_id, "
-                f"{function}(k) AS _xw_uscc FROM ({distinct}) WHERE k IS NOT NULL"
-            )
-        self.joins.append(f"LEFT JOIN {table} AS _j{i} ON _j{i}._xw_id = {key}")
-        mapped = f"_j{i}._xw_uscc"
-        self.levels["x"].append(f"{mapped} AS _x{i}")
+        self.levels["x"].append(f"{function}({key}) AS _x{i}")
         self._flag(
             QuarantineReason.UNKNOWN_IDENTIFIER, name,
             f"{key} IS NOT NULL AND _x{i} IS NULL", f"_s{i}",
@@ -479,34 +462,26 @@ def _derived_levels(
     return out
 
 
-def _repeats(
-    name: str, within: tuple[str, ...], k: int
-) -> tuple[list[tuple[str, str]], str, str]:
-    """CTEs numbering repeated values of ``name``, the join and the value.
+def _repeats(name: str, within: tuple[str, ...], ctes: str) -> str:
+    """Query of the rows whose ``name`` repeats, with their number (2, 3 ...).
 
     Only keys that may repeat are numbered: an aggregate on a 64-bit hash of
     the key finds them (a hash shared by different keys only adds rows to the
     window, which partitions by the key itself), so the window sorts a few
-    rows, not the table.
+    rows, not the table. The query returns ``_ord``, ``_g_idx`` and ``_k`` of
+    the second and later repeats only (``_k > 1``), sorted; the caller appends
+    ``-<_k>`` to those rows' values as they stream out in file order, so the
+    mapped rows need neither a join nor a sort.
     """
-    keys = [ident(f"c_{c}") for c in (*within, name)]
-    listed = ", ".join(keys)
-    ctes = [
-        (
-            f"_rk{k}",
-            f"SELECT hash({listed}) AS _h FROM _l6 GROUP BY _h HAVING count(*) > 1",
-        ),
-        (
-            f"_rn{k}",
-            f"SELECT _ord, _g_idx, row_number() OVER (PARTITION BY {listed} "
-            f"ORDER BY _ord, _g_idx) AS _k FROM _l6 "
-            f"WHERE hash({listed}) IN (SELECT _h FROM _rk{k})",
-        ),
-    ]
-    join = f" LEFT JOIN _rn{k} USING (_ord, _g_idx)"
-    ref = ident(f"c_{name}")
-    value = f"CASE WHEN _rn{k}._k > 1 THEN {ref} || '-' || _rn{k}._k ELSE {ref} END"
-    return ctes, join, value
+    listed = ", ".join(ident(f"c_{c}") for c in (*within, name))
+    return (
+        f"{ctes}, _rk AS (SELECT hash({listed}) AS _h FROM _l6 GROUP BY _h "
+        "HAVING count(*) > 1), "
+        f"_rn AS (SELECT _ord, _g_idx, row_number() OVER (PARTITION BY {listed} "
+        "ORDER BY _ord, _g_idx) AS _k FROM _l6 "
+        "WHERE hash(" + listed + ") IN (SELECT _h FROM _rk)) "
+        "SELECT _ord, _g_idx, _k FROM _rn WHERE _k > 1 ORDER BY _ord, _g_idx"
+    )
 
 
 def compile_target(
@@ -566,24 +541,22 @@ def compile_target(
     ]
     derived_levels = _derived_levels(compiler, rules)
     outputs: list[str] = []
-    numbering: list[tuple[str, str]] = []
-    numbering_joins = ""
+    numbered: list[tuple[str, tuple[str, ...]]] = []
     for name in [*base, *rules]:
         found = specs.get(name)
         ref = ident(f"c_{name}")
         if found is not None and found.repeats is not None:
-            ctes_k, join, ref = _repeats(name, found.repeats.within, len(numbering))
-            numbering += ctes_k
-            numbering_joins += join
+            # Text like the numbered values ("<value>-<k>") of the repeats.
+            numbered.append((name, found.repeats.within))
+            ref = f"CAST({ref} AS VARCHAR)"
         outputs.append(f"{ref} AS {ident(name)}")
     origins = "".join(", " + e for e in levels["s"])
-    joins = "".join(" " + j for j in compiler.joins)
     late = _not_before(specs, target, contract)
     ctes = [
         ("_l1", f"SELECT n.*, {group_cols}{origins} FROM _src AS n{group_from}{where}"),
         (
             "_l2",
-            f"SELECT _l1.*{''.join(', ' + e for e in levels['x'])} FROM _l1{joins}",
+            f"SELECT _l1.*{''.join(', ' + e for e in levels['x'])} FROM _l1",
         ),
         ("_l3", _select(levels["m"], "_l2")),
         ("_l4", _select(levels["p"], "_l3")),
@@ -594,23 +567,17 @@ def compile_target(
             _select(raw_cols, derived_levels[-1][0] if derived_levels else "_l5"),
         ),
         *late,
-        *numbering,
     ]
     selected = [*outputs, *(f"_f{k}, _r{k}" for k in range(len(flags)))]
-    materialized = " MATERIALIZED" if numbering else ""
-    # Joins (pseudo-USCC tables, unpivot groups, numbered repeats) may reorder
-    # rows: sort them back. Without a join the rows keep file order as read.
-    ordered = bool(compiler.joins or numbering or unpivot is not None)
+    # Unpivot groups (a cross join) may reorder rows: sort them back. Otherwise
+    # the rows keep file order as read: no join (crosswalks are functions),
+    # repeats numbered by the caller from a separate query.
+    ordered = unpivot is not None
     tail = " ORDER BY _l6._ord, _l6._g_idx" if ordered else ""
-    provenance = ["_l6._source_file", "_l6._row_number", "_l6._ord"]
-    sql = (
-        "WITH "
-        + ", ".join(
-            f"{n} AS{materialized if n == '_l6' else ''} ({q})" for n, q in ctes
-        )
-        + f" SELECT {', '.join([*selected, *provenance])} "
-        f"FROM _l6{numbering_joins}{tail}"
-    )
+    provenance = ["_l6._source_file", "_l6._row_number", "_l6._ord", "_l6._g_idx"]
+    with_ctes = "WITH " + ", ".join(f"{n} AS ({q})" for n, q in ctes)
+    sql = f"{with_ctes} SELECT {', '.join([*selected, *provenance])} FROM _l6{tail}"
+    repeats = [(n, _repeats(n, within, with_ctes)) for n, within in numbered]
     return CompiledTarget(
         sql,
         [*base, *rules],
@@ -619,5 +586,6 @@ def compile_target(
         compiler.prelude,
         compiler.lookups,
         ordered=ordered,
-        reads_source_once=not compiler.prelude and not numbering,
+        reads_source_once=not compiler.prelude and not repeats,
+        repeats=repeats,
     )
