@@ -240,7 +240,7 @@ class MappedTable:
             for statement in part.compiled.prelude:
                 con.sql(statement)
             repeats = [
-                (name, _Repeats(con.sql(sql).to_arrow_table()))
+                (name, _Repeats(con.sql(sql).to_arrow_table(), part.stats.cells))
                 for name, sql in part.compiled.repeats
             ]
             result = con.sql(part.compiled.sql).to_arrow_reader(max_rows)
@@ -280,25 +280,28 @@ class _Repeats:
 
     Built from the compiled repeats query: ``_ord``, ``_g_idx`` and ``_k`` of
     the second and later rows of each repeated key. A row found there gets
-    ``<value>-<k>``; every other row keeps its value.
+    ``<value>-<k>``; every other row keeps its value. ``groups`` is the number
+    of unpivot groups (1 without): ``_ord * groups + _g_idx`` is one sortable
+    key per output row (``_ord`` is below 2**40 times the number of files).
     """
 
-    def __init__(self, table: pa.Table) -> None:
-        order = table.column("_ord").to_numpy().astype(np.int64)
-        group = table.column("_g_idx").to_numpy().astype(np.int64)
-        # (_ord, _g_idx) as one sortable key: rows in file order, then group.
-        self.keys = np.rec.fromarrays([order, group], names="o,g")
-        self.numbers = table.column("_k").to_numpy().astype(np.int64)
-        sorter = np.argsort(self.keys, order=("o", "g"), kind="stable")
-        self.keys, self.numbers = self.keys[sorter], self.numbers[sorter]
+    def __init__(self, table: pa.Table, groups: int) -> None:
+        self.groups = groups
+        keys = self._keys(table.column("_ord"), table.column("_g_idx"))
+        numbers = table.column("_k").to_numpy().astype(np.int64)
+        sorter = np.argsort(keys, kind="stable")
+        self.keys, self.numbers = keys[sorter], numbers[sorter]
+
+    def _keys(self, order: Any, group: Any) -> np.ndarray:
+        ords = np.asarray(order.to_numpy(zero_copy_only=False), dtype=np.int64)
+        idx = np.asarray(group.to_numpy(zero_copy_only=False), dtype=np.int64)
+        return ords * self.groups + idx if self.groups > 1 else ords
 
     def apply(self, batch: pa.RecordBatch, name: str) -> pa.RecordBatch:
         """Return ``batch`` with the repeats of column ``name`` numbered."""
         if len(self.keys) == 0 or batch.num_rows == 0:
             return batch
-        order = batch.column("_ord").to_numpy(zero_copy_only=False).astype(np.int64)
-        group = batch.column("_g_idx").to_numpy(zero_copy_only=False).astype(np.int64)
-        keys = np.rec.fromarrays([order, group], names="o,g")
+        keys = self._keys(batch.column("_ord"), batch.column("_g_idx"))
         at = np.searchsorted(self.keys, keys)
         inside = np.minimum(at, len(self.keys) - 1)
         hit = (at < len(self.keys)) & (self.keys[inside] == keys)

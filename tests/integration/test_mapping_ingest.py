@@ -483,3 +483,81 @@ def test_rows_out_of_file_order_stop_the_ingestion():
     shuffled = pa.RecordBatch.from_pydict({"_ord": pa.array([3, 5, 4], pa.int64())})
     with pytest.raises(DataContractError, match="file order"):
         _check_order(shuffled, 2, "t")
+
+
+def test_pseudo_usccs_and_numbered_repeats_keep_file_order_without_a_sort(tmp_path):
+    # Pseudo-USCCs are a function, not a join, and repeats are numbered from a
+    # separate query as the rows stream out: the query has no ORDER BY, the
+    # rows come out in file order across many vectors and pieces, and the k-th
+    # repeat of a key (in file order) is numbered "-k" even across pieces.
+    data = tmp_path / "batch"
+    data.mkdir()
+    n = 20_000
+    keys = [(f"C{(k * 13) % 41 + 1}", f"标题{(k * 7) % 293}") for k in range(n)]
+    lines = [f"{c},2024-11-02 09:30,中性,{t}" for c, t in keys]
+    (data / "news_weibo.csv").write_text(
+        "企业,时间,情感,标题\n" + "\n".join(lines) + "\n", encoding="utf-8"
+    )
+    (tmp_path / "m.yaml").write_text(PSEUDO, encoding="utf-8")
+    contracts = load_contracts(Settings(home=tmp_path / "home").sources_dir)
+    loaded = load_mapping(tmp_path / "m.yaml", contracts)
+    batch = prepare_mapped_batch(data, loaded, contracts)
+    (table,) = batch.tables
+    compiled = table.parts[0].compiled
+    assert not compiled.ordered
+    assert "ORDER BY" not in compiled.sql
+    assert " JOIN " not in compiled.sql
+    assert [name for name, _ in compiled.repeats] == ["source_record_id"]
+    rows, ids, usccs = [], [], []
+    for piece in table.pieces(3_000):
+        rows += piece.row_number.to_pylist()
+        ids += piece.raw.column("source_record_id").to_pylist()
+        usccs += piece.raw.column("uscc").to_pylist()
+    assert rows == list(range(n))
+    number = "^C([0-9]+)$"
+    assert usccs == [pseudo_uscc("XM", c, number=number) for c, _ in keys]
+    seen: dict[tuple[str, str], tuple[str, int]] = {}
+    for key, value in zip(keys, ids, strict=True):
+        if key not in seen:
+            seen[key] = (value, 1)
+            assert "-" not in value
+            continue
+        base, count = seen[key]
+        seen[key] = (base, count + 1)
+        assert value == f"{base}-{count + 1}"
+    assert len(set(ids)) == n
+
+
+def test_repeat_numbers_are_applied_by_row_and_group():
+    import pyarrow as pa
+
+    from credit_engine.data._mapping_apply import _Repeats
+
+    numbers = _Repeats(
+        pa.table(
+            {
+                "_ord": pa.array([7, 3, 3], pa.int64()),
+                "_g_idx": pa.array([0, 1, 2], pa.int32()),
+                "_k": pa.array([4, 2, 3], pa.int64()),
+            }
+        ),
+        3,
+    )
+    batch = pa.RecordBatch.from_pydict(
+        {
+            "id": pa.array(["a", "b", "c", None, "e", "f"]),
+            "_ord": pa.array([3, 3, 3, 5, 7, 9], pa.int64()),
+            "_g_idx": pa.array([0, 1, 2, 0, 0, 0], pa.int32()),
+        }
+    )
+    out = numbers.apply(batch, "id")
+    assert out.column("id").to_pylist() == ["a", "b-2", "c-3", None, "e-4", "f"]
+    assert out.column("_ord").equals(batch.column("_ord"))
+    untouched = pa.RecordBatch.from_pydict(
+        {
+            "id": pa.array(["x"]),
+            "_ord": pa.array([11], pa.int64()),
+            "_g_idx": pa.array([0], pa.int32()),
+        }
+    )
+    assert numbers.apply(untouched, "id") is untouched
