@@ -232,16 +232,14 @@ class MappedTable:
                 con.register("_src", _counting(reader, counted))
             else:
                 # The source once in DuckDB: the query reads it more than once
-                # (distinct ids for pseudo-USCCs), and spills to disk if large.
+                # (the numbering of repeats first), and spills to disk if large.
                 con.register("_stream", reader)
                 con.sql("CREATE TEMP TABLE _src AS SELECT * FROM _stream")
                 con.unregister("_stream")
                 counted[0] = int(con.sql("SELECT count(*) FROM _src").fetchall()[0][0])
-            for statement in part.compiled.prelude:
-                con.sql(statement)
             repeats = [
-                (name, _Repeats(con.sql(sql).to_arrow_table(), part.stats.cells))
-                for name, sql in part.compiled.repeats
+                _Repeats(name, keys, f"_h{j}")
+                for j, (name, keys) in enumerate(part.compiled.repeats)
             ]
             result = con.sql(part.compiled.sql).to_arrow_reader(max_rows)
             last = -1
@@ -249,8 +247,8 @@ class MappedTable:
                 if not part.compiled.ordered:
                     last = _check_order(read, last, self.contract.name)
                 batch = read
-                for name, numbers in repeats:
-                    batch = numbers.apply(batch, name)
+                for numbers in repeats:
+                    batch = numbers.apply(batch)
                 part.stats.rows_out += batch.num_rows
                 yield _piece(batch, part.compiled)
             part.stats.rows_read = counted[0]
@@ -276,42 +274,81 @@ def _counting(reader: pa.RecordBatchReader, counted: list[int]) -> pa.RecordBatc
 
 
 class _Repeats:
-    """The numbers of a column's repeated values, applied to rows in any order.
+    """Numbers the repeats of one column's key as the rows stream out in order.
 
-    Built from the compiled repeats query: ``_ord``, ``_g_idx`` and ``_k`` of
-    the second and later rows of each repeated key. A row found there gets
-    ``<value>-<k>``; every other row keeps its value. ``groups`` is the number
-    of unpivot groups (1 without): ``_ord * groups + _g_idx`` is one sortable
-    key per output row (``_ord`` is below 2**40 times the number of files).
+    The k-th row (k > 1) of a key (the ``within`` columns and the value, in
+    file order) gets ``<value>-<k>``; the others keep their value. The query
+    gives each row its key's 64-bit hash (``hash_column``): the hashes seen so
+    far are kept sorted with the position of their first row, so a row whose
+    hash was never seen is a first occurrence (vectorised); the few rows whose
+    hash was seen before are counted by their actual key in Python (a hash
+    shared by two keys counts each key apart), reading the first row's key
+    from the key columns kept from earlier batches.
     """
 
-    def __init__(self, table: pa.Table, groups: int) -> None:
-        self.groups = groups
-        keys = self._keys(table.column("_ord"), table.column("_g_idx"))
-        numbers = table.column("_k").to_numpy().astype(np.int64)
-        sorter = np.argsort(keys, kind="stable")
-        self.keys, self.numbers = keys[sorter], numbers[sorter]
+    def __init__(self, name: str, keys: tuple[str, ...], hash_column: str) -> None:
+        self.name, self.key_names, self.hash_column = name, keys, hash_column
+        self.seen = np.empty(0, dtype=np.uint64)  # sorted hashes seen
+        self.first = np.empty(0, dtype=np.int64)  # position of each one's first row
+        self.kept: list[list[pa.Array]] = []  # key columns of each batch
+        self.starts: list[int] = []  # position of each batch's first row
+        self.rows = 0
+        self.counts: dict[int, dict[tuple[Any, ...], int]] = {}
 
-    def _keys(self, order: Any, group: Any) -> np.ndarray:
-        ords = np.asarray(order.to_numpy(zero_copy_only=False), dtype=np.int64)
-        idx = np.asarray(group.to_numpy(zero_copy_only=False), dtype=np.int64)
-        return ords * self.groups + idx if self.groups > 1 else ords
+    def _key(self, position: int) -> tuple[Any, ...]:
+        at = int(np.searchsorted(self.starts, position, side="right")) - 1
+        row = position - self.starts[at]
+        return tuple(column[row].as_py() for column in self.kept[at])
 
-    def apply(self, batch: pa.RecordBatch, name: str) -> pa.RecordBatch:
-        """Return ``batch`` with the repeats of column ``name`` numbered."""
-        if len(self.keys) == 0 or batch.num_rows == 0:
+    def apply(self, batch: pa.RecordBatch) -> pa.RecordBatch:
+        """Return ``batch`` with the repeats of the column numbered."""
+        n = batch.num_rows
+        if n == 0:
             return batch
-        keys = self._keys(batch.column("_ord"), batch.column("_g_idx"))
-        at = np.searchsorted(self.keys, keys)
-        inside = np.minimum(at, len(self.keys) - 1)
-        hit = (at < len(self.keys)) & (self.keys[inside] == keys)
+        hashes = np.asarray(
+            batch.column(self.hash_column).to_numpy(zero_copy_only=False),
+            dtype=np.uint64,
+        )
+        order = np.argsort(hashes, kind="stable")
+        ranked = hashes[order]
+        starts = np.ones(n, dtype=bool)
+        starts[1:] = ranked[1:] != ranked[:-1]
+        unique, first_at = ranked[starts], order[starts]  # first row in the batch
+        at = np.searchsorted(self.seen, unique)
+        known = np.zeros(len(unique), dtype=bool)
+        inside = at < len(self.seen)
+        known[inside] = self.seen[at[inside]] == unique[inside]
+        new = ~known
+        self.seen = np.insert(self.seen, at[new], unique[new])
+        self.first = np.insert(self.first, at[new], self.rows + first_at[new])
+        columns = [batch.column(c) for c in self.key_names]
+        self.kept.append(columns)
+        self.starts.append(self.rows)
+        candidate = np.ones(n, dtype=bool)
+        candidate[first_at[new]] = False  # first rows ever of their hash
+        rows = np.flatnonzero(candidate)
+        numbers = np.ones(n, dtype=np.int64)
+        if len(rows):
+            values = [c.take(pa.array(rows)).to_pylist() for c in columns]
+            for row, *key_values in zip(rows.tolist(), *values, strict=True):
+                h = int(hashes[row])
+                counted = self.counts.get(h)
+                if counted is None:
+                    j = int(np.searchsorted(self.seen, np.uint64(h)))
+                    counted = {self._key(int(self.first[j])): 1}
+                    self.counts[h] = counted
+                key = tuple(key_values)
+                counted[key] = counted.get(key, 0) + 1
+                numbers[row] = counted[key]
+        self.rows += n
+        hit = numbers > 1
         if not hit.any():
             return batch
-        index = batch.schema.get_field_index(name)
-        values = batch.column(index)
-        suffix = pa.array(np.where(hit, self.numbers[inside], 0)).cast(pa.string())
-        numbered = pc.binary_join_element_wise(values, suffix, "-")
-        merged = pc.if_else(pa.array(hit), numbered, values)
+        index = batch.schema.get_field_index(self.name)
+        value = batch.column(index)
+        suffix = pa.array(numbers).cast(pa.string())
+        numbered = pc.binary_join_element_wise(value, suffix, "-")
+        merged = pc.if_else(pa.array(hit), numbered, value)
         return batch.set_column(index, batch.schema.field(index), merged)
 
 

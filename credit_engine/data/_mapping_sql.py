@@ -13,8 +13,8 @@ computed once); no Python runs per row.
 The query keeps file order without sorting: it has no join (crosswalks are
 functions, not joins) and DuckDB preserves insertion order through scans,
 filters and projections; the caller checks ``_ord`` is increasing. Numbered
-repeats come from a separate query (the second and later rows of each
-repeated key) that the caller applies to the rows as they stream out. Only
+repeats are counted by the caller as the rows stream out in file order (each
+key's hash as a column; keys compared exactly where hashes repeat). Only
 unpivot groups (a cross join) end in ``ORDER BY``.
 
 Each step of each column is computed once, at its level, and read by name
@@ -103,11 +103,10 @@ class CompiledTarget:
     columns: list[str]
     flags: list[Flag] = field(default_factory=list)
     pseudo: dict[str, str] = field(default_factory=dict)
-    prelude: list[str] = field(default_factory=list)
     lookups: dict[str, str] = field(default_factory=dict)
     ordered: bool = True
     reads_source_once: bool = False
-    repeats: list[tuple[str, str]] = field(default_factory=list)
+    repeats: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)
 
 
 class _Compiler:
@@ -126,7 +125,6 @@ class _Compiler:
         self.files = files
         self.pseudo: dict[str, str] = {}
         self.lookups: dict[str, str] = {}
-        self.prelude: list[str] = []
         self.group_from = ""
         self.levels: dict[str, list[str]] = {k: [] for k in ("s", "x", "m", "p", "c")}
         self.flags: list[tuple[Flag, str, str]] = []  # flag, condition, origin
@@ -462,28 +460,6 @@ def _derived_levels(
     return out
 
 
-def _repeats(name: str, within: tuple[str, ...], ctes: str) -> str:
-    """Query of the rows whose ``name`` repeats, with their number (2, 3 ...).
-
-    Only keys that may repeat are numbered: an aggregate on a 64-bit hash of
-    the key finds them (a hash shared by different keys only adds rows to the
-    window, which partitions by the key itself), so the window sorts a few
-    rows, not the table. The query returns ``_ord``, ``_g_idx`` and ``_k`` of
-    the second and later repeats only (``_k > 1``), sorted; the caller appends
-    ``-<_k>`` to those rows' values as they stream out in file order, so the
-    mapped rows need neither a join nor a sort.
-    """
-    listed = ", ".join(ident(f"c_{c}") for c in (*within, name))
-    return (
-        f"{ctes}, _rk AS (SELECT hash({listed}) AS _h FROM _l6 GROUP BY _h "
-        "HAVING count(*) > 1), "
-        f"_rn AS (SELECT _ord, _g_idx, row_number() OVER (PARTITION BY {listed} "
-        "ORDER BY _ord, _g_idx) AS _k FROM _l6 "
-        "WHERE hash(" + listed + ") IN (SELECT _h FROM _rk)) "
-        "SELECT _ord, _g_idx, _k FROM _rn WHERE _k > 1 ORDER BY _ord, _g_idx"
-    )
-
-
 def compile_target(
     mapping: SourceMapping,
     target: TargetMapping,
@@ -510,10 +486,11 @@ def compile_target(
     Returns
     -------
     CompiledTarget
-        The statements to run first (pseudo-USCC tables), the SQL over the
-        source table ``_src``, its contract columns, its flags (``_f<k>``,
-        ``_r<k>`` in the output) and the pseudo-USCC functions it calls
-        (function name to crosswalk name).
+        The SQL over the source table ``_src``, its contract columns, its
+        flags (``_f<k>``, ``_r<k>`` in the output), the crosswalk functions it
+        calls (function name to crosswalk name) and, for each column whose
+        repeats are numbered, the output columns of its key (the rows carry
+        the key's hash as ``_h<j>``).
     """
     compiler = _Compiler(mapping, target, contract, crosswalk_tables, files)
     compiler.group_from = _group_source(target)[0]
@@ -568,24 +545,28 @@ def compile_target(
         ),
         *late,
     ]
-    selected = [*outputs, *(f"_f{k}, _r{k}" for k in range(len(flags)))]
+    # Numbered repeats: a 64-bit hash of each key (the "within" columns and the
+    # value) for the caller, which counts the keys as the rows stream out.
+    hashes = [
+        "hash(" + ", ".join(ident(f"c_{c}") for c in (*within, n)) + f") AS _h{j}"
+        for j, (n, within) in enumerate(numbered)
+    ]
+    selected = [*outputs, *(f"_f{k}, _r{k}" for k in range(len(flags))), *hashes]
     # Unpivot groups (a cross join) may reorder rows: sort them back. Otherwise
-    # the rows keep file order as read: no join (crosswalks are functions),
-    # repeats numbered by the caller from a separate query.
+    # the rows keep file order as read (no join: crosswalks are functions).
     ordered = unpivot is not None
     tail = " ORDER BY _l6._ord, _l6._g_idx" if ordered else ""
-    provenance = ["_l6._source_file", "_l6._row_number", "_l6._ord", "_l6._g_idx"]
+    provenance = ["_l6._source_file", "_l6._row_number", "_l6._ord"]
     with_ctes = "WITH " + ", ".join(f"{n} AS ({q})" for n, q in ctes)
     sql = f"{with_ctes} SELECT {', '.join([*selected, *provenance])} FROM _l6{tail}"
-    repeats = [(n, _repeats(n, within, with_ctes)) for n, within in numbered]
+    repeats = [(n, (*within, n)) for n, within in numbered]
     return CompiledTarget(
         sql,
         [*base, *rules],
         [f for f, _, _ in flags],
         compiler.pseudo,
-        compiler.prelude,
         compiler.lookups,
         ordered=ordered,
-        reads_source_once=not compiler.prelude and not repeats,
+        reads_source_once=True,
         repeats=repeats,
     )

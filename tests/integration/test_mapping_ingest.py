@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -528,36 +529,30 @@ def test_pseudo_usccs_and_numbered_repeats_keep_file_order_without_a_sort(tmp_pa
     assert len(set(ids)) == n
 
 
-def test_repeat_numbers_are_applied_by_row_and_group():
+def test_repeats_are_counted_by_key_across_batches_even_when_hashes_collide():
     import pyarrow as pa
 
     from credit_engine.data._mapping_apply import _Repeats
 
-    numbers = _Repeats(
-        pa.table(
+    def batch(ids: list[str | None], groups: list[str], hashes: list[int]) -> Any:
+        return pa.RecordBatch.from_pydict(
             {
-                "_ord": pa.array([7, 3, 3], pa.int64()),
-                "_g_idx": pa.array([0, 1, 2], pa.int32()),
-                "_k": pa.array([4, 2, 3], pa.int64()),
+                "id": pa.array(ids, pa.string()),
+                "uscc": pa.array(groups, pa.string()),
+                "_h0": pa.array(hashes, pa.uint64()),
             }
-        ),
-        3,
+        )
+
+    numbers = _Repeats("id", ("uscc", "id"), "_h0")
+    # ("A", "x") and ("B", "y") share hash 5 (a collision): counted apart.
+    first = numbers.apply(
+        batch(["x", "y", "x", None], ["A", "B", "A", "A"], [5, 5, 5, 9])
     )
-    batch = pa.RecordBatch.from_pydict(
-        {
-            "id": pa.array(["a", "b", "c", None, "e", "f"]),
-            "_ord": pa.array([3, 3, 3, 5, 7, 9], pa.int64()),
-            "_g_idx": pa.array([0, 1, 2, 0, 0, 0], pa.int32()),
-        }
+    assert first.column("id").to_pylist() == ["x", "y", "x-2", None]
+    second = numbers.apply(
+        batch(["y", "x", None, "z"], ["B", "A", "A", "A"], [5, 5, 9, 7])
     )
-    out = numbers.apply(batch, "id")
-    assert out.column("id").to_pylist() == ["a", "b-2", "c-3", None, "e-4", "f"]
-    assert out.column("_ord").equals(batch.column("_ord"))
-    untouched = pa.RecordBatch.from_pydict(
-        {
-            "id": pa.array(["x"]),
-            "_ord": pa.array([11], pa.int64()),
-            "_g_idx": pa.array([0], pa.int32()),
-        }
-    )
-    assert numbers.apply(untouched, "id") is untouched
+    # The third ("A", "x"), the second ("B", "y"); a repeated empty id stays empty.
+    assert second.column("id").to_pylist() == ["y-2", "x-3", None, "z"]
+    untouched = batch(["w"], ["A"], [11])
+    assert numbers.apply(untouched) is untouched
