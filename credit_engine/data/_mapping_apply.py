@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -131,8 +131,31 @@ class _PseudoFunction:
         return mapped.take(encoded.indices)
 
 
+class _LookupFunction:
+    """Vectorised crosswalk-file lookup: each vector's distinct ids, once each."""
+
+    def __init__(self, table: pa.Table) -> None:
+        self.lookup: dict[str, str] = dict(
+            zip(
+                table.column("id").to_pylist(),
+                table.column("uscc").to_pylist(),
+                strict=True,
+            )
+        )
+
+    def __call__(self, values: pa.Array) -> pa.Array:
+        encoded = pc.dictionary_encode(values)
+        if isinstance(encoded, pa.ChunkedArray):
+            encoded = encoded.combine_chunks()
+        get = self.lookup.get
+        mapped = pa.array([get(v) for v in encoded.dictionary.to_pylist()], pa.string())
+        return mapped.take(encoded.indices)
+
+
 def _connect(
-    crosswalks: dict[str, pa.Table], pseudo: dict[str, _PseudoFunction]
+    crosswalks: dict[str, pa.Table],
+    pseudo: dict[str, _PseudoFunction],
+    lookups: dict[str, _LookupFunction] | None = None,
 ) -> Any:
     import duckdb
     from duckdb.func import ARROW, SPECIAL
@@ -147,7 +170,8 @@ def _connect(
             f"CREATE TEMP VIEW _xw_{name} AS "
             f"SELECT id AS _xw_id, uscc AS _xw_uscc FROM _xwt_{name}"
         )
-    for function, impl in pseudo.items():
+    functions: dict[str, Callable[[pa.Array], pa.Array]] = {**pseudo, **(lookups or {})}
+    for function, impl in functions.items():
         con.create_function(
             function, impl, [duckdb.sqltypes.VARCHAR], duckdb.sqltypes.VARCHAR,
             type=ARROW, null_handling=SPECIAL, side_effects=False,
@@ -187,7 +211,11 @@ class MappedTable:
                 for n, t in self.crosswalks.items()
                 if f"_xw_{n}" in part.compiled.sql
             }
-            con = _connect(used, pseudo)
+            lookups = {
+                fn: _LookupFunction(self.crosswalks[xw])
+                for fn, xw in part.compiled.lookups.items()
+            }
+            con = _connect(used, pseudo, lookups)
             try:
                 yield from self._run(con, part, max_rows)
             finally:
@@ -196,21 +224,34 @@ class MappedTable:
     def _run(self, con: Any, part: _Part, max_rows: int) -> Iterator[Piece]:
         import duckdb
 
-        con.register("_stream", part.source.reader(max_rows, self.limit))
+        reader = part.source.reader(max_rows, self.limit)
+        counted = [0]
         try:
-            # The source once in DuckDB: the query may read it more than once
-            # (distinct ids for pseudo-USCCs), and spills to disk if large.
-            con.sql("CREATE TEMP TABLE _src AS SELECT * FROM _stream")
-            con.unregister("_stream")
-            part.stats.rows_read = int(
-                con.sql("SELECT count(*) FROM _src").fetchall()[0][0]
-            )
-            for statement in part.compiled.prelude:
-                con.sql(statement)
+            if part.compiled.reads_source_once:
+                # Streamed straight through the query: nothing materialised.
+                con.register("_src", _counting(reader, counted))
+            else:
+                # The source once in DuckDB: the query reads it more than once
+                # (the numbering of repeats first), and spills to disk if large.
+                con.register("_stream", reader)
+                con.sql("CREATE TEMP TABLE _src AS SELECT * FROM _stream")
+                con.unregister("_stream")
+                counted[0] = int(con.sql("SELECT count(*) FROM _src").fetchall()[0][0])
+            repeats = [
+                _Repeats(name, keys, f"_h{j}")
+                for j, (name, keys) in enumerate(part.compiled.repeats)
+            ]
             result = con.sql(part.compiled.sql).to_arrow_reader(max_rows)
-            for batch in result:
+            last = -1
+            for read in result:
+                if not part.compiled.ordered:
+                    last = _check_order(read, last, self.contract.name)
+                batch = read
+                for numbers in repeats:
+                    batch = numbers.apply(batch)
                 part.stats.rows_out += batch.num_rows
                 yield _piece(batch, part.compiled)
+            part.stats.rows_read = counted[0]
         except duckdb.Error as exc:
             lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
             cause = re.sub(r"^[A-Za-z ]*Error: ?", "", " ".join(lines))
@@ -219,6 +260,110 @@ class MappedTable:
                 f"mapping could not be applied: {cause}. Check the SQL expressions "
                 "(expr, cases, where) of the mapping; nothing was loaded."
             ) from exc
+
+
+def _counting(reader: pa.RecordBatchReader, counted: list[int]) -> pa.RecordBatchReader:
+    """Return the same stream, counting its rows into ``counted[0]`` as they pass."""
+
+    def batches() -> Iterator[pa.RecordBatch]:
+        for batch in reader:
+            counted[0] += batch.num_rows
+            yield batch
+
+    return pa.RecordBatchReader.from_batches(reader.schema, batches())
+
+
+class _Repeats:
+    """Numbers the repeats of one column's key as the rows stream out in order.
+
+    The k-th row (k > 1) of a key (the ``within`` columns and the value, in
+    file order) gets ``<value>-<k>``; the others keep their value. The query
+    gives each row its key's 64-bit hash (``hash_column``): the hashes seen so
+    far are kept sorted with the position of their first row, so a row whose
+    hash was never seen is a first occurrence (vectorised); the few rows whose
+    hash was seen before are counted by their actual key in Python (a hash
+    shared by two keys counts each key apart), reading the first row's key
+    from the key columns kept from earlier batches.
+    """
+
+    def __init__(self, name: str, keys: tuple[str, ...], hash_column: str) -> None:
+        self.name, self.key_names, self.hash_column = name, keys, hash_column
+        self.seen = np.empty(0, dtype=np.uint64)  # sorted hashes seen
+        self.first = np.empty(0, dtype=np.int64)  # position of each one's first row
+        self.kept: list[list[pa.Array]] = []  # key columns of each batch
+        self.starts: list[int] = []  # position of each batch's first row
+        self.rows = 0
+        self.counts: dict[int, dict[tuple[Any, ...], int]] = {}
+
+    def _key(self, position: int) -> tuple[Any, ...]:
+        at = int(np.searchsorted(self.starts, position, side="right")) - 1
+        row = position - self.starts[at]
+        return tuple(column[row].as_py() for column in self.kept[at])
+
+    def apply(self, batch: pa.RecordBatch) -> pa.RecordBatch:
+        """Return ``batch`` with the repeats of the column numbered."""
+        n = batch.num_rows
+        if n == 0:
+            return batch
+        hashes = np.asarray(
+            batch.column(self.hash_column).to_numpy(zero_copy_only=False),
+            dtype=np.uint64,
+        )
+        order = np.argsort(hashes, kind="stable")
+        ranked = hashes[order]
+        starts = np.ones(n, dtype=bool)
+        starts[1:] = ranked[1:] != ranked[:-1]
+        unique, first_at = ranked[starts], order[starts]  # first row in the batch
+        at = np.searchsorted(self.seen, unique)
+        known = np.zeros(len(unique), dtype=bool)
+        inside = at < len(self.seen)
+        known[inside] = self.seen[at[inside]] == unique[inside]
+        new = ~known
+        self.seen = np.insert(self.seen, at[new], unique[new])
+        self.first = np.insert(self.first, at[new], self.rows + first_at[new])
+        columns = [batch.column(c) for c in self.key_names]
+        self.kept.append(columns)
+        self.starts.append(self.rows)
+        candidate = np.ones(n, dtype=bool)
+        candidate[first_at[new]] = False  # first rows ever of their hash
+        rows = np.flatnonzero(candidate)
+        numbers = np.ones(n, dtype=np.int64)
+        if len(rows):
+            values = [c.take(pa.array(rows)).to_pylist() for c in columns]
+            for row, *key_values in zip(rows.tolist(), *values, strict=True):
+                h = int(hashes[row])
+                counted = self.counts.get(h)
+                if counted is None:
+                    j = int(np.searchsorted(self.seen, np.uint64(h)))
+                    counted = {self._key(int(self.first[j])): 1}
+                    self.counts[h] = counted
+                key = tuple(key_values)
+                counted[key] = counted.get(key, 0) + 1
+                numbers[row] = counted[key]
+        self.rows += n
+        hit = numbers > 1
+        if not hit.any():
+            return batch
+        index = batch.schema.get_field_index(self.name)
+        value = batch.column(index)
+        suffix = pa.array(numbers).cast(pa.string())
+        numbered = pc.binary_join_element_wise(value, suffix, "-")
+        merged = pc.if_else(pa.array(hit), numbered, value)
+        return batch.set_column(index, batch.schema.field(index), merged)
+
+
+def _check_order(batch: pa.RecordBatch, last: int, table: str) -> int:
+    """Check the rows come in file order (``_ord`` increasing); return the last."""
+    order = batch.column(batch.schema.get_field_index("_ord")).to_numpy()
+    if len(order) == 0:
+        return last
+    if order[0] <= last or (len(order) > 1 and bool((np.diff(order) <= 0).any())):
+        raise DataContractError(
+            f"Table {table!r}: the mapped rows did not come out of DuckDB in file "
+            "order; it's a bug in credit-engine (an order-changing step without "
+            "ORDER BY). Please report it. Nothing was loaded."
+        )
+    return int(order[-1])
 
 
 def _piece(batch: pa.RecordBatch, compiled: CompiledTarget) -> Piece:

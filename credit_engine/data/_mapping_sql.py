@@ -5,17 +5,24 @@ source's null values null, ``_ord`` the position in file order) and returns one
 row per contract row: the mapped contract columns, a flag and the source text
 per step that can fail (``_f<k>``, ``_r<k>``), and the provenance
 (``_source_file``, ``_row_number``), in file order. It is columnar end to end:
-value maps are ``CASE`` expressions, crosswalks hash joins, dates
-``try_strptime``; no Python runs per row (pseudo-USCCs are computed once per
-distinct id by a vectorised function).
+value maps are ``CASE`` expressions, dates ``try_strptime`` (every format in
+one call), crosswalk files a vectorised lookup (once per distinct id in each
+vector of rows), pseudo-USCCs the same kind of function (each distinct id
+computed once); no Python runs per row.
+
+The query keeps file order without sorting: it has no join (crosswalks are
+functions, not joins) and DuckDB preserves insertion order through scans,
+filters and projections; the caller checks ``_ord`` is increasing. Numbered
+repeats are counted by the caller as the rows stream out in file order (each
+key's hash as a column; keys compared exactly where hashes repeat). Only
+unpivot groups (a cross join) end in ``ORDER BY``.
 
 Each step of each column is computed once, at its level, and read by name
 after: ``_s<i>`` the origin (level 1: with the unpivot groups and the ``where``
-filter), ``_x<i>`` after the crosswalk (level 2: the joins), ``_m<i>`` after the
+filter), ``_x<i>`` after the crosswalk (level 2), ``_m<i>`` after the
 value map (3), ``_p<i>`` parsed as a date or a number (4), ``c_<column>`` the
 contract value and the flags (5); level 6 adds the columns derived by rules from
-other contract columns (knowledge times) and the flagged rows' source text; the
-final select numbers repeated identifiers and keeps file order.
+other contract columns (knowledge times) and the flagged rows' source text.
 """
 
 from __future__ import annotations
@@ -96,7 +103,10 @@ class CompiledTarget:
     columns: list[str]
     flags: list[Flag] = field(default_factory=list)
     pseudo: dict[str, str] = field(default_factory=dict)
-    prelude: list[str] = field(default_factory=list)
+    lookups: dict[str, str] = field(default_factory=dict)
+    ordered: bool = True
+    reads_source_once: bool = False
+    repeats: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)
 
 
 class _Compiler:
@@ -113,9 +123,8 @@ class _Compiler:
         self.mapping, self.target, self.contract = mapping, target, contract
         self.crosswalk_tables = crosswalk_tables
         self.files = files
-        self.joins: list[str] = []
         self.pseudo: dict[str, str] = {}
-        self.prelude: list[str] = []
+        self.lookups: dict[str, str] = {}
         self.group_from = ""
         self.levels: dict[str, list[str]] = {k: [] for k in ("s", "x", "m", "p", "c")}
         self.flags: list[tuple[Flag, str, str]] = []  # flag, condition, origin
@@ -183,23 +192,16 @@ class _Compiler:
     def _crosswalk(self, i: int, name: str, spec: ColumnMapping, ref: str) -> str:
         xw = str(spec.crosswalk)
         key = f"nullif({_text(ref)}, '')"
-        table = self.crosswalk_tables.get(xw)
-        if self.mapping.crosswalks[xw].pseudo is not None:
-            # Pseudo-USCCs of the distinct ids, once each, then joined like a file.
-            function, table = f"_pseudo_{i}", f"_pw_{i}"
+        # A vectorised function of each vector's distinct ids, no join (a join
+        # would reorder the rows and cost a sort to restore them): a lookup in
+        # a crosswalk file, or the pseudo-USCC of the id (cached per id).
+        if self.mapping.crosswalks[xw].pseudo is None:
+            function = f"_xwf_{i}"
+            self.lookups[function] = xw
+        else:
+            function = f"_pseudo_{i}"
             self.pseudo[function] = xw
-            origin = self.levels["s"][-1].rsplit(" AS ", 1)[0]
-            distinct = (
-                f"SELECT DISTINCT nullif({_text(origin)}, '') AS k "
-                f"FROM _src AS n{self.group_from}"
-            )
-            self.prelude.append(
-                f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT k AS _xw_id, "
-                f"{function}(k) AS _xw_uscc FROM ({distinct}) WHERE k IS NOT NULL"
-            )
-        self.joins.append(f"LEFT JOIN {table} AS _j{i} ON _j{i}._xw_id = {key}")
-        mapped = f"_j{i}._xw_uscc"
-        self.levels["x"].append(f"{mapped} AS _x{i}")
+        self.levels["x"].append(f"{function}({key}) AS _x{i}")
         self._flag(
             QuarantineReason.UNKNOWN_IDENTIFIER, name,
             f"{key} IS NOT NULL AND _x{i} IS NULL", f"_s{i}",
@@ -273,10 +275,13 @@ class _Compiler:
         if math.isclose(factor, 10.0**exponent, rel_tol=1e-12):
             # 万元 (1e4), 亿元 (1e8), percent (1e-2): move the decimal point in the
             # text, so 1234.56 万元 reads as 12345600 exactly (no float product).
+            # Text already written with an exponent cannot take a second one:
+            # only then (the shifted text does not parse) is the parsed number
+            # multiplied.
             shifted = f"TRY_CAST({text} || 'e{exponent}' AS DOUBLE)"
             scaled = f"_p{i} * {10.0**exponent!r}"
             has_exponent = f"contains(lower({text}), 'e')"
-            expr = f"(CASE WHEN {has_exponent} THEN {scaled} ELSE {shifted} END)"
+            expr = f"coalesce({shifted}, CASE WHEN {has_exponent} THEN {scaled} END)"
         else:
             expr = f"round(_p{i} * {factor!r}, 9)"
         return expr, "double"
@@ -455,36 +460,6 @@ def _derived_levels(
     return out
 
 
-def _repeats(
-    name: str, within: tuple[str, ...], k: int
-) -> tuple[list[tuple[str, str]], str, str]:
-    """CTEs numbering repeated values of ``name``, the join and the value.
-
-    Only keys that may repeat are numbered: an aggregate on a 64-bit hash of
-    the key finds them (a hash shared by different keys only adds rows to the
-    window, which partitions by the key itself), so the window sorts a few
-    rows, not the table.
-    """
-    keys = [ident(f"c_{c}") for c in (*within, name)]
-    listed = ", ".join(keys)
-    ctes = [
-        (
-            f"_rk{k}",
-            f"SELECT hash({listed}) AS _h FROM _l6 GROUP BY _h HAVING count(*) > 1",
-        ),
-        (
-            f"_rn{k}",
-            f"SELECT _ord, _g_idx, row_number() OVER (PARTITION BY {listed} "
-            f"ORDER BY _ord, _g_idx) AS _k FROM _l6 "
-            f"WHERE hash({listed}) IN (SELECT _h FROM _rk{k})",
-        ),
-    ]
-    join = f" LEFT JOIN _rn{k} USING (_ord, _g_idx)"
-    ref = ident(f"c_{name}")
-    value = f"CASE WHEN _rn{k}._k > 1 THEN {ref} || '-' || _rn{k}._k ELSE {ref} END"
-    return ctes, join, value
-
-
 def compile_target(
     mapping: SourceMapping,
     target: TargetMapping,
@@ -511,10 +486,11 @@ def compile_target(
     Returns
     -------
     CompiledTarget
-        The statements to run first (pseudo-USCC tables), the SQL over the
-        source table ``_src``, its contract columns, its flags (``_f<k>``,
-        ``_r<k>`` in the output) and the pseudo-USCC functions it calls
-        (function name to crosswalk name).
+        The SQL over the source table ``_src``, its contract columns, its
+        flags (``_f<k>``, ``_r<k>`` in the output), the crosswalk functions it
+        calls (function name to crosswalk name) and, for each column whose
+        repeats are numbered, the output columns of its key (the rows carry
+        the key's hash as ``_h<j>``).
     """
     compiler = _Compiler(mapping, target, contract, crosswalk_tables, files)
     compiler.group_from = _group_source(target)[0]
@@ -542,24 +518,22 @@ def compile_target(
     ]
     derived_levels = _derived_levels(compiler, rules)
     outputs: list[str] = []
-    numbering: list[tuple[str, str]] = []
-    numbering_joins = ""
+    numbered: list[tuple[str, tuple[str, ...]]] = []
     for name in [*base, *rules]:
         found = specs.get(name)
         ref = ident(f"c_{name}")
         if found is not None and found.repeats is not None:
-            ctes_k, join, ref = _repeats(name, found.repeats.within, len(numbering))
-            numbering += ctes_k
-            numbering_joins += join
+            # Text like the numbered values ("<value>-<k>") of the repeats.
+            numbered.append((name, found.repeats.within))
+            ref = f"CAST({ref} AS VARCHAR)"
         outputs.append(f"{ref} AS {ident(name)}")
     origins = "".join(", " + e for e in levels["s"])
-    joins = "".join(" " + j for j in compiler.joins)
     late = _not_before(specs, target, contract)
     ctes = [
         ("_l1", f"SELECT n.*, {group_cols}{origins} FROM _src AS n{group_from}{where}"),
         (
             "_l2",
-            f"SELECT _l1.*{''.join(', ' + e for e in levels['x'])} FROM _l1{joins}",
+            f"SELECT _l1.*{''.join(', ' + e for e in levels['x'])} FROM _l1",
         ),
         ("_l3", _select(levels["m"], "_l2")),
         ("_l4", _select(levels["p"], "_l3")),
@@ -570,22 +544,29 @@ def compile_target(
             _select(raw_cols, derived_levels[-1][0] if derived_levels else "_l5"),
         ),
         *late,
-        *numbering,
     ]
-    selected = [*outputs, *(f"_f{k}, _r{k}" for k in range(len(flags)))]
-    materialized = " MATERIALIZED" if numbering else ""
-    sql = (
-        "WITH "
-        + ", ".join(
-            f"{n} AS{materialized if n == '_l6' else ''} ({q})" for n, q in ctes
-        )
-        + f" SELECT {', '.join([*selected, '_l6._source_file', '_l6._row_number'])} "
-        f"FROM _l6{numbering_joins} ORDER BY _l6._ord, _l6._g_idx"
-    )
+    # Numbered repeats: a 64-bit hash of each key (the "within" columns and the
+    # value) for the caller, which counts the keys as the rows stream out.
+    hashes = [
+        "hash(" + ", ".join(ident(f"c_{c}") for c in (*within, n)) + f") AS _h{j}"
+        for j, (n, within) in enumerate(numbered)
+    ]
+    selected = [*outputs, *(f"_f{k}, _r{k}" for k in range(len(flags))), *hashes]
+    # Unpivot groups (a cross join) may reorder rows: sort them back. Otherwise
+    # the rows keep file order as read (no join: crosswalks are functions).
+    ordered = unpivot is not None
+    tail = " ORDER BY _l6._ord, _l6._g_idx" if ordered else ""
+    provenance = ["_l6._source_file", "_l6._row_number", "_l6._ord"]
+    with_ctes = "WITH " + ", ".join(f"{n} AS ({q})" for n, q in ctes)
+    sql = f"{with_ctes} SELECT {', '.join([*selected, *provenance])} FROM _l6{tail}"
+    repeats = [(n, (*within, n)) for n, within in numbered]
     return CompiledTarget(
         sql,
         [*base, *rules],
         [f for f, _, _ in flags],
         compiler.pseudo,
-        compiler.prelude,
+        compiler.lookups,
+        ordered=ordered,
+        reads_source_once=True,
+        repeats=repeats,
     )

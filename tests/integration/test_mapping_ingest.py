@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -17,6 +18,7 @@ from credit_engine.data import (
     ingest_batch,
     load_contracts,
     load_mapping,
+    prepare_mapped_batch,
     translate_ids,
 )
 from credit_engine.exceptions import ConfigurationError, DataContractError
@@ -415,3 +417,142 @@ def test_every_mapping_reason_is_a_quarantine_reason():
         "unknown_identifier",
         "not_a_number",
     } <= codes
+
+
+def _many_rows(
+    root: Path, n: int, extra_columns: int = 0, year: int = 1000
+) -> tuple[Path, Path]:
+    """A reports file of ``n`` rows whose ids go back and forth over the crosswalk."""
+    extra = [f"未使用的备注栏目_{i:05d}" for i in range(extra_columns)]
+    header = REPORTS_HEADER.rstrip("\n") + "".join("," + c for c in extra) + "\n"
+    blanks = "," * extra_columns
+    rows = [
+        f"XM{(k * 7) % 5 + 1:03d},公司{k},2015年3月5日,500,F5191,350203,存续,"
+        f"{year + k},2023年5月10日,已公示,12,是,{k}.25,600,-3.5{blanks}"
+        for k in range(n)
+    ]
+    data, mapping = _write_batch(root, [])
+    path = data / "市场监管" / "年报_20240715.csv"
+    path.write_bytes((header + "\n".join(rows) + "\n").encode("gbk"))
+    return data, mapping
+
+
+def test_crosswalked_rows_keep_file_order_without_a_sort(tmp_path):
+    # The crosswalk is a lookup, not a join: the query has no ORDER BY and the
+    # rows must come out in file order across many vectors and pieces.
+    data, mapping = _many_rows(tmp_path, 30_000)
+    contracts = load_contracts(Settings(home=tmp_path / "home").sources_dir)
+    loaded = load_mapping(mapping, contracts)
+    batch = prepare_mapped_batch(data, loaded, contracts)
+    table = next(t for t in batch.tables if t.contract.name == "annual_report")
+    assert not table.parts[0].compiled.ordered
+    assert "ORDER BY" not in table.parts[0].compiled.sql
+    rows, years, usccs = [], [], []
+    for piece in table.pieces(4_096):
+        rows += piece.row_number.to_pylist()
+        years += piece.raw.column("report_year").to_pylist()
+        usccs += piece.raw.column("uscc").to_pylist()
+    assert rows == list(range(30_000))
+    assert [int(y) for y in years] == [1000 + k for k in range(30_000)]
+    assert usccs == [_uscc((k * 7) % 5 + 1) for k in range(30_000)]
+    stats = table.parts[0].stats
+    assert (stats.rows_read, stats.rows_out) == (30_000, 30_000)
+
+
+def test_a_header_longer_than_the_first_block_is_read(tmp_path):
+    # 3,000 unused columns: a header line of about 90 KiB, over the 64 KiB
+    # block the header is first read from.
+    data, mapping = _many_rows(tmp_path, 10, extra_columns=3_000, year=2014)
+    header = (data / "市场监管" / "年报_20240715.csv").read_bytes().split(b"\n")[0]
+    assert len(header) > 64 << 10
+    settings = Settings(home=tmp_path / "home")
+    report = ingest_batch(data, settings, mapping=mapping)
+    assert report.tables["annual_report"].loaded == 10
+    lake = _lake(settings, "annual_report")
+    assert sorted(lake["report_year"]) == list(range(2014, 2024))
+
+
+def test_rows_out_of_file_order_stop_the_ingestion():
+    import pyarrow as pa
+
+    from credit_engine.data._mapping_apply import _check_order
+
+    batch = pa.RecordBatch.from_pydict({"_ord": pa.array([0, 1, 2], pa.int64())})
+    assert _check_order(batch, -1, "t") == 2
+    with pytest.raises(DataContractError, match="file order"):
+        _check_order(batch, 2, "t")  # the next batch starts before the last row
+    shuffled = pa.RecordBatch.from_pydict({"_ord": pa.array([3, 5, 4], pa.int64())})
+    with pytest.raises(DataContractError, match="file order"):
+        _check_order(shuffled, 2, "t")
+
+
+def test_pseudo_usccs_and_numbered_repeats_keep_file_order_without_a_sort(tmp_path):
+    # Pseudo-USCCs are a function, not a join, and repeats are numbered from a
+    # separate query as the rows stream out: the query has no ORDER BY, the
+    # rows come out in file order across many vectors and pieces, and the k-th
+    # repeat of a key (in file order) is numbered "-k" even across pieces.
+    data = tmp_path / "batch"
+    data.mkdir()
+    n = 20_000
+    keys = [(f"C{(k * 13) % 41 + 1}", f"标题{(k * 7) % 293}") for k in range(n)]
+    lines = [f"{c},2024-11-02 09:30,中性,{t}" for c, t in keys]
+    (data / "news_weibo.csv").write_text(
+        "企业,时间,情感,标题\n" + "\n".join(lines) + "\n", encoding="utf-8"
+    )
+    (tmp_path / "m.yaml").write_text(PSEUDO, encoding="utf-8")
+    contracts = load_contracts(Settings(home=tmp_path / "home").sources_dir)
+    loaded = load_mapping(tmp_path / "m.yaml", contracts)
+    batch = prepare_mapped_batch(data, loaded, contracts)
+    (table,) = batch.tables
+    compiled = table.parts[0].compiled
+    assert not compiled.ordered
+    assert "ORDER BY" not in compiled.sql
+    assert " JOIN " not in compiled.sql
+    assert [name for name, _ in compiled.repeats] == ["source_record_id"]
+    rows, ids, usccs = [], [], []
+    for piece in table.pieces(3_000):
+        rows += piece.row_number.to_pylist()
+        ids += piece.raw.column("source_record_id").to_pylist()
+        usccs += piece.raw.column("uscc").to_pylist()
+    assert rows == list(range(n))
+    number = "^C([0-9]+)$"
+    assert usccs == [pseudo_uscc("XM", c, number=number) for c, _ in keys]
+    seen: dict[tuple[str, str], tuple[str, int]] = {}
+    for key, value in zip(keys, ids, strict=True):
+        if key not in seen:
+            seen[key] = (value, 1)
+            assert "-" not in value
+            continue
+        base, count = seen[key]
+        seen[key] = (base, count + 1)
+        assert value == f"{base}-{count + 1}"
+    assert len(set(ids)) == n
+
+
+def test_repeats_are_counted_by_key_across_batches_even_when_hashes_collide():
+    import pyarrow as pa
+
+    from credit_engine.data._mapping_apply import _Repeats
+
+    def batch(ids: list[str | None], groups: list[str], hashes: list[int]) -> Any:
+        return pa.RecordBatch.from_pydict(
+            {
+                "id": pa.array(ids, pa.string()),
+                "uscc": pa.array(groups, pa.string()),
+                "_h0": pa.array(hashes, pa.uint64()),
+            }
+        )
+
+    numbers = _Repeats("id", ("uscc", "id"), "_h0")
+    # ("A", "x") and ("B", "y") share hash 5 (a collision): counted apart.
+    first = numbers.apply(
+        batch(["x", "y", "x", None], ["A", "B", "A", "A"], [5, 5, 5, 9])
+    )
+    assert first.column("id").to_pylist() == ["x", "y", "x-2", None]
+    second = numbers.apply(
+        batch(["y", "x", None, "z"], ["B", "A", "A", "A"], [5, 5, 9, 7])
+    )
+    # The third ("A", "x"), the second ("B", "y"); a repeated empty id stays empty.
+    assert second.column("id").to_pylist() == ["y-2", "x-3", None, "z"]
+    untouched = batch(["w"], ["A"], [11])
+    assert numbers.apply(untouched) is untouched
