@@ -227,16 +227,9 @@ class MappedTable:
         reader = part.source.reader(max_rows, self.limit)
         counted = [0]
         try:
-            if part.compiled.reads_source_once:
-                # Streamed straight through the query: nothing materialised.
-                con.register("_src", _counting(reader, counted))
-            else:
-                # The source once in DuckDB: the query reads it more than once
-                # (the numbering of repeats first), and spills to disk if large.
-                con.register("_stream", reader)
-                con.sql("CREATE TEMP TABLE _src AS SELECT * FROM _stream")
-                con.unregister("_stream")
-                counted[0] = int(con.sql("SELECT count(*) FROM _src").fetchall()[0][0])
+            # Streamed straight through the query (read once): nothing
+            # materialised.
+            con.register("_src", _counting(reader, counted))
             repeats = [
                 _Repeats(name, keys, f"_h{j}")
                 for j, (name, keys) in enumerate(part.compiled.repeats)

@@ -105,7 +105,6 @@ class CompiledTarget:
     pseudo: dict[str, str] = field(default_factory=dict)
     lookups: dict[str, str] = field(default_factory=dict)
     ordered: bool = True
-    reads_source_once: bool = False
     repeats: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)
 
 
@@ -567,6 +566,5 @@ def compile_target(
         compiler.pseudo,
         compiler.lookups,
         ordered=ordered,
-        reads_source_once=True,
         repeats=repeats,
     )
