@@ -34,8 +34,10 @@ Examples
 from __future__ import annotations
 
 import asyncio
+import collections
 import concurrent.futures
 import datetime as dt
+import functools
 import logging
 import queue
 import threading
@@ -90,6 +92,15 @@ class WriterHealth:
     entries: int
 
 
+class _Group:
+    """The chunks of one large submission: failed once one of them failed."""
+
+    __slots__ = ("failed",)
+
+    def __init__(self) -> None:
+        self.failed = False
+
+
 @dataclass
 class _Job:
     """One request's work: prepared entries, or a unit run in the transaction."""
@@ -98,6 +109,7 @@ class _Job:
     size: int
     prepared: list[PreparedEntry] | None = None
     unit: Callable[[AuditTransaction], Any] | None = None
+    group: _Group | None = None
 
 
 class _JobFailed(Exception):
@@ -108,6 +120,7 @@ class _JobFailed(Exception):
 
 
 _STOP = object()
+_BULK = object()  # wakes the thread: a large submission's chunks are waiting
 
 
 class AuditWriter:
@@ -123,6 +136,14 @@ class AuditWriter:
     max_batch : int, default=2000
         Entries committed in one transaction at most (a larger single job is
         committed alone).
+    chunk_entries : int, default=100
+        A submission of more entries (a batch of decisions) is committed in
+        chunks of this many, one chunk per transaction beside everything
+        small that is queued: a single decision's entry never waits for a
+        1,000-entry transaction. Its future resolves when the last chunk is
+        committed; if one chunk fails, the chunks not yet committed are
+        dropped (those committed stay: the log may hold entries of a request
+        that was refused, never the reverse).
     wait_seconds : float, default=2.0
         Longest a caller of :meth:`append` or :meth:`run` waits for its commit.
     busy_seconds : float, default=1.0
@@ -148,6 +169,7 @@ class AuditWriter:
         *,
         max_pending: int = 5000,
         max_batch: int = 2000,
+        chunk_entries: int = 100,
         wait_seconds: float = 2.0,
         busy_seconds: float = 1.0,
         retry_after: float = 1.0,
@@ -162,6 +184,8 @@ class AuditWriter:
         self.log = log
         self.max_pending = max_pending
         self.max_batch = max_batch
+        self.chunk_entries = max(1, chunk_entries)
+        self._bulk: collections.deque[_Job] = collections.deque()
         self.wait_seconds = wait_seconds
         self.busy_ms = max(1, round(busy_seconds * 1000))
         self.retry_after = retry_after
@@ -258,8 +282,49 @@ class AuditWriter:
         if not prepared:
             future.set_result([])
             return future
+        if len(prepared) > self.chunk_entries:
+            return self._enqueue_chunks(prepared)
         self._enqueue(_Job(future, len(prepared), prepared=prepared))
         return future
+
+    def _enqueue_chunks(
+        self, prepared: list[PreparedEntry]
+    ) -> concurrent.futures.Future[list[AuditEntry]]:
+        """Queue a large submission as chunks; one future for all of them."""
+        group = _Group()
+        step = self.chunk_entries
+        jobs = [
+            _Job(concurrent.futures.Future(), len(part), prepared=part, group=group)
+            for part in (prepared[i : i + step] for i in range(0, len(prepared), step))
+        ]
+        outer: concurrent.futures.Future[list[AuditEntry]] = concurrent.futures.Future()
+        results: list[list[AuditEntry] | None] = [None] * len(jobs)
+        guard = threading.Lock()
+
+        def settle(index: int, done: concurrent.futures.Future[Any]) -> None:
+            with guard:
+                if outer.done():
+                    return
+                error = (
+                    concurrent.futures.CancelledError()
+                    if done.cancelled()
+                    else done.exception()
+                )
+                if error is not None:
+                    group.failed = True
+                    outer.set_exception(error)
+                    return
+                results[index] = done.result()
+                if all(r is not None for r in results):
+                    outer.set_result([e for r in results if r for e in r])
+
+        self._admit(len(prepared))
+        with self._guard:
+            self._bulk.extend(jobs)
+        for index, job in enumerate(jobs):
+            job.future.add_done_callback(functools.partial(settle, index))
+        self._queue.put(_BULK)
+        return outer
 
     def submit_unit(
         self, unit: Callable[[AuditTransaction], T], *, size: int = 1
@@ -284,6 +349,11 @@ class AuditWriter:
         return future
 
     def _enqueue(self, job: _Job) -> None:
+        self._admit(job.size)
+        self._queue.put(job)
+
+    def _admit(self, size: int) -> None:
+        """Count ``size`` entries as pending, or refuse them; start the thread."""
         with self._guard:
             if self._closed:
                 raise StoreUnavailableError(
@@ -294,7 +364,7 @@ class AuditWriter:
                 )
             if self._down_reason is not None:
                 raise self._unavailable(self._down_reason)
-            if self._pending + job.size > self.max_pending and self._pending:
+            if self._pending + size > self.max_pending and self._pending:
                 raise StoreUnavailableError(
                     f"The audit log has {self._pending} entries waiting to be "
                     f"written (at most {self.max_pending}); the store cannot keep "
@@ -302,11 +372,10 @@ class AuditWriter:
                     retry_after=self.retry_after,
                     reason="queue full",
                 )
-            self._pending += job.size
+            self._pending += size
             start = self._thread is None
         if start:
             self.start()
-        self._queue.put(job)
 
     def _unavailable(self, reason: str) -> StoreUnavailableError:
         return StoreUnavailableError(
@@ -381,16 +450,23 @@ class AuditWriter:
     def _run(self) -> None:
         stopping = False
         while not stopping:
+            with self._guard:
+                chunks_waiting = bool(self._bulk)
             try:
-                first = self._queue.get(timeout=self.probe_seconds)
+                first = (
+                    self._queue.get_nowait()
+                    if chunks_waiting
+                    else self._queue.get(timeout=self.probe_seconds)
+                )
             except queue.Empty:
-                if self._down_reason is not None:
-                    self._probe()
-                continue
+                if not chunks_waiting:
+                    if self._down_reason is not None:
+                        self._probe()
+                    continue
+                first = None
             if first is _STOP:
                 stopping = True
-                first = None
-            batch: list[_Job] = [] if first is None else [first]
+            batch: list[_Job] = [] if first in (None, _STOP, _BULK) else [first]
             size = sum(j.size for j in batch)
             while size < self.max_batch or stopping:
                 try:
@@ -400,14 +476,38 @@ class AuditWriter:
                 if job is _STOP:
                     stopping = True
                     continue
+                if job is _BULK:
+                    continue
                 batch.append(job)
                 size += job.size
+            # Everything small first, then one chunk of a large submission
+            # (all of them when stopping).
+            batch += self._next_chunks(everything=stopping)
             if not batch:
                 continue
             if self._down_reason is not None and not self._may_try():
                 self._refuse(batch)  # the store failed a moment ago: answer at once
             else:
                 self._commit(batch)  # also the probe when the store was down
+
+    def _next_chunks(self, *, everything: bool) -> list[_Job]:
+        """Take the next chunk of a large submission (or all), dropping failed ones."""
+        taken: list[_Job] = []
+        dropped: list[_Job] = []
+        with self._guard:
+            while self._bulk and (everything or not taken):
+                job = self._bulk.popleft()
+                if job.group is not None and job.group.failed:
+                    self._pending -= job.size
+                    dropped.append(job)
+                else:
+                    taken.append(job)
+        for job in dropped:
+            if job.future.set_running_or_notify_cancel():
+                job.future.set_exception(
+                    AuditError("an earlier chunk of this submission failed")
+                )
+        return taken
 
     def _may_try(self) -> bool:
         """Whether the store, down, was last tried long enough ago to try again.

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 
 from credit_engine.audit import AuditLog, AuditWriter, NewEntry
-from credit_engine.exceptions import StoreUnavailableError
+from credit_engine.exceptions import StoreError, StoreUnavailableError
 from credit_engine.store import OperationalStore
 
 
@@ -102,3 +102,61 @@ def test_a_lock_held_beyond_the_bound_gives_503_then_fast_refusals_then_recovery
         assert log.verify().ok
     finally:
         writer.close()
+
+
+def test_a_large_submission_is_committed_in_chunks_behind_small_ones(sqlite_log):
+    # The writer is held in a transaction while a 1,000-entry submission and
+    # then a single entry are queued: the single one is committed with the
+    # first chunk, not after the last; the large one comes back whole, in order.
+    log, _ = sqlite_log
+    writer = AuditWriter(log, wait_seconds=30, chunk_entries=50)
+    release = threading.Event()
+    blocker = writer.submit_unit(lambda tx: release.wait(10))
+    try:
+        large = writer.submit([_entry(i) for i in range(1000)])
+        small = writer.submit([_entry(-1)])
+        release.set()
+        blocker.result(10)
+        (single,) = small.result(10)
+        written = large.result(30)
+        assert [e.payload["n"] for e in written] == list(range(1000))
+        seqs = [e.seq for e in written]
+        assert seqs == sorted(seqs)
+        assert single.seq < seqs[50]  # before the second chunk
+        assert log.head()[0] == 1001
+        assert log.verify().ok
+        assert writer.health.batches >= 1000 // 50
+    finally:
+        writer.close()
+
+
+def test_a_refused_chunk_fails_the_submission_and_drops_the_rest(sqlite_log):
+    # The store refuses the entry n=35 (a trigger): the chunks before it are
+    # committed, the submission fails, the chunks after it are not written.
+    log, path = sqlite_log
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute(
+        "CREATE TRIGGER refuse_35 BEFORE INSERT ON audit_log "
+        "WHEN json_extract(NEW.payload, '$.n') = 35 "
+        "BEGIN SELECT RAISE(ABORT, 'refused by the test'); END"
+    )
+    writer = AuditWriter(log, wait_seconds=30, chunk_entries=10)
+    release = threading.Event()
+    blocker = writer.submit_unit(lambda tx: release.wait(10))
+    try:
+        large = writer.submit([_entry(i) for i in range(100)])
+        release.set()
+        blocker.result(10)
+        with pytest.raises(StoreError, match="audit log"):
+            large.result(30)
+        written = [e.payload["n"] for e in log.entries(limit=1000)]
+        assert written == list(range(30))  # three chunks, not one more
+        conn.execute("DROP TRIGGER refuse_35")
+        (entry,) = writer.append_sync([_entry(7)])
+        assert entry.seq == 31
+        assert writer.health.pending == 0
+        assert log.verify().ok
+    finally:
+        release.set()
+        writer.close()
+        conn.close()
