@@ -48,6 +48,7 @@ from credit_engine.config import Settings
 from credit_engine.engines import SparkConfig, spark_session, stop_spark_session
 from credit_engine.features import load_definitions
 from credit_engine.pipeline import build_feature_snapshot
+from tests import engine_parity
 
 GIB = 1024**3
 
@@ -112,18 +113,8 @@ def measured(record: dict[str, Any]) -> Iterator[None]:
 
 def natural_log_features(settings: Settings, feature_set: str) -> set[str]:
     """Outputs computed through ln (compared to 4 ulps, as in the parity test)."""
-    resolved = load_definitions(settings.definitions_dir).resolve(feature_set)
-    by_name = {r.name: r for r in resolved.needed}
-
-    def uses_ln(name: str) -> bool:
-        spec = by_name[name].spec
-        if spec.transform in ("entropy", "log1p") or "ln(" in (spec.expr or ""):
-            return True
-        return any(
-            uses_ln(x.replace(":", "__")) for x in spec.inputs if isinstance(x, str)
-        )
-
-    return {r.name for r in resolved.outputs if uses_ln(r.name)}
+    defs = load_definitions(settings.definitions_dir)
+    return engine_parity.natural_log_features(defs, feature_set)
 
 
 def compare(duck_path: Path, spark_path: Path, ln: set[str]) -> dict[str, Any]:
