@@ -16,7 +16,7 @@ from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import Response
 from pydantic import TypeAdapter
@@ -47,6 +47,7 @@ __all__ = [
 ]
 
 _LOG = logging.getLogger("credit_engine.api")
+T = TypeVar("T")
 
 INLINE_MAX = 20
 """Codes decided on the event loop at the serving date; larger batches go to
@@ -168,6 +169,26 @@ async def score_one(
     )
 
 
+async def _in_heavy_pool(
+    svc: Services,
+    principal: ApiKeyInfo,
+    as_of: dt.date | None,
+    work: Callable[..., T],
+    *args: Any,
+) -> T:
+    """Run ``work(*args)`` in the heavy pool, counted against the key's heavy limit.
+
+    The date is checked first (422 before any work).
+    """
+    if as_of is not None:
+        svc.scoring.state.check_date(as_of)
+    slot = svc.limits.charge(principal, 0, heavy=True)
+    try:
+        return await svc.heavy.run(work, *args)
+    finally:
+        slot.release()
+
+
 async def serve(
     svc: Services, principal: ApiKeyInfo, usccs: list[str], as_of: dt.date | None
 ) -> tuple[list[dict[str, Any]], list[int]]:
@@ -180,15 +201,9 @@ async def serve(
     if svc.scoring.is_fast(as_of) and len(usccs) <= INLINE_MAX:
         served, data, future = decide_and_log(svc, principal, usccs, as_of)
     else:
-        if as_of is not None:
-            svc.scoring.state.check_date(as_of)  # 422 before any work
-        slot = svc.limits.charge(principal, 0, heavy=True)
-        try:
-            served, data, future = await svc.heavy.run(
-                decide_and_log, svc, principal, usccs, as_of
-            )
-        finally:
-            slot.release()
+        served, data, future = await _in_heavy_pool(
+            svc, principal, as_of, decide_and_log, svc, principal, usccs, as_of
+        )
     entries = await svc.writer.wait(future)
     for s in served:
         svc.metrics.served(s.decision.tier, s.decision.decided_by)
@@ -205,15 +220,9 @@ async def serve_heavy_batch(
     (single scores keep their latency beside batches). The answer is a
     ``BatchScoreResponse``, sent once the entries are committed.
     """
-    if as_of is not None:
-        svc.scoring.state.check_date(as_of)  # 422 before any work
-    slot = svc.limits.charge(principal, 0, heavy=True)
-    try:
-        rendered, counts, future = await svc.heavy.run(
-            decide_log_render, svc, principal, usccs, as_of
-        )
-    finally:
-        slot.release()
+    rendered, counts, future = await _in_heavy_pool(
+        svc, principal, as_of, decide_log_render, svc, principal, usccs, as_of
+    )
     entries = await svc.writer.wait(future)
     for (tier, decided_by), n in counts.items():
         svc.metrics.served(tier, decided_by, n)
