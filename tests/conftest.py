@@ -358,10 +358,19 @@ def spark_ingested_zone(spark_zone, tmp_path_factory):
 # adaptive re-planning (for a few hundred rows they cost more than they save).
 SPARK_TEST_CONFIG = {
     "shuffle_partitions": 1,
-    "driver_memory": "2g",
+    "driver_memory": "3g",
     "conf": {
         "spark.sql.codegen.wholeStage": "false",
         "spark.sql.adaptive.enabled": "false",
+        # One JVM runs every Spark test (demo, rating, parity, properties): its
+        # status store would keep the history of thousands of jobs and stages
+        # (the feature query alone has ~290 stages) in the driver's heap, which
+        # ran out of it after the demo tests joined the group. Keep little.
+        "spark.ui.enabled": "false",
+        "spark.ui.retainedJobs": "50",
+        "spark.ui.retainedStages": "100",
+        "spark.ui.retainedTasks": "1000",
+        "spark.sql.ui.retainedExecutions": "20",
     },
 }
 
