@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 from fastapi.testclient import TestClient
 
 from credit_engine.api import create_app
@@ -34,3 +36,17 @@ def test_nested_and_repeated_lifespans_keep_the_audit_writer_running(tmp_path):
         assert services.writer is not first
         assert again.post("/v1/admin/reload", headers=admin).status_code == 503
     assert AuditLog(store).head()[0] > before
+
+
+def test_the_switch_interval_and_audit_durability_follow_the_settings(tmp_path):
+    before = sys.getswitchinterval()
+    settings = Settings(
+        home=tmp_path / "home", api_switch_interval_ms=2.5, audit_durability="process"
+    )
+    app = create_app(settings, load_on_start=False)
+    assert app.state.services.audit.durable is False
+    with TestClient(app):
+        assert sys.getswitchinterval() == 0.0025
+    assert sys.getswitchinterval() == before  # restored when the API stops
+    default = create_app(Settings(home=tmp_path / "other"), load_on_start=False)
+    assert default.state.services.audit.durable is True
