@@ -31,7 +31,7 @@ from credit_engine.exceptions import AuditEntryNotFoundError, AuditError
 from credit_engine.store import OperationalStore, UnitOfWork
 from credit_engine.store._engine import sqlite_file, translate_errors
 
-__all__ = ["AuditLog", "AuditTransaction"]
+__all__ = ["AuditLog", "AuditTransaction", "prepare_entries"]
 
 _MAX_PAGE = 10_000
 _ROWS_PER_INSERT = 100
@@ -73,10 +73,23 @@ def _new_entry(item: object) -> NewEntry:
     return NewEntry(**item)
 
 
-def _prepare_entries(
+def prepare_entries(
     entries: Sequence[NewEntry | Mapping[str, Any]], now: dt.datetime
 ) -> list[PreparedEntry]:
-    """Validate and prepare entries for one append (an error names the position)."""
+    """Validate and prepare entries for one append (an error names the position).
+
+    Parameters
+    ----------
+    entries : sequence of NewEntry or mapping
+        The entries (mappings with the fields of :class:`NewEntry`).
+    now : datetime.datetime
+        Their time where they give none (aware).
+
+    Raises
+    ------
+    AuditError
+        If an entry is invalid (the message names its position).
+    """
     prepared: list[PreparedEntry] = []
     for i, item in enumerate(entries):
         try:
@@ -347,7 +360,7 @@ class AuditLog:
         StoreError
             If the database fails.
         """
-        prepared = _prepare_entries(entries, dt.datetime.now(dt.UTC))
+        prepared = prepare_entries(entries, dt.datetime.now(dt.UTC))
         if not prepared:
             return []
         with self.transaction() as tx:

@@ -51,7 +51,7 @@ from credit_engine.audit._chain import (
     NewEntry,
     PreparedEntry,
 )
-from credit_engine.audit._log import AuditLog, AuditTransaction, _prepare_entries
+from credit_engine.audit._log import AuditLog, AuditTransaction, prepare_entries
 from credit_engine.exceptions import AuditError, StoreUnavailableError
 
 __all__ = ["AuditWriter", "WriterHealth"]
@@ -275,7 +275,21 @@ class AuditWriter:
         StoreUnavailableError
             If the store is unavailable or the queue is full.
         """
-        prepared = _prepare_entries(entries, dt.datetime.now(dt.UTC))
+        return self.submit_prepared(prepare_entries(entries, dt.datetime.now(dt.UTC)))
+
+    def submit_prepared(
+        self, prepared: list[PreparedEntry]
+    ) -> concurrent.futures.Future[list[AuditEntry]]:
+        """Queue entries already validated and encoded (:func:`prepare_entry`).
+
+        For entries prepared in another process (decisions at other dates,
+        :mod:`credit_engine.api._past_dates`); :meth:`submit` otherwise.
+
+        Raises
+        ------
+        StoreUnavailableError
+            If the store is unavailable or the queue is full.
+        """
         future: concurrent.futures.Future[list[AuditEntry]] = (
             concurrent.futures.Future()
         )
