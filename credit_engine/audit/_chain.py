@@ -11,6 +11,7 @@ recompute every hash with the standard library alone.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import re
@@ -201,8 +202,14 @@ def _splice(value: Mapping[Any, Any]) -> tuple[dict[str, Any], str]:
         else:
             out[key] = json.loads(canonical_json(item))
             text = canonical_json(out[key])
-        parts.append(f"{canonical_json(key)}:{text}")
+        parts.append(f"{_key_text(key)}:{text}")
     return out, "{" + ",".join(parts) + "}"
+
+
+@functools.lru_cache(maxsize=1024)
+def _key_text(key: str) -> str:
+    """Return a mapping key's canonical JSON (keys repeat in every entry)."""
+    return canonical_json(key)
 
 
 def iso_utc(instant: dt.datetime) -> str:
