@@ -26,7 +26,9 @@ import concurrent.futures
 import datetime as dt
 import logging
 import multiprocessing
+import os
 import threading
+import time
 from collections import Counter
 from collections.abc import Sequence
 from concurrent.futures.process import BrokenProcessPool
@@ -152,9 +154,25 @@ _WORKER: dict[str, Any] = {}
 _ENGINES_KEPT = 2
 
 
+_PARENT_CHECK_SECONDS = 1.0
+
+
 def _start_worker(settings: Settings) -> None:
     _WORKER["settings"] = settings
     _WORKER["engines"] = {}
+    # A worker holds its own end of the job queue, so it would wait forever
+    # if the serving process were killed: it leaves when its parent does.
+    parent = os.getppid()
+    threading.Thread(
+        target=_leave_with_parent, args=(parent,), name="parent-watch", daemon=True
+    ).start()
+
+
+def _leave_with_parent(parent: int) -> None:
+    while True:
+        time.sleep(_PARENT_CHECK_SECONDS)
+        if os.getppid() != parent:
+            os._exit(0)
 
 
 def _engine(identity: EngineIdentity) -> RatingEngine:
