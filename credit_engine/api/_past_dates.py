@@ -157,12 +157,12 @@ _ENGINES_KEPT = 2
 _PARENT_CHECK_SECONDS = 1.0
 
 
-def _start_worker(settings: Settings) -> None:
+def _start_worker(settings: Settings, parent: int) -> None:
     _WORKER["settings"] = settings
     _WORKER["engines"] = {}
     # A worker holds its own end of the job queue, so it would wait forever
-    # if the serving process were killed: it leaves when its parent does.
-    parent = os.getppid()
+    # if the serving process were killed: it leaves when its parent does
+    # (``parent`` is given, not read here: the parent may already be gone).
     threading.Thread(
         target=_leave_with_parent, args=(parent,), name="parent-watch", daemon=True
     ).start()
@@ -170,9 +170,9 @@ def _start_worker(settings: Settings) -> None:
 
 def _leave_with_parent(parent: int) -> None:
     while True:
-        time.sleep(_PARENT_CHECK_SECONDS)
         if os.getppid() != parent:
             os._exit(0)
+        time.sleep(_PARENT_CHECK_SECONDS)
 
 
 def _engine(identity: EngineIdentity) -> RatingEngine:
@@ -247,7 +247,7 @@ class PastDateWorkers:
                     # audit writer, DuckDB's): start clean interpreters.
                     mp_context=multiprocessing.get_context("spawn"),
                     initializer=_start_worker,
-                    initargs=(self.settings,),
+                    initargs=(self.settings, os.getpid()),
                 )
             return self._executor
 

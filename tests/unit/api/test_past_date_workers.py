@@ -67,3 +67,30 @@ def test_a_worker_leaves_when_the_serving_process_is_killed(tmp_path):
     finally:
         serving.kill()
         serving.wait(timeout=30)
+
+
+def _start_then_wait(home: str, parent: int) -> None:
+    from credit_engine.api._past_dates import _start_worker
+    from credit_engine.config import Settings
+
+    _start_worker(Settings(home=home), parent)
+    time.sleep(120)
+
+
+@pytest.mark.timeout(120)
+def test_a_worker_whose_parent_is_gone_before_it_starts_leaves_at_once(tmp_path):
+    # The parent is named by the serving process, not read by the worker: a
+    # worker still importing when its parent was killed must not adopt init.
+    import multiprocessing
+
+    gone = 2**22 + 1  # above Linux's default pid_max: no such process
+    worker = multiprocessing.get_context("spawn").Process(
+        target=_start_then_wait, args=(str(tmp_path), gone)
+    )
+    worker.start()
+    worker.join(timeout=60)
+    alive = worker.is_alive()
+    if alive:
+        worker.kill()
+    assert not alive, "the worker stayed although its named parent is not its parent"
+    assert worker.exitcode == 0
