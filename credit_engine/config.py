@@ -162,6 +162,10 @@ class Settings(BaseSettings):
         interpreter lock; started at the first such request or model load,
         each about 0.3 GB. ``0``: the heavy threads do it in the serving
         process (single scores then slow down beside past-date batches).
+    heavy_process_niceness : int, default=10
+        How much lower the workers' CPU priority is than the serving
+        process's (added to its niceness, :func:`os.nice`): on a busy machine
+        the serving path gets the processor first, past dates wait.
     api_switch_interval_ms : float, default=1.0
         The interpreter's thread switch interval while the API runs
         (:func:`sys.setswitchinterval`; Python's default is 5 ms). A batch
@@ -246,6 +250,7 @@ class Settings(BaseSettings):
     audit_queue_max: int = Field(default=5000, ge=1)
     heavy_workers: int = Field(default=1, ge=1, le=64)
     heavy_processes: int = Field(default=1, ge=0, le=64)
+    heavy_process_niceness: int = Field(default=10, ge=0, le=19)
     api_switch_interval_ms: float = Field(default=1.0, gt=0, le=100)
     heavy_queue_max: int = Field(default=16, ge=0)
     overrides_refresh_seconds: float = Field(default=1.0, gt=0)

@@ -160,6 +160,8 @@ _PARENT_CHECK_SECONDS = 1.0
 def _start_worker(settings: Settings, parent: int) -> None:
     _WORKER["settings"] = settings
     _WORKER["engines"] = {}
+    if settings.heavy_process_niceness:  # the serving path gets the CPU first
+        os.nice(settings.heavy_process_niceness)
     # A worker holds its own end of the job queue, so it would wait forever
     # if the serving process were killed: it leaves when its parent does
     # (``parent`` is given, not read here: the parent may already be gone).
