@@ -216,10 +216,13 @@ def main() -> None:  # noqa: PLR0915 - one scenario after the other
             )  # fmt: skip
             for t in threads:
                 t.join()
+            engine_pid = running["engine"].pid
             results["scores_beside_batches"] = {
                 "single_scores": side,
                 "batch_seconds": [round(s, 1) for s in batch_seconds],
                 "batch_statuses": statuses,
+                "serving_rss_mib": round(_rss_mib(engine_pid)),
+                "worker_rss_mib": [round(_rss_mib(c)) for c in _children(engine_pid)],
             }
             print("batches", json.dumps(results["scores_beside_batches"]), flush=True)
 
@@ -266,14 +269,46 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def _children(pid: int) -> list[int]:
+    """Child processes of ``pid`` (the API's past-date workers), from /proc."""
+    out: list[int] = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        text = (task / "children").read_text().split()
+        out.extend(int(c) for c in text)
+    return out
+
+
+def _family_cpu(pid: int) -> float:
+    """CPU time of ``pid`` and its living children."""
+    total = _cpu_seconds(pid)
+    for child in _children(pid):
+        try:
+            total += _cpu_seconds(child)
+        except FileNotFoundError:  # ended meanwhile
+            continue
+    return total
+
+
+def _rss_mib(pid: int) -> float:
+    """Resident memory of ``pid`` in MiB (VmRSS)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
 def _settle(pid: int, *, idle: float = 0.05, limit: float = 300.0) -> float:
-    """Wait until process ``pid`` uses under ``idle`` s of CPU for 2 s in a row."""
+    """Wait until ``pid`` and its children use under ``idle`` s of CPU 2 s in a row.
+
+    The children are the past-date workers, warmed in the background after
+    the model's load.
+    """
     start = time.monotonic()
     quiet = 0
-    last = _cpu_seconds(pid)
+    last = _family_cpu(pid)
     while quiet < 2 and time.monotonic() - start < limit:  # noqa: PLR2004
         time.sleep(1)
-        now = _cpu_seconds(pid)
+        now = _family_cpu(pid)
         quiet = quiet + 1 if now - last < idle else 0
         last = now
     return time.monotonic() - start

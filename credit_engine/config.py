@@ -155,6 +155,17 @@ class Settings(BaseSettings):
         Audit entries that may wait for the writer; beyond, 503.
     heavy_workers : int, default=1
         Threads for batches and dates other than the serving date.
+    heavy_processes : int, default=1
+        Worker processes that decide at dates other than the serving date
+        (features and facts read from the lake, the model, the entries and
+        the answer), so that this work never holds the serving process's
+        interpreter lock; started at the first such request or model load,
+        each about 0.3 GB. ``0``: the heavy threads do it in the serving
+        process (single scores then slow down beside past-date batches).
+    heavy_process_niceness : int, default=10
+        How much lower the workers' CPU priority is than the serving
+        process's (added to its niceness, :func:`os.nice`): on a busy machine
+        the serving path gets the processor first, past dates wait.
     api_switch_interval_ms : float, default=1.0
         The interpreter's thread switch interval while the API runs
         (:func:`sys.setswitchinterval`; Python's default is 5 ms). A batch
@@ -238,6 +249,8 @@ class Settings(BaseSettings):
     store_busy_seconds: float = Field(default=1.0, gt=0, le=60)
     audit_queue_max: int = Field(default=5000, ge=1)
     heavy_workers: int = Field(default=1, ge=1, le=64)
+    heavy_processes: int = Field(default=1, ge=0, le=64)
+    heavy_process_niceness: int = Field(default=10, ge=0, le=19)
     api_switch_interval_ms: float = Field(default=1.0, gt=0, le=100)
     heavy_queue_max: int = Field(default=16, ge=0)
     overrides_refresh_seconds: float = Field(default=1.0, gt=0)

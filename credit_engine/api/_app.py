@@ -20,6 +20,7 @@ from credit_engine.api._heavy import HeavyPool
 from credit_engine.api._limits import KeyLimits
 from credit_engine.api._metrics import Metrics, MetricsMiddleware
 from credit_engine.api._openapi import complete_openapi
+from credit_engine.api._past_dates import PastDateWorkers
 from credit_engine.api._routes import ROUTERS
 from credit_engine.api._service import ScoringService
 from credit_engine.api._serving import Services
@@ -45,6 +46,12 @@ def _heavy(settings: Settings) -> HeavyPool:
     return HeavyPool(
         workers=settings.heavy_workers, max_waiting=settings.heavy_queue_max
     )
+
+
+def _past_dates(settings: Settings) -> PastDateWorkers | None:
+    if settings.heavy_processes == 0:
+        return None
+    return PastDateWorkers(settings, processes=settings.heavy_processes)
 
 
 _LOG = logging.getLogger("credit_engine.api")
@@ -87,6 +94,7 @@ class _Lifespan:
         if services.writer.closed:
             services.writer = _writer(services.audit, services.settings)
             services.heavy = _heavy(services.settings)
+            services.past_dates = _past_dates(services.settings)
         services.writer.start()
         await run_in_threadpool(services.scoring.overrides.refresh)
         self.refresher = asyncio.create_task(self._refresh_overrides())
@@ -105,6 +113,8 @@ class _Lifespan:
                 await refresher
         await run_in_threadpool(self.services.writer.close)
         self.services.heavy.close()
+        if self.services.past_dates is not None:
+            await asyncio.to_thread(self.services.past_dates.close)
         if self._switch_interval is not None:
             sys.setswitchinterval(self._switch_interval)
             self._switch_interval = None
@@ -163,6 +173,7 @@ def create_app(
         writer=_writer(audit, settings),
         limits=KeyLimits(settings.api_limits),
         heavy=_heavy(settings),
+        past_dates=_past_dates(settings),
     )
     services.scoring.overrides.refresh_seconds = settings.overrides_refresh_seconds
     services.scoring.overrides.max_stale_seconds = settings.overrides_max_stale_seconds
@@ -172,6 +183,8 @@ def create_app(
         state = services.scoring.load()
         metrics.reloads.labels("ok" if state else "failed").inc()
         metrics.ready.set(1.0 if services.scoring.ready else 0.0)
+        if state is not None and services.past_dates is not None:
+            services.past_dates.warm(state.engine)  # in the background
         return state is not None
 
     # Background work of mounted parts (the console's overview figures) runs

@@ -15,12 +15,13 @@ change that must commit with its entry, as overrides do) and nothing else.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from credit_engine.api._security import principal_stamp
 from credit_engine.api._service import ServedDecision
-from credit_engine.audit import AuditEntry, AuditKind, NewEntry
+from credit_engine.audit import AuditEntry, AuditKind, Canonical, NewEntry
 from credit_engine.auth import ApiKeyInfo
 from credit_engine.rating import decision_payload
 
@@ -44,12 +45,18 @@ def decision_entries(
     principal: ApiKeyInfo, served: Sequence[ServedDecision]
 ) -> list[NewEntry]:
     """Return the ``decision`` entries of decisions served to ``principal``."""
-    by = principal_stamp(principal)
+    by = _stamp(principal)
     return [
         NewEntry(AuditKind.DECISION, principal.name, {**_payload(s), "by": by},
                  s.decision.uscc)
         for s in served
     ]  # fmt: skip
+
+
+@functools.lru_cache(maxsize=256)
+def _stamp(principal: ApiKeyInfo) -> Canonical:
+    """Return the caller's stamp, encoded once per key (shared: read only)."""
+    return Canonical.of(principal_stamp(principal))
 
 
 def _payload(served: ServedDecision) -> dict[str, Any]:

@@ -33,7 +33,7 @@ import logging
 import math
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -73,6 +73,7 @@ __all__ = [
     "ServedDecision",
     "ServingState",
     "covered_dates",
+    "decide_in_zone",
     "rate_zone",
 ]
 
@@ -525,17 +526,20 @@ class ScoringService:
         overrides = self._overrides(zone.as_of, usccs, live=live)
         if cache is not None:
             return [self._cached(zone, cache, u, overrides.get(u)) for u in usccs]
-        context = engine.context(zone.as_of, zone.stale_sources)
-        out = []
-        for uscc in usccs:
-            i = zone.usccs[uscc]
-            facts = tuple(zone.facts.get(uscc, ()))
-            override = overrides.get(uscc)
-            rating = zone.ratings[i]
-            decision = decide(uscc, rating, facts, override, context)
-            features = _feature_row(zone, i)
-            out.append(ServedDecision(decision, features, rating, facts, override))
-        return out
+        return decide_in_zone(engine, zone, usccs, overrides)
+
+    def overrides_at(self, as_of: dt.date, usccs: Sequence[str]) -> dict[str, Override]:
+        """Return the overrides in force at ``as_of`` (not the serving date).
+
+        Read from the in-memory index, with the point-in-time rule: those
+        recorded by the end of ``as_of``.
+
+        Raises
+        ------
+        StoreUnavailableError
+            If the overrides could not be read lately.
+        """
+        return self._overrides(as_of, usccs, live=False)
 
     @staticmethod
     def _cached(
@@ -603,6 +607,46 @@ class ScoringService:
         if self.not_ready_reason is not None:
             return "reload failed; the previous champion keeps serving"
         return None
+
+
+def decide_in_zone(
+    engine: RatingEngine,
+    zone: RatedZone,
+    usccs: Sequence[str],
+    overrides: Mapping[str, Override],
+) -> list[ServedDecision]:
+    """Decide ``usccs`` in a zone rated at another date (no serving cache).
+
+    Parameters
+    ----------
+    engine : RatingEngine
+        The policy, rule sets and champion deciding.
+    zone : RatedZone
+        The enterprises rated at the date (:func:`rate_zone`).
+    usccs : sequence of str
+        Whom to decide, in the order answered.
+    overrides : mapping of str to Override
+        Overrides in force at the date, by enterprise.
+
+    Raises
+    ------
+    EnterpriseNotFoundError
+        If an enterprise is unknown at that date (the message lists them).
+    """
+    unknown = [u for u in usccs if u not in zone.usccs]
+    if unknown:
+        raise EnterpriseNotFoundError(_unknown_message(unknown, zone.as_of))
+    context = engine.context(zone.as_of, zone.stale_sources)
+    out = []
+    for uscc in usccs:
+        i = zone.usccs[uscc]
+        facts = tuple(zone.facts.get(uscc, ()))
+        override = overrides.get(uscc)
+        rating = zone.ratings[i]
+        decision = decide(uscc, rating, facts, override, context)
+        features = _feature_row(zone, i)
+        out.append(ServedDecision(decision, features, rating, facts, override))
+    return out
 
 
 def _feature_row(zone: RatedZone, i: int) -> dict[str, float | None]:

@@ -3,7 +3,10 @@
 The event loop only does memory work: a decision on the serving date, its
 audit entry and its answer (the serving cache's encoded JSON). Batches and
 other dates run in the bounded heavy pool (:mod:`credit_engine.api._heavy`),
-which also validates and encodes their answer. Every answer leaves once its
+which also validates and encodes their answer; other dates, which read the
+lake and run Python for up to seconds, in worker processes
+(:mod:`credit_engine.api._past_dates`), so that their work never holds the
+serving process's interpreter lock. Every answer leaves once its
 audit entries are committed by the group-commit writer
 (:class:`~credit_engine.audit.AuditWriter`), awaited with a bound.
 """
@@ -12,19 +15,23 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from fastapi import Response
-from pydantic import TypeAdapter
 from sqlalchemy import update
 
 from credit_engine.api._heavy import HeavyPool
 from credit_engine.api._limits import KeyLimits
 from credit_engine.api._metrics import Metrics
+from credit_engine.api._past_dates import (
+    BatchAnswer,
+    EngineIdentity,
+    PastDateJob,
+    PastDateWorkers,
+)
 from credit_engine.api._recording import decision_entries
 from credit_engine.api._schemas import DecisionPublic
 from credit_engine.api._security import CLEARANCE
@@ -35,12 +42,12 @@ from credit_engine.config import Settings
 from credit_engine.decisioning import Disclosure, Policy
 from credit_engine.rating import EncodedDecision
 from credit_engine.store import OperationalStore
-from credit_engine.vocabulary import DecidedBy, Tier
 
 __all__ = [
     "INLINE_MAX",
     "Services",
     "clearance_of",
+    "decide_heavy",
     "score_one",
     "serve",
     "serve_heavy_batch",
@@ -67,6 +74,8 @@ class Services:
     writer: AuditWriter
     limits: KeyLimits
     heavy: HeavyPool
+    past_dates: PastDateWorkers | None = None
+    """Worker processes for other dates (None: they run in the heavy threads)."""
 
     def touch_key(self, info: ApiKeyInfo) -> None:
         """Record when a key was last used, through the writer (best effort)."""
@@ -103,23 +112,37 @@ def decide_and_log(
     return served, [s.decision.disclosed(clearance, policy) for s in served], future
 
 
-_DECISIONS = TypeAdapter(list[DecisionPublic])
+def decide_heavy(
+    svc: Services,
+    principal: ApiKeyInfo,
+    usccs: list[str],
+    as_of: dt.date | None,
+    *,
+    render: bool,
+) -> tuple[BatchAnswer, Future[list[AuditEntry]]]:
+    """Decide, queue the entries, shape the answer: the heavy pool's work.
 
-
-def decide_log_render(
-    svc: Services, principal: ApiKeyInfo, usccs: list[str], as_of: dt.date | None
-) -> tuple[bytes, Counter[tuple[Tier, DecidedBy]], Future[list[AuditEntry]]]:
-    """Decide and queue the entries (:func:`decide_and_log`), render the JSON.
-
-    Run in the heavy pool: the decisions as ``BatchScoreResponse.data`` is
-    answered (validated and encoded as FastAPI would), and how many of each
-    tier and layer were decided, for the metrics once they are logged.
+    Another date goes to the worker processes (:mod:`._past_dates`) when there
+    are any: only the overrides in force are read here, and the entries they
+    prepared are queued. The serving date (a large batch) is decided here.
+    ``render``: answer ``BatchScoreResponse.data`` as JSON (validated and
+    encoded as FastAPI would), else the disclosed decisions.
     """
+    workers = svc.past_dates
+    if workers is not None and as_of is not None and not svc.scoring.is_fast(as_of):
+        scoring = svc.scoring
+        job = PastDateJob(
+            engine=EngineIdentity.of(scoring.state.engine),
+            usccs=tuple(usccs),
+            as_of=as_of,
+            overrides=scoring.overrides_at(as_of, usccs),
+            principal=principal,
+            render=render,
+        )
+        answer = workers.decide(job)
+        return answer, svc.writer.submit_prepared(answer.prepared())
     served, data, future = decide_and_log(svc, principal, usccs, as_of)
-    public = _DECISIONS.validate_python(data)
-    rendered = _DECISIONS.dump_json(public, exclude_unset=True)
-    counts = Counter((s.decision.tier, s.decision.decided_by) for s in served)
-    return rendered, counts, future
+    return BatchAnswer.of(served, data, render=render), future
 
 
 def public_renderer(
@@ -175,8 +198,9 @@ async def _in_heavy_pool(
     as_of: dt.date | None,
     work: Callable[..., T],
     *args: Any,
+    **kwargs: Any,
 ) -> T:
-    """Run ``work(*args)`` in the heavy pool, counted against the key's heavy limit.
+    """Run ``work(*args, **kwargs)`` in the heavy pool (the key's heavy limit).
 
     The date is checked first (422 before any work).
     """
@@ -184,7 +208,7 @@ async def _in_heavy_pool(
         svc.scoring.state.check_date(as_of)
     slot = svc.limits.charge(principal, 0, heavy=True)
     try:
-        return await svc.heavy.run(work, *args)
+        return await svc.heavy.run(work, *args, **kwargs)
     finally:
         slot.release()
 
@@ -195,19 +219,23 @@ async def serve(
     """Decide ``usccs``, log every decision (durably), return them as disclosed.
 
     On the serving date and for a few codes everything runs on the event loop
-    (memory only); otherwise in the heavy pool, counted against the key's
-    heavy limit. The answer leaves only after the entries are committed.
+    (memory only); otherwise in the heavy pool (:func:`decide_heavy`), counted
+    against the key's heavy limit. The answer leaves only after the entries
+    are committed.
     """
     if svc.scoring.is_fast(as_of) and len(usccs) <= INLINE_MAX:
         served, data, future = decide_and_log(svc, principal, usccs, as_of)
-    else:
-        served, data, future = await _in_heavy_pool(
-            svc, principal, as_of, decide_and_log, svc, principal, usccs, as_of
-        )
+        entries = await svc.writer.wait(future)
+        for s in served:
+            svc.metrics.served(s.decision.tier, s.decision.decided_by)
+        return data, [e.seq for e in entries]
+    answer, future = await _in_heavy_pool(
+        svc, principal, as_of, decide_heavy, svc, principal, usccs, as_of, render=False
+    )
     entries = await svc.writer.wait(future)
-    for s in served:
-        svc.metrics.served(s.decision.tier, s.decision.decided_by)
-    return data, [e.seq for e in entries]
+    _count(svc, answer)
+    assert answer.data is not None
+    return answer.data, [e.seq for e in entries]
 
 
 async def serve_heavy_batch(
@@ -215,19 +243,26 @@ async def serve_heavy_batch(
 ) -> Response:
     """Decide a batch (or another date) in the heavy pool; answer its bytes.
 
-    Decided, logged and rendered in the pool, so that neither the work nor the
-    validation and encoding of up to 1,000 decisions holds up the event loop
-    (single scores keep their latency beside batches). The answer is a
-    ``BatchScoreResponse``, sent once the entries are committed.
+    Decided, logged and rendered in the pool (:func:`decide_heavy`), so that
+    neither the work nor the validation and encoding of up to 1,000 decisions
+    holds up the event loop (single scores keep their latency beside
+    batches). The answer is a ``BatchScoreResponse``, sent once the entries
+    are committed.
     """
-    rendered, counts, future = await _in_heavy_pool(
-        svc, principal, as_of, decide_log_render, svc, principal, usccs, as_of
+    answer, future = await _in_heavy_pool(
+        svc, principal, as_of, decide_heavy, svc, principal, usccs, as_of, render=True
     )
     entries = await svc.writer.wait(future)
-    for (tier, decided_by), n in counts.items():
-        svc.metrics.served(tier, decided_by, n)
+    _count(svc, answer)
+    assert answer.rendered is not None
     logged = ",".join(str(e.seq) for e in entries).encode()
     return Response(
-        b'{"data":%b,"count":%d,"audit_seqs":[%b]}' % (rendered, len(entries), logged),
+        b'{"data":%b,"count":%d,"audit_seqs":[%b]}'
+        % (answer.rendered, len(entries), logged),
         media_type="application/json",
     )
+
+
+def _count(svc: Services, answer: BatchAnswer) -> None:
+    for (tier, decided_by), n in answer.tally.items():
+        svc.metrics.served(tier, decided_by, n)

@@ -49,12 +49,14 @@ from credit_engine.audit._chain import (
     AuditKind,
     Canonical,
     NewEntry,
+    PreparedEntry,
+    WireEntry,
     canonical_json,
     chain_hash,
     iso_utc,
 )
 from credit_engine.audit._coverage import covers, decision_set, row_coverage, row_digest
-from credit_engine.audit._log import AuditLog, AuditTransaction
+from credit_engine.audit._log import AuditLog, AuditTransaction, prepare_entries
 from credit_engine.audit._overrides import (
     override_unit,
     record_override,
@@ -98,6 +100,8 @@ __all__ = [
     "Ed25519Verifier",
     "HmacSigner",
     "NewEntry",
+    "PreparedEntry",
+    "WireEntry",
     "WriterHealth",
     "acknowledge_warning",
     "acknowledge_warning_unit",
@@ -109,6 +113,7 @@ __all__ = [
     "decision_set",
     "generate_ed25519_keypair",
     "import_legacy_promotions",
+    "prepare_entries",
     "close_warning",
     "close_warning_unit",
     "iso_utc",

@@ -11,6 +11,7 @@ recompute every hash with the standard library alone.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import re
@@ -29,6 +30,8 @@ __all__ = [
     "AuditKind",
     "Canonical",
     "NewEntry",
+    "PreparedEntry",
+    "WireEntry",
     "canonical_json",
     "chain_hash",
     "iso_utc",
@@ -199,8 +202,14 @@ def _splice(value: Mapping[Any, Any]) -> tuple[dict[str, Any], str]:
         else:
             out[key] = json.loads(canonical_json(item))
             text = canonical_json(out[key])
-        parts.append(f"{canonical_json(key)}:{text}")
+        parts.append(f"{_key_text(key)}:{text}")
     return out, "{" + ",".join(parts) + "}"
+
+
+@functools.lru_cache(maxsize=1024)
+def _key_text(key: str) -> str:
+    """Return a mapping key's canonical JSON (keys repeat in every entry)."""
+    return canonical_json(key)
 
 
 def iso_utc(instant: dt.datetime) -> str:
@@ -390,6 +399,38 @@ class PreparedEntry:
     recorded_at: dt.datetime
     payload: dict[str, Any]
     payload_json: str
+
+    def to_wire(self) -> WireEntry:
+        """Return the entry compactly, for another process (no decoded payload).
+
+        A tuple of strings and the timestamp pickles in microseconds where the
+        payload mapping would take a long unbroken hold of the interpreter to
+        rebuild; :meth:`from_wire` decodes it entry by entry.
+        """
+        return (
+            self.kind,
+            self.actor,
+            self.subject,
+            self.recorded_at,
+            self.payload_json,
+        )
+
+    @classmethod
+    def from_wire(cls, wire: WireEntry) -> PreparedEntry:
+        """Rebuild an entry from :meth:`to_wire` (its payload decoded from its text)."""
+        kind, actor, subject, recorded_at, text = wire
+        return cls(
+            kind=kind,
+            actor=actor,
+            subject=subject,
+            recorded_at=recorded_at,
+            payload=EncodedJSON(json.loads(text), text),
+            payload_json=text,
+        )
+
+
+WireEntry = tuple[str, str, str | None, dt.datetime, str]
+"""A :class:`PreparedEntry` sent between processes (``to_wire``)."""
 
 
 def _text(value: object, name: str, problems: list[str], *, optional: bool) -> None:

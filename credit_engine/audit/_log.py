@@ -31,12 +31,22 @@ from credit_engine.exceptions import AuditEntryNotFoundError, AuditError
 from credit_engine.store import OperationalStore, UnitOfWork
 from credit_engine.store._engine import sqlite_file, translate_errors
 
-__all__ = ["AuditLog", "AuditTransaction"]
+__all__ = ["AuditLog", "AuditTransaction", "prepare_entries"]
 
 _MAX_PAGE = 10_000
 _ROWS_PER_INSERT = 100
 """Audit rows per INSERT statement (8 columns: 800 parameters, within every
 SQLite's limit of 999)."""
+
+_INSERT_ROWS = (
+    audit_log.insert()
+    .returning(audit_log.c.seq)
+    .execution_options(insertmanyvalues_page_size=_ROWS_PER_INSERT)
+)
+"""The audit rows' INSERT, compiled once: with RETURNING, SQLAlchemy sends a
+list of rows as multi-row statements of ``_ROWS_PER_INSERT`` rows
+("insertmanyvalues") built from the cached compilation, not compiled anew for
+each list (which cost three times the CPU) nor stepped row by row."""
 
 _LOCKS: dict[str, threading.Lock] = {}
 _LOCKS_GUARD = threading.Lock()
@@ -73,10 +83,23 @@ def _new_entry(item: object) -> NewEntry:
     return NewEntry(**item)
 
 
-def _prepare_entries(
+def prepare_entries(
     entries: Sequence[NewEntry | Mapping[str, Any]], now: dt.datetime
 ) -> list[PreparedEntry]:
-    """Validate and prepare entries for one append (an error names the position)."""
+    """Validate and prepare entries for one append (an error names the position).
+
+    Parameters
+    ----------
+    entries : sequence of NewEntry or mapping
+        The entries (mappings with the fields of :class:`NewEntry`).
+    now : datetime.datetime
+        Their time where they give none (aware).
+
+    Raises
+    ------
+    AuditError
+        If an entry is invalid (the message names its position).
+    """
     prepared: list[PreparedEntry] = []
     for i, item in enumerate(entries):
         try:
@@ -197,15 +220,10 @@ class AuditTransaction:
             }
             for e in sealed
         ]
-        # Several rows per INSERT: one statement step per chunk rather than per
+        # Several rows per INSERT: one statement step per page rather than per
         # row (each step lets other threads take the interpreter, and getting it
         # back waits for them: the writer must not queue behind a batch).
-        for start in range(0, len(rows), _ROWS_PER_INSERT):
-            chunk = rows[start : start + _ROWS_PER_INSERT]
-            if len(chunk) == 1:
-                self.connection.execute(audit_log.insert(), chunk)
-            else:
-                self.connection.execute(audit_log.insert().values(chunk))
+        self.connection.execute(_INSERT_ROWS, rows).all()
         self.entries.extend(sealed)
         return sealed
 
@@ -347,7 +365,7 @@ class AuditLog:
         StoreError
             If the database fails.
         """
-        prepared = _prepare_entries(entries, dt.datetime.now(dt.UTC))
+        prepared = prepare_entries(entries, dt.datetime.now(dt.UTC))
         if not prepared:
             return []
         with self.transaction() as tx:

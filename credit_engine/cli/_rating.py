@@ -131,6 +131,7 @@ def rate(  # noqa: PLR0913 - every option of the rating job
         result = rate_enterprises(
             settings, dates[0], policy=policy, policy_version=policy_version,
             actor=actor, shadow=shadow, progress=RichProgress(), engine=engine,
+            keep_decisions=examples,  # the tables print from the summary
         )  # fmt: skip
         print_rating(result)
         print_shadow_runs(result)

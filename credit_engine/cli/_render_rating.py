@@ -20,10 +20,13 @@ __all__ = [
 
 
 def print_rating(result: Any) -> None:
-    """Print the tier distribution, deciding layers and green channel of a run."""
+    """Print the tier distribution, deciding layers and green channel of a run.
+
+    From the run's summary only: the decisions need not be kept (a run on
+    Spark streams them into the store).
+    """
     summary = result.summary
     rated = max(summary["rated"], 1)
-    decisions = result.decisions
     tiers = Table(title=f"Treatment tiers at {summary['as_of']} (run {result.run_id})")
     tiers.add_column("tier")
     tiers.add_column("label")
@@ -31,7 +34,7 @@ def print_rating(result: Any) -> None:
     tiers.add_column("share", justify="right")
     tiers.add_column("green channel", justify="right")
     tiers.add_column("joint punishment", justify="right")
-    labels = {d.tier: d.tier_label for d in decisions}
+    labels = summary["tier_labels"]
     for tier, n in summary["tiers"].items():
         label = labels.get(tier, {})
         tiers.add_row(
@@ -39,12 +42,12 @@ def print_rating(result: Any) -> None:
             f"{label.get('zh', '')} {label.get('en', '')}".strip(),
             f"{n:,}",
             f"{n / rated:.1%}",
-            f"{sum(d.green_channel for d in decisions if d.tier == tier):,}",
-            f"{sum(d.joint_punishment for d in decisions if d.tier == tier):,}",
+            f"{summary['green_channel_by_tier'][tier]:,}",
+            f"{summary['joint_punishment_by_tier'][tier]:,}",
         )
     tiers.add_row("all", "", f"{summary['rated']:,}", "100%",
                   f"{summary['green_channel']:,}",
-                  f"{sum(d.joint_punishment for d in decisions):,}",
+                  f"{summary['joint_punishment']:,}",
                   style="bold")  # fmt: skip
     console.print(tiers)
     layers = Table(title="Which layer decided (statutory > override > policy > model)")

@@ -486,6 +486,7 @@ def rate_enterprises(
     shadow: bool = False,
     progress: PipelineProgress | None = None,
     engine: Engine | str | None = None,
+    keep_decisions: bool = True,
 ) -> RatingResult:
     """Rate every enterprise known at ``as_of`` and record the run.
 
@@ -497,6 +498,8 @@ def rate_enterprises(
     ``engine`` (default: ``settings.engine``) ``spark`` runs the features,
     facts, scoring and decisions on Spark
     (:func:`~credit_engine.rating.rate_spark`); the run is stored the same way.
+    ``keep_decisions=False`` keeps only the run's summary in the result (the
+    decisions are in the store; on Spark they then never gather in the driver).
     """
     from credit_engine.engines import resolve_engine
     from credit_engine.rating import RatingEngine
@@ -515,9 +518,12 @@ def rate_enterprises(
 
             return rate_spark(
                 rating, spark_session(settings), as_of, actor=actor, progress=step,
-                shadow=models,
+                shadow=models, keep_decisions=keep_decisions,
             )  # fmt: skip
-        return rating.rate(as_of, actor=actor, progress=step, shadow=models)
+        return rating.rate(
+            as_of, actor=actor, progress=step, shadow=models,
+            keep_decisions=keep_decisions,
+        )  # fmt: skip
 
 
 def rate_dates(

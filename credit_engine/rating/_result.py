@@ -25,10 +25,14 @@ def summarise(as_of: dt.date, decisions: Sequence[Decision]) -> dict[str, Any]:
     -------
     dict
         ``{"as_of", "rated", "tiers": {"A": n, ...}, "green_channel": n,
-        "decided_by": {LAYER: n}, "stale_sources": {TABLE: n}}`` with every
-        tier (best first) and layer (strongest first) present, keyed by their
-        codes; ``stale_sources`` counts the decisions marked with each stale
-        table (empty when every required source was current).
+        "decided_by": {LAYER: n}, "stale_sources": {TABLE: n},
+        "green_channel_by_tier": {"A": n, ...}, "joint_punishment": n,
+        "joint_punishment_by_tier": {"A": n, ...}, "tier_labels": {"A":
+        {"zh", "en"}, ...}}`` with every tier (best first) and layer
+        (strongest first) present, keyed by their codes; ``stale_sources``
+        counts the decisions marked with each stale table (empty when every
+        required source was current); ``tier_labels`` names the tiers decided
+        as the policy labels them.
     """
     tally = RunTally(as_of)
     tally.add(decisions)
@@ -61,6 +65,9 @@ class RunTally:
         self.tiers: Counter[Tier] = Counter()
         self.layers: Counter[DecidedBy] = Counter()
         self.stale: Counter[str] = Counter()
+        self.green_by_tier: Counter[Tier] = Counter()
+        self.joint_by_tier: Counter[Tier] = Counter()
+        self.labels: dict[Tier, dict[str, str]] = {}
 
     def add(self, decisions: Sequence[Decision]) -> None:
         """Count a batch of decisions."""
@@ -69,6 +76,11 @@ class RunTally:
         self.layers.update(d.decided_by for d in decisions)
         self.stale.update(s.table for d in decisions for s in d.stale_sources)
         self.green_channel += sum(d.green_channel for d in decisions)
+        self.green_by_tier.update(d.tier for d in decisions if d.green_channel)
+        self.joint_by_tier.update(d.tier for d in decisions if d.joint_punishment)
+        for d in decisions:
+            if d.tier not in self.labels:
+                self.labels[d.tier] = dict(d.tier_label)
 
     def summary(self) -> dict[str, Any]:
         """Return the counts so far, as :func:`summarise` returns them."""
@@ -79,6 +91,10 @@ class RunTally:
             "green_channel": self.green_channel,
             "decided_by": {by.value: self.layers.get(by, 0) for by in DecidedBy},
             "stale_sources": dict(sorted(self.stale.items())),
+            "green_channel_by_tier": {t.value: self.green_by_tier[t] for t in Tier},
+            "joint_punishment": sum(self.joint_by_tier.values()),
+            "joint_punishment_by_tier": {t.value: self.joint_by_tier[t] for t in Tier},
+            "tier_labels": {t.value: self.labels[t] for t in Tier if t in self.labels},
         }
 
 

@@ -130,3 +130,22 @@ def test_a_text_only_fragment_decodes_the_same_value():
         _prepared(payload).payload_json
         == _prepared({"frag": FACTS, "by": BY}).payload_json
     )
+
+
+@pytest.mark.parametrize("payload", [_plain, _encoded], ids=["plain", "spliced"])
+def test_an_entry_sent_to_another_process_comes_back_equal(payload):
+    # Decisions at other dates are prepared in a worker process and sent back
+    # in wire form (strings and the timestamp): the entry rebuilt from it
+    # writes, hashes and reads as the one prepared.
+    import pickle
+
+    from credit_engine.audit import PreparedEntry
+    from credit_engine.store._json import json_serializer
+
+    prepared = _prepared(payload())
+    wire = pickle.loads(pickle.dumps(prepared.to_wire()))
+    assert all(isinstance(part, str | dt.datetime | None) for part in wire)
+    back = PreparedEntry.from_wire(wire)
+    assert back == prepared
+    assert json_serializer(back.payload) == prepared.payload_json
+    assert seal(back, 9, GENESIS_HASH) == seal(prepared, 9, GENESIS_HASH)

@@ -160,3 +160,28 @@ def test_a_refused_chunk_fails_the_submission_and_drops_the_rest(sqlite_log):
         release.set()
         writer.close()
         conn.close()
+
+
+def test_entries_prepared_elsewhere_are_chained_in_order(sqlite_log):
+    # submit_prepared takes entries validated and encoded in another process
+    # (the API's past-date workers): chained, committed, verified like others.
+    import datetime as dt
+
+    from credit_engine.audit import PreparedEntry, prepare_entries
+
+    log, _ = sqlite_log
+    writer = AuditWriter(log, wait_seconds=30, chunk_entries=10)
+    try:
+        now = dt.datetime(2026, 6, 30, tzinfo=dt.UTC)
+        wired = [
+            p.to_wire() for p in prepare_entries([_entry(i) for i in range(25)], now)
+        ]
+        written = writer.submit_prepared(
+            [PreparedEntry.from_wire(w) for w in wired]
+        ).result(30)
+        assert [e.payload["n"] for e in written] == list(range(25))
+        assert [e.recorded_at for e in written] == [now] * 25
+        assert [e.seq for e in written] == list(range(1, 26))
+        assert log.verify().ok
+    finally:
+        writer.close()
