@@ -107,14 +107,28 @@ SPINE_VIEW_PREFIX = "feature_spine_"
 """Temporary views of the spines of :func:`build_feature_frame_spark` start so."""
 
 
-def _release(spark: Any, view: str, cached: Any) -> None:
-    """Drop a spine's view and cache; nothing to do once the session stopped."""
-    context = getattr(spark, "_sc", None)
-    if context is not None and context._jsc is None:
-        return  # stopped: the views and the cache went with the JVM
-    spark.catalog.dropTempView(view)
-    if cached.is_cached:
-        cached.unpersist()
+_RELEASED: list[tuple[Any, str, Any]] = []
+"""Spines whose feature frames were garbage collected: released on the next call.
+
+Not released from the garbage collector itself: a Py4J call there could run
+in the middle of another on the same thread's connection to the JVM.
+"""
+
+
+def _release_later(spark: Any, view: str, cached: Any) -> None:
+    _RELEASED.append((spark, view, cached))
+
+
+def _release_spines() -> None:
+    """Drop the views and caches of the spines no feature frame reads any more."""
+    while _RELEASED:
+        spark, view, cached = _RELEASED.pop()
+        context = getattr(spark, "_sc", None)
+        if context is not None and context._jsc is None:
+            continue  # stopped: the views and the cache went with the JVM
+        spark.catalog.dropTempView(view)
+        if cached.is_cached:
+            cached.unpersist()
 
 
 def _first_known_spine_spark(
@@ -233,7 +247,8 @@ def build_feature_frame_spark(
     The Spark twin of :func:`~credit_engine.features.build_feature_frame`: the
     same compiled SQL, transpiled; every rating date in one job. A spine
     computed on Spark (:func:`enterprise_spine_spark`) is computed here, once
-    (one job), and cached while the returned frame lives: the query reads it
+    (one job), and cached while the returned frame lives (released by the
+    next call once the frame is garbage collected): the query reads it
     once per view, and Spark broadcasts it to the records' scans when it fits
     ``spark.sql.autoBroadcastJoinThreshold`` (10 MB by default).
 
@@ -268,6 +283,7 @@ def build_feature_frame_spark(
         if isinstance(feature_set, str)
         else feature_set
     )
+    _release_spines()
     # Sources first: replacing a view Spark has cached data of drops that
     # cache, and each call's spine gets a view of its own for the same reason.
     sources.register_spark(spark, _source_tables(resolved))
@@ -279,7 +295,7 @@ def build_feature_frame_spark(
     )
     frame = spark.sql(to_spark(sql))
     # The spine (view and cache) lives as long as the frame that reads it.
-    weakref.finalize(frame, _release, spark, view, cached).atexit = False
+    weakref.finalize(frame, _release_later, spark, view, cached).atexit = False
     return frame
 
 

@@ -192,7 +192,12 @@ def test_a_spark_spine_is_computed_once_and_sized(spark, defs):
     assert_same_cells(duck, on_spark, set())
     del frame
     gc.collect()
-    assert view not in _spine_views(spark)  # released with its frame
+    # Released by the next call, once its frame is gone.
+    again = build_feature_frame_spark(
+        spark, duck_spine, resolved, definitions=defs, sources=sources
+    )
+    assert view not in _spine_views(spark)
     level = spine_rows.storageLevel  # looked up in Spark's cache
     assert not level.useMemory
     assert not level.useDisk
+    assert again.count() == rows
