@@ -12,7 +12,9 @@ run, the seconds per 1,000 snapshot rows, Spark over the mean of the two DuckDB
 runs, Spark's start-up (a JVM, excluded from its feature time), and the peak
 resident memory sampled during each run (every 0.1 s, from ``/proc`` through
 psutil) of the Python process (DuckDB runs in it), of the JVM and of the
-Python workers Spark starts.
+Python workers Spark starts, and the CPU seconds each run used (user and
+system time of this process and its children: on a shared machine the wall
+time depends on the other work, the CPU time much less).
 
 In local mode the executor is the driver's JVM: ``--driver-memory`` caps the
 heap that holds every task (``--executor-memory`` is ignored by Spark there and
@@ -53,6 +55,18 @@ from tests import engine_parity
 GIB = 1024**3
 
 
+def cpu_seconds() -> float:
+    """User and system CPU seconds of this process and its live children."""
+    me = psutil.Process()
+    total = sum(me.cpu_times()[:2])
+    for child in me.children(recursive=True):
+        try:
+            total += sum(child.cpu_times()[:2])
+        except psutil.Error:
+            continue
+    return total
+
+
 class PeakMemory:
     """Sample the resident memory of this process and its children."""
 
@@ -90,6 +104,7 @@ class PeakMemory:
             self._stop.wait(self.interval)
 
     def __enter__(self) -> PeakMemory:
+        self._cpu_start = cpu_seconds()
         self._thread.start()
         return self
 
@@ -97,6 +112,7 @@ class PeakMemory:
         self._stop.set()
         self._thread.join()
         self._sample()
+        self.cpu = round(cpu_seconds() - self._cpu_start, 1)
 
     def gib(self) -> dict[str, float]:
         return {k: round(v / GIB, 2) for k, v in self.peaks.items()}
@@ -108,6 +124,7 @@ def measured(record: dict[str, Any]) -> Iterator[None]:
         started = time.perf_counter()
         yield
         record["seconds"] = round(time.perf_counter() - started, 2)
+    record["cpu_seconds"] = peak.cpu
     record["peak_rss_gib"] = peak.gib()
 
 
@@ -208,8 +225,13 @@ def main() -> None:
                     run["seconds_per_1000_rows"] = round(
                         1000 * run["seconds"] / max(rows, 1), 4
                     )
+                    run["cpu_seconds_per_1000_rows"] = round(
+                        1000 * run["cpu_seconds"] / max(rows, 1), 4
+                    )
                 duck = [r["seconds"] for r in runs if r["engine"] == "duckdb"]
                 spark = [r["seconds"] for r in runs if r["engine"] == "spark"]
+                duck_cpu = [r["cpu_seconds"] for r in runs if r["engine"] == "duckdb"]
+                spark_cpu = [r["cpu_seconds"] for r in runs if r["engine"] == "spark"]
                 equality = compare(
                     paths["duckdb"],
                     paths["spark"],
@@ -224,6 +246,11 @@ def main() -> None:
                         "runs": runs,
                         "spark_over_duckdb_mean": round(
                             (sum(spark) / len(spark)) / (sum(duck) / len(duck)), 2
+                        ),
+                        "spark_over_duckdb_cpu": round(
+                            (sum(spark_cpu) / len(spark_cpu))
+                            / max(sum(duck_cpu) / len(duck_cpu), 1e-9),
+                            2,
                         ),
                         "equality": equality,
                     }

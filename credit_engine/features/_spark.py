@@ -16,6 +16,7 @@ import datetime as dt
 import json
 import shutil
 import uuid
+import weakref
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -77,6 +78,57 @@ def _spine_frame(spark: Any, spine: Any) -> Any:
     if isinstance(spine, SparkSpine):
         spine = spine.frame
     return spine.select("uscc", "as_of")
+
+
+def _materialised_spine(spark: Any, spine: Any) -> Any:
+    """Return the spine computed once, with its true size known to Spark.
+
+    A spine computed from the lake is a plan (a scan of every registration
+    table, an aggregate, a join to the rating dates) that the feature query
+    reads once per view. Left lazy, it is planned once per view, and Spark
+    cannot size an aggregate of the lake: on a large zone it joined every
+    view's records to it by sort-merge joins, every record shuffled and
+    sorted. Cached and counted (one job), it is computed once and Spark knows
+    its size: a spine within ``spark.sql.autoBroadcastJoinThreshold`` is
+    broadcast to the scans of the records, which are joined where they are
+    read. A spine given as pandas or Arrow is a local relation, already sized.
+    """
+    frame = _spine_frame(spark, spine)
+    if isinstance(spine, (pd.DataFrame, pa.Table)):
+        return frame
+    from pyspark import StorageLevel
+
+    cached = frame.persist(StorageLevel.MEMORY_AND_DISK)
+    cached.count()
+    return cached
+
+
+SPINE_VIEW_PREFIX = "feature_spine_"
+"""Temporary views of the spines of :func:`build_feature_frame_spark` start so."""
+
+
+_RELEASED: list[tuple[Any, str, Any]] = []
+"""Spines whose feature frames were garbage collected: released on the next call.
+
+Not released from the garbage collector itself: a Py4J call there could run
+in the middle of another on the same thread's connection to the JVM.
+"""
+
+
+def _release_later(spark: Any, view: str, cached: Any) -> None:
+    _RELEASED.append((spark, view, cached))
+
+
+def _release_spines() -> None:
+    """Drop the views and caches of the spines no feature frame reads any more."""
+    while _RELEASED:
+        spark, view, cached = _RELEASED.pop()
+        context = getattr(spark, "_sc", None)
+        if context is not None and context._jsc is None:
+            continue  # stopped: the views and the cache went with the JVM
+        spark.catalog.dropTempView(view)
+        if cached.is_cached:
+            cached.unpersist()
 
 
 def _first_known_spine_spark(
@@ -193,7 +245,12 @@ def build_feature_frame_spark(
     """Compute a feature set on Spark for every ``(uscc, as_of)`` of a spine.
 
     The Spark twin of :func:`~credit_engine.features.build_feature_frame`: the
-    same compiled SQL, transpiled; every rating date in one job.
+    same compiled SQL, transpiled; every rating date in one job. A spine
+    computed on Spark (:func:`enterprise_spine_spark`) is computed here, once
+    (one job), and cached while the returned frame lives (released by the
+    next call once the frame is garbage collected): the query reads it
+    once per view, and Spark broadcasts it to the records' scans when it fits
+    ``spark.sql.autoBroadcastJoinThreshold`` (10 MB by default).
 
     Parameters
     ----------
@@ -226,10 +283,20 @@ def build_feature_frame_spark(
         if isinstance(feature_set, str)
         else feature_set
     )
-    _spine_frame(spark, spine).createOrReplaceTempView("spine")
+    _release_spines()
+    # Sources first: replacing a view Spark has cached data of drops that
+    # cache, and each call's spine gets a view of its own for the same reason.
     sources.register_spark(spark, _source_tables(resolved))
-    sql = compile_feature_sql(resolved, definitions.contracts, usccs=usccs)
-    return spark.sql(to_spark(sql))
+    cached = _materialised_spine(spark, spine)
+    view = f"{SPINE_VIEW_PREFIX}{uuid.uuid4().hex[:12]}"
+    cached.createOrReplaceTempView(view)
+    sql = compile_feature_sql(
+        resolved, definitions.contracts, spine_table=view, usccs=usccs
+    )
+    frame = spark.sql(to_spark(sql))
+    # The spine (view and cache) lives as long as the frame that reads it.
+    weakref.finalize(frame, _release_later, spark, view, cached).atexit = False
+    return frame
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ per Spark job.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 
 import pandas as pd
 import pytest
@@ -25,6 +26,7 @@ from credit_engine.features import (
     source_record_counts,
     source_record_counts_spark,
 )
+from credit_engine.features._spark import SPINE_VIEW_PREFIX
 from tests.engine_parity import assert_same_cells
 from tests.unit.features.test_known_and_unknown import (
     AS_OF,
@@ -129,3 +131,73 @@ def test_optional_sources_are_the_same_on_both_engines(spark, defs):
             assert present.isna().any()  # 2020: before the zone had the source
         else:
             assert present.isna().all()
+
+
+def _operators_outside_the_cache(frame) -> list[str]:
+    """The operators of a frame's physical plan, without the cached plans' own."""
+    jvm = frame.sparkSession._jvm
+    mode = jvm.org.apache.spark.sql.execution.ExplainMode.fromString("formatted")
+    tree = frame._jdf.queryExecution().explainString(mode).split("\n\n")[0]
+    operators, skip = [], None
+    for line in tree.splitlines()[1:]:
+        start = next((i for i, c in enumerate(line) if c.isalpha()), None)
+        if start is None or (skip is not None and start > skip):
+            continue
+        skip = None
+        operator = line[start:].split(" (")[0]
+        operators.append(operator)
+        if operator.startswith("InMemoryRelation"):
+            skip = start  # the cached spine's own plan ran once, before
+    return operators
+
+
+def _spine_views(spark) -> list[str]:
+    return [
+        t.name
+        for t in spark.catalog.listTables()
+        if t.name.startswith(SPINE_VIEW_PREFIX)
+    ]
+
+
+def test_a_spark_spine_is_computed_once_and_sized(spark, defs):
+    """The spine is cached and sized: no view recomputes it, none sorts it."""
+    tables = {"annual_report": _reports(), "samr_registration": _registration()}
+    sources = FrameSources(tables, defs.contracts)
+    dates = [dt.date(2024, 5, 1), AS_OF]
+    resolved = defs.resolve_features(OPTIONAL)
+    spine = enterprise_spine_spark(spark, sources, defs, dates, known_from="any_record")
+    views = set(_spine_views(spark))
+    frame = build_feature_frame_spark(
+        spark, spine, resolved, definitions=defs, sources=sources
+    )
+    (view,) = set(_spine_views(spark)) - views
+    assert spark.catalog.isCached(view)
+    spine_rows = spark.table(view)
+    assert spine_rows.storageLevel.useMemory
+    operators = _operators_outside_the_cache(frame)
+    # Read from the cache by the base and the views of the non-empty sources.
+    assert operators.count("InMemoryTableScan") > 1
+    # A lazy spine put its join to the rating dates (a nested loop join) in
+    # every view that reads it, and a sort-merge join once records were large.
+    assert "BroadcastNestedLoopJoin Inner BuildRight" not in operators
+    assert "SortMergeJoin Inner" not in operators
+    rows = spine_rows.count()
+    stats = spine_rows._jdf.queryExecution().optimizedPlan().stats()
+    assert stats.rowCount().get() == rows  # sized: Spark can broadcast it
+    on_spark = frame.toArrow().to_pandas()
+    on_spark["as_of"] = pd.to_datetime(on_spark["as_of"]).dt.date
+    duck_spine = enterprise_spine(sources, defs, dates, known_from="any_record")
+    duck = build_feature_frame(duck_spine, resolved, definitions=defs, sources=sources)
+    assert len(duck) == rows
+    assert_same_cells(duck, on_spark, set())
+    del frame
+    gc.collect()
+    # Released by the next call, once its frame is gone.
+    again = build_feature_frame_spark(
+        spark, duck_spine, resolved, definitions=defs, sources=sources
+    )
+    assert view not in _spine_views(spark)
+    level = spine_rows.storageLevel  # looked up in Spark's cache
+    assert not level.useMemory
+    assert not level.useDisk
+    assert again.count() == rows
