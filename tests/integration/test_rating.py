@@ -184,7 +184,15 @@ def test_cli_rate_writes_the_report_and_migrations_print(home, rated, tmp_path):
     report = json.loads(out.read_text())
     assert set(report) == {
         "as_of", "rated", "tiers", "green_channel", "decided_by", "stale_sources",
+        "green_channel_by_tier", "joint_punishment", "joint_punishment_by_tier",
+        "tier_labels",
     }  # fmt: skip
+    # The per-tier counts the tables print add up to the run's totals.
+    assert sum(report["green_channel_by_tier"].values()) == report["green_channel"]
+    assert (
+        sum(report["joint_punishment_by_tier"].values()) == report["joint_punishment"]
+    )
+    assert {t for t, n in report["tiers"].items() if n} == set(report["tier_labels"])
     assert report["as_of"] == AFTER.isoformat()
     assert report["stale_sources"] == {}  # every source is current at AFTER
     assert (
