@@ -277,22 +277,25 @@ class PastDateWorkers:
         ServiceUnavailableError
             If the worker died (it is replaced for the next job; retry).
         """
+        pool = self._pool()
         try:
-            return self._pool().submit(_decide, job).result()
+            return pool.submit(_decide, job).result()
         except BrokenProcessPool:
-            self._replace()
+            self._replace(pool)
             raise ServiceUnavailableError(
                 "The worker deciding at other dates stopped unexpectedly (it is "
                 "being restarted); retry shortly.",
                 retry_after=5,
             ) from None
 
-    def _replace(self) -> None:
+    def _replace(self, broken: concurrent.futures.ProcessPoolExecutor) -> None:
+        """Drop ``broken`` (once: jobs failing together replace it once)."""
         with self._lock:
-            broken, self._executor = self._executor, None
+            if self._executor is not broken:
+                return  # another job replaced it already
+            self._executor = None
         _LOG.error("a past-date worker process died; starting a new one")
-        if broken is not None:
-            broken.shutdown(wait=False, cancel_futures=True)
+        broken.shutdown(wait=False, cancel_futures=True)
 
     def close(self) -> None:
         """Stop the workers (running jobs finish, waiting ones are dropped)."""
