@@ -208,7 +208,11 @@ def create_store_engine(url: URL, *, echo: bool = False) -> Engine:
     engine = create_engine(
         url,
         echo=echo,
-        pool_pre_ping=True,
+        # A server connection may have died in the pool (restart, idle cut):
+        # test it at checkout. A SQLite file connection cannot, and the test
+        # would be one more statement (one more hand-over of the interpreter
+        # lock) in every transaction, the audit writer's included.
+        pool_pre_ping=url.get_backend_name() != "sqlite",
         connect_args=connect_args,
         json_serializer=json_serializer,  # pre-encoded payloads as they are
     )

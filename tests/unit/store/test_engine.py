@@ -112,3 +112,28 @@ def test_instants_come_back_in_utc_whatever_the_session_time_zone(store, store_u
         runs = other.runs()
     assert runs.loc[0, "started_at"].isoformat() == "2025-10-01T01:30:00+00:00"
     assert runs.loc[0, "finished_at"].tzname() == "UTC"
+
+
+def test_an_audit_append_on_sqlite_runs_no_connection_test(tmp_path):
+    # A SQLite file connection cannot die in the pool: testing it at each
+    # checkout ("SELECT 1") would be one more statement, and one more hand-over
+    # of the interpreter lock, in each of the audit writer's transactions.
+    from sqlalchemy import event
+
+    from credit_engine.audit import AuditLog
+
+    store = OperationalStore(f"sqlite:///{tmp_path / 'ping.db'}")
+    log = AuditLog(store)
+    log.append("test", "tester", {"n": 0})
+    store.engine.dispose()  # the next checkout opens a traced connection
+    statements: list[str] = []
+
+    @event.listens_for(store.engine, "connect")
+    def _trace(dbapi_connection, _record):
+        dbapi_connection.set_trace_callback(statements.append)
+
+    for n in range(1, 4):
+        log.append("test", "tester", {"n": n})
+    assert statements, "the trace saw nothing: the test is broken"
+    assert not [s for s in statements if s.strip().upper() == "SELECT 1"], statements
+    assert log.verify().ok
