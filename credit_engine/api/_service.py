@@ -554,7 +554,7 @@ class ScoringService:
             rating,
             cache.facts[uscc],
             override,
-            payload=encoded_payload(cache.inputs(uscc, i), decided),
+            payload=encoded_payload(cache.inputs(uscc), decided),
             encoded=decided,
         )
 

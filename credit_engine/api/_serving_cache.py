@@ -7,9 +7,9 @@ in force. :class:`ServingCache` (one per :class:`ServingState
 a reload) holds:
 
 * per enterprise, built when the state loads, the canonical JSON of the audit
-  payload's inputs: the feature row (its text only; the row's values are read
-  from the zone's array per request, which is cheaper than keeping them as
-  Python objects), the model rating and the facts
+  payload's inputs: the feature row (its text only, decoded only if somebody
+  reads an entry's payload: a served decision's entry is written as text and
+  answered by its ``seq``), the model rating and the facts
   (:class:`~credit_engine.audit.Canonical`);
 * per enterprise, the last decision made with its encoded form, keyed by the
   override it was decided with (:class:`~credit_engine.rating.EncodedDecision`),
@@ -93,7 +93,7 @@ class ServingCache:
     usccs : dict of str to int
         Enterprises with their row (the zone's).
     features : numpy.ndarray
-        The zone's feature rows (kept by reference, not copied).
+        The zone's feature rows (encoded once; not kept).
     feature_names : list of str
         Their columns.
     ratings : list of ModelRating
@@ -119,23 +119,20 @@ class ServingCache:
         self._public: LRUCache[tuple[str, Disclosure], tuple[EncodedDecision, bytes]]
         self._public = LRUCache(maxsize=public_max)
         self._public_lock = threading.Lock()
-        self._features = features
-        self._names = list(feature_names)
-        self._order = sorted(range(len(feature_names)), key=feature_names.__getitem__)
-        # Rows holding an infinity take the slower conversion ("inf" strings).
-        self._infinite = set(np.flatnonzero(np.isinf(features).any(axis=1)).tolist())
+        names = list(feature_names)
+        order = sorted(range(len(names)), key=names.__getitem__)
         self.facts: dict[str, tuple[FactInForce, ...]] = {}
-        self._inputs: dict[str, tuple[str, Canonical, Canonical]] = {}
+        self._inputs: dict[str, EncodedInputs] = {}
         for uscc, i in usccs.items():
             facts_in = tuple(facts.get(uscc, ()))
             self.facts[uscc] = facts_in
             encoded = EncodedInputs.encode(
-                feature_fragment(self._order, self._names, features[i]),
-                facts_in,
-                ratings[i],
+                feature_fragment(order, names, features[i]), facts_in, ratings[i]
             )
-            self._inputs[uscc] = (
-                encoded.features.text,
+            # The feature row's text only (its values would cost more memory
+            # as Python objects than the text): decoded if somebody reads it.
+            self._inputs[uscc] = EncodedInputs(
+                Canonical.from_text(encoded.features.text),
                 encoded.model_rating,
                 encoded.facts,
             )
@@ -149,22 +146,9 @@ class ServingCache:
             for uscc, i in usccs.items()
         }
 
-    def inputs(self, uscc: str, row: int) -> EncodedInputs:
-        """Return the encoded inputs of ``uscc`` (its zone row ``row``).
-
-        The feature values are a new dict (from the zone's array); the text,
-        model rating and facts are shared.
-        """
-        text, rating, facts = self._inputs[uscc]
-        values = self._features[row].tolist()
-        names, order = self._names, self._order
-        if row in self._infinite:
-            ready = {names[i]: _ready(values[i]) for i in order}
-        else:
-            ready = {
-                names[i]: (None if math.isnan(values[i]) else values[i]) for i in order
-            }
-        return EncodedInputs(Canonical(ready, text), rating, facts)
+    def inputs(self, uscc: str) -> EncodedInputs:
+        """Return the encoded inputs of ``uscc`` (shared: read only)."""
+        return self._inputs[uscc]
 
     def decided(
         self, uscc: str, rating: ModelRating, override: Override | None

@@ -22,7 +22,7 @@ from typing import Any
 
 from credit_engine.audit._schema import GENESIS_HASH
 from credit_engine.exceptions import AuditError
-from credit_engine.store import EncodedJSON
+from credit_engine.store import EncodedJSON, JSONText
 
 __all__ = [
     "GENESIS_HASH",
@@ -136,6 +136,15 @@ class Canonical:
         return self._value
 
     @classmethod
+    def from_text(cls, text: str) -> Canonical:
+        """Return the fragment of a canonical JSON text, its value decoded on access.
+
+        ``text`` must be canonical JSON of a value whose mappings have string
+        keys only (as :meth:`of` makes it): decoding it gives the value.
+        """
+        return cls(_NOT_KEPT, text)
+
+    @classmethod
     def of(cls, value: Any, *, keep_value: bool = True) -> Canonical:
         """Normalise ``value`` through canonical JSON (as an entry's payload is).
 
@@ -178,12 +187,13 @@ def _holds_canonical(value: Mapping[Any, Any]) -> bool:
     return False
 
 
-def _splice(value: Mapping[Any, Any]) -> tuple[dict[str, Any], str]:
-    """Normalise a mapping holding :class:`Canonical` fragments, and encode it.
+def _spliced_text(value: Mapping[Any, Any]) -> str:
+    """Return the canonical JSON of a mapping holding :class:`Canonical` fragments.
 
-    Equal to ``json.loads`` / :func:`canonical_json` of the mapping with each
-    fragment replaced by its value (keys must be strings: an int key would
-    change the sorted order once JSON turned it into a string).
+    Equal to :func:`canonical_json` of the mapping normalised through JSON with
+    each fragment replaced by its value; fragments are spliced as their text and
+    never decoded (keys must be strings: an int key would change the sorted
+    order once JSON turned it into a string).
     """
     keys = list(value)
     if not all(isinstance(k, str) for k in keys):
@@ -191,19 +201,17 @@ def _splice(value: Mapping[Any, Any]) -> tuple[dict[str, Any], str]:
         raise TypeError(
             f"keys of a mapping holding pre-encoded values must be strings, got {bad}"
         )
-    out: dict[str, Any] = {}
     parts: list[str] = []
     for key in sorted(keys):
         item = value[key]
         if isinstance(item, Canonical):
-            out[key], text = item.value, item.text
+            text = item.text
         elif isinstance(item, Mapping) and _holds_canonical(item):
-            out[key], text = _splice(item)
+            text = _spliced_text(item)
         else:
-            out[key] = json.loads(canonical_json(item))
-            text = canonical_json(out[key])
+            text = canonical_json(json.loads(canonical_json(item)))
         parts.append(f"{_key_text(key)}:{text}")
-    return out, "{" + ",".join(parts) + "}"
+    return "{" + ",".join(parts) + "}"
 
 
 @functools.lru_cache(maxsize=1024)
@@ -321,6 +329,41 @@ def sha256_holding_gil(data: bytes) -> str:
     return digest.hexdigest()
 
 
+class _DecodedOnRead:
+    """An entry's ``payload`` that may be kept as its JSON text until read.
+
+    A data descriptor set on :class:`AuditEntry` and :class:`PreparedEntry`
+    after their dataclass is made: the constructor's ``payload`` (through the
+    frozen dataclass's ``object.__setattr__``) lands in the instance's
+    ``__dict__`` as given. A :class:`~credit_engine.store.JSONText` is decoded
+    on the first read into an :class:`~credit_engine.store.EncodedJSON` (which
+    keeps the text) and kept; anything else is returned as it is. Equality,
+    pickling and ``to_dict`` read through it, so an entry behaves as if it had
+    been given the decoded mapping. The served decisions' entries are written
+    to the store and answered by their ``seq`` without anybody decoding them.
+    """
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __get__(self, obj: object, owner: type | None = None) -> Any:
+        if obj is None:
+            return self
+        kept = obj.__dict__[self.name]
+        if type(kept) is JSONText:
+            kept = EncodedJSON(json.loads(kept), str.__str__(kept))
+            obj.__dict__[self.name] = kept
+        return kept
+
+    def __set__(self, obj: object, value: Any) -> None:
+        obj.__dict__[self.name] = value
+
+
+def stored_payload(entry: AuditEntry | PreparedEntry) -> Any:
+    """Return an entry's payload as kept: to write it without decoding its text."""
+    return entry.__dict__["payload"]
+
+
 @dataclass(frozen=True)
 class AuditEntry:
     """One entry of the audit log.
@@ -417,17 +460,22 @@ class PreparedEntry:
 
     @classmethod
     def from_wire(cls, wire: WireEntry) -> PreparedEntry:
-        """Rebuild an entry from :meth:`to_wire` (its payload decoded from its text)."""
+        """Rebuild an entry from :meth:`to_wire` (its payload decoded when read)."""
         kind, actor, subject, recorded_at, text = wire
         return cls(
             kind=kind,
             actor=actor,
             subject=subject,
             recorded_at=recorded_at,
-            payload=EncodedJSON(json.loads(text), text),
+            payload=JSONText(text),  # type: ignore[arg-type]  # decoded on read
             payload_json=text,
         )
 
+
+# Payloads kept as text until read (see _DecodedOnRead); set after the
+# dataclasses are made, so that their constructors keep the field.
+for _cls in (AuditEntry, PreparedEntry):
+    setattr(_cls, "payload", _DecodedOnRead("payload"))  # noqa: B010
 
 WireEntry = tuple[str, str, str | None, dt.datetime, str]
 """A :class:`PreparedEntry` sent between processes (``to_wire``)."""
@@ -469,7 +517,7 @@ def prepare_entry(entry: NewEntry, now: dt.datetime) -> PreparedEntry:
         problems.append(
             f"recorded_at must be a timezone-aware datetime, got {recorded_at!r}"
         )
-    payload: dict[str, Any] = {}
+    payload: dict[str, Any] | None = None
     payload_json = ""
     if not isinstance(entry.payload, Mapping):
         problems.append(
@@ -478,8 +526,9 @@ def prepare_entry(entry: NewEntry, now: dt.datetime) -> PreparedEntry:
     else:
         try:
             if _holds_canonical(entry.payload):
-                # Pre-encoded fragments (decisions served): spliced, not re-encoded.
-                payload, payload_json = _splice(entry.payload)
+                # Pre-encoded fragments (decisions served): spliced, not
+                # re-encoded, and the payload decoded only if somebody reads it.
+                payload_json = _spliced_text(entry.payload)
             else:
                 payload = json.loads(canonical_json(dict(entry.payload)))
                 # Again from the decoded form: JSON turns int keys into strings,
@@ -499,8 +548,13 @@ def prepare_entry(entry: NewEntry, now: dt.datetime) -> PreparedEntry:
         subject=entry.subject,
         recorded_at=recorded_at.astimezone(dt.UTC),
         # Carries its canonical text: the store writes it instead of encoding
-        # the payload a third time (it decodes to the same payload).
-        payload=EncodedJSON(payload, payload_json),
+        # the payload a third time (it decodes to the same payload). Spliced
+        # payloads are kept as that text alone until read (_DecodedOnRead).
+        payload=(
+            JSONText(payload_json)  # type: ignore[arg-type]
+            if payload is None
+            else EncodedJSON(payload, payload_json)
+        ),
         payload_json=payload_json,
     )
 
@@ -513,7 +567,7 @@ def seal(prepared: PreparedEntry, seq: int, prev_hash: str) -> AuditEntry:
         kind=prepared.kind,
         actor=prepared.actor,
         subject=prepared.subject,
-        payload=prepared.payload,
+        payload=stored_payload(prepared),  # as kept: not decoded here
         prev_hash=prev_hash,
         entry_hash=hash_content(
             prev_hash,

@@ -19,6 +19,7 @@ from credit_engine.audit._chain import (
     PreparedEntry,
     prepare_entry,
     seal,
+    stored_payload,
 )
 from credit_engine.audit._coverage import (
     BASELINE_KIND,
@@ -214,7 +215,7 @@ class AuditTransaction:
                 "kind": e.kind,
                 "actor": e.actor,
                 "subject": e.subject,
-                "payload": e.payload,
+                "payload": stored_payload(e),  # text as is, never decoded here
                 "prev_hash": e.prev_hash,
                 "entry_hash": e.entry_hash,
             }

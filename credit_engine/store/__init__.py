@@ -77,7 +77,7 @@ from credit_engine.store._decisions import (
     RatingRun,
 )
 from credit_engine.store._engine import normalize_url, safe_url
-from credit_engine.store._json import EncodedJSON
+from credit_engine.store._json import EncodedJSON, JSONText
 from credit_engine.store._migrations import (
     BASELINE_REVISION,
     SCHEMA_REVISION,
@@ -143,6 +143,7 @@ __all__ = [
     "SCHEMA_REVISION",
     "DecisionRepository",
     "EncodedJSON",
+    "JSONText",
     "NoRatingsError",
     "OperationalStore",
     "OverrideError",

@@ -4,9 +4,10 @@ The store's JSON columns are serialised by SQLAlchemy with the engine's
 ``json_serializer``. :class:`EncodedJSON` is a ``dict`` that carries its own
 JSON text (the audit log's canonical JSON of a payload, which it hashes
 anyway): :func:`json_serializer` writes that text instead of encoding the
-mapping again. Any other value is encoded with :func:`json.dumps`, as
-SQLAlchemy does by default. Reading is unchanged (the text decodes to the
-same mapping).
+mapping again; a :class:`JSONText` is such a text alone (its mapping is
+decoded only when somebody reads it). Any other value is encoded with
+:func:`json.dumps`, as SQLAlchemy does by default. Reading is unchanged (the
+text decodes to the same mapping).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["EncodedJSON", "json_serializer"]
+__all__ = ["EncodedJSON", "JSONText", "json_serializer"]
 
 
 class EncodedJSON(dict[str, Any]):
@@ -46,8 +47,31 @@ class EncodedJSON(dict[str, Any]):
         return (EncodedJSON, (dict(self), self.json_text))
 
 
+class JSONText(str):
+    """The JSON text of a document, written as is into JSON columns.
+
+    Not a JSON string value: ``json_serializer(JSONText('{"a":1}'))`` is
+    ``'{"a":1}'``, where a plain ``str`` would be encoded as a JSON string.
+    The caller promises the text is valid JSON.
+
+    Examples
+    --------
+    >>> json_serializer(JSONText("[1]")), json_serializer("[1]")
+    ('[1]', '"[1]"')
+    """
+
+    __slots__ = ()
+
+
 def json_serializer(value: Any) -> str:
-    """Serialise a JSON column's value: an :class:`EncodedJSON`'s own text, or dumps."""
-    if type(value) is EncodedJSON:
-        return value.json_text
+    """Serialise a JSON column's value: pre-encoded text as it is, or dumps.
+
+    An :class:`EncodedJSON`'s own text, a :class:`JSONText` itself, anything
+    else through :func:`json.dumps`.
+    """
+    kind = type(value)
+    if kind is EncodedJSON:
+        return str(value.json_text)
+    if kind is JSONText:
+        return str.__str__(value)
     return json.dumps(value)

@@ -61,12 +61,12 @@ def test_the_cache_serves_the_same_inputs_and_one_decision_per_override():
     )  # fmt: skip
     order = sorted(range(len(NAMES)), key=NAMES.__getitem__)
     for uscc, i in usccs.items():
-        inputs = cache.inputs(uscc, i)
+        inputs = cache.inputs(uscc)
         expected = feature_fragment(order, NAMES, ROWS[i])
         assert inputs.features.text == expected.text
         assert inputs.features.value == expected.value
         assert list(inputs.features.value) == list(expected.value)
-    assert "外汇管理分类" in cache.inputs(first, 0).facts.text
+    assert "外汇管理分类" in cache.inputs(first).facts.text
     plain = cache.decided(first, _rating(), None)
     assert cache.decided(first, _rating(), None) is plain  # made once
     override = Override(4, "A", "复核后上调", "supervisor-1")

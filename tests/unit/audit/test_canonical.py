@@ -149,3 +149,37 @@ def test_an_entry_sent_to_another_process_comes_back_equal(payload):
     assert back == prepared
     assert json_serializer(back.payload) == prepared.payload_json
     assert seal(back, 9, GENESIS_HASH) == seal(prepared, 9, GENESIS_HASH)
+
+
+def test_a_spliced_payload_is_decoded_only_when_read():
+    # Served decisions: the entry is written as its text and answered by its
+    # seq; nobody reads its payload, so it is never decoded. Read, it is the
+    # plain path's payload, decoded once and kept.
+    import pickle
+
+    from credit_engine.audit._chain import stored_payload
+    from credit_engine.store import EncodedJSON, JSONText
+    from credit_engine.store._json import json_serializer
+
+    plain, spliced = _prepared(_plain()), _prepared(_encoded())
+    assert type(stored_payload(plain)) is EncodedJSON
+    assert type(stored_payload(spliced)) is JSONText
+    sealed = seal(spliced, 5, GENESIS_HASH)
+    assert type(stored_payload(sealed)) is JSONText  # sealing does not decode
+    assert json_serializer(stored_payload(sealed)) == plain.payload_json
+    copied = pickle.loads(pickle.dumps(sealed))
+    assert type(stored_payload(copied)) is JSONText
+    # Read: equal to the plain entry's payload, the same object at each read.
+    assert sealed.payload == plain.payload
+    assert type(sealed.payload) is EncodedJSON
+    assert sealed.payload is sealed.payload
+    assert sealed.to_dict() == seal(plain, 5, GENESIS_HASH).to_dict()
+    assert copied == seal(plain, 5, GENESIS_HASH)
+
+
+def test_a_fragment_from_its_text_decodes_on_access():
+    made = Canonical.of(FEATURES)
+    from_text = Canonical.from_text(made.text)
+    assert from_text.text == made.text
+    assert from_text.value == made.value
+    assert list(from_text.value) == list(made.value)

@@ -185,3 +185,29 @@ def test_entries_prepared_elsewhere_are_chained_in_order(sqlite_log):
         assert log.verify().ok
     finally:
         writer.close()
+
+
+def test_spliced_entries_are_stored_as_their_text_and_read_back_equal(store_url):
+    # A served decision's entry goes to the store as its canonical text (its
+    # payload never decoded on the way); reading the log gives the payload the
+    # plain path would have, and the chain verifies.
+    from credit_engine.audit import AuditLog, Canonical, NewEntry
+    from credit_engine.audit._chain import stored_payload
+    from credit_engine.store import JSONText, OperationalStore
+
+    log = AuditLog(OperationalStore(store_url))
+    plain = {"decision": {"tier": "B", "zh": "常规"}, "by": {"key": "gw"}}
+    spliced = {
+        "decision": Canonical.from_text(Canonical.of(plain["decision"]).text),
+        "by": Canonical.of(plain["by"]),
+    }
+    writer = AuditWriter(log)
+    try:
+        written = writer.submit([NewEntry("decision", "gw", spliced, "s1")]).result(10)
+    finally:
+        writer.close()
+    assert type(stored_payload(written[0])) is JSONText
+    (read,) = log.entries(subject="s1")
+    assert read.payload == plain
+    assert read == written[0]
+    assert log.verify().ok
