@@ -166,6 +166,13 @@ class Settings(BaseSettings):
         How much lower the workers' CPU priority is than the serving
         process's (added to its niceness, :func:`os.nice`): on a busy machine
         the serving path gets the processor first, past dates wait.
+    heavy_timeout_seconds : float, default=300
+        Longest a job may run in a worker process (a 1,000-code batch at a past
+        date takes seconds; loading another model version for it, tens of
+        seconds). Beyond, the worker is stopped and restarted and the request
+        gets 503 with ``Retry-After``: a job that hangs never keeps its slot
+        of the heavy pool. Threads (``heavy_processes=0``) cannot be stopped,
+        so this bound applies to worker processes only.
     api_switch_interval_ms : float, default=1.0
         The interpreter's thread switch interval while the API runs
         (:func:`sys.setswitchinterval`; Python's default is 5 ms). A batch
@@ -251,6 +258,7 @@ class Settings(BaseSettings):
     heavy_workers: int = Field(default=1, ge=1, le=64)
     heavy_processes: int = Field(default=1, ge=0, le=64)
     heavy_process_niceness: int = Field(default=10, ge=0, le=19)
+    heavy_timeout_seconds: float = Field(default=300.0, gt=0)
     api_switch_interval_ms: float = Field(default=1.0, gt=0, le=100)
     heavy_queue_max: int = Field(default=16, ge=0)
     overrides_refresh_seconds: float = Field(default=1.0, gt=0)

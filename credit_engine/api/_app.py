@@ -51,7 +51,11 @@ def _heavy(settings: Settings) -> HeavyPool:
 def _past_dates(settings: Settings) -> PastDateWorkers | None:
     if settings.heavy_processes == 0:
         return None
-    return PastDateWorkers(settings, processes=settings.heavy_processes)
+    return PastDateWorkers(
+        settings,
+        processes=settings.heavy_processes,
+        timeout_seconds=settings.heavy_timeout_seconds,
+    )
 
 
 _LOG = logging.getLogger("credit_engine.api")

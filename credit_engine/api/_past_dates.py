@@ -23,6 +23,7 @@ them (:meth:`~credit_engine.audit.AuditWriter.submit_prepared`).
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import datetime as dt
 import logging
 import multiprocessing
@@ -226,11 +227,17 @@ class PastDateWorkers:
         Engine settings, passed to each worker (home, lake, MLflow, store).
     processes : int
         Worker processes (the heavy threads of :class:`HeavyPool` wait on them).
+    timeout_seconds : float, default=300
+        Longest a job may run; beyond, the workers are stopped and replaced
+        (``Settings.heavy_timeout_seconds``).
     """
 
-    def __init__(self, settings: Settings, *, processes: int) -> None:
+    def __init__(
+        self, settings: Settings, *, processes: int, timeout_seconds: float = 300.0
+    ) -> None:
         self.settings = settings
         self.processes = processes
+        self.timeout_seconds = timeout_seconds
         self._executor: concurrent.futures.ProcessPoolExecutor | None = None
         self._lock = threading.Lock()
         self._closed = False
@@ -275,26 +282,42 @@ class PastDateWorkers:
         CreditEngineError
             As deciding in the serving process would (unknown enterprise ...).
         ServiceUnavailableError
-            If the worker died (it is replaced for the next job; retry).
+            If the worker died, or ran longer than ``timeout_seconds`` (it is
+            stopped); either way it is replaced for the next job: retry.
         """
         pool = self._pool()
         try:
-            return pool.submit(_decide, job).result()
+            return pool.submit(_decide, job).result(timeout=self.timeout_seconds)
+        except concurrent.futures.TimeoutError:
+            self._replace(pool, f"a job ran longer than {self.timeout_seconds:g} s")
+            raise ServiceUnavailableError(
+                f"Deciding {len(job.usccs)} enterprise(s) at {job.as_of} took longer "
+                f"than {self.timeout_seconds:g} s (heavy_timeout_seconds); the worker "
+                "was stopped and is being restarted. Retry later or with fewer codes.",
+                retry_after=5,
+            ) from None
         except BrokenProcessPool:
-            self._replace(pool)
+            self._replace(pool, "a past-date worker process died")
             raise ServiceUnavailableError(
                 "The worker deciding at other dates stopped unexpectedly (it is "
                 "being restarted); retry shortly.",
                 retry_after=5,
             ) from None
 
-    def _replace(self, broken: concurrent.futures.ProcessPoolExecutor) -> None:
-        """Drop ``broken`` (once: jobs failing together replace it once)."""
+    def _replace(
+        self, broken: concurrent.futures.ProcessPoolExecutor, why: str
+    ) -> None:
+        """Stop and drop ``broken`` (once: jobs failing together replace it once)."""
         with self._lock:
             if self._executor is not broken:
                 return  # another job replaced it already
             self._executor = None
-        _LOG.error("a past-date worker process died; starting a new one")
+        _LOG.error("%s; stopping its workers and starting new ones", why)
+        # A stuck worker would never take the shutdown: kill them (the pool has
+        # no public way; its process table is stable across CPython 3.11-3.13).
+        for process in list((getattr(broken, "_processes", None) or {}).values()):
+            with contextlib.suppress(OSError, ValueError):
+                process.kill()
         broken.shutdown(wait=False, cancel_futures=True)
 
     def close(self) -> None:

@@ -147,3 +147,33 @@ def test_a_dead_worker_costs_one_503_then_a_new_one_serves(in_processes, key, st
     # Serving-date scores never depended on the worker.
     assert _post(in_processes, key, "/v1/scores", {"uscc": asked[0]}).status_code == 200
     assert AuditLog(store).verify().ok
+
+
+def test_a_job_over_its_time_bound_stops_the_worker_and_costs_one_503(
+    in_processes, key, store
+):
+    # A job that hangs must not keep its heavy slot for ever: beyond
+    # heavy_timeout_seconds its worker is killed, the request gets a 503, and
+    # a new worker serves the next one.
+    asked = sorted(store.decisions_at(RATED)["uscc"])[:5]
+    body = {"usccs": asked, "as_of": RATED.isoformat()}
+    assert _post(in_processes, key, "/v1/scores:batch", body).status_code == 200
+    workers = _workers()
+    assert workers
+    past_dates = in_processes.app.state.services.past_dates
+    bound = past_dates.timeout_seconds
+    past_dates.timeout_seconds = 0.001  # no 5-code batch answers this fast
+    try:
+        late = _post(in_processes, key, "/v1/scores:batch", body)
+    finally:
+        past_dates.timeout_seconds = bound
+    assert late.status_code == 503, late.text
+    assert late.headers["retry-after"]
+    assert "heavy_timeout_seconds" in late.json()["detail"]
+    deadline = time.monotonic() + 30
+    while any(w.is_alive() for w in workers) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(w.is_alive() for w in workers), "the late worker was not stopped"
+    again = _post(in_processes, key, "/v1/scores:batch", body)
+    assert again.status_code == 200, again.text
+    assert AuditLog(store).verify().ok
