@@ -291,7 +291,11 @@ def build_feature_frame_spark(
     view = f"{SPINE_VIEW_PREFIX}{uuid.uuid4().hex[:12]}"
     cached.createOrReplaceTempView(view)
     sql = compile_feature_sql(
-        resolved, definitions.contracts, spine_table=view, usccs=usccs
+        resolved,
+        definitions.contracts,
+        spine_table=view,
+        usccs=usccs,
+        distinct_apart=True,
     )
     frame = spark.sql(to_spark(sql))
     # The spine (view and cache) lives as long as the frame that reads it.

@@ -30,6 +30,7 @@ from credit_engine.features._spec import (
 )
 from credit_engine.features._transforms import render_transform
 from credit_engine.point_in_time import (
+    CUTOFF_COLUMN,
     FIRST_KNOWN,
     Cutoff,
     first_known,
@@ -92,11 +93,15 @@ class _ViewCompiler:
         specs: list[FeatureSpec],
         contract: SourceContract,
         usccs: Sequence[str] | None,
+        *,
+        distinct_apart: bool = False,
     ) -> None:
         self.view, self.specs, self.contract, self.usccs = view, specs, contract, usccs
+        self.distinct_apart = distinct_apart
         self.time = contract.time_column
         self.k = f"k_{view.name}"
         self.v = f"v_{view.name}"
+        self.d = f"d_{view.name}"
         self.p = f"p_{view.name}"
 
     def _value(self, spec: FeatureSpec) -> str:
@@ -205,16 +210,47 @@ class _ViewCompiler:
             )
         return None  # PRESENT and MAX_SHARE_BY have their own CTEs
 
-    def max_share_cte(self, spec: FeatureSpec) -> str:
-        cond = _and(_since(self.time, spec.window_days), spec.where)
-        where = f" WHERE {cond}" if cond else ""
+    def max_share_cte(self, specs: list[FeatureSpec]) -> str:
+        """Largest share of one ``by`` value, for every spec of that ``by`` at once.
+
+        One aggregate of the records per ``(uscc, as_of, by)``, each spec's
+        part filtered by its window and condition, then one per enterprise:
+        the view's records are read once for all of them. A part with no
+        record of its filter is null, which ``max`` and ``sum`` skip: the
+        same value as an aggregate of only those records.
+        """
+        by = specs[0].by
+        conds = [_and(_since(self.time, s.window_days), s.where) for s in specs]
+        parts = ", ".join(
+            f"{_filtered(f'sum({self._exact(s)})', c)} AS {s.name}"
+            for s, c in zip(specs, conds, strict=True)
+        )
+        shares = ", ".join(
+            f"CAST(max({s.name}) AS DOUBLE) / nullif(sum({s.name}), 0) AS {s.name}"
+            for s in specs
+        )
+        where = (
+            "" if None in conds else f" WHERE {' OR '.join(f'({c})' for c in conds)}"
+        )
         return (
-            "SELECT uscc, as_of, "
-            "CAST(max(part) AS DOUBLE) / nullif(sum(part), 0) AS value "
-            f"FROM (SELECT uscc, as_of, {spec.by}, sum({self._exact(spec)}) AS part "
-            f"FROM {self.k}{where} GROUP BY uscc, as_of, {spec.by}) AS parts "
+            f"SELECT uscc, as_of, {shares} "
+            f"FROM (SELECT uscc, as_of, {by}, {parts} "
+            f"FROM {self.k}{where} GROUP BY uscc, as_of, {by}) AS parts "
             "GROUP BY uscc, as_of"
         )
+
+    def _share_ctes(self, ctes: list[tuple[str, str]], joins: list[str]) -> None:
+        """Add one CTE (and its join) per ``by`` column of the view's max shares."""
+        shares: dict[str, list[FeatureSpec]] = {}
+        for spec in self.specs:
+            if spec.agg is Aggregation.MAX_SHARE_BY:
+                shares.setdefault(str(spec.by), []).append(spec)
+        for by, specs in shares.items():
+            cte = f"ms_{self.view.name}_{by}"
+            ctes.append((cte, self.max_share_cte(specs)))
+            joins.append(
+                f"LEFT JOIN {cte} ON {cte}.uscc = s.uscc AND {cte}.as_of = s.as_of"
+            )
 
     def compile(self) -> _ViewSql:
         ctes: list[tuple[str, str]] = []
@@ -252,18 +288,27 @@ class _ViewCompiler:
         has_shares = any(s.agg is Aggregation.MAX_SHARE_BY for s in self.specs)
         if computed or has_shares:
             ctes.append((self.k, self.known_cte()))
-        if computed:
-            body = ", ".join(f"{a} AS {n}" for n, a in computed.items())
+        # Which aggregate (CTE) computes each feature: distinct counts apart
+        # if asked (see compile_feature_sql).
+        table = {
+            s.name: self.d
+            if self.distinct_apart and s.agg is Aggregation.COUNT_DISTINCT
+            else self.v
+            for s in self.specs
+        }
+        for cte in (self.v, self.d):
+            body = ", ".join(
+                f"{a} AS {n}" for n, a in computed.items() if table[n] == cte
+            )
+            if not body:
+                continue
             ctes.append(
-                (
-                    self.v,
-                    f"SELECT uscc, as_of, {body} FROM {self.k} GROUP BY uscc, as_of",
-                )
+                (cte, f"SELECT uscc, as_of, {body} FROM {self.k} GROUP BY uscc, as_of")
             )
             joins.append(
-                f"LEFT JOIN {self.v} ON {self.v}.uscc = s.uscc "
-                f"AND {self.v}.as_of = s.as_of"
+                f"LEFT JOIN {cte} ON {cte}.uscc = s.uscc AND {cte}.as_of = s.as_of"
             )
+        self._share_ctes(ctes, joins)
         for spec in self.specs:
             name = self.view.full_name(spec.name)
             if spec.agg is Aggregation.PRESENT:
@@ -272,17 +317,15 @@ class _ViewCompiler:
                 )
                 continue
             if spec.agg is Aggregation.MAX_SHARE_BY:
-                cte = f"ms_{self.view.name}_{spec.name}"
-                ctes.append((cte, self.max_share_cte(spec)))
-                joins.append(
-                    f"LEFT JOIN {cte} ON {cte}.uscc = s.uscc AND {cte}.as_of = s.as_of"
-                )
-                value = f"{cte}.value"
+                value = f"ms_{self.view.name}_{spec.by}.{spec.name}"
             else:
-                value = f"{self.v}.{spec.name}"
+                value = f"{table[spec.name]}.{spec.name}"
                 if spec.agg in COUNT_LIKE and self.required_fields(spec):
                     # Null from the guard stays null; no record at all is 0.
-                    value = f"(CASE WHEN {self.v}.uscc IS NULL THEN 0 ELSE {value} END)"
+                    value = (
+                        f"(CASE WHEN {table[spec.name]}.uscc IS NULL THEN 0 "
+                        f"ELSE {value} END)"
+                    )
                 elif spec.agg in COUNT_LIKE:
                     value = f"coalesce({value}, 0)"
             if self.view.missing is Missing.NULL:
@@ -297,6 +340,7 @@ def compile_feature_sql(
     *,
     spine_table: str = "spine",
     usccs: Sequence[str] | None = None,
+    distinct_apart: bool = False,
 ) -> str:
     """Compile ``resolved`` to one SQL query over ``spine_table`` and the sources.
 
@@ -311,6 +355,13 @@ def compile_feature_sql(
     usccs : sequence of str, optional
         Restrict every source scan to these enterprises (the online path: the
         same query, with a filter the engine can push into the scans).
+    distinct_apart : bool, default=False
+        Compute a view's distinct counts in an aggregate of their own, beside
+        the one of its other features (same values). For Spark: an aggregate
+        with distinct counts under filters is planned with an ``Expand`` that
+        copies every record once per distinct count, each copy with the
+        buffers of every other aggregate of the view; apart, the copies are
+        narrow and the other aggregates read each record once.
 
     Returns
     -------
@@ -330,7 +381,11 @@ def compile_feature_sql(
     for name in sorted(by_view):
         view = views[name]
         compiled = _ViewCompiler(
-            view, by_view[name], contracts[str(view.source)], usccs
+            view,
+            by_view[name],
+            contracts[str(view.source)],
+            usccs,
+            distinct_apart=distinct_apart,
         ).compile()
         ctes += compiled.ctes
         joins += compiled.joins
@@ -414,6 +469,36 @@ def _non_null_arg(node: exp.Expression) -> exp.Expression:
     return node
 
 
+_MICROS_PER_DAY = 86_400_000_000
+
+
+def _cutoff_days_before(node: exp.Expression) -> exp.Expression:
+    # ``_cutoff - INTERVAL 'N' DAY`` (Cutoff.days_before on the spine's
+    # cutoff, in nearly every windowed aggregate's filter): Spark adds a
+    # day-time interval to a timestamp through the session time zone's
+    # calendar (java.time), for every record and every aggregate, which was
+    # the feature job's largest single cost. In UTC, the engine's session
+    # time zone, a day is 86,400 s: the same instant, in integer arithmetic.
+    if (
+        isinstance(node, exp.Sub)
+        and isinstance(node.this, exp.Column)
+        and node.this.name == CUTOFF_COLUMN
+        and isinstance(node.expression, exp.Interval)
+        and str(node.expression.unit).upper() == "DAY"
+        and isinstance(node.expression.this, exp.Literal)
+        and node.expression.this.this.isdigit()
+    ):
+        micros = int(node.expression.this.this) * _MICROS_PER_DAY
+        since_epoch = exp.Anonymous(this="UNIX_MICROS", expressions=[node.this.copy()])
+        return exp.Anonymous(
+            this="TIMESTAMP_MICROS",
+            expressions=[
+                exp.Sub(this=since_epoch, expression=exp.Literal.number(micros))
+            ],
+        )
+    return node
+
+
 def to_spark(sql: str) -> str:
     """Transpile compiled feature SQL to Spark SQL (raises on unsupported syntax).
 
@@ -432,5 +517,6 @@ def to_spark(sql: str) -> str:
         tree.transform(_double_literal)
         .transform(_utc_wall_clock)
         .transform(_non_null_arg)
+        .transform(_cutoff_days_before)
     )
     return tree.sql(dialect="spark", unsupported_level=sqlglot.ErrorLevel.RAISE)

@@ -219,3 +219,18 @@ def test_spark_sql_keeps_duckdb_arg_max_and_utc_dates():
         "FROM (VALUES (1, 1), (NULL, 2), (NULL, 0)) AS v(x, t)"
     ).fetchall()
     assert rows == [(1, 1)]
+
+
+def test_spark_sql_subtracts_days_from_the_cutoff_in_integer_microseconds(defs):
+    # Spark adds a day interval to a timestamp through the session calendar,
+    # for every record and aggregate; in UTC a day is 86,400 s exactly.
+    spark = to_spark(
+        "SELECT count(*) FILTER (WHERE t >= s._cutoff - INTERVAL '365' DAY) AS n, "
+        "_cutoff - INTERVAL '90' DAY AS since, as_of - INTERVAL '89' DAY AS day "
+        "FROM v"
+    )
+    assert "TIMESTAMP_MICROS(UNIX_MICROS(s._cutoff) - 31536000000000)" in spark
+    assert "TIMESTAMP_MICROS(UNIX_MICROS(_cutoff) - 7776000000000)" in spark
+    assert "as_of - INTERVAL '89' DAY" in spark  # a date, not the cutoff: kept
+    compiled = to_spark(compile_feature_sql(defs.resolve("credit_v1"), defs.contracts))
+    assert "_cutoff - INTERVAL" not in compiled

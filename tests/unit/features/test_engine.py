@@ -259,3 +259,61 @@ def test_several_rating_dates_are_computed_each_on_its_own(defs):
     )
     assert f["as_of"].tolist() == [dt.date(2025, 3, 31), dt.date(2025, 6, 30)]
     assert f["customs_declarations__count_365d"].tolist() == [1, 2]
+
+
+def test_distinct_counts_apart_give_the_same_features(defs, monkeypatch):
+    # The Spark path computes a view's distinct counts in an aggregate of
+    # their own (compile_feature_sql(distinct_apart=True)): same values.
+    import functools
+
+    from credit_engine.features import _engine, compile_feature_sql
+
+    inv = [
+        {
+            "uscc": uscc,
+            "source_record_id": f"I{i}",
+            "event_ts": ts(event),
+            "ingested_at": ts(event),
+            "direction": direction,
+            "counterparty_id": cp,
+            "amount_cny": 100.0 + i,
+            "tax_cny": 0.0,
+            "total_cny": 100.0 + i,
+            "status": status,
+        }
+        for i, (uscc, event, direction, cp, status) in enumerate(
+            [
+                (A, "2025-05-01", "OUTPUT", "B00001", "VALID"),
+                (A, "2025-04-01", "OUTPUT", "B00001", "VALID"),
+                (A, "2024-01-01", "OUTPUT", "B00002", "VOID"),
+                (A, "2025-03-01", "INPUT", "S00001", "VALID"),
+                (A, "2025-03-02", "INPUT", None, "VALID"),
+                (B, "2025-06-01", "INPUT", None, "VALID"),
+            ]
+        )
+    ]
+    refs = ["vat_invoices:*", "customs_declarations:*"]
+    tables = {
+        "vat_invoice": inv,
+        "customs_declaration": [decl("1", "2025-05-01", "2025-05-02")],
+    }
+    together = features(defs, tables, refs)
+    sql = compile_feature_sql(
+        defs.resolve_features(refs), defs.contracts, distinct_apart=True
+    )
+    assert "d_vat_invoices AS" in sql
+    v = sql[sql.index("v_vat_invoices AS") : sql.index("d_vat_invoices AS")]
+    assert "DISTINCT" not in v
+    monkeypatch.setattr(
+        _engine,
+        "compile_feature_sql",
+        functools.partial(compile_feature_sql, distinct_apart=True),
+    )
+    apart = features(defs, tables, refs)
+    assert together.notna().sum().sum() > 20
+    # Largest shares of one by-column, each under its own filter, in one CTE.
+    a = together.set_index("uscc").loc[A]
+    assert a["vat_invoices__top_buyer_share_365d"] == 1.0  # B00002's is void
+    assert a["vat_invoices__top_buyer_share_all"] == 1.0
+    assert a["vat_invoices__top_supplier_share_365d"] == pytest.approx(104 / 207)
+    pd.testing.assert_frame_equal(together, apart)
