@@ -72,16 +72,22 @@ async def _open_loop(client: aiohttp.ClientSession, args: argparse.Namespace) ->
         await asyncio.sleep(max(0.0, at - time.perf_counter()))
         if await _post(client, args, body):
             latencies.append(time.perf_counter() - at)
-            trace.append((at - start, latencies[-1]))
+            trace.append((at, latencies[-1]))
         else:
             errors += 1
 
     await asyncio.gather(*(one(start + i / args.rate) for i in range(total)))
     if args.trace:
-        # Each request's scheduled start (s from the first) and latency (ms),
-        # to see when the slow ones happen (periodic stalls, a reload ...).
-        lines = (f"{at:.4f},{1000 * lat:.3f}" for at, lat in sorted(trace))
-        Path(args.trace).write_text("at_s,latency_ms\n" + "\n".join(lines) + "\n")
+        # Each request's scheduled start (s from the first, and on the
+        # system's monotonic clock, which time.perf_counter reads in every
+        # process: to line up with a server-side trace) and latency (ms), to
+        # see when the slow ones happen (periodic stalls, a reload ...).
+        lines = (
+            f"{at - start:.4f},{at:.6f},{1000 * lat:.3f}" for at, lat in sorted(trace)
+        )
+        Path(args.trace).write_text(
+            "at_s,monotonic_s,latency_ms\n" + "\n".join(lines) + "\n"
+        )
     return _summary(latencies, errors, time.perf_counter() - start)
 
 

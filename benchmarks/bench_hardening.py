@@ -19,7 +19,8 @@ request's *scheduled* start, so queueing cannot hide) and bounded in time.
 Usage::
 
     PYTHONPATH=$PWD .venv/bin/python benchmarks/bench_hardening.py \
-        --home HOME [--database-url URL] [--mlflow-uri URI] [--json out.json]
+        --home HOME [--database-url URL] [--mlflow-uri URI] [--json out.json] \
+        [--scenarios throughput,batches,lock] [--skip-trivial] [--trace F.csv]
 
 ``HOME`` needs a lake and a promoted champion (``make demo``); give another
 ``--database-url`` / ``--mlflow-uri`` to leave a read-only home untouched. The
@@ -65,6 +66,7 @@ def _load(  # noqa: PLR0913 - the load generator's options
     concurrency: int = 16,
     method: str = "POST",
     warmup: int = 50,
+    trace: Path | None = None,
 ) -> dict:
     cmd = [sys.executable, str(ROOT / "benchmarks" / "_load.py"), "--url", url,
            "--path", path, "--body", body, "--mode", mode, "--method", method,
@@ -72,6 +74,8 @@ def _load(  # noqa: PLR0913 - the load generator's options
            "--concurrency", str(concurrency), "--warmup", str(warmup)]  # fmt: skip
     for h in headers:
         cmd += ["--header", h]
+    if trace is not None:
+        cmd += ["--trace", str(trace)]
     out = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, check=False)
     if out.returncode != 0:
         raise RuntimeError(f"load generator failed:\n{out.stderr[-3000:]}")
@@ -91,6 +95,11 @@ def main() -> None:  # noqa: PLR0915 - one scenario after the other
         "--past", type=dt.date.fromisoformat, default=dt.date(2026, 3, 31)
     )
     parser.add_argument("--json", type=Path)
+    parser.add_argument(
+        "--trace",
+        type=Path,
+        help="write each engine request's start and latency at --rate (CSV)",
+    )
     parser.add_argument(
         "--scenarios",
         default="throughput,batches,lock",
@@ -169,9 +178,11 @@ def main() -> None:  # noqa: PLR0915 - one scenario after the other
         elif args.skip_trivial:
             targets = targets[:1]
         for name, url, headers in targets:
+            trace = args.trace if name == "engine" else None
             one[name] = {
                 "open_loop": _load(url, "/v1/scores", body=body, headers=headers,
-                                   rate=args.rate, duration=args.duration),
+                                   rate=args.rate, duration=args.duration,
+                                   trace=trace),
                 "capacity": _load(url, "/v1/scores", body=body, headers=headers,
                                   mode="closed", duration=args.duration / 2,
                                   concurrency=args.concurrency),
