@@ -20,7 +20,8 @@ Usage::
 
     PYTHONPATH=$PWD .venv/bin/python benchmarks/bench_hardening.py \
         --home HOME [--database-url URL] [--mlflow-uri URI] [--json out.json] \
-        [--scenarios throughput,batches,lock] [--skip-trivial] [--trace F.csv]
+        [--copy-store FILE] [--scenarios throughput,batches,lock] [--skip-trivial] \
+        [--trace F.csv]
 
 ``HOME`` needs a lake and a promoted champion (``make demo``); give another
 ``--database-url`` / ``--mlflow-uri`` to leave a read-only home untouched. The
@@ -86,6 +87,12 @@ def main() -> None:  # noqa: PLR0915 - one scenario after the other
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--home", type=Path, default=Path(".credit-engine"))
     parser.add_argument("--database-url")
+    parser.add_argument(
+        "--copy-store",
+        type=Path,
+        help="SQLite store to copy (with SQLite's backup, its WAL included) to a "
+        "fresh file the run writes into; --database-url is then ignored",
+    )
     parser.add_argument("--mlflow-uri")
     parser.add_argument("--rate", type=float, default=500)
     parser.add_argument("--duration", type=float, default=20)
@@ -119,6 +126,8 @@ def main() -> None:  # noqa: PLR0915 - one scenario after the other
     from credit_engine.store import OperationalStore
 
     env_settings = {"CREDIT_ENGINE_HOME": str(home)}
+    if args.copy_store is not None:
+        args.database_url = f"sqlite:///{_fresh_copy(args.copy_store)}"
     if args.database_url:
         env_settings["CREDIT_ENGINE_DATABASE_URL"] = args.database_url
     if args.mlflow_uri:
@@ -306,6 +315,21 @@ def _rss_mib(pid: int) -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return 0.0
+
+
+def _fresh_copy(source: Path) -> Path:
+    """Copy a SQLite store into a new temporary file with SQLite's backup.
+
+    A file copied with ``cp`` next to the ``-wal`` of an earlier run would
+    take that log's frames as its own (and a store whose log outgrew every
+    checkpoint slows each commit down): the backup writes one consistent file.
+    """
+    import sqlite3
+
+    target = Path(tempfile.mkdtemp(prefix="bench_hardening_store_")) / "store.db"
+    with sqlite3.connect(source) as src, sqlite3.connect(target) as dst:
+        src.backup(dst)
+    return target
 
 
 def _settle(pid: int, *, idle: float = 0.05, limit: float = 300.0) -> float:
