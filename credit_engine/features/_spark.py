@@ -37,7 +37,11 @@ from credit_engine.features._engine import (
     _spine_table,
 )
 from credit_engine.features._registry import Definitions, ResolvedSet
-from credit_engine.features._sql import compile_feature_sql, to_spark
+from credit_engine.features._sql import (
+    compile_feature_sql,
+    timestamp_columns,
+    to_spark,
+)
 from credit_engine.point_in_time import (
     FIRST_KNOWN,
     Cutoff,
@@ -296,8 +300,11 @@ def build_feature_frame_spark(
         spine_table=view,
         usccs=usccs,
         distinct_apart=True,
+        shared_terms=True,
     )
-    frame = spark.sql(to_spark(sql))
+    frame = spark.sql(
+        to_spark(sql, timestamp_columns=timestamp_columns(definitions.contracts))
+    )
     # The spine (view and cache) lives as long as the frame that reads it.
     weakref.finalize(frame, _release_later, spark, view, cached).atexit = False
     return frame

@@ -12,13 +12,14 @@ definitions run on a cluster.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 import sqlglot
 from sqlglot import exp
 
-from credit_engine.data import SourceContract
+from credit_engine.data import ColumnType, SourceContract
 from credit_engine.features._registry import FeatureRef, ResolvedSet
 from credit_engine.features._spec import (
     COUNT_LIKE,
@@ -41,10 +42,11 @@ from credit_engine.point_in_time import (
     sql_literal,
 )
 
-__all__ = ["compile_feature_sql", "to_spark"]
+__all__ = ["compile_feature_sql", "timestamp_columns", "to_spark"]
 
 SPINE = "_spine"
 CUTOFF = Cutoff.per_spine_row(SPINE)
+_BARE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 def _columns_of(sql: str | None) -> set[str]:
@@ -95,9 +97,14 @@ class _ViewCompiler:
         usccs: Sequence[str] | None,
         *,
         distinct_apart: bool = False,
+        shared_terms: bool = False,
     ) -> None:
         self.view, self.specs, self.contract, self.usccs = view, specs, contract, usccs
         self.distinct_apart = distinct_apart
+        self.shared_terms = shared_terms
+        # Filter conditions and exact values computed once per record (in the
+        # known records' CTE) when shared_terms: SQL -> its column's name.
+        self._terms: dict[str, str] = {}
         self.time = contract.time_column
         self.k = f"k_{view.name}"
         self.v = f"v_{view.name}"
@@ -110,7 +117,17 @@ class _ViewCompiler:
     def _exact(self, spec: FeatureSpec) -> str:
         # Sums in exact decimals: floating-point sums depend on the order the
         # threads add rows in, and snapshots must be byte-for-byte repeatable.
-        return f"CAST({self._value(spec)} AS DECIMAL(38, 6))"
+        return self._term(f"CAST({self._value(spec)} AS DECIMAL(38, 6))")
+
+    def _term(self, sql: str) -> str:
+        """Return ``sql``, or with shared terms the column computing it once."""
+        if not self.shared_terms or _BARE_NAME.fullmatch(sql):
+            return sql
+        return self._terms.setdefault(sql, f"_t{len(self._terms)}_{self.view.name}")
+
+    def _cond(self, *parts: str | None) -> str | None:
+        """Conjunction of ``parts`` (each a shared term if asked), or None."""
+        return _and(*(self._term(p) for p in parts if p))
 
     def known_cte(self) -> str:
         """Select the records known at each as_of (latest versions), in the window."""
@@ -139,7 +156,11 @@ class _ViewCompiler:
         if self.view.kind is ViewKind.STATE:
             active = f", ({spell_in_force(CUTOFF)}) AS _active"
         where = f" WHERE ({self.view.where})" if self.view.where else ""
-        return f"SELECT *{active} FROM ({records}) AS known{where}"
+        selected = f"SELECT *{active} FROM ({records}) AS known{where}"
+        if not self._terms:
+            return selected
+        terms = ", ".join(f"({sql}) AS {name}" for sql, name in self._terms.items())
+        return f"SELECT *, {terms} FROM ({selected}) AS terms"
 
     def required_fields(self, spec: FeatureSpec) -> list[str]:
         """Columns whose absence makes a count-like feature unknown, not 0."""
@@ -158,15 +179,15 @@ class _ViewCompiler:
             return value
         window = _since(self.time, spec.window_days)
         known_any = " OR ".join(f"{c} IS NOT NULL" for c in fields)
-        records = _filtered("count(*)", window)
-        with_field = _filtered("count(*)", _and(window, known_any))
+        records = _filtered("count(*)", self._cond(window))
+        with_field = _filtered("count(*)", self._cond(window, known_any))
         fill = value if spec.agg is Aggregation.SHARE else f"coalesce({value}, 0)"
         return f"CASE WHEN {records} > 0 AND {with_field} = 0 THEN NULL ELSE {fill} END"
 
     def aggregate(self, spec: FeatureSpec) -> str | None:  # noqa: PLR0911 -- one per agg
         """Aggregate expression over the known records (None if computed elsewhere)."""
-        window = _since(self.time, spec.window_days)
-        cond = _and(window, spec.where)
+        window = self._cond(_since(self.time, spec.window_days))
+        cond = self._cond(_since(self.time, spec.window_days), spec.where)
         agg = spec.agg
         if agg is Aggregation.COUNT:
             return _filtered("count(*)", cond)
@@ -196,17 +217,20 @@ class _ViewCompiler:
         if agg is Aggregation.CURRENT:
             value = _filtered(
                 f"arg_max({self._value(spec)}, effective_from)",
-                _and("_active", spec.where),
+                self._cond("_active", spec.where),
             )
             return _mapped(value, spec.map)
         if agg is Aggregation.ACTIVE:
-            return f"max(CASE WHEN {_and('_active', spec.where)} THEN 1 ELSE 0 END)"
+            return (
+                f"max(CASE WHEN {self._cond('_active', spec.where)} THEN 1 ELSE 0 END)"
+            )
         if agg is Aggregation.DAYS_ACTIVE:
-            start = _filtered("max(effective_from)", _and("_active", spec.where))
+            start = _filtered("max(effective_from)", self._cond("_active", spec.where))
             return f"date_diff('day', CAST({start} AS DATE), as_of)"
         if agg is Aggregation.STARTS:
             return _filtered(
-                "count(*)", _and(_since("effective_from", spec.window_days), spec.where)
+                "count(*)",
+                self._cond(_since("effective_from", spec.window_days), spec.where),
             )
         return None  # PRESENT and MAX_SHARE_BY have their own CTEs
 
@@ -220,7 +244,7 @@ class _ViewCompiler:
         same value as an aggregate of only those records.
         """
         by = specs[0].by
-        conds = [_and(_since(self.time, s.window_days), s.where) for s in specs]
+        conds = [self._cond(_since(self.time, s.window_days), s.where) for s in specs]
         parts = ", ".join(
             f"{_filtered(f'sum({self._exact(s)})', c)} AS {s.name}"
             for s, c in zip(specs, conds, strict=True)
@@ -286,8 +310,9 @@ class _ViewCompiler:
         aggs = {s.name: self.guarded(s) for s in self.specs}
         computed = {n: a for n, a in aggs.items() if a is not None}
         has_shares = any(s.agg is Aggregation.MAX_SHARE_BY for s in self.specs)
-        if computed or has_shares:
-            ctes.append((self.k, self.known_cte()))
+        # The known records' CTE goes first; its SQL is written once every
+        # aggregate has named the shared terms it reads.
+        known_at = len(ctes)
         # Which aggregate (CTE) computes each feature: distinct counts apart
         # if asked (see compile_feature_sql).
         table = {
@@ -309,6 +334,8 @@ class _ViewCompiler:
                 f"LEFT JOIN {cte} ON {cte}.uscc = s.uscc AND {cte}.as_of = s.as_of"
             )
         self._share_ctes(ctes, joins)
+        if computed or has_shares:
+            ctes.insert(known_at, (self.k, self.known_cte()))
         for spec in self.specs:
             name = self.view.full_name(spec.name)
             if spec.agg is Aggregation.PRESENT:
@@ -341,6 +368,7 @@ def compile_feature_sql(
     spine_table: str = "spine",
     usccs: Sequence[str] | None = None,
     distinct_apart: bool = False,
+    shared_terms: bool = False,
 ) -> str:
     """Compile ``resolved`` to one SQL query over ``spine_table`` and the sources.
 
@@ -362,6 +390,13 @@ def compile_feature_sql(
         copies every record once per distinct count, each copy with the
         buffers of every other aggregate of the view; apart, the copies are
         narrow and the other aggregates read each record once.
+    shared_terms : bool, default=False
+        Compute each view's filter conditions (windows, ``where``) and exact
+        decimal values once per record, as columns of its known records,
+        which the aggregates then read (same values). For Spark: it evaluates
+        each aggregate's filter and cast anew for every record (a string
+        compared, a double turned into a decimal through its text), where the
+        views have dozens of aggregates over a few conditions.
 
     Returns
     -------
@@ -386,6 +421,7 @@ def compile_feature_sql(
             contracts[str(view.source)],
             usccs,
             distinct_apart=distinct_apart,
+            shared_terms=shared_terms,
         ).compile()
         ctes += compiled.ctes
         joins += compiled.joins
@@ -499,13 +535,114 @@ def _cutoff_days_before(node: exp.Expression) -> exp.Expression:
     return node
 
 
-def to_spark(sql: str) -> str:
+def _micros_days(micros: exp.Expression) -> exp.Expression:
+    """Whole UTC days since the epoch of a microsecond count (floor, exact)."""
+    day = exp.Literal.number(_MICROS_PER_DAY)
+    pmod = exp.Anonymous(this="PMOD", expressions=[micros.copy(), day.copy()])
+    return exp.IntDiv(
+        this=exp.Paren(this=exp.Sub(this=micros.copy(), expression=pmod)),
+        expression=day.copy(),
+    )
+
+
+def _is_days_before_as_of(node: exp.Expression) -> bool:
+    """Whether ``node`` is ``as_of - INTERVAL 'N' DAY`` (the spine's date)."""
+    return (
+        isinstance(node, exp.Sub)
+        and isinstance(node.this, exp.Column)
+        and node.this.name == "as_of"
+        and isinstance(node.expression, exp.Interval)
+        and str(node.expression.unit).upper() == "DAY"
+        and isinstance(node.expression.this, exp.Literal)
+        and node.expression.this.this.isdigit()
+    )
+
+
+_COMPARISONS = (exp.LT, exp.LTE, exp.GT, exp.GTE, exp.EQ, exp.NEQ)
+
+
+_Rewrite = Callable[[exp.Expression], exp.Expression]
+
+
+def _utc_days(timestamps: Collection[str]) -> _Rewrite:
+    # Two per-record conversions Spark makes through the session time zone's
+    # calendar (java.time, for every record and every aggregate using them):
+    # a timestamp column cast to a date (``CAST(event_ts AS DATE)``), and a
+    # timestamp column compared with a day before the spine's date
+    # (``event_ts < as_of - INTERVAL 'N' DAY``, the date cast to a timestamp).
+    # In UTC, the engine's session time zone, a day is 86,400,000,000 us from
+    # midnight to midnight: the same dates and instants in integer arithmetic.
+    # Only for columns every contract types as timestamps (a date column's
+    # cast is already cheap, and UNIX_MICROS would refuse it).
+    def rewrite(node: exp.Expression) -> exp.Expression:
+        if (
+            isinstance(node, exp.Cast)
+            and node.to.this is exp.DataType.Type.DATE
+            and isinstance(node.this, exp.Column)
+            and node.this.name in timestamps
+        ):
+            micros = exp.Anonymous(this="UNIX_MICROS", expressions=[node.this.copy()])
+            days = exp.cast(_micros_days(micros), exp.DataType.build("INT"))
+            return exp.Anonymous(this="DATE_FROM_UNIX_DATE", expressions=[days])
+        if isinstance(node, _COMPARISONS):
+            sides = [node.this, node.expression]
+            for i, side in enumerate(sides):
+                other = sides[1 - i]
+                if not (
+                    _is_days_before_as_of(side)
+                    and isinstance(other, exp.Column)
+                    and other.name in timestamps
+                ):
+                    continue
+                n = int(side.expression.this.this)
+                unix_date = exp.Anonymous(
+                    this="UNIX_DATE", expressions=[side.this.copy()]
+                )
+                instant = exp.Anonymous(
+                    this="TIMESTAMP_MICROS",
+                    expressions=[
+                        exp.Mul(
+                            this=exp.Paren(
+                                this=exp.Sub(
+                                    this=unix_date, expression=exp.Literal.number(n)
+                                )
+                            ),
+                            expression=exp.Literal.number(_MICROS_PER_DAY),
+                        )
+                    ],
+                )
+                node.set("this" if i == 0 else "expression", instant)
+        return node
+
+    return rewrite
+
+
+def timestamp_columns(contracts: Mapping[str, SourceContract]) -> frozenset[str]:
+    """Names of the columns typed ``timestamp`` in every contract that has them.
+
+    For :func:`to_spark`: a column name typed otherwise in any contract is left
+    out (its rewrites would not apply to that table's records).
+    """
+    types: dict[str, set[ColumnType]] = {}
+    for contract in contracts.values():
+        for column in contract.columns:
+            types.setdefault(column.name, set()).add(column.type)
+    return frozenset(
+        name for name, kinds in types.items() if kinds == {ColumnType.TIMESTAMP}
+    )
+
+
+def to_spark(sql: str, *, timestamp_columns: Collection[str] = ()) -> str:
     """Transpile compiled feature SQL to Spark SQL (raises on unsupported syntax).
 
     Decimal literals become DOUBLE, as DuckDB's arithmetic takes them, so that
     both engines compute the same values; ``timezone('UTC', ts)`` becomes
     ``ts`` (the Spark session runs in UTC); ``arg_max``/``arg_min`` skip NULL
-    values, as on DuckDB.
+    values, as on DuckDB. Day arithmetic on the spine's cutoff, and on the
+    ``timestamp_columns`` (see :func:`timestamp_columns`) cast to dates or
+    compared with days before ``as_of``, is written in integer microseconds
+    (the same instants in UTC, the session's time zone), which Spark computes
+    without its calendar.
 
     Examples
     --------
@@ -518,5 +655,6 @@ def to_spark(sql: str) -> str:
         .transform(_utc_wall_clock)
         .transform(_non_null_arg)
         .transform(_cutoff_days_before)
+        .transform(_utc_days(frozenset(timestamp_columns)))
     )
     return tree.sql(dialect="spark", unsupported_level=sqlglot.ErrorLevel.RAISE)

@@ -317,3 +317,11 @@ def test_distinct_counts_apart_give_the_same_features(defs, monkeypatch):
     assert a["vat_invoices__top_buyer_share_all"] == 1.0
     assert a["vat_invoices__top_supplier_share_365d"] == pytest.approx(104 / 207)
     pd.testing.assert_frame_equal(together, apart)
+    # ... and with every filter and exact value computed once per record.
+    monkeypatch.setattr(
+        _engine,
+        "compile_feature_sql",
+        functools.partial(compile_feature_sql, distinct_apart=True, shared_terms=True),
+    )
+    shared = features(defs, tables, refs)
+    pd.testing.assert_frame_equal(together, shared)
