@@ -186,8 +186,9 @@ class _ViewCompiler:
 
     def aggregate(self, spec: FeatureSpec) -> str | None:  # noqa: PLR0911 -- one per agg
         """Aggregate expression over the known records (None if computed elsewhere)."""
-        window = self._cond(_since(self.time, spec.window_days))
-        cond = self._cond(_since(self.time, spec.window_days), spec.where)
+        since = _since(self.time, spec.window_days)
+        window = self._cond(since)
+        cond = self._cond(since, spec.where)
         agg = spec.agg
         if agg is Aggregation.COUNT:
             return _filtered("count(*)", cond)
@@ -508,6 +509,21 @@ def _non_null_arg(node: exp.Expression) -> exp.Expression:
 _MICROS_PER_DAY = 86_400_000_000
 
 
+def _days_before(node: exp.Expression, column: str) -> int | None:
+    """``N`` if ``node`` is ``<column> - INTERVAL 'N' DAY``, else None."""
+    if (
+        isinstance(node, exp.Sub)
+        and isinstance(node.this, exp.Column)
+        and node.this.name == column
+        and isinstance(node.expression, exp.Interval)
+        and str(node.expression.unit).upper() == "DAY"
+        and isinstance(node.expression.this, exp.Literal)
+        and node.expression.this.this.isdigit()
+    ):
+        return int(node.expression.this.this)
+    return None
+
+
 def _cutoff_days_before(node: exp.Expression) -> exp.Expression:
     # ``_cutoff - INTERVAL 'N' DAY`` (Cutoff.days_before on the spine's
     # cutoff, in nearly every windowed aggregate's filter): Spark adds a
@@ -515,16 +531,9 @@ def _cutoff_days_before(node: exp.Expression) -> exp.Expression:
     # calendar (java.time), for every record and every aggregate, which was
     # the feature job's largest single cost. In UTC, the engine's session
     # time zone, a day is 86,400 s: the same instant, in integer arithmetic.
-    if (
-        isinstance(node, exp.Sub)
-        and isinstance(node.this, exp.Column)
-        and node.this.name == CUTOFF_COLUMN
-        and isinstance(node.expression, exp.Interval)
-        and str(node.expression.unit).upper() == "DAY"
-        and isinstance(node.expression.this, exp.Literal)
-        and node.expression.this.this.isdigit()
-    ):
-        micros = int(node.expression.this.this) * _MICROS_PER_DAY
+    days = _days_before(node, CUTOFF_COLUMN)
+    if days is not None:
+        micros = days * _MICROS_PER_DAY
         since_epoch = exp.Anonymous(this="UNIX_MICROS", expressions=[node.this.copy()])
         return exp.Anonymous(
             this="TIMESTAMP_MICROS",
@@ -542,19 +551,6 @@ def _micros_days(micros: exp.Expression) -> exp.Expression:
     return exp.IntDiv(
         this=exp.Paren(this=exp.Sub(this=micros.copy(), expression=pmod)),
         expression=day.copy(),
-    )
-
-
-def _is_days_before_as_of(node: exp.Expression) -> bool:
-    """Whether ``node`` is ``as_of - INTERVAL 'N' DAY`` (the spine's date)."""
-    return (
-        isinstance(node, exp.Sub)
-        and isinstance(node.this, exp.Column)
-        and node.this.name == "as_of"
-        and isinstance(node.expression, exp.Interval)
-        and str(node.expression.unit).upper() == "DAY"
-        and isinstance(node.expression.this, exp.Literal)
-        and node.expression.this.this.isdigit()
     )
 
 
@@ -588,13 +584,13 @@ def _utc_days(timestamps: Collection[str]) -> _Rewrite:
             sides = [node.this, node.expression]
             for i, side in enumerate(sides):
                 other = sides[1 - i]
+                n = _days_before(side, "as_of")  # the spine's date
                 if not (
-                    _is_days_before_as_of(side)
+                    n is not None
                     and isinstance(other, exp.Column)
                     and other.name in timestamps
                 ):
                     continue
-                n = int(side.expression.this.this)
                 unix_date = exp.Anonymous(
                     this="UNIX_DATE", expressions=[side.this.copy()]
                 )
