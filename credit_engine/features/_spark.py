@@ -75,13 +75,26 @@ class SparkSources(Protocol):
         """Return an identifier of the data state read."""
 
 
+SPINE_ROW = "_row"
+"""Integer column numbering the enterprises of each rating date of a spine
+(the compiled SQL's row key)."""
+
+
 def _spine_frame(spark: Any, spine: Any) -> Any:
-    """Return the spine as a Spark DataFrame (checked when it comes from Python)."""
+    """Return the spine as a Spark DataFrame with its rows numbered.
+
+    Checked when it comes from Python (then its rows numbered in its order);
+    a Spark frame's enterprises are numbered within each rating date in the
+    order of ``uscc``: the same numbers however Spark partitions it.
+    """
     if isinstance(spine, (pd.DataFrame, pa.Table)):
-        return spark.createDataFrame(_spine_table(spine))
+        table = _spine_table(spine)
+        rows = pa.array(range(1, table.num_rows + 1), pa.int32())
+        return spark.createDataFrame(table.append_column(SPINE_ROW, rows))
     if isinstance(spine, SparkSpine):
         spine = spine.frame
-    return spine.select("uscc", "as_of")
+    number = f"row_number() OVER (PARTITION BY as_of ORDER BY uscc) AS {SPINE_ROW}"
+    return spine.selectExpr("uscc", "as_of", number)
 
 
 def _materialised_spine(spark: Any, spine: Any) -> Any:
@@ -301,6 +314,7 @@ def build_feature_frame_spark(
         usccs=usccs,
         distinct_apart=True,
         shared_terms=True,
+        row_key=SPINE_ROW,
     )
     frame = spark.sql(
         to_spark(sql, timestamp_columns=timestamp_columns(definitions.contracts))

@@ -98,10 +98,15 @@ class _ViewCompiler:
         *,
         distinct_apart: bool = False,
         shared_terms: bool = False,
+        row_key: str | None = None,
     ) -> None:
         self.view, self.specs, self.contract, self.usccs = view, specs, contract, usccs
         self.distinct_apart = distinct_apart
         self.shared_terms = shared_terms
+        self.row_key = row_key
+        # What identifies a spine row in the view's CTEs: (uscc, as_of), or
+        # (the spine's integer row key, as_of).
+        self.entity = f"{row_key or 'uscc'}, as_of"
         # Filter conditions and exact values computed once per record (in the
         # known records' CTE) when shared_terms: SQL -> its column's name.
         self._terms: dict[str, str] = {}
@@ -125,6 +130,11 @@ class _ViewCompiler:
             return sql
         return self._terms.setdefault(sql, f"_t{len(self._terms)}_{self.view.name}")
 
+    def _join(self, cte: str) -> str:
+        """LEFT JOIN of a CTE of one row per spine row to the spine (``s``)."""
+        row = self.row_key or "uscc"
+        return f"LEFT JOIN {cte} ON {cte}.{row} = s.{row} AND {cte}.as_of = s.as_of"
+
     def _cond(self, *parts: str | None) -> str | None:
         """Conjunction of ``parts`` (each a shared term if asked), or None."""
         return _and(*(self._term(p) for p in parts if p))
@@ -138,7 +148,8 @@ class _ViewCompiler:
             needed |= {c for c in (s.column, s.by) if c}
             needed |= _columns_of(s.expr) | _columns_of(s.where)
         needed |= _columns_of(self.view.where)
-        needed -= {"uscc", "as_of"}
+        # Columns the spine gives (uscc is read from the records with a row key).
+        needed -= {"as_of"} if self.row_key else {"uscc", "as_of"}
         windows = [
             s.window_days for s in self.specs if s.agg is not Aggregation.PRESENT
         ]
@@ -147,7 +158,7 @@ class _ViewCompiler:
             lower = max(int(w) for w in windows if w is not None)
         records = known(
             self.contract,
-            CUTOFF,
+            Cutoff.per_spine_row(SPINE, row_key=self.row_key),
             sorted(needed),
             window_days=lower or None,
             usccs=self.usccs,
@@ -258,10 +269,10 @@ class _ViewCompiler:
             "" if None in conds else f" WHERE {' OR '.join(f'({c})' for c in conds)}"
         )
         return (
-            f"SELECT uscc, as_of, {shares} "
-            f"FROM (SELECT uscc, as_of, {by}, {parts} "
-            f"FROM {self.k}{where} GROUP BY uscc, as_of, {by}) AS parts "
-            "GROUP BY uscc, as_of"
+            f"SELECT {self.entity}, {shares} "
+            f"FROM (SELECT {self.entity}, {by}, {parts} "
+            f"FROM {self.k}{where} GROUP BY {self.entity}, {by}) AS parts "
+            f"GROUP BY {self.entity}"
         )
 
     def _share_ctes(self, ctes: list[tuple[str, str]], joins: list[str]) -> None:
@@ -273,9 +284,7 @@ class _ViewCompiler:
         for by, specs in shares.items():
             cte = f"ms_{self.view.name}_{by}"
             ctes.append((cte, self.max_share_cte(specs)))
-            joins.append(
-                f"LEFT JOIN {cte} ON {cte}.uscc = s.uscc AND {cte}.as_of = s.as_of"
-            )
+            joins.append(self._join(cte))
 
     def compile(self) -> _ViewSql:
         ctes: list[tuple[str, str]] = []
@@ -329,11 +338,13 @@ class _ViewCompiler:
             if not body:
                 continue
             ctes.append(
-                (cte, f"SELECT uscc, as_of, {body} FROM {self.k} GROUP BY uscc, as_of")
+                (
+                    cte,
+                    f"SELECT {self.entity}, {body} FROM {self.k} "
+                    f"GROUP BY {self.entity}",
+                )
             )
-            joins.append(
-                f"LEFT JOIN {cte} ON {cte}.uscc = s.uscc AND {cte}.as_of = s.as_of"
-            )
+            joins.append(self._join(cte))
         self._share_ctes(ctes, joins)
         if computed or has_shares:
             ctes.insert(known_at, (self.k, self.known_cte()))
@@ -350,8 +361,9 @@ class _ViewCompiler:
                 value = f"{table[spec.name]}.{spec.name}"
                 if spec.agg in COUNT_LIKE and self.required_fields(spec):
                     # Null from the guard stays null; no record at all is 0.
+                    row = self.row_key or "uscc"
                     value = (
-                        f"(CASE WHEN {table[spec.name]}.uscc IS NULL THEN 0 "
+                        f"(CASE WHEN {table[spec.name]}.{row} IS NULL THEN 0 "
                         f"ELSE {value} END)"
                     )
                 elif spec.agg in COUNT_LIKE:
@@ -370,6 +382,7 @@ def compile_feature_sql(
     usccs: Sequence[str] | None = None,
     distinct_apart: bool = False,
     shared_terms: bool = False,
+    row_key: str | None = None,
 ) -> str:
     """Compile ``resolved`` to one SQL query over ``spine_table`` and the sources.
 
@@ -398,6 +411,14 @@ def compile_feature_sql(
         each aggregate's filter and cast anew for every record (a string
         compared, a double turned into a decimal through its text), where the
         views have dozens of aggregates over a few conditions.
+    row_key : str, optional
+        An integer column of ``spine_table`` numbering the enterprises of each
+        ``as_of`` (one value per ``uscc`` within a date): the records known at
+        each spine row are then identified, partitioned for their latest
+        versions, grouped and joined back by ``(row_key, as_of)`` rather than
+        by ``(uscc, as_of)`` (same values). For Spark: it hashes, compares and
+        copies the text key of every record in each of those steps, where an
+        integer is a fixed-width field of the row.
 
     Returns
     -------
@@ -411,7 +432,7 @@ def compile_feature_sql(
             continue
         by_view.setdefault(ref.view.name, []).append(ref.spec)
         views[ref.view.name] = ref.view
-    ctes = [(SPINE, spine_sql(spine_table))]
+    ctes = [(SPINE, spine_sql(spine_table, row_key=row_key))]
     joins: list[str] = []
     base: dict[str, str] = {}
     for name in sorted(by_view):
@@ -423,6 +444,7 @@ def compile_feature_sql(
             usccs,
             distinct_apart=distinct_apart,
             shared_terms=shared_terms,
+            row_key=row_key,
         ).compile()
         ctes += compiled.ctes
         joins += compiled.joins

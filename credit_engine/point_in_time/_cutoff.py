@@ -50,21 +50,28 @@ def cutoff_of(as_of: str) -> str:
     return f"CAST({as_of} AS TIMESTAMP WITH TIME ZONE) + INTERVAL '1' DAY"
 
 
-def spine_sql(table: str) -> str:
+def spine_sql(table: str, *, row_key: str | None = None) -> str:
     """Select ``uscc, as_of`` of a spine table with each row's cutoff.
 
     Parameters
     ----------
     table : str
         Table or CTE with columns ``uscc`` (text) and ``as_of`` (date).
+    row_key : str, optional
+        An integer column of ``table`` numbering the enterprises of each
+        ``as_of``, selected too (see :meth:`Cutoff.per_spine_row`).
 
     Returns
     -------
     str
-        A SELECT of ``uscc``, ``as_of`` and :data:`CUTOFF_COLUMN`; name it and
-        pass the name to :meth:`Cutoff.per_spine_row`.
+        A SELECT of ``uscc``, ``as_of``, ``row_key`` if given, and
+        :data:`CUTOFF_COLUMN`; name it and pass the name to
+        :meth:`Cutoff.per_spine_row`.
     """
-    return f"SELECT uscc, as_of, {cutoff_of('as_of')} AS {CUTOFF_COLUMN} FROM {table}"
+    key = f"{row_key}, " if row_key else ""
+    return (
+        f"SELECT uscc, as_of, {key}{cutoff_of('as_of')} AS {CUTOFF_COLUMN} FROM {table}"
+    )
 
 
 @dataclass(frozen=True)
@@ -83,11 +90,15 @@ class Cutoff:
         The rating date, when the cutoff is a literal.
     spine : str, optional
         The spine table, when each of its rows has its own cutoff.
+    row_key : str, optional
+        An integer column of the spine numbering the enterprises of each
+        ``as_of``, which then stands for ``uscc`` (see :meth:`per_spine_row`).
     """
 
     sql: str
     as_of: dt.date | None = None
     spine: str | None = None
+    row_key: str | None = None
 
     @classmethod
     def end_of(cls, as_of: dt.date) -> Cutoff:
@@ -101,14 +112,19 @@ class Cutoff:
         return cls(_instant(as_of, 0), as_of=as_of)
 
     @classmethod
-    def per_spine_row(cls, spine: str) -> Cutoff:
+    def per_spine_row(cls, spine: str, *, row_key: str | None = None) -> Cutoff:
         """Return the cutoff of each row of ``spine`` (a table of :func:`spine_sql`).
 
         :func:`~credit_engine.point_in_time.known` joins the spine (as ``s``)
         and returns its ``uscc``, ``as_of`` and :data:`CUTOFF_COLUMN`, which the
-        later steps read as :attr:`sql`.
+        later steps read as :attr:`sql`. With ``row_key`` (an integer column
+        of the spine, one value per ``uscc`` within each ``as_of``) it returns
+        that column in place of ``uscc`` and takes the latest versions per
+        ``(row_key, as_of)``: the records are then identified by integers,
+        not a text key (which an engine hashing and sorting keys per record,
+        as Spark does, computes faster).
         """
-        return cls(CUTOFF_COLUMN, spine=spine)
+        return cls(CUTOFF_COLUMN, spine=spine, row_key=row_key)
 
     def days_before(self, days: int) -> str:
         """Return the SQL instant ``days`` days before the cutoff.
@@ -128,7 +144,7 @@ class Cutoff:
         """Return the cutoff as a scan joined to the spine (``s``) reads it."""
         if self.spine is None:
             return self
-        return Cutoff(f"s.{CUTOFF_COLUMN}", spine=self.spine)
+        return Cutoff(f"s.{CUTOFF_COLUMN}", spine=self.spine, row_key=self.row_key)
 
 
 def _instant(as_of: dt.date, days_before: int) -> str:

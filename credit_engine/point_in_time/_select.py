@@ -75,7 +75,8 @@ def known(
     cutoff : Cutoff
         :meth:`Cutoff.end_of` a rating date, or :meth:`Cutoff.per_spine_row`:
         then the spine is joined (aliased ``s``) on ``uscc`` and the latest
-        version is taken per spine row.
+        version is taken per spine row (per ``row_key`` and ``as_of`` when the
+        cutoff has a row key).
     columns : iterable of str
         Columns to return besides the key (and the spine's ``uscc, as_of,
         _cutoff``).
@@ -96,7 +97,8 @@ def known(
     Returns
     -------
     str
-        A SELECT of ``[s.uscc, s.as_of, s._cutoff,]`` the key and ``columns``.
+        A SELECT of ``[s.uscc, s.as_of, s._cutoff,]`` the key and ``columns``
+        (``s.<row_key>`` in place of ``s.uscc`` when the cutoff has a row key).
 
     Examples
     --------
@@ -115,7 +117,9 @@ def known(
     per_row = cutoff.spine is not None
     at = cutoff.on_spine()
     key = [k for k in _record_key(contract) if not (per_row and k == "uscc")]
-    selected = [f"s.uscc, s.as_of, s.{CUTOFF_COLUMN}"] if per_row else []
+    # The spine row: (uscc, as_of), or (row key, as_of).
+    entity = [f"s.{cutoff.row_key or 'uscc'}", "s.as_of"]
+    selected = [*entity, f"s.{CUTOFF_COLUMN}"] if per_row else []
     selected += [f"t.{c}" for c in dict.fromkeys([*key, *columns])]
     time = contract.time_column
     condition = _all(
@@ -140,7 +144,7 @@ def known(
     sql = f"SELECT {', '.join(selected)} FROM {source} WHERE {condition}"
     if not contract.is_versioned or every_version:
         return sql
-    partition = (["s.uscc", "s.as_of"] if per_row else []) + [f"t.{k}" for k in key]
+    partition = (entity if per_row else []) + [f"t.{k}" for k in key]
     return f"{sql} {_latest_version(partition, 't.')}"
 
 

@@ -147,18 +147,30 @@ def test_features_command_reports_bad_input_clearly(lake_setup, tmp_path):
 def test_the_spark_layout_of_the_sql_gives_the_same_snapshot(
     lake_setup, batch, monkeypatch
 ):
-    # Spark compiles the same definitions with distinct counts apart and each
+    # Spark compiles the same definitions with distinct counts apart, each
     # view's filters and exact values computed once per record (shared
-    # terms). Run that layout on DuckDB over the whole zone: every cell equal.
+    # terms) and the enterprises numbered per date (row key). Run that layout on
+    # DuckDB over the whole zone: every cell equal.
     import functools
 
     from credit_engine.features import _engine, compile_feature_sql
 
     _, defs, sources = lake_setup
+    numbered = (
+        "(SELECT uscc, as_of, "
+        "row_number() OVER (PARTITION BY as_of ORDER BY uscc) AS _row "
+        "FROM spine) AS numbered"
+    )
     monkeypatch.setattr(
         _engine,
         "compile_feature_sql",
-        functools.partial(compile_feature_sql, distinct_apart=True, shared_terms=True),
+        functools.partial(
+            compile_feature_sql,
+            distinct_apart=True,
+            shared_terms=True,
+            row_key="_row",
+            spine_table=numbered,
+        ),
     )
     spine = enterprise_spine(sources, defs, AS_OF)
     spark_layout = build_feature_frame(

@@ -151,6 +151,21 @@ def _operators_outside_the_cache(frame) -> list[str]:
     return operators
 
 
+def _aggregate_keys(frame) -> list[str]:
+    """The grouping keys of each hash aggregate of a frame's physical plan."""
+    jvm = frame.sparkSession._jvm
+    mode = jvm.org.apache.spark.sql.execution.ExplainMode.fromString("formatted")
+    details = frame._jdf.queryExecution().explainString(mode).split("\n\n")[1:]
+    sections = [section.splitlines() for section in details if section.strip()]
+    return [
+        line
+        for lines in sections
+        if ") HashAggregate" in lines[0]
+        for line in lines
+        if line.startswith("Keys ")
+    ]
+
+
 def _spine_views(spark) -> list[str]:
     return [
         t.name
@@ -184,6 +199,12 @@ def test_a_spark_spine_is_computed_once_and_sized(spark, defs):
     rows = spine_rows.count()
     stats = spine_rows._jdf.queryExecution().optimizedPlan().stats()
     assert stats.rowCount().get() == rows  # sized: Spark can broadcast it
+    # The records are grouped by the spine's integer row key and the date,
+    # never by the text uscc beside the date.
+    keys = _aggregate_keys(frame)
+    per_row = [k for k in keys if "as_of" in k]
+    assert per_row
+    assert all("_row" in k and "uscc" not in k for k in per_row), per_row
     on_spark = frame.toArrow().to_pandas()
     on_spark["as_of"] = pd.to_datetime(on_spark["as_of"]).dt.date
     duck_spine = enterprise_spine(sources, defs, dates, known_from="any_record")

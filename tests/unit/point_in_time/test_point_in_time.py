@@ -205,6 +205,38 @@ def test_with_a_spine_each_row_sees_its_own_cutoff(con, contracts):
     ]
 
 
+def test_a_spine_row_key_stands_for_uscc_and_as_of(con, contracts):
+    # Two enterprises share one record id, and the row key numbers each
+    # date's enterprises (A is 1 at both dates): the latest version is still
+    # taken per spine row, and the records carry the key, not the text uscc.
+    con.execute("SET TimeZone = 'UTC'")
+    contract, rows = _bills(contracts)
+    rows += [{**r, "uscc": "B"} for r in rows if r["source_record_id"] == "x"]
+    _register(con, contract, rows)
+    con.execute(
+        "CREATE TABLE spine_in AS SELECT * FROM (VALUES "
+        "('A', DATE '2025-06-30', 1), ('A', DATE '2025-07-01', 1), "
+        "('B', DATE '2025-06-30', 2)) AS v(uscc, as_of, _row)"
+    )
+    con.execute(f"CREATE TABLE _spine AS {pit.spine_sql('spine_in', row_key='_row')}")
+    keyed = pit.Cutoff.per_spine_row("_spine", row_key="_row")
+    assert keyed.on_spine().row_key == "_row"
+    sql = pit.known(contract, keyed, ["paid_date"])
+    assert "s.uscc," not in sql
+    assert "PARTITION BY s._row, s.as_of, t.source_record_id" in sql
+    got = [(r[0], r[1], r[3], r[4]) for r in _rows(con, sql)]
+    assert got == [
+        (1, dt.date(2025, 6, 30), "x", dt.date(2025, 6, 20)),
+        (1, dt.date(2025, 6, 30), "y", None),
+        (1, dt.date(2025, 7, 1), "x", dt.date(2025, 6, 1)),
+        (1, dt.date(2025, 7, 1), "y", None),
+        (2, dt.date(2025, 6, 30), "x", dt.date(2025, 6, 20)),
+    ]
+    # The same records as keyed by (uscc, as_of).
+    plain = pit.known(contract, pit.Cutoff.per_spine_row("_spine"), ["paid_date"])
+    assert [(r[1], r[3], r[4]) for r in _rows(con, plain)] == [g[1:] for g in got]
+
+
 # ------------------------------------------------------------ spells in force
 def test_the_spell_that_started_last_is_in_force(con, contracts):
     contract = contracts["customs_credit_level"]
