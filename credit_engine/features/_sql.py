@@ -70,6 +70,25 @@ def _filtered(agg: str, cond: str | None) -> str:
     return f"{agg} FILTER (WHERE {cond})" if cond else agg
 
 
+_LIMB = 1_000_000_000
+"""The two 64-bit integer sums of an exact sum in millionths split at 10^9."""
+
+
+def _millionths(double: str) -> str:
+    """BIGINT millionths of a DOUBLE, as ``CAST(double AS DECIMAL(38, 6))`` rounds.
+
+    DuckDB's cast rounds the product by a million half away from zero, which
+    this writes in floors and comparisons (Spark's ``round`` of a double goes
+    through its text). ``CAST(abs(y) AS BIGINT)`` raises in both engines where
+    the millionths overflow 64 bits, as the floor alone would not on Spark.
+    """
+    y = f"(({double}) * 1000000.0)"
+    whole = f"floor(abs{y})"
+    checked = f"CASE WHEN CAST(abs{y} AS BIGINT) >= 0 THEN {whole} END"
+    half = f"CASE WHEN abs{y} - {whole} >= 0.5 THEN 1 ELSE 0 END"
+    return f"CAST(sign{y} * ({checked} + {half}) AS BIGINT)"
+
+
 def _mapped(value: str, mapping: dict[str, float] | None) -> str:
     if not mapping:
         return value
@@ -99,10 +118,12 @@ class _ViewCompiler:
         distinct_apart: bool = False,
         shared_terms: bool = False,
         row_key: str | None = None,
+        integer_sums: bool = False,
     ) -> None:
         self.view, self.specs, self.contract, self.usccs = view, specs, contract, usccs
         self.distinct_apart = distinct_apart
         self.shared_terms = shared_terms
+        self.integer_sums = integer_sums
         self.row_key = row_key
         # What identifies a spine row in the view's CTEs: (uscc, as_of), or
         # (the spine's integer row key, as_of).
@@ -123,6 +144,43 @@ class _ViewCompiler:
         # Sums in exact decimals: floating-point sums depend on the order the
         # threads add rows in, and snapshots must be byte-for-byte repeatable.
         return self._term(f"CAST({self._value(spec)} AS DECIMAL(38, 6))")
+
+    def _limbs(self, spec: FeatureSpec) -> tuple[str, str] | None:
+        """Return the value's millionths in two BIGINTs (high, low), if summed so.
+
+        Only for a bare column the contract types ``float`` (a DOUBLE): the
+        millionths of an integer or an expression of unknown type would not
+        be those of its decimal cast beyond 2^53.
+        """
+        if not (self.integer_sums and spec.column):
+            return None
+        types = {c.name: c.type for c in self.contract.columns}
+        if types.get(spec.column) is not ColumnType.FLOAT:
+            return None
+        whole = _millionths(spec.column)
+        high = f"{whole} // {_LIMB}"
+        return self._term(high), self._term(f"{whole} - ({high}) * {_LIMB}")
+
+    def _exact_sum(self, spec: FeatureSpec, cond: str | None) -> str:
+        """Exact sum of the spec's values where ``cond``, a DECIMAL(38, 6).
+
+        With ``integer_sums``, a DOUBLE column is summed as two BIGINT sums of
+        its millionths (high and low parts at 10^9, so that no sum overflows)
+        joined once per group: the same decimal, without a decimal per record.
+        """
+        limbs = self._limbs(spec)
+        if limbs is None:
+            return _filtered(f"sum({self._exact(spec)})", cond)
+        high, low = (_filtered(f"sum({part})", cond) for part in limbs)
+        return (
+            f"((CAST({high} AS DECIMAL(38, 0)) * {_LIMB} "
+            f"+ CAST({low} AS DECIMAL(38, 0))) * CAST('0.000001' AS DECIMAL(38, 6)))"
+        )
+
+    def _exact_count(self, spec: FeatureSpec, cond: str | None) -> str:
+        """Count of the spec's non-null values where ``cond``."""
+        limbs = self._limbs(spec)
+        return _filtered(f"count({limbs[0] if limbs else self._exact(spec)})", cond)
 
     def _term(self, sql: str) -> str:
         """Return ``sql``, or with shared terms the column computing it once."""
@@ -204,13 +262,13 @@ class _ViewCompiler:
         if agg is Aggregation.COUNT:
             return _filtered("count(*)", cond)
         if agg is Aggregation.SUM:
-            return _filtered(f"sum({self._exact(spec)})", cond)
+            return self._exact_sum(spec, cond)
         if agg is Aggregation.MEAN:
             # The exact sum, rounded once to a double, over the count: what
             # DuckDB's avg of a decimal computes, written so that every engine
             # (Spark's avg would round to the decimal's scale) gives the same.
-            total = _filtered(f"sum({self._exact(spec)})", cond)
-            count = _filtered(f"count({self._exact(spec)})", cond)
+            total = self._exact_sum(spec, cond)
+            count = self._exact_count(spec, cond)
             return f"CAST({total} AS DOUBLE) / nullif({count}, 0)"
         if agg in (Aggregation.MIN, Aggregation.MAX):
             return _filtered(f"{agg.value}({self._value(spec)})", cond)
@@ -258,7 +316,7 @@ class _ViewCompiler:
         by = specs[0].by
         conds = [self._cond(_since(self.time, s.window_days), s.where) for s in specs]
         parts = ", ".join(
-            f"{_filtered(f'sum({self._exact(s)})', c)} AS {s.name}"
+            f"{self._exact_sum(s, c)} AS {s.name}"
             for s, c in zip(specs, conds, strict=True)
         )
         shares = ", ".join(
@@ -383,6 +441,7 @@ def compile_feature_sql(
     distinct_apart: bool = False,
     shared_terms: bool = False,
     row_key: str | None = None,
+    integer_sums: bool = False,
 ) -> str:
     """Compile ``resolved`` to one SQL query over ``spine_table`` and the sources.
 
@@ -419,6 +478,12 @@ def compile_feature_sql(
         by ``(uscc, as_of)`` (same values). For Spark: it hashes, compares and
         copies the text key of every record in each of those steps, where an
         integer is a fixed-width field of the row.
+    integer_sums : bool, default=False
+        Sum the columns typed ``float`` exactly as two 64-bit integer sums of
+        their millionths (the digits ``DECIMAL(38, 6)`` keeps), turned into
+        that decimal once per group (same values). For Spark: it makes a
+        decimal of every record's double through its text and adds decimals
+        of 38 digits as Java ``BigDecimal`` objects.
 
     Returns
     -------
@@ -445,6 +510,7 @@ def compile_feature_sql(
             distinct_apart=distinct_apart,
             shared_terms=shared_terms,
             row_key=row_key,
+            integer_sums=integer_sums,
         ).compile()
         ctes += compiled.ctes
         joins += compiled.joins

@@ -149,8 +149,9 @@ def test_the_spark_layout_of_the_sql_gives_the_same_snapshot(
 ):
     # Spark compiles the same definitions with distinct counts apart, each
     # view's filters and exact values computed once per record (shared
-    # terms) and the enterprises numbered per date (row key). Run that layout on
-    # DuckDB over the whole zone: every cell equal.
+    # terms), the enterprises numbered per date (row key) and the float
+    # columns summed in integer millionths. Run that layout on DuckDB over the
+    # whole zone: every cell equal.
     import functools
 
     from credit_engine.features import _engine, compile_feature_sql
@@ -169,6 +170,7 @@ def test_the_spark_layout_of_the_sql_gives_the_same_snapshot(
             distinct_apart=True,
             shared_terms=True,
             row_key="_row",
+            integer_sums=True,
             spine_table=numbered,
         ),
     )

@@ -222,3 +222,27 @@ def test_a_spark_spine_is_computed_once_and_sized(spark, defs):
     assert not level.useMemory
     assert not level.useDisk
     assert again.count() == rows
+
+
+def test_float_sums_on_spark_are_duckdbs_decimals(spark, defs):
+    """Spark's integer sums of millionths give DuckDB's exact decimal sums.
+
+    Ties at the seventh decimal, both signs, and a sum of 2 x 10^13 whose
+    millionths overflow one 64-bit integer (ANSI mode would raise).
+    """
+    from tests.unit.features.test_engine import A, B, hard_invoices
+    from tests.unit.features.test_engine import rows as table
+
+    sources = FrameSources(
+        {"vat_invoice": table(defs, "vat_invoice", hard_invoices())}, defs.contracts
+    )
+    spine = pd.DataFrame({"uscc": [A, B], "as_of": [AS_OF, AS_OF]})
+    resolved = defs.resolve_features(["vat_invoices:*"])
+    duck = build_feature_frame(spine, resolved, definitions=defs, sources=sources)
+    frame = build_feature_frame_spark(
+        spark, spine, resolved, definitions=defs, sources=sources
+    )
+    on_spark = frame.toArrow().to_pandas()
+    on_spark["as_of"] = pd.to_datetime(on_spark["as_of"]).dt.date
+    assert duck["vat_invoices__output_amount_all"].max() > 9.3e12
+    assert_same_cells(duck, on_spark, set())

@@ -325,3 +325,63 @@ def test_distinct_counts_apart_give_the_same_features(defs, monkeypatch):
     )
     shared = features(defs, tables, refs)
     pd.testing.assert_frame_equal(together, shared)
+
+
+def _hard_amounts() -> list[float]:
+    """Amounts whose millionths are hard to get right, and sums beyond 2^63."""
+    ties = [5e-7, 2.5e-6, 0.0012345, 1.0000005, 2.5000005, 1234.5678905, 0.1234565]
+    near = [0.49999999999999994e-6, 999_999_999.9999995, 0.1 + 0.2, 1e-7, 5e-7]
+    large = [999_999_999.999_999, 123_456_789.123_456_7] * 3
+    # 20,000 invoices of 10^9: 2 x 10^13 in all (> 2^63 millionths).
+    many = [1e9] * 20_000
+    signed = [-x for x in (*ties, *near)]
+    return [*ties, *near, *large, *signed, *many]
+
+
+def hard_invoices() -> list[dict]:
+    """VAT invoices of A with hard millionths, and of B summing beyond 2^63."""
+    return [
+        {
+            # B has the large sums; A's are small enough to show a millionth.
+            "uscc": B if amount == 1e9 else A,
+            "source_record_id": f"I{i}",
+            "event_ts": ts("2025-05-01"),
+            "ingested_at": ts("2025-05-01"),
+            # Signs apart: ties rounded towards zero would cancel out.
+            "direction": "OUTPUT" if amount > 0 else "INPUT",
+            "counterparty_id": f"B{i % 5:05d}",
+            "amount_cny": amount,
+            "tax_cny": 0.0,
+            "total_cny": amount,
+            "status": "VALID",
+        }
+        for i, amount in enumerate(_hard_amounts())
+    ]
+
+
+def test_integer_sums_give_the_same_features(defs, monkeypatch):
+    # The Spark path sums the float columns as two 64-bit integer sums of
+    # their millionths (compile_feature_sql(integer_sums=True)): the same
+    # decimals as DuckDB's DECIMAL(38, 6) casts and sums, ties and signs
+    # included, and a sum whose millionths overflow one 64-bit integer.
+    import functools
+
+    from credit_engine.features import _engine, compile_feature_sql
+
+    inv = hard_invoices()
+    refs = ["vat_invoices:*"]
+    decimal = features(defs, {"vat_invoice": inv}, refs)
+    sql = compile_feature_sql(
+        defs.resolve_features(refs), defs.contracts, integer_sums=True
+    )
+    assert "CAST(amount_cny AS DECIMAL(38, 6))" not in sql  # a float column
+    assert f"// {1_000_000_000}" in sql
+    monkeypatch.setattr(
+        _engine,
+        "compile_feature_sql",
+        functools.partial(compile_feature_sql, integer_sums=True),
+    )
+    integer = features(defs, {"vat_invoice": inv}, refs)
+    sums = [c for c in decimal.columns if "amount" in c]
+    assert decimal[sums].abs().max().max() > 9.3e12  # beyond one BIGINT
+    pd.testing.assert_frame_equal(decimal, integer, check_exact=True)
