@@ -16,3 +16,9 @@ def test_the_local_jvm_runs_the_parallel_collector(spark):
     beans = spark.sparkContext._jvm.java.lang.management.ManagementFactory
     names = {bean.getName() for bean in beans.getGarbageCollectorMXBeans()}
     assert names == {"PS Scavenge", "PS MarkSweep"}
+
+
+def test_adaptive_execution_merges_small_partitions_by_size(spark):
+    """Small shuffle partitions are merged up to the advisory size."""
+    conf = spark.conf
+    assert conf.get("spark.sql.adaptive.coalescePartitions.parallelismFirst") == "false"

@@ -63,6 +63,13 @@ def test_memory_pages_are_small_unless_configured_otherwise():
     assert mine["spark.buffer.pageSize"] == "8m"
 
 
+def test_small_shuffle_partitions_are_merged_up_to_the_advisory_size():
+    key = "spark.sql.adaptive.coalescePartitions.parallelismFirst"
+    assert SparkConfig().options()[key] == "false"
+    assert SparkConfig(master="yarn").options()[key] == "false"
+    assert SparkConfig(conf={key: "true"}).options()[key] == "true"
+
+
 def test_a_local_jvm_collects_garbage_for_throughput_unless_configured():
     # In local mode the driver's JVM runs every task: the parallel collector
     # built the 100,000-enterprise features 15 % faster than G1.
