@@ -22,3 +22,27 @@ def test_adaptive_execution_merges_small_partitions_by_size(spark):
     """Small shuffle partitions are merged up to the advisory size."""
     conf = spark.conf
     assert conf.get("spark.sql.adaptive.coalescePartitions.parallelismFirst") == "false"
+
+
+def test_the_latest_version_is_taken_after_the_shuffle_only(spark):
+    """No partial latest-version step sorts every record before the shuffle.
+
+    Most records have one version: that step would sort them all where they
+    are read and drop next to nothing (docs/benchmarks.md).
+    """
+    spark.createDataFrame(
+        [("a", "r1", 1, "old"), ("a", "r1", 2, "new"), ("b", "r2", 1, "only")],
+        "uscc STRING, source_record_id STRING, ingested_at INT, status STRING",
+    ).createOrReplaceTempView("versions_probe")
+    latest = spark.sql(
+        "SELECT uscc, source_record_id, status FROM versions_probe QUALIFY "
+        "row_number() OVER (PARTITION BY uscc, source_record_id "
+        "ORDER BY ingested_at DESC) = 1"
+    )
+    plan = latest._jdf.queryExecution().executedPlan().toString()
+    assert "Window" in plan
+    assert "WindowGroupLimit" not in plan
+    assert sorted(map(tuple, latest.collect())) == [
+        ("a", "r1", "new"),
+        ("b", "r2", "only"),
+    ]

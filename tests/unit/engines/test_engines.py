@@ -70,6 +70,15 @@ def test_small_shuffle_partitions_are_merged_up_to_the_advisory_size():
     assert SparkConfig(conf={key: "true"}).options()[key] == "true"
 
 
+def test_latest_versions_skip_the_partial_step_unless_configured():
+    # Most records have one version: a partial latest-version step before the
+    # shuffle sorts them all and drops next to nothing.
+    key = "spark.sql.optimizer.windowGroupLimitThreshold"
+    assert SparkConfig().options()[key] == "-1"
+    assert SparkConfig(master="yarn").options()[key] == "-1"
+    assert SparkConfig(conf={key: "1000"}).options()[key] == "1000"
+
+
 def test_a_local_jvm_collects_garbage_for_throughput_unless_configured():
     # In local mode the driver's JVM runs every task: the parallel collector
     # built the 100,000-enterprise features 15 % faster than G1.
