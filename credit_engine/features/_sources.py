@@ -149,6 +149,9 @@ class LakeSources:
     def __init__(self, lake: Lake, contracts: Mapping[str, SourceContract]) -> None:
         self.lake = lake
         self.contracts = contracts
+        # Per table: the Spark frame last made of it, the session it belongs
+        # to and the files it reads (see register_spark).
+        self._spark_frames: dict[str, tuple[Any, tuple[str, ...], Any]] = {}
 
     @classmethod
     def from_settings(
@@ -184,28 +187,41 @@ class LakeSources:
         empty frame of the contract's schema. As on DuckDB (:func:`lake_relation_sql`),
         files written before a contract gained extension columns are read by
         column name (``mergeSchema``) and columns no file has are typed nulls.
+
+        The files are listed anew on every call; a table whose files have not
+        changed since this object last registered it in ``spark`` gets the
+        same frame again, without Spark reading the files' schemas again (a
+        feature snapshot registers its tables three times: spine, record
+        counts, features).
         """
         for name in tables:
-            contract = self.contracts[name]
-            paths = self.lake.table_files(name)
-            if paths:
-                files = [str(f) for f in paths]
-                names = [set(pq.read_schema(f).names) for f in paths]
-                present = set().union(*names)
-                wanted = set(contract.column_names)
-                reader = spark.read
-                if not all(wanted <= n for n in names):
-                    reader = reader.option("mergeSchema", "true")
-                frame = reader.parquet(*files).selectExpr(
-                    *(
-                        f"CAST({c.name if c.name in present else 'NULL'} "
-                        f"AS {_spark_type(c.type.arrow_type())}) AS {c.name}"
-                        for c in contract.columns
-                    )
-                )
+            files = tuple(str(f) for f in self.lake.table_files(name))
+            made = self._spark_frames.get(name)
+            if made is not None and made[0] is spark and made[1] == files:
+                frame = made[2]
             else:
-                frame = spark.createDataFrame([], spark_ddl(contract))
+                frame = self._spark_frame(spark, name, files)
+                self._spark_frames[name] = (spark, files, frame)
             frame.createOrReplaceTempView(name)
+
+    def _spark_frame(self, spark: Any, name: str, files: tuple[str, ...]) -> Any:
+        """Return a Spark frame of a table's files, cast to its contract."""
+        contract = self.contracts[name]
+        if not files:
+            return spark.createDataFrame([], spark_ddl(contract))
+        names = [set(pq.read_schema(f).names) for f in files]
+        present = set().union(*names)
+        wanted = set(contract.column_names)
+        reader = spark.read
+        if not all(wanted <= n for n in names):
+            reader = reader.option("mergeSchema", "true")
+        return reader.parquet(*files).selectExpr(
+            *(
+                f"CAST({c.name if c.name in present else 'NULL'} "
+                f"AS {_spark_type(c.type.arrow_type())}) AS {c.name}"
+                for c in contract.columns
+            )
+        )
 
     def lineage(self) -> str:
         """Return the lake's state hash (its committed batches)."""
