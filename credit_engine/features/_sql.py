@@ -127,7 +127,8 @@ class _ViewCompiler:
         self.row_key = row_key
         # What identifies a spine row in the view's CTEs: (uscc, as_of), or
         # (the spine's integer row key, as_of).
-        self.entity = f"{row_key or 'uscc'}, as_of"
+        self.row = row_key or "uscc"
+        self.entity = f"{self.row}, as_of"
         # Filter conditions and exact values computed once per record (in the
         # known records' CTE) when shared_terms: SQL -> its column's name.
         self._terms: dict[str, str] = {}
@@ -190,7 +191,7 @@ class _ViewCompiler:
 
     def _join(self, cte: str) -> str:
         """LEFT JOIN of a CTE of one row per spine row to the spine (``s``)."""
-        row = self.row_key or "uscc"
+        row = self.row
         return f"LEFT JOIN {cte} ON {cte}.{row} = s.{row} AND {cte}.as_of = s.as_of"
 
     def _cond(self, *parts: str | None) -> str | None:
@@ -419,9 +420,8 @@ class _ViewCompiler:
                 value = f"{table[spec.name]}.{spec.name}"
                 if spec.agg in COUNT_LIKE and self.required_fields(spec):
                     # Null from the guard stays null; no record at all is 0.
-                    row = self.row_key or "uscc"
                     value = (
-                        f"(CASE WHEN {table[spec.name]}.{row} IS NULL THEN 0 "
+                        f"(CASE WHEN {table[spec.name]}.{self.row} IS NULL THEN 0 "
                         f"ELSE {value} END)"
                     )
                 elif spec.agg in COUNT_LIKE:
