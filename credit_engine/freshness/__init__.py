@@ -7,7 +7,8 @@ looks like a bill never paid). This package says how current each table is:
 * :func:`lake_watermarks` / :func:`source_watermarks`: per table, the
   watermark of what the lake knew at a date (latest ``ingested_at``, latest
   valid time, rows; point in time by :func:`credit_engine.point_in_time.watermark`),
-  rolled up per department;
+  rolled up per department; :func:`source_watermarks_spark`: the same on
+  Apache Spark (the rating's freshness check with ``--engine spark``);
 * the freshness policy as data (``features/freshness.yaml``,
   :func:`load_freshness_policy`): per table the expected cadence and the
   allowed lag, department defaults, conventions marked;
@@ -23,7 +24,8 @@ of a feed past its watermark, and the model grades what the lake knew at the
 :func:`knowledge_date`: stale data can only fail to assert, never worsen.
 
 Layer: above :mod:`credit_engine.data` and :mod:`credit_engine.point_in_time`
-(it reads the lake's commit records and the point-in-time watermark), below
+(it reads the lake's commit records and the point-in-time watermark) and
+:mod:`credit_engine.features` (its Spark sources and SQL transpiler), below
 the rules, decisions, rating and API that use it.
 """
 
@@ -52,6 +54,7 @@ from credit_engine.freshness._policy import (
     department_of,
     load_freshness_policy,
 )
+from credit_engine.freshness._spark import source_watermarks_spark
 from credit_engine.freshness._watermarks import (
     DepartmentWatermark,
     TableSource,
@@ -87,4 +90,5 @@ __all__ = [
     "lake_watermarks",
     "load_freshness_policy",
     "source_watermarks",
+    "source_watermarks_spark",
 ]

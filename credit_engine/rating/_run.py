@@ -47,6 +47,7 @@ from credit_engine.freshness import (
     assess_freshness,
     load_freshness_policy,
     source_watermarks,
+    source_watermarks_spark,
 )
 from credit_engine.rating._result import RatingResult, summarise
 from credit_engine.registry import (
@@ -199,12 +200,23 @@ class RatingEngine:
             return self._sources
         return LakeSources.from_settings(self.settings, self.definitions.contracts)
 
-    def watermarks(self, as_of: dt.date | None = None) -> Watermarks:
+    def watermarks(
+        self, as_of: dt.date | None = None, *, spark: Any | None = None
+    ) -> Watermarks:
         """Return what the sources knew of each table by the end of ``as_of``.
 
         Cached per data state (the lake's commit markers) and date: a rating
         run, the serving state and the API's requests for a past date share
         one computation.
+
+        Parameters
+        ----------
+        as_of : datetime.date, optional
+            Knowledge date (default: the sources as they stand).
+        spark : pyspark.sql.SparkSession, optional
+            Read the records on Spark's executors
+            (:func:`~credit_engine.freshness.source_watermarks_spark`, same
+            answer) instead of on DuckDB in this process.
         """
         sources = self.sources()
         key = (sources.lineage(), as_of)
@@ -213,16 +225,23 @@ class RatingEngine:
             if found is not None:
                 self._watermarks.move_to_end(key)
                 return found
-        found = source_watermarks(sources, as_of)
+        if spark is None:
+            found = source_watermarks(sources, as_of)
+        else:
+            found = source_watermarks_spark(spark, sources, as_of)  # type: ignore[arg-type]
         with self._watermarks_lock:
             self._watermarks[key] = found
             while len(self._watermarks) > _CACHED_DATES:
                 self._watermarks.popitem(last=False)
         return found
 
-    def freshness(self, as_of: dt.date) -> FreshnessReport:
-        """Return every table's freshness at ``as_of``, by what was known then."""
-        return assess_freshness(self.watermarks(as_of), self.freshness_policy, as_of)
+    def freshness(self, as_of: dt.date, *, spark: Any | None = None) -> FreshnessReport:
+        """Return every table's freshness at ``as_of``, by what was known then.
+
+        With ``spark``, the watermarks are read on Spark (see :meth:`watermarks`).
+        """
+        marks = self.watermarks(as_of, spark=spark)
+        return assess_freshness(marks, self.freshness_policy, as_of)
 
     def features(
         self,

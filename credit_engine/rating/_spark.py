@@ -276,7 +276,7 @@ def rate_spark(  # noqa: PLR0913 -- the options of RatingEngine.rate
     timings: dict[str, float] = {}
     say("freshness")
     start = time.perf_counter()
-    freshness = engine.freshness(as_of)
+    freshness = engine.freshness(as_of, spark=spark)
     timings["freshness"] = time.perf_counter() - start
     sources = engine.sources()
     spine = enterprise_spine_spark(

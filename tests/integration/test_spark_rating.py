@@ -21,7 +21,13 @@ from typer.testing import CliRunner
 from credit_engine.cli import app
 from credit_engine.config import Settings
 from credit_engine.features import LakeSources, load_definitions
-from credit_engine.freshness import source_watermarks
+from credit_engine.freshness import (
+    FreshnessStatus,
+    assess_freshness,
+    load_freshness_policy,
+    source_watermarks,
+    source_watermarks_spark,
+)
 from credit_engine.rating import RatingEngine
 from credit_engine.rules import (
     RuleBook,
@@ -80,6 +86,31 @@ def test_facts_of_no_enterprise_are_an_empty_frame_of_the_same_schema(spark, lak
     empty = facts_frame(frame.toArrow())
     duck = statutory_facts(sources, RATED, rulebook=book, usccs=[])
     pd.testing.assert_frame_equal(duck, empty)
+
+
+def test_watermarks_and_freshness_are_the_same_on_both_engines(spark, lake):
+    sources, _ = lake
+    policy = load_freshness_policy(Settings().definitions_dir, sources.contracts)
+    before, late = dt.date(1900, 1, 1), dt.date(2027, 9, 30)  # late: stale feeds
+    marks, judged = {}, {}
+    for as_of in (None, before, dt.date(2024, 12, 31), RATED, late):
+        duck = source_watermarks(sources, as_of)
+        marks[as_of] = source_watermarks_spark(spark, sources, as_of)
+        assert marks[as_of] == duck, as_of
+        day = as_of or late
+        judged[as_of] = assess_freshness(marks[as_of], policy, day)
+        assert judged[as_of] == assess_freshness(duck, policy, day), as_of
+    # The dates tell different things: nothing known, records, stale feeds.
+    assert all(w.rows == 0 for w in marks[before].tables.values())
+    assert all(w.latest_ingested_at is None for w in marks[before].tables.values())
+    assert marks[RATED].tables["vat_invoice"].rows > 0
+    assert marks[RATED].tables["vat_invoice"].latest_ingested_at.tzinfo is not None
+
+    def stale(report):
+        tables = report.tables.items()
+        return {n for n, t in tables if t.status is FreshnessStatus.STALE}
+
+    assert stale(judged[RATED]) < stale(judged[late])
 
 
 @pytest.fixture(scope="module")
