@@ -290,8 +290,10 @@ def build_feature_frame_spark(
     Returns
     -------
     pyspark.sql.DataFrame
-        Lazy: ``uscc``, ``as_of`` and one DOUBLE column per feature, sorted by
-        ``(uscc, as_of)``.
+        Lazy: ``uscc``, ``as_of`` and one DOUBLE column per feature, in no
+        order (sort it where the order matters, as
+        :func:`write_snapshot_spark` does: ordering it here would compute
+        its widest stage twice).
 
     Raises
     ------
@@ -319,6 +321,7 @@ def build_feature_frame_spark(
         shared_terms=True,
         row_key=SPINE_ROW,
         integer_sums=True,
+        ordered=False,
     )
     frame = spark.sql(
         to_spark(sql, timestamp_columns=timestamp_columns(definitions.contracts))
@@ -431,7 +434,8 @@ def write_snapshot_spark(
 ) -> SparkSnapshot:
     """Write a Spark feature frame as a snapshot file with its lineage.
 
-    The executors write Parquet parts (in ``(uscc, as_of)`` order) to a
+    The frame is computed once and kept on the executors' disks, sorted by
+    ``(uscc, as_of)`` from there, and written as Parquet parts to a
     folder beside ``path``; the parts are then streamed, one row group at a
     time, into the single file :func:`~credit_engine.features.write_snapshot`
     would write (same schema, same lineage keys), and the folder removed.
@@ -447,12 +451,21 @@ def write_snapshot_spark(
         The lineage, a per-date summary and the features null everywhere or
         of a single value.
     """
+    from pyspark import StorageLevel
+
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     parts = path.parent / f".{path.name}.spark-{uuid.uuid4().hex[:8]}"
     tmp = path.with_suffix(path.suffix + ".tmp")
     try:
-        frame.orderBy("uscc", "as_of").write.mode("overwrite").parquet(str(parts))
+        # Kept on the executors' disks while they are sorted: the global sort
+        # samples its input first, which would otherwise compute the frame's
+        # widest stage (every view joined to the spine) a second time.
+        kept = frame.persist(StorageLevel.DISK_ONLY)
+        try:
+            kept.orderBy("uscc", "as_of").write.mode("overwrite").parquet(str(parts))
+        finally:
+            kept.unpersist()
         files = sorted(parts.glob("part-*.parquet"))
         lineage = {
             "feature_set": resolved.name,

@@ -442,6 +442,7 @@ def compile_feature_sql(
     shared_terms: bool = False,
     row_key: str | None = None,
     integer_sums: bool = False,
+    ordered: bool = True,
 ) -> str:
     """Compile ``resolved`` to one SQL query over ``spine_table`` and the sources.
 
@@ -484,6 +485,11 @@ def compile_feature_sql(
         that decimal once per group (same values). For Spark: it makes a
         decimal of every record's double through its text and adds decimals
         of 38 digits as Java ``BigDecimal`` objects.
+    ordered : bool, default=True
+        Return the rows in ``(uscc, as_of)`` order. For Spark, ``False``: a
+        global sort first samples its input, which computes the widest stage
+        of the query (every view joined to the spine) a second time; the
+        caller sorts where the order matters, once what it sorts is stored.
 
     Returns
     -------
@@ -540,10 +546,8 @@ def compile_feature_sql(
         f"CAST({expression(r)} AS DOUBLE) AS {r.name}" for r in resolved.outputs
     )
     with_clause = ",\n".join(f"{n} AS (\n  {sql}\n)" for n, sql in ctes)
-    return (
-        f"WITH {with_clause}\nSELECT uscc, as_of, {outputs}\nFROM _base\n"
-        "ORDER BY uscc, as_of"
-    )
+    order = "\nORDER BY uscc, as_of" if ordered else ""
+    return f"WITH {with_clause}\nSELECT uscc, as_of, {outputs}\nFROM _base{order}"
 
 
 def _double_literal(node: exp.Expression) -> exp.Expression:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
+import re
 
 import pandas as pd
 import pytest
@@ -25,6 +26,8 @@ from credit_engine.features import (
     load_definitions,
     source_record_counts,
     source_record_counts_spark,
+    write_snapshot,
+    write_snapshot_spark,
 )
 from credit_engine.features._spark import SPINE_VIEW_PREFIX
 from tests.engine_parity import assert_same_cells
@@ -122,7 +125,7 @@ def test_optional_sources_are_the_same_on_both_engines(spark, defs):
         frame = build_feature_frame_spark(
             spark, spine, resolved, definitions=defs, sources=sources
         )
-        on_spark = frame.toArrow().to_pandas()
+        on_spark = frame.orderBy("uscc", "as_of").toArrow().to_pandas()
         on_spark["as_of"] = pd.to_datetime(on_spark["as_of"]).dt.date
         assert_same_cells(duck, on_spark, set())
         present = on_spark["court_cases__present"]
@@ -205,7 +208,7 @@ def test_a_spark_spine_is_computed_once_and_sized(spark, defs):
     per_row = [k for k in keys if "as_of" in k]
     assert per_row
     assert all("_row" in k and "uscc" not in k for k in per_row), per_row
-    on_spark = frame.toArrow().to_pandas()
+    on_spark = frame.orderBy("uscc", "as_of").toArrow().to_pandas()
     on_spark["as_of"] = pd.to_datetime(on_spark["as_of"]).dt.date
     duck_spine = enterprise_spine(sources, defs, dates, known_from="any_record")
     duck = build_feature_frame(duck_spine, resolved, definitions=defs, sources=sources)
@@ -222,6 +225,44 @@ def test_a_spark_spine_is_computed_once_and_sized(spark, defs):
     assert not level.useMemory
     assert not level.useDisk
     assert again.count() == rows
+
+
+def test_the_snapshot_is_sorted_on_spark_once_its_rows_are_kept(spark, defs, tmp_path):
+    """No global sort in the frame; the writer sorts it, kept, and lets it go.
+
+    A global sort samples its input first: inside the frame, it computed the
+    widest stage (every view joined to the spine) twice.
+    """
+    tables = {"annual_report": _reports(), "samr_registration": _registration()}
+    sources = FrameSources(tables, defs.contracts)
+    dates = [dt.date(2024, 5, 1), AS_OF]
+    resolved = defs.resolve_features(OPTIONAL)
+    spine = enterprise_spine_spark(spark, sources, defs, dates, known_from="any_record")
+    frame = build_feature_frame_spark(
+        spark, spine, resolved, definitions=defs, sources=sources
+    )
+    plan = frame._jdf.queryExecution().optimizedPlan().toString()
+    assert "Sort [" in plan  # the spine's numbering sorts within partitions,
+    assert not re.search(r"Sort \[[^\n]*\], true", plan)  # nothing globally
+    on_spark = tmp_path / "spark.parquet"
+    write_snapshot_spark(
+        frame, on_spark, resolved=resolved, sources=sources, as_of=dates
+    )
+    assert not frame.is_cached  # kept on disk while sorted, then released
+    duck_spine = enterprise_spine(sources, defs, dates, known_from="any_record")
+    duck = tmp_path / "duck.parquet"
+    write_snapshot(
+        build_feature_frame(duck_spine, resolved, definitions=defs, sources=sources),
+        duck,
+        resolved=resolved,
+        sources=sources,
+        as_of=dates,
+    )
+    written = pd.read_parquet(on_spark)
+    assert len(written) == len(duck_spine) > 2
+    keys = written[["uscc", "as_of"]]
+    assert keys.equals(keys.sort_values(["uscc", "as_of"]).reset_index(drop=True))
+    assert_same_cells(pd.read_parquet(duck), written, set())
 
 
 def test_float_sums_on_spark_are_duckdbs_decimals(spark, defs):
@@ -242,7 +283,7 @@ def test_float_sums_on_spark_are_duckdbs_decimals(spark, defs):
     frame = build_feature_frame_spark(
         spark, spine, resolved, definitions=defs, sources=sources
     )
-    on_spark = frame.toArrow().to_pandas()
+    on_spark = frame.orderBy("uscc", "as_of").toArrow().to_pandas()
     on_spark["as_of"] = pd.to_datetime(on_spark["as_of"]).dt.date
     assert duck["vat_invoices__output_amount_all"].max() > 9.3e12
     assert_same_cells(duck, on_spark, set())

@@ -60,7 +60,7 @@ def _features_on_spark(spark, defs, tables, as_of, usccs) -> pd.DataFrame:
     frame = build_feature_frame_spark(
         spark, spine, "credit_v1", definitions=defs, sources=sources
     )
-    out = frame.toArrow().to_pandas()
+    out = frame.orderBy("uscc", "as_of").toArrow().to_pandas()  # in no order
     out["as_of"] = pd.to_datetime(out["as_of"]).dt.date
     return out
 

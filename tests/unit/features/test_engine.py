@@ -385,3 +385,31 @@ def test_integer_sums_give_the_same_features(defs, monkeypatch):
     sums = [c for c in decimal.columns if "amount" in c]
     assert decimal[sums].abs().max().max() > 9.3e12  # beyond one BIGINT
     pd.testing.assert_frame_equal(decimal, integer, check_exact=True)
+
+
+def test_unordered_sql_gives_the_same_rows_in_any_order(defs, monkeypatch):
+    # For Spark (compile_feature_sql(ordered=False)): the caller sorts once
+    # what it sorts is stored.
+    import functools
+
+    from credit_engine.features import _engine, compile_feature_sql
+
+    refs = ["vat_invoices:*"]
+    tables = {"vat_invoice": hard_invoices()}
+    ordered = features(defs, tables, refs)
+    sql = compile_feature_sql(defs.resolve_features(refs), defs.contracts)
+    unordered = compile_feature_sql(
+        defs.resolve_features(refs), defs.contracts, ordered=False
+    )
+    assert sql.endswith("ORDER BY uscc, as_of")
+    assert "ORDER BY uscc" not in unordered
+    monkeypatch.setattr(
+        _engine,
+        "compile_feature_sql",
+        functools.partial(compile_feature_sql, ordered=False),
+    )
+    loose = features(defs, tables, refs)
+    assert len(ordered) == 2
+    pd.testing.assert_frame_equal(
+        ordered, loose.sort_values(["uscc", "as_of"]).reset_index(drop=True)
+    )
