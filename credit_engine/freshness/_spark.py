@@ -15,8 +15,7 @@ from typing import Any
 
 from credit_engine import point_in_time as pit
 from credit_engine.features import SparkSources, to_spark
-from credit_engine.freshness._policy import department_of
-from credit_engine.freshness._watermarks import TableWatermark, Watermarks
+from credit_engine.freshness._watermarks import Watermarks, assemble_watermarks
 
 __all__ = ["source_watermarks_spark"]
 
@@ -80,10 +79,4 @@ def source_watermarks_spark(
                 _instant(row[2]),
                 int(row[3]),
             )
-    return Watermarks(
-        as_of=as_of,
-        tables={
-            n: TableWatermark(n, department_of(contracts[n]), *found[n]) for n in names
-        },
-        lineage=sources.lineage(),
-    )
+    return assemble_watermarks(contracts, found, as_of, sources.lineage())

@@ -233,12 +233,27 @@ def source_watermarks(
                 if any(m is not None and m >= end for m in found[n][:2])
             }
             found.update(_query(con, later, cutoff))
+    return assemble_watermarks(contracts, found, as_of, sources.lineage())
+
+
+def assemble_watermarks(
+    contracts: Mapping[str, SourceContract],
+    found: Mapping[str, tuple[dt.datetime | None, dt.datetime | None, int]],
+    as_of: dt.date | None,
+    lineage: str,
+) -> Watermarks:
+    """Return the :class:`Watermarks` of ``found`` (table → mark, latest, rows).
+
+    Shared by the DuckDB and the Spark readers, which differ only in how they
+    compute ``found``; ``lineage`` is the sources' own.
+    """
     return Watermarks(
         as_of=as_of,
         tables={
-            n: TableWatermark(n, department_of(contracts[n]), *found[n]) for n in names
+            n: TableWatermark(n, department_of(c), *found[n])
+            for n, c in sorted(contracts.items())
         },
-        lineage=sources.lineage(),
+        lineage=lineage,
     )
 
 
