@@ -38,7 +38,7 @@ def ingest(
         typer.Option(
             "--engine",
             help="Where to run: duckdb (embedded) or spark (local or cluster, "
-            "docs/scale-out.md; no --mapping). Default: the settings' engine "
+            "docs/scale-out.md). Default: the settings' engine "
             "($CREDIT_ENGINE_ENGINE, duckdb).",
             case_sensitive=False,
             show_default=False,

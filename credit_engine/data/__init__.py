@@ -39,7 +39,7 @@ from credit_engine.data._mapping_spec import (
 from credit_engine.data._reasons import QuarantineReason
 from credit_engine.data._report import write_ingest_html
 from credit_engine.data._results import IngestReport, ProgressCallback, TableReport
-from credit_engine.data._spark_ingest import check_spark_ingest, ingest_batch_spark
+from credit_engine.data._spark_ingest import ingest_batch_spark
 
 __all__ = [
     "BatchManifest",
@@ -66,7 +66,6 @@ __all__ = [
     "TargetMapping",
     "TargetStats",
     "Unpivot",
-    "check_spark_ingest",
     "dry_run_batch",
     "ingest_batch",
     "ingest_batch_spark",

@@ -32,6 +32,7 @@ __all__ = [
     "SourceFile",
     "TableInput",
     "batch_fingerprint",
+    "cast_piece",
     "discover_inputs",
     "iter_chunks",
     "iter_pieces",
@@ -435,6 +436,30 @@ class Chunk:
         )
 
 
+def cast_piece(piece: Piece, contract: SourceContract) -> Chunk:
+    """Cast a piece to ``contract``, keeping its provenance and mapping flags.
+
+    The source text of a value a mapping could not place goes to
+    ``_raw_values``, as that of a failed cast does. Shared by both engines.
+    """
+    unplaced: dict[str, tuple[Mask, pa.Array]] = {}
+    for label, mask in piece.flagged.items():
+        column = label.split(":", 1)[1]
+        if column in piece.originals:
+            previous = unplaced.get(column)
+            merged = mask if previous is None else (previous[0] | mask)
+            unplaced[column] = (merged, piece.originals[column])
+    cast = cast_to_contract(piece.raw, contract, unplaced=unplaced)
+    return Chunk(
+        cast.table,
+        cast.raw_values,
+        cast.failed,
+        piece.source_file,
+        piece.row_number,
+        piece.flagged,
+    )
+
+
 def iter_chunks(table: TableInput, chunk_rows: int) -> Iterator[Chunk]:
     """Read, cast and yield chunks of exactly ``chunk_rows`` rows (last: fewer).
 
@@ -444,22 +469,7 @@ def iter_chunks(table: TableInput, chunk_rows: int) -> Iterator[Chunk]:
     buffer: list[Chunk] = []
     buffered = 0
     for piece in table.pieces(chunk_rows):
-        unplaced: dict[str, tuple[Mask, pa.Array]] = {}
-        for label, mask in piece.flagged.items():
-            column = label.split(":", 1)[1]
-            if column in piece.originals:
-                previous = unplaced.get(column)
-                merged = mask if previous is None else (previous[0] | mask)
-                unplaced[column] = (merged, piece.originals[column])
-        cast = cast_to_contract(piece.raw, table.contract, unplaced=unplaced)
-        part = Chunk(
-            cast.table,
-            cast.raw_values,
-            cast.failed,
-            piece.source_file,
-            piece.row_number,
-            piece.flagged,
-        )
+        part = cast_piece(piece, table.contract)
         while part.num_rows:
             take = min(part.num_rows, chunk_rows - buffered)
             buffer.append(part.slice(0, take))

@@ -22,12 +22,14 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 import shutil
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 
+from credit_engine import exceptions
 from credit_engine.config import Settings
 from credit_engine.data._contracts import SourceContract
 from credit_engine.data._dedup import (
@@ -46,9 +48,9 @@ from credit_engine.data._ingest import (
     _write_reports,
 )
 from credit_engine.data._lake import Lake, ingest_lock
+from credit_engine.data._mapping_apply import MappedTable
 from credit_engine.data._mapping_spec import SourceMapping
 from credit_engine.data._read import InputTable
-from credit_engine.data._reasons import QuarantineReason, reason_label
 from credit_engine.data._results import IngestReport, ProgressCallback
 from credit_engine.data._spark_checks import (
     SparkSuiteRunner,
@@ -57,20 +59,18 @@ from credit_engine.data._spark_checks import (
     sql_string,
 )
 from credit_engine.data._spark_tasks import (
+    map_and_cast,
     part_schema,
     plan_read_tasks,
     read_and_cast,
+    read_part_stats,
     spark_schema_ddl,
     write_parts,
 )
 from credit_engine.data._suites import CheckKind, plan_checks
-from credit_engine.exceptions import (
-    ConfigurationError,
-    CreditEngineError,
-    IngestionError,
-)
+from credit_engine.exceptions import CreditEngineError, IngestionError
 
-__all__ = ["check_spark_ingest", "ingest_batch_spark"]
+__all__ = ["ingest_batch_spark"]
 
 ROWS_PER_PART = 1_000_000
 """Rows per staged Parquet part (the DuckDB path cuts parts at 256 MB)."""
@@ -97,7 +97,7 @@ class _TableRun:
     def __init__(
         self,
         spark: Any,
-        inp: InputTable,
+        inp: InputTable | MappedTable,
         *,
         settings: Settings,
         runner: SparkSuiteRunner,
@@ -118,8 +118,23 @@ class _TableRun:
 
     # -- typed records -------------------------------------------------------
 
+    @property
+    def _stats_dir(self) -> Path:
+        return self.layout.stage / "mapping" / self.contract.name
+
     def typed(self) -> Any:
         chunk_rows = self.settings.ingest_chunk_rows
+        if isinstance(self.inp, MappedTable):
+            # One task per (source, table) part: its repeats are numbered and
+            # its pseudo-USCCs checked in file order, over all its files.
+            parts = len(self.inp.parts)
+            plan = self.spark.createDataFrame(
+                [(i,) for i in range(parts)], "part BIGINT"
+            ).repartition(parts)
+            return plan.mapInArrow(
+                map_and_cast(self.inp, chunk_rows, str(self._stats_dir)),
+                spark_schema_ddl(self.contract),
+            )
         tasks = plan_read_tasks(self.inp, chunk_rows)
         rows = [
             {
@@ -164,11 +179,12 @@ class _TableRun:
         for check, cond in zip(checks, conditions, strict=True):
             test = cond
             if check.kind is CheckKind.NOT_NULL:
-                # A value that failed to convert is null now but was not missing.
-                invalid = reason_label(QuarantineReason.INVALID_TYPE, check.column)
+                # A value that failed to convert (or that a mapping could not
+                # place) is null now but was not missing.
+                column = sql_string(check.column)
                 test = (
-                    f"{cond} AND NOT array_contains(_cast_reasons, "
-                    f"{sql_string(invalid)})"
+                    f"{cond} AND NOT exists(_cast_reasons, "
+                    f"r -> substring_index(r, ':', -1) = {column})"
                 )
             labels.append(f"CASE WHEN {test} THEN {sql_string(check.label)} END")
         reasons = (
@@ -298,6 +314,8 @@ class _TableRun:
         typed = self.typed().persist(StorageLevel.MEMORY_AND_DISK)
         try:
             work, rows = self.validated(typed)
+            if isinstance(self.inp, MappedTable):
+                read_part_stats(self.inp, self._stats_dir)
             outcome = TableOutcome()
             if rows:
                 work = work.persist(StorageLevel.MEMORY_AND_DISK)
@@ -454,21 +472,28 @@ class _TableRun:
         return samples
 
 
-def check_spark_ingest(mapping: Path | SourceMapping | None) -> None:
-    """Refuse, before Spark starts, what ingestion on Spark does not take.
+_TASK_ERROR = re.compile(r"^credit_engine\.exceptions\.(\w+): ", re.MULTILINE)
 
-    Raises
-    ------
-    ConfigurationError
-        With a source mapping, naming the limitation and the way round it.
+
+def task_error(exc: BaseException) -> CreditEngineError | None:
+    """Return the credit-engine error a Spark task raised, as the driver's own.
+
+    A task's exception reaches the driver as a ``PythonException`` holding the
+    worker's traceback text; an error of ours there (a file found corrupt
+    part-way, a mapping expression DuckDB cannot run) is raised again with its
+    class and message, as on DuckDB, instead of a Spark stack trace.
     """
-    if mapping is not None:
-        raise ConfigurationError(
-            "ingest --engine spark does not take a source mapping (--mapping) yet: "
-            "a mapping's readers (crosswalks, value maps, unpivots, date formats) "
-            "run on one machine only. Ingest the mapped batch with --engine duckdb "
-            "(the default); the lake it writes is read by both engines."
-        )
+    text = str(exc)
+    found = list(_TASK_ERROR.finditer(text))
+    if not found:
+        return None
+    last = found[-1]
+    kind = getattr(exceptions, last.group(1), None)
+    if not (isinstance(kind, type) and issubclass(kind, CreditEngineError)):
+        return None
+    message = text[last.end() :].split("\n\tat ", 1)[0]
+    message = re.split(r"\n\s*(?:JVM stacktrace:|Driver stacktrace:)", message)[0]
+    return kind(message.strip())
 
 
 def ingest_batch_spark(
@@ -498,7 +523,10 @@ def ingest_batch_spark(
     spark : pyspark.sql.SparkSession
         The session to run on (:func:`credit_engine.engines.spark_session`).
     mapping : pathlib.Path or SourceMapping, optional
-        Not supported on Spark: refused with a :class:`ConfigurationError`.
+        A source mapping (as for :func:`~credit_engine.data.ingest_batch`): each
+        (source, table) part of it runs as one Spark task, through the DuckDB
+        path's own reader, so the rows, their order and the report's
+        ``mapping`` section are the same.
     progress : ProgressCallback, optional
         Told when each table starts, advances and is done.
     report_path : pathlib.Path, optional
@@ -512,18 +540,18 @@ def ingest_batch_spark(
     Raises
     ------
     ConfigurationError
-        With a source mapping (run it with ``--engine duckdb``).
+        If the mapping file is invalid.
     DataContractError
-        If a file does not fit its contract as a whole; nothing is loaded.
+        If a file does not fit its contract (or the mapping) as a whole; nothing
+        is loaded.
     IngestionError
         If another ingestion holds the lake lock, or the run fails; nothing of
         the batch is committed.
     """
-    check_spark_ingest(mapping)
     started_at = dt.datetime.now(dt.UTC)
     input_dir = Path(input_dir).absolute()
-    found, batch_id, _ = _inputs(input_dir, settings, None)
-    inputs = [i for i in found if isinstance(i, InputTable)]
+    found, batch_id, mapped = _inputs(input_dir, settings, mapping)
+    inputs = [i for i in found if isinstance(i, InputTable | MappedTable)]
     _check_filesystems(settings)
     lake = Lake(settings.lake_dir, settings.quarantine_dir)
     layout = _Layout(settings.staging_dir / batch_id, settings)
@@ -563,6 +591,9 @@ def ingest_batch_spark(
         except CreditEngineError:
             raise
         except Exception as exc:
+            ours = task_error(exc)
+            if ours is not None:
+                raise ours from exc
             raise IngestionError(
                 f"Ingestion on Spark of {str(input_dir)!r} (batch {batch_id}) failed: "
                 f"{type(exc).__name__}: {exc}. Nothing of the batch was committed; "
@@ -583,6 +614,7 @@ def ingest_batch_spark(
         html_report=str(report_dir / "ingest.html"),
         data_docs=str(runner.docs_index),
         json_report=str(report_dir / "ingest.json"),
+        mapping=None if mapped is None else mapped.stats_json(),
     )
     _write_reports(report, report_dir, report_path)
     return report

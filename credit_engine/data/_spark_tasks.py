@@ -17,31 +17,37 @@ same bits.
 
 from __future__ import annotations
 
+import json
 import tempfile
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from credit_engine.data._contracts import ColumnType, SourceContract
-from credit_engine.data._read import InputTable, SourceFile
+from credit_engine.data._mapping_apply import MappedTable
+from credit_engine.data._read import Chunk, InputTable, Piece, SourceFile, cast_piece
 
 __all__ = [
     "EXTRA_COLUMNS",
     "ReadTask",
+    "map_and_cast",
     "part_schema",
     "plan_read_tasks",
     "read_and_cast",
+    "read_part_stats",
     "spark_schema_ddl",
     "write_parts",
 ]
 
 SEQ_FILE_SHIFT = 40
-"""``_seq`` = file index << 40 | row number: file order, then row order."""
+"""``_seq`` = file index << 40 | row number: file order, then row order (for a
+mapped table: part index << 40 | place in the part's output)."""
 
 EXTRA_COLUMNS = (
     "_raw_values",
@@ -161,6 +167,46 @@ def _pieces(task: ReadTask, chunk_rows: int) -> Iterator[tuple[int, pa.Table]]:
         ) from exc
 
 
+def _typed_batches(
+    contract: SourceContract, chunk: Chunk, seq: npt.NDArray[np.int64]
+) -> Iterator[pa.RecordBatch]:
+    """Return a cast chunk as typed records with their ingestion columns.
+
+    ``_cast_reasons`` holds the ``invalid_type`` labels and the labels of rows a
+    source mapping could not place; ``seq`` is each row's ``_seq``.
+    """
+    from credit_engine.data._fingerprint import row_fingerprints
+    from credit_engine.data._reasons import QuarantineReason, reason_label
+    from credit_engine.data._validate import reasons_list_array
+
+    n = chunk.num_rows
+    schema = contract.arrow_schema()
+    hash_a, hash_b = row_fingerprints(
+        chunk.table, chunk.raw_values, contract.extension_columns
+    )
+    labelled = [
+        (reason_label(QuarantineReason.INVALID_TYPE, c), m)
+        for c, m in chunk.failed.items()
+    ]
+    labelled += list(chunk.flagged.items())
+    failed: dict[str, npt.NDArray[np.int64]] = {}
+    for label, mask in labelled:
+        rows = np.flatnonzero(mask).astype(np.int64)
+        failed[label] = np.union1d(failed[label], rows) if label in failed else rows
+    arrays = [*chunk.table.cast(schema).columns]
+    arrays += [
+        chunk.raw_values,
+        reasons_list_array(n, failed),
+        chunk.source_file,
+        chunk.row_number,
+        pa.array(seq),
+        pa.array(hash_a, pa.uint64()).view(pa.int64()),
+        pa.array(hash_b, pa.uint64()).view(pa.int64()),
+    ]
+    names = [*schema.names, *EXTRA_COLUMNS]
+    yield from pa.Table.from_arrays(arrays, names=names).to_batches()
+
+
 def read_and_cast(
     contract: SourceContract, chunk_rows: int
 ) -> Callable[[Iterator[pa.RecordBatch]], Iterator[pa.RecordBatch]]:
@@ -172,12 +218,6 @@ def read_and_cast(
     """
 
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-        from credit_engine.data._cast import cast_to_contract
-        from credit_engine.data._fingerprint import row_fingerprints
-        from credit_engine.data._reasons import QuarantineReason, reason_label
-        from credit_engine.data._validate import reasons_list_array
-
-        schema = contract.arrow_schema()
         for batch in batches:
             for spec in batch.to_pylist():
                 task = ReadTask(
@@ -187,33 +227,68 @@ def read_and_cast(
                         "row_groups": tuple(spec["row_groups"]),
                     }
                 )
-                for first, piece in _pieces(task, chunk_rows):
-                    n = piece.num_rows
-                    cast = cast_to_contract(piece, contract)
-                    hash_a, hash_b = row_fingerprints(
-                        cast.table, cast.raw_values, contract.extension_columns
-                    )
-                    failed = {
-                        reason_label(QuarantineReason.INVALID_TYPE, c): np.flatnonzero(
-                            m
-                        )
-                        for c, m in cast.failed.items()
-                    }
+                for first, raw in _pieces(task, chunk_rows):
+                    n = raw.num_rows
                     rows = np.arange(first, first + n, dtype=np.int64)
-                    arrays = [*cast.table.cast(schema).columns]
-                    arrays += [
-                        cast.raw_values,
-                        reasons_list_array(n, failed),
+                    piece = Piece(
+                        raw,
                         pa.repeat(pa.scalar(task.name, pa.string()), n),
                         pa.array(rows),
-                        pa.array(rows + (task.file_index << SEQ_FILE_SHIFT)),
-                        pa.array(hash_a, pa.uint64()).view(pa.int64()),
-                        pa.array(hash_b, pa.uint64()).view(pa.int64()),
-                    ]
-                    names = [*schema.names, *EXTRA_COLUMNS]
-                    yield from pa.Table.from_arrays(arrays, names=names).to_batches()
+                    )
+                    seq = rows + (task.file_index << SEQ_FILE_SHIFT)
+                    yield from _typed_batches(
+                        contract, cast_piece(piece, contract), seq
+                    )
 
     return run
+
+
+def map_and_cast(
+    table: MappedTable, chunk_rows: int, stats_dir: str
+) -> Callable[[Iterator[pa.RecordBatch]], Iterator[pa.RecordBatch]]:
+    """Return the ``mapInArrow`` function running a mapped table's parts.
+
+    Each input row names one (source, table) part of a source mapping
+    (``part``, its index in ``table.parts``); the task runs it whole, as the
+    DuckDB path does (:meth:`MappedTable.pieces`: the part's query over the
+    source's files, crosswalks, pseudo-USCCs, repeats numbered in file order),
+    and casts its rows. ``_seq`` is the part's index, then the row's place in
+    the part's output, so the rows keep the DuckDB path's order. Each task
+    writes what the part read and gave (``part-<i>.json`` in ``stats_dir``:
+    ``rows_read``, ``rows_out``) for the batch's report; a rerun task writes
+    the same figures again.
+    """
+
+    def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        for batch in batches:
+            for index in batch.column("part").to_pylist():
+                part = table.parts[index]
+                part.stats.rows_read = part.stats.rows_out = 0  # a reused worker
+                one = replace(table, parts=[part])
+                seq = index << SEQ_FILE_SHIFT
+                for piece in one.pieces(chunk_rows):
+                    chunk = cast_piece(piece, table.contract)
+                    n = chunk.num_rows
+                    rows = np.arange(seq, seq + n, dtype=np.int64)
+                    seq += n
+                    yield from _typed_batches(table.contract, chunk, rows)
+                stats = {
+                    "rows_read": part.stats.rows_read,
+                    "rows_out": part.stats.rows_out,
+                }
+                path = Path(stats_dir) / f"part-{index:05d}.json"
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text(json.dumps(stats))
+
+    return run
+
+
+def read_part_stats(table: MappedTable, stats_dir: Path) -> None:
+    """Copy what each part read and gave (written by its task) into ``table``."""
+    for index, part in enumerate(table.parts):
+        stats = json.loads((stats_dir / f"part-{index:05d}.json").read_text())
+        part.stats.rows_read = int(stats["rows_read"])
+        part.stats.rows_out = int(stats["rows_out"])
 
 
 def _unsigned(table: pa.Table) -> pa.Table:

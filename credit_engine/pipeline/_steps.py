@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from credit_engine.config import Settings
-    from credit_engine.data import IngestReport
+    from credit_engine.data import IngestReport, SourceMapping
     from credit_engine.features import LakeSources, ResolvedSet
     from credit_engine.rating import RatingResult
     from credit_engine.simulation import (
@@ -129,7 +129,7 @@ def ingest_records(
     directory: Path,
     *,
     report_json: Path | None = None,
-    mapping: Path | None = None,
+    mapping: Path | SourceMapping | None = None,
     progress: PipelineProgress | None = None,
     engine: Engine | str | None = None,
 ) -> IngestReport:
@@ -141,14 +141,20 @@ def ingest_records(
     Spark, :func:`credit_engine.data.ingest_batch_spark` runs it as Spark jobs.
     """
     from credit_engine.data import (
-        check_spark_ingest,
         ingest_batch,
         ingest_batch_spark,
+        load_contracts,
+        load_mapping,
     )
     from credit_engine.engines import resolve_engine, spark_session
 
     if resolve_engine(engine, settings.engine) is Engine.SPARK:
-        check_spark_ingest(mapping)  # before a JVM starts
+        if isinstance(mapping, Path):  # an invalid mapping is named before a JVM starts
+            mapping = load_mapping(
+                mapping,
+                load_contracts(settings.sources_dir),
+                definitions_dir=settings.definitions_dir,
+            )
         spark = spark_session(settings)
         with (progress or SilentProgress()).ingestion() as callback:
             return ingest_batch_spark(

@@ -25,7 +25,7 @@ from credit_engine.data import (
     ingest_batch,
     ingest_batch_spark,
 )
-from credit_engine.exceptions import ConfigurationError, DataContractError
+from credit_engine.exceptions import DataContractError
 from credit_engine.pipeline import build_feature_snapshot
 from tests.conftest import SPARK_ZONE
 from tests.engine_parity import bad_batch, lake_rows, lake_schema, report_tables
@@ -148,8 +148,6 @@ def test_a_refused_batch_leaves_the_lake_unchanged(homes, spark, spark_zone, tmp
     )
     with pytest.raises(DataContractError, match="missing required column"):
         ingest_batch_spark(broken, settings, spark)
-    with pytest.raises(ConfigurationError, match="--mapping"):
-        ingest_batch_spark(broken, settings, spark, mapping=tmp_path / "m.yaml")
     assert _state(settings) == before
     # Re-sending a committed batch commits nothing, on Spark as on DuckDB.
     again = ingest_batch_spark(homes["bad_dir"], settings, spark)

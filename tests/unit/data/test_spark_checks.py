@@ -73,14 +73,16 @@ def test_a_disagreement_with_gx_stops_the_run_naming_the_check():
         reconcile("t", checks, {}, {0: 0})
 
 
-def test_ingest_on_spark_refuses_a_mapping_before_spark_starts(tmp_path, monkeypatch):
+def test_ingest_on_spark_names_an_invalid_mapping_before_spark_starts(
+    tmp_path, monkeypatch
+):
     from typer.testing import CliRunner
 
     import credit_engine.engines
     from credit_engine.cli import app
 
     # Whether or not this worker already runs a Spark session (the Spark
-    # tests' one), the refusal must come before any session is asked for.
+    # tests' one), the mapping is checked before any session is asked for.
     asked: list[object] = []
     monkeypatch.setattr(credit_engine.engines, "spark_session", asked.append)
     mapping = tmp_path / "mapping.yaml"
@@ -101,7 +103,30 @@ def test_ingest_on_spark_refuses_a_mapping_before_spark_starts(tmp_path, monkeyp
     )
     assert result.exit_code != 0
     text = " ".join(result.output.split())
-    assert "does not take a source mapping (--mapping)" in text
-    assert "--engine duckdb" in text
+    assert "Invalid source mapping" in text
+    assert "(top level): Input should be a valid tuple" in text
     assert asked == []
     assert not (tmp_path / "home" / "lake").exists()
+
+
+def test_only_our_own_errors_from_a_task_are_raised_again():
+    from credit_engine.data._spark_ingest import task_error
+    from credit_engine.exceptions import DataContractError
+
+    trace = (
+        "An exception was thrown from the Python worker.\n"
+        "Traceback (most recent call last):\n"
+        '  File "x.py", line 1, in run\n'
+        "credit_engine.exceptions.DataContractError: Source 'a' → table 'b': the\n"
+        "mapping could not be applied: bad cast. Check the SQL.\n"
+        "\n\tat org.apache.spark.api.python.BasePythonRunner.next(...)\n"
+    )
+    found = task_error(RuntimeError(trace))
+    assert isinstance(found, DataContractError)
+    assert str(found) == (
+        "Source 'a' → table 'b': the\nmapping could not be applied: bad cast. "
+        "Check the SQL."
+    )
+    assert task_error(RuntimeError("ValueError: not ours")) is None
+    assert task_error(RuntimeError("credit_engine.exceptions.Nope: x")) is None
+    assert task_error(RuntimeError("credit_engine.exceptions.annotations: x")) is None
