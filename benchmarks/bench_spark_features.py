@@ -67,6 +67,19 @@ def cpu_seconds() -> float:
     return total
 
 
+def start_local_spark(cores: int, driver_memory: str) -> tuple[SparkConfig, float]:
+    """Start the process's ``local[cores]`` session; its config and start-up (s).
+
+    Eight shuffle partitions, the engine's defaults otherwise.
+    """
+    config = SparkConfig(
+        master=f"local[{cores}]", driver_memory=driver_memory, shuffle_partitions=8
+    )
+    started = time.perf_counter()
+    spark_session(config)
+    return config, round(time.perf_counter() - started, 2)
+
+
 class PeakMemory:
     """Sample the resident memory of this process and its children."""
 

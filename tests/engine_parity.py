@@ -8,6 +8,7 @@ comparisons on a zone of 1,000+ enterprises, figures in docs/benchmarks.md):
   records (every quarantine reason, duplicates and key conflicts);
 - :func:`report_tables`, :func:`lake_rows`, :func:`lake_schema`: what an
   ingestion report and a lake listing hold, comparable across engines;
+  :func:`assert_same_lakes`: two homes' lakes, quarantines and duplicates;
 - :func:`natural_log_features`, :func:`assert_same_cells`: the feature
   snapshot's cell-by-cell standard (exact, 4 ulps for cells through ``ln``);
 - :func:`frame_differences`: the same standard as a list of named differences
@@ -31,7 +32,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from credit_engine.config import Settings
-from credit_engine.data import IngestReport
+from credit_engine.data import IngestReport, Lake
 from credit_engine.features import (
     Definitions,
     LakeSources,
@@ -128,6 +129,30 @@ def lake_rows(
     # DuckDB orders by every column, lists (_reasons) included.
     sql = f"SELECT {columns} FROM read_parquet([{listed}]) ORDER BY ALL"
     return con.execute(sql).fetchdf()
+
+
+def assert_same_lakes(duck: Settings, spark: Settings) -> tuple[list[str], int]:
+    """Assert two homes' lakes hold the same rows; return the tables and rows.
+
+    Every committed table's lake, quarantine and duplicate listings are
+    compared: the same schema, the same rows (order-insensitive, every column,
+    fingerprints included).
+    """
+    a = Lake(duck.lake_dir, duck.quarantine_dir)
+    b = Lake(spark.lake_dir, spark.quarantine_dir)
+    tables = sorted({t for m in a.committed_batches() for t in m.tables})
+    assert tables == sorted({t for m in b.committed_batches() for t in m.tables})
+    con = duckdb.connect()
+    compared = 0
+    for table in tables:
+        for listing in ("table_files", "quarantine_files", "duplicate_files"):
+            left_files = getattr(a, listing)(table)
+            right_files = getattr(b, listing)(table)
+            assert lake_schema(left_files) == lake_schema(right_files), (table, listing)
+            left, right = lake_rows(con, left_files), lake_rows(con, right_files)
+            pd.testing.assert_frame_equal(left, right, check_exact=True)
+            compared += len(left)
+    return tables, compared
 
 
 def lake_schema(files: list[Path]) -> list[tuple[str, pa.DataType]]:

@@ -5,7 +5,9 @@ The same steps as :func:`~credit_engine.data.ingest_batch`, as Spark jobs:
 1. preflight on the driver (file schemas against the contracts, batch id), as
    on DuckDB; the driver then plans read tasks from the Parquet footers;
 2. executors read their share of the files, cast to the contract and
-   fingerprint the rows (``mapInArrow``, the DuckDB path's own code);
+   fingerprint the rows (``mapInArrow``, the DuckDB path's own code); with a
+   source mapping, each (source, table) part of it is one task running the
+   DuckDB path's mapped reader over the part's files in order;
 3. Great Expectations validates each table's Spark dataframe with the
    ``raw.<table>`` suites; the failing rows are marked by the same checks in
    Spark SQL, reconciled with GX's counts (:mod:`credit_engine.data._spark_checks`);

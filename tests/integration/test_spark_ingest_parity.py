@@ -28,7 +28,12 @@ from credit_engine.data import (
 from credit_engine.exceptions import DataContractError
 from credit_engine.pipeline import build_feature_snapshot
 from tests.conftest import SPARK_ZONE
-from tests.engine_parity import bad_batch, lake_rows, lake_schema, report_tables
+from tests.engine_parity import (
+    assert_same_lakes,
+    bad_batch,
+    lake_rows,
+    report_tables,
+)
 
 pytestmark = [
     pytest.mark.integration,
@@ -88,22 +93,12 @@ def test_the_bad_rows_are_quarantined_for_each_reason(homes):
 
 
 def test_the_lake_quarantine_and_duplicates_hold_the_same_rows(homes):
-    duck = Lake(homes["duck"].lake_dir, homes["duck"].quarantine_dir)
-    spark = Lake(homes["spark"].lake_dir, homes["spark"].quarantine_dir)
-    tables = sorted({t for m in duck.committed_batches() for t in m.tables})
-    assert tables == sorted({t for m in spark.committed_batches() for t in m.tables})
+    # Key conflicts reason with the lake's rows: keys and reasons compared too.
+    tables, compared = assert_same_lakes(homes["duck"], homes["spark"])
     assert len(tables) >= 15
-    con = duckdb.connect()
-    compared = 0
-    for table in tables:
-        for listing in ("table_files", "quarantine_files", "duplicate_files"):
-            a, b = getattr(duck, listing)(table), getattr(spark, listing)(table)
-            assert lake_schema(a) == lake_schema(b), (table, listing)
-            left, right = lake_rows(con, a), lake_rows(con, b)
-            # Key conflicts reason with the lake's rows: compare keys and reasons.
-            pd.testing.assert_frame_equal(left, right, check_exact=True)
-            compared += len(left)
     assert compared > 10_000
+    spark = Lake(homes["spark"].lake_dir, homes["spark"].quarantine_dir)
+    con = duckdb.connect()
     for name in ("vat_invoice", "samr_registration"):
         quarantined = lake_rows(
             con, spark.quarantine_files(name), "_source_file, _row_number, _reasons"

@@ -25,13 +25,12 @@ import shutil
 from pathlib import Path
 
 import duckdb
-import pandas as pd
 import pytest
 
 from credit_engine.config import Settings
 from credit_engine.data import Lake, ingest_batch, ingest_batch_spark
 from credit_engine.exceptions import DataContractError
-from tests.engine_parity import lake_rows, lake_schema, report_tables
+from tests.engine_parity import assert_same_lakes, lake_rows, report_tables
 from tests.integration.test_mapping_ingest import MAPPING, _write_batch
 
 pytestmark = [
@@ -127,22 +126,10 @@ def test_numbered_repeats_and_pseudo_usccs_reach_the_lake_alike(homes):
 
 
 def test_the_mapped_lakes_hold_the_same_rows(homes):
-    duck = Lake(homes["duck"].lake_dir, homes["duck"].quarantine_dir)
-    spark = Lake(homes["spark"].lake_dir, homes["spark"].quarantine_dir)
-    tables = sorted({t for m in duck.committed_batches() for t in m.tables})
-    assert tables == sorted({t for m in spark.committed_batches() for t in m.tables})
+    tables, compared = assert_same_lakes(homes["duck"], homes["spark"])
     assert {"annual_report", "samr_registration", "tax_filing", "vat_invoice"} <= set(
         tables
     )
-    con = duckdb.connect()
-    compared = 0
-    for table in tables:
-        for listing in ("table_files", "quarantine_files", "duplicate_files"):
-            a, b = getattr(duck, listing)(table), getattr(spark, listing)(table)
-            assert lake_schema(a) == lake_schema(b), (table, listing)
-            left, right = lake_rows(con, a), lake_rows(con, b)
-            pd.testing.assert_frame_equal(left, right, check_exact=True)
-            compared += len(left)
     assert compared > 20_000
 
 
