@@ -21,14 +21,12 @@ import json
 import re
 from pathlib import Path
 
-import duckdb
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
 from credit_engine.cli import app
 from credit_engine.config import Settings
-from credit_engine.data import Lake
 from credit_engine.features import load_definitions, read_snapshot_lineage
 from credit_engine.pipeline import (
     DEMO_COHORT_DATES,
@@ -45,8 +43,7 @@ from credit_engine.vocabulary import Engine
 from tests.conftest import SPARK_ZONE
 from tests.engine_parity import (
     assert_same_cells,
-    lake_rows,
-    lake_schema,
+    assert_same_lakes,
     natural_log_features,
 )
 
@@ -111,19 +108,7 @@ def test_the_demo_ingests_the_same_on_both_engines(demos):
     ]
     assert reports[0] == reports[1]
     assert sum(t["quarantined"] for t in reports[0].values()) > 0
-    a = Lake(duck.lake_dir, duck.quarantine_dir)
-    b = Lake(spark.lake_dir, spark.quarantine_dir)
-    tables = sorted({t for m in a.committed_batches() for t in m.tables})
-    assert tables == sorted({t for m in b.committed_batches() for t in m.tables})
-    con = duckdb.connect()
-    compared = 0
-    for table in tables:
-        for listing in ("table_files", "quarantine_files", "duplicate_files"):
-            fa, fb = getattr(a, listing)(table), getattr(b, listing)(table)
-            assert lake_schema(fa) == lake_schema(fb), (table, listing)
-            left = lake_rows(con, fa)
-            pd.testing.assert_frame_equal(left, lake_rows(con, fb), check_exact=True)
-            compared += len(left)
+    _, compared = assert_same_lakes(duck, spark)
     assert compared > 10_000
 
 
