@@ -52,12 +52,7 @@ __all__ = ["dry_run_batch", "ingest_batch"]
 
 
 def _reasons_of(chunk: Chunk, failures: dict[str, npt.NDArray[np.int64]]) -> pa.Array:
-    flagged = [
-        (reason_label(QuarantineReason.INVALID_TYPE, column), mask)
-        for column, mask in chunk.failed.items()
-    ]
-    flagged += list(chunk.flagged.items())
-    for label, mask in flagged:
+    for label, mask in chunk.row_flags():
         rows = np.flatnonzero(mask).astype(np.int64)
         if not rows.size:
             continue

@@ -23,6 +23,7 @@ import pyarrow.parquet as pq
 
 from credit_engine.data._cast import cast_to_contract, convertible
 from credit_engine.data._contracts import SourceContract
+from credit_engine.data._reasons import QuarantineReason, reason_label
 from credit_engine.exceptions import DataContractError
 
 __all__ = [
@@ -409,6 +410,19 @@ class Chunk:
     def num_rows(self) -> int:
         """Rows in the chunk."""
         return int(self.table.num_rows)
+
+    def row_flags(self) -> list[tuple[str, Mask]]:
+        """Per reason label, the rows that failed to cast or to be mapped.
+
+        ``invalid_type:<column>`` for a failed cast, the mapping's own labels
+        (``unmapped_value:tax_type`` ...) for rows it could not place; each
+        label once.
+        """
+        flags = [
+            (reason_label(QuarantineReason.INVALID_TYPE, column), mask)
+            for column, mask in self.failed.items()
+        ]
+        return flags + list(self.flagged.items())
 
     def slice(self, start: int, length: int) -> Chunk:
         """Return rows ``start`` to ``start + length``."""

@@ -129,31 +129,25 @@ class _TableRun:
         if isinstance(self.inp, MappedTable):
             # One task per (source, table) part: its repeats are numbered and
             # its pseudo-USCCs checked in file order, over all its files.
-            parts = len(self.inp.parts)
-            plan = self.spark.createDataFrame(
-                [(i,) for i in range(parts)], "part BIGINT"
-            ).repartition(parts)
-            return plan.mapInArrow(
-                map_and_cast(self.inp, chunk_rows, str(self._stats_dir)),
-                spark_schema_ddl(self.contract),
+            rows: list[Any] = [(i,) for i in range(len(self.inp.parts))]
+            schema = "part BIGINT"
+            task = map_and_cast(self.inp, chunk_rows, str(self._stats_dir))
+        else:
+            rows = [
+                {
+                    **t.__dict__,
+                    "columns": list(t.columns),
+                    "row_groups": list(t.row_groups),
+                }
+                for t in plan_read_tasks(self.inp, chunk_rows)
+            ]
+            schema = (
+                "file_index BIGINT, path STRING, name STRING, columns ARRAY<STRING>, "
+                "csv BOOLEAN, row_groups ARRAY<BIGINT>, first_row BIGINT, rows BIGINT"
             )
-        tasks = plan_read_tasks(self.inp, chunk_rows)
-        rows = [
-            {
-                **t.__dict__,
-                "columns": list(t.columns),
-                "row_groups": list(t.row_groups),
-            }
-            for t in tasks
-        ]
-        schema = (
-            "file_index BIGINT, path STRING, name STRING, columns ARRAY<STRING>, "
-            "csv BOOLEAN, row_groups ARRAY<BIGINT>, first_row BIGINT, rows BIGINT"
-        )
+            task = read_and_cast(self.contract, chunk_rows)
         plan = self.spark.createDataFrame(rows, schema).repartition(len(rows))
-        return plan.mapInArrow(
-            read_and_cast(self.contract, chunk_rows), spark_schema_ddl(self.contract)
-        )
+        return plan.mapInArrow(task, spark_schema_ddl(self.contract))
 
     def validated(self, typed: Any) -> tuple[Any, int]:
         """Run the GX suite; return the records with ``_reasons`` and the row count."""

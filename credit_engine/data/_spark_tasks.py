@@ -176,7 +176,6 @@ def _typed_batches(
     source mapping could not place; ``seq`` is each row's ``_seq``.
     """
     from credit_engine.data._fingerprint import row_fingerprints
-    from credit_engine.data._reasons import QuarantineReason, reason_label
     from credit_engine.data._validate import reasons_list_array
 
     n = chunk.num_rows
@@ -184,15 +183,10 @@ def _typed_batches(
     hash_a, hash_b = row_fingerprints(
         chunk.table, chunk.raw_values, contract.extension_columns
     )
-    labelled = [
-        (reason_label(QuarantineReason.INVALID_TYPE, c), m)
-        for c, m in chunk.failed.items()
-    ]
-    labelled += list(chunk.flagged.items())
-    failed: dict[str, npt.NDArray[np.int64]] = {}
-    for label, mask in labelled:
-        rows = np.flatnonzero(mask).astype(np.int64)
-        failed[label] = np.union1d(failed[label], rows) if label in failed else rows
+    failed = {
+        label: np.flatnonzero(mask).astype(np.int64)
+        for label, mask in chunk.row_flags()
+    }
     arrays = [*chunk.table.cast(schema).columns]
     arrays += [
         chunk.raw_values,
